@@ -1,0 +1,228 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { BeaconError } from '../../shared/errors.ts';
+import type { ChatMessage } from '../../shared/protocol.ts';
+import { MIGRATIONS } from './migrations.ts';
+
+export interface StoredMember {
+  id: string;
+  name: string;
+  token: string;
+  joinedAt: number;
+}
+
+export interface NewMessage {
+  sender: string;
+  recipient: string | null;
+  text: string;
+  ts: number;
+  clientId: string;
+}
+
+export interface AppendResult {
+  message: ChatMessage;
+  /** True when this (sender, clientId) was stored before: a resend, not a new message. */
+  duplicate: boolean;
+}
+
+/** Which messages a page holds: the room, one direct conversation, or all the viewer may see. */
+export type Conversation = 'room' | { with: string } | 'all';
+
+interface MessageRow {
+  seq: number;
+  sender: string;
+  recipient: string | null;
+  text: string;
+  ts: number;
+  client_id: string;
+}
+
+const toMessage = (row: MessageRow): ChatMessage => ({
+  seq: row.seq,
+  from: row.sender,
+  to: row.recipient,
+  text: row.text,
+  ts: row.ts,
+  clientId: row.client_id,
+});
+
+const COLUMNS = 'seq, sender, recipient, text, ts, client_id';
+const FILTERS = {
+  all: '(recipient IS NULL OR recipient = :me OR sender = :me)',
+  room: 'recipient IS NULL',
+  direct: '((sender = :me AND recipient = :other) OR (sender = :other AND recipient = :me))',
+} as const;
+
+/**
+ * The room's history in one SQLite file (WAL). All SQL lives here.
+ *
+ * Durability: WAL with synchronous=NORMAL. A commit is in the WAL file (the
+ * operating system's page cache) before `append` returns, so a killed host
+ * process loses nothing that was acknowledged; only a power cut or kernel
+ * crash can lose the last few commits. That trade buys an order of magnitude
+ * in throughput over synchronous=FULL (see docs/PERFORMANCE.md).
+ */
+export class HistoryStore {
+  readonly path: string;
+  readonly hasFts5: boolean;
+  readonly #db: DatabaseSync;
+  #lastSeq: number;
+  readonly #insert: StatementSync;
+  readonly #bySenderClientId: StatementSync;
+  readonly #pages = new Map<string, StatementSync>();
+
+  private constructor(path: string, db: DatabaseSync) {
+    this.path = path;
+    this.#db = db;
+    this.hasFts5 = HistoryStore.#probeFts5(db);
+    this.#insert = db.prepare(
+      `INSERT INTO messages (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sender, client_id) DO NOTHING`,
+    );
+    this.#bySenderClientId = db.prepare(`SELECT ${COLUMNS} FROM messages WHERE sender = ? AND client_id = ?`);
+    const row = db.prepare('SELECT max(seq) AS last FROM messages').get() as { last: number | null };
+    this.#lastSeq = row.last ?? 0;
+  }
+
+  /** Opens (creating if needed) the history in `dataDir/beacon.db`, or in memory for ':memory:'. */
+  static open(dataDir: string): HistoryStore {
+    let path = ':memory:';
+    if (dataDir !== ':memory:') {
+      mkdirSync(dataDir, { recursive: true });
+      path = join(dataDir, 'beacon.db');
+    }
+    let db: DatabaseSync;
+    try {
+      db = new DatabaseSync(path);
+      db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 2000;');
+      HistoryStore.#migrate(db);
+    } catch (error) {
+      throw new BeaconError('BEACON_ERR_STORE', `${path}: ${(error as Error).message}`);
+    }
+    return new HistoryStore(path, db);
+  }
+
+  static #migrate(db: DatabaseSync): void {
+    const { user_version: version } = db.prepare('PRAGMA user_version').get() as { user_version: number };
+    for (let next = version; next < MIGRATIONS.length; next++) {
+      db.exec('BEGIN');
+      try {
+        db.exec(MIGRATIONS[next]!);
+        db.exec(`PRAGMA user_version = ${next + 1}`);
+        db.exec('COMMIT');
+      } catch (error) {
+        db.exec('ROLLBACK');
+        throw error;
+      }
+    }
+  }
+
+  static #probeFts5(db: DatabaseSync): boolean {
+    try {
+      db.exec('CREATE VIRTUAL TABLE temp.fts5_probe USING fts5(x); DROP TABLE temp.fts5_probe;');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  get schemaVersion(): number {
+    return (this.#db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
+  }
+
+  get lastSeq(): number {
+    return this.#lastSeq;
+  }
+
+  /** Stores a message under the next sequence number, or returns the stored one for a resend. */
+  append(message: NewMessage): AppendResult {
+    const seq = this.#lastSeq + 1;
+    const { changes } = this.#insert.run(
+      seq,
+      message.sender,
+      message.recipient,
+      message.text,
+      message.ts,
+      message.clientId,
+    );
+    if (changes === 0) {
+      const row = this.#bySenderClientId.get(message.sender, message.clientId) as unknown as MessageRow;
+      return { message: toMessage(row), duplicate: true };
+    }
+    this.#lastSeq = seq;
+    return {
+      message: {
+        seq,
+        from: message.sender,
+        to: message.recipient,
+        text: message.text,
+        ts: message.ts,
+        clientId: message.clientId,
+      },
+      duplicate: false,
+    };
+  }
+
+  /**
+   * A page of what `viewer` may see, oldest first. `before` pages backwards
+   * from the newest (a fresh join, "load older"); `after` pages forwards (resume).
+   * Returns one extra probe row's worth of knowledge as `hasMore`.
+   */
+  page(
+    viewer: string,
+    conversation: Conversation,
+    range: { before?: number; after?: number },
+    limit: number,
+  ): { messages: ChatMessage[]; hasMore: boolean } {
+    const forward = range.after !== undefined;
+    const filter = conversation === 'all' ? FILTERS.all : conversation === 'room' ? FILTERS.room : FILTERS.direct;
+    const key = `${filter}|${forward}`;
+    let statement = this.#pages.get(key);
+    if (!statement) {
+      const bound = forward ? 'seq > :bound' : 'seq < :bound';
+      statement = this.#db.prepare(
+        `SELECT ${COLUMNS} FROM messages WHERE ${bound} AND ${filter} ORDER BY seq ${forward ? 'ASC' : 'DESC'} LIMIT :limit`,
+      );
+      statement.setAllowUnknownNamedParameters(true);
+      this.#pages.set(key, statement);
+    }
+    const bound = forward ? range.after! : (range.before ?? Number.MAX_SAFE_INTEGER);
+    const other = typeof conversation === 'object' ? conversation.with : null;
+    const rows = statement.all({ bound, me: viewer, other, limit: limit + 1 }) as unknown as MessageRow[];
+    const hasMore = rows.length > limit;
+    if (hasMore) rows.pop();
+    if (!forward) rows.reverse();
+    return { messages: rows.map(toMessage), hasMore };
+  }
+
+  findMemberByToken(token: string): StoredMember | undefined {
+    const row = this.#db.prepare('SELECT id, name, token, joined_at FROM members WHERE token = ?').get(token) as
+      | { id: string; name: string; token: string; joined_at: number }
+      | undefined;
+    return row && { id: row.id, name: row.name, token: row.token, joinedAt: row.joined_at };
+  }
+
+  saveMember(member: StoredMember): void {
+    this.#db
+      .prepare(
+        `INSERT INTO members (id, name, token, joined_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name`,
+      )
+      .run(member.id, member.name, member.token, member.joinedAt);
+  }
+
+  getSetting(key: string): string | undefined {
+    const row = this.#db.prepare('SELECT value FROM room WHERE key = ?').get(key) as { value: string } | undefined;
+    return row?.value;
+  }
+
+  setSetting(key: string, value: string): void {
+    this.#db
+      .prepare('INSERT INTO room (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
+      .run(key, value);
+  }
+
+  close(): void {
+    if (this.#db.isOpen) this.#db.close();
+  }
+}

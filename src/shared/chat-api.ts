@@ -1,0 +1,160 @@
+/**
+ * The contract between the interface and a chat session: every command the
+ * UI can call and every event it receives. The Electron preload, the IPC
+ * bridge in main and the in-browser session all type-check against it.
+ */
+import * as v from 'valibot';
+import type { ErrorCode } from './errors.ts';
+import { type ChatMessage, type Member, type PresenceEvent, WIRE_LIMITS } from './protocol.ts';
+
+/** 'room' or the member id of the other person in a direct conversation. */
+export type ConversationId = string;
+export const ROOM: ConversationId = 'room';
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: { code: ErrorCode; message: string } };
+
+export type ConnectionState =
+  | { kind: 'idle' }
+  | { kind: 'connecting'; address: string; attempt: number }
+  | { kind: 'connected'; address: string; rttMs: number | null }
+  | {
+      kind: 'reconnecting';
+      address: string;
+      attempt: number;
+      /** Epoch milliseconds of the next attempt. */
+      nextRetryAt: number;
+      reason: ErrorCode;
+      reasonText: string;
+    }
+  | {
+      kind: 'offline';
+      address: string;
+      reason: ErrorCode;
+      reasonText: string;
+      /** Epoch milliseconds of the next background attempt, or null when Beacon will not retry by itself. */
+      nextRetryAt: number | null;
+    };
+
+export type MessageStatus = 'pending' | 'sent' | 'failed';
+
+/** One of this user's own messages that the host has not acknowledged yet (or refused). */
+export interface OutgoingMessage {
+  clientId: string;
+  conversation: ConversationId;
+  text: string;
+  ts: number;
+  status: MessageStatus;
+  error?: string;
+}
+
+export interface HostInfo {
+  roomName: string;
+  port: number;
+  code: string | null;
+  /** ws:// URLs colleagues can join with, one per network interface. */
+  addresses: string[];
+  /** http:// URLs a browser can open. */
+  webAddresses: string[];
+}
+
+export interface RecentRoom {
+  address: string;
+  roomName: string;
+  code: string;
+  name: string;
+  lastJoined: number;
+}
+
+export interface Capabilities {
+  /** Only the desktop app can host. */
+  host: boolean;
+  notifications: boolean;
+}
+
+export interface RoomView {
+  name: string;
+  you: Member;
+  members: Member[];
+}
+
+export interface SessionSnapshot {
+  connection: ConnectionState;
+  room: RoomView | null;
+  history: ChatMessage[];
+  hasMore: boolean;
+  outgoing: OutgoingMessage[];
+  hostInfo: HostInfo | null;
+  displayName: string;
+  recentRooms: RecentRoom[];
+}
+
+export type ChatEvent =
+  | { type: 'connection'; state: ConnectionState }
+  | { type: 'welcome'; room: RoomView; history: ChatMessage[]; hasMore: boolean; resumed: boolean }
+  | { type: 'presence'; event: PresenceEvent; member: Member }
+  | { type: 'message'; message: ChatMessage }
+  | { type: 'outgoing'; message: OutgoingMessage }
+  | { type: 'messageStatus'; clientId: string; status: MessageStatus; seq?: number; error?: string }
+  | { type: 'typing'; from: string; conversation: ConversationId }
+  | { type: 'history'; conversation: ConversationId; messages: ChatMessage[]; hasMore: boolean }
+  | { type: 'hostInfo'; info: HostInfo | null }
+  | { type: 'error'; code: ErrorCode; message: string }
+  | { type: 'openConversation'; conversation: ConversationId }
+  | { type: 'left' };
+
+// ── command payloads, validated where they enter main ───────────────────────
+
+const Name = v.pipe(v.string(), v.trim(), v.minLength(1, 'Enter your name.'), v.maxLength(WIRE_LIMITS.nameChars));
+const Code = v.pipe(v.string(), v.trim(), v.maxLength(WIRE_LIMITS.codeChars));
+const Conversation = v.pipe(v.string(), v.minLength(1), v.maxLength(WIRE_LIMITS.idChars));
+
+export const CommandSchemas = {
+  host: v.object({
+    roomName: v.pipe(v.string(), v.trim(), v.minLength(1, 'Enter a room name.'), v.maxLength(60)),
+    name: Name,
+    port: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535)),
+    code: Code,
+  }),
+  join: v.object({ address: v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(300)), name: Name, code: Code }),
+  leave: v.undefined(),
+  send: v.object({ conversation: Conversation, text: v.pipe(v.string(), v.maxLength(WIRE_LIMITS.textChars)) }),
+  retry: v.object({ clientId: v.pipe(v.string(), v.minLength(1), v.maxLength(WIRE_LIMITS.idChars)) }),
+  retryNow: v.undefined(),
+  typing: v.object({ conversation: Conversation }),
+  setStatus: v.object({ status: v.picklist(['online', 'away']) }),
+  loadOlder: v.object({ conversation: Conversation, before: v.pipe(v.number(), v.integer(), v.minValue(0)) }),
+  markRead: v.object({ conversation: Conversation, unreadTotal: v.pipe(v.number(), v.integer(), v.minValue(0)) }),
+  getState: v.undefined(),
+} as const;
+
+type Schemas = typeof CommandSchemas;
+export type CommandName = keyof Schemas;
+export type CommandInput<K extends CommandName> = v.InferOutput<Schemas[K]>;
+
+interface CommandOutputs {
+  host: HostInfo;
+  join: null;
+  leave: null;
+  send: OutgoingMessage;
+  retry: null;
+  retryNow: null;
+  typing: null;
+  setStatus: null;
+  loadOlder: null;
+  markRead: null;
+  getState: SessionSnapshot;
+}
+export type CommandOutput<K extends CommandName> = CommandOutputs[K];
+
+/** Every command as a function: `undefined`-input commands take no argument. */
+export type ChatCommands = {
+  [K in CommandName]: CommandInput<K> extends undefined
+    ? () => Promise<Result<CommandOutput<K>>>
+    : (input: CommandInput<K>) => Promise<Result<CommandOutput<K>>>;
+};
+
+export interface ChatApi extends ChatCommands {
+  readonly capabilities: Capabilities;
+  /** Subscribes to session events; returns the unsubscribe function. */
+  onEvent(listener: (event: ChatEvent) => void): () => void;
+}

@@ -1,0 +1,186 @@
+/**
+ * Beacon wire protocol v1: the one contract between a host and its clients.
+ * Every frame is a UTF-8 JSON text frame holding one object with a `type`.
+ * docs/PROTOCOL.md is the prose version of this file; keep them together.
+ */
+import * as v from 'valibot';
+
+export const PROTOCOL_VERSION = 1;
+export const DEFAULT_PORT = 4747;
+
+/** Close codes used on the wire. The close reason carries the stable error code. */
+export const CLOSE = {
+  NORMAL: 1000,
+  GOING_AWAY: 1001,
+  POLICY: 1008,
+  TOO_LARGE: 1009,
+  WRONG_CODE: 4001,
+  LOCKED_OUT: 4002,
+  VERSION: 4003,
+  HELLO_TIMEOUT: 4004,
+  REPLACED: 4005,
+  SLOW_READER: 4006,
+} as const;
+
+/** Upper bounds every peer enforces, whatever the host's options say. */
+export const WIRE_LIMITS = {
+  nameChars: 40,
+  codeChars: 64,
+  idChars: 64,
+  textChars: 16_000,
+  historyPage: 500,
+} as const;
+
+const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(WIRE_LIMITS.idChars));
+const Name = v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(WIRE_LIMITS.nameChars));
+const Seq = v.pipe(v.number(), v.integer(), v.minValue(0));
+const Text = v.pipe(v.string(), v.maxLength(WIRE_LIMITS.textChars));
+const Timestamp = v.pipe(v.number(), v.integer(), v.minValue(0));
+
+export const MemberStatus = v.picklist(['online', 'away', 'reconnecting']);
+export type MemberStatus = v.InferOutput<typeof MemberStatus>;
+
+export const Member = v.object({
+  id: Id,
+  name: Name,
+  status: MemberStatus,
+  joinedAt: Timestamp,
+});
+export type Member = v.InferOutput<typeof Member>;
+
+export const ChatMessage = v.object({
+  seq: Seq,
+  from: Id,
+  /** Member id of the recipient for a direct message; null for the room. */
+  to: v.nullable(Id),
+  text: Text,
+  ts: Timestamp,
+  clientId: Id,
+});
+export type ChatMessage = v.InferOutput<typeof ChatMessage>;
+
+// ── client → host ───────────────────────────────────────────────────────────
+
+export const Hello = v.object({
+  type: v.literal('hello'),
+  v: v.number(),
+  name: Name,
+  code: v.optional(v.pipe(v.string(), v.maxLength(WIRE_LIMITS.codeChars))),
+  resume: v.optional(v.object({ token: Id, lastSeq: Seq })),
+});
+export const Send = v.object({
+  type: v.literal('send'),
+  clientId: Id,
+  to: v.optional(v.nullable(Id)),
+  text: Text,
+});
+export const TypingOut = v.object({ type: v.literal('typing'), to: v.optional(v.nullable(Id)) });
+export const SetStatus = v.object({ type: v.literal('status'), status: v.picklist(['online', 'away']) });
+export const HistoryRequest = v.object({
+  type: v.literal('history'),
+  /** 'room', a member id (the direct conversation with them), or absent for everything visible. */
+  conversation: v.optional(Id),
+  before: v.optional(Seq),
+  after: v.optional(Seq),
+  limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(WIRE_LIMITS.historyPage))),
+});
+export const Ping = v.object({ type: v.literal('ping'), id: v.number(), t: v.number() });
+export const Leave = v.object({ type: v.literal('leave') });
+
+export const ClientFrame = v.variant('type', [Hello, Send, TypingOut, SetStatus, HistoryRequest, Ping, Leave]);
+export type ClientFrame = v.InferOutput<typeof ClientFrame>;
+export type HelloFrame = v.InferOutput<typeof Hello>;
+export type SendFrame = v.InferOutput<typeof Send>;
+export type HistoryRequestFrame = v.InferOutput<typeof HistoryRequest>;
+
+// ── host → client ───────────────────────────────────────────────────────────
+
+export const Welcome = v.object({
+  type: v.literal('welcome'),
+  v: v.number(),
+  room: v.object({ name: v.string() }),
+  you: Member,
+  token: Id,
+  resumed: v.boolean(),
+  members: v.array(Member),
+  /** Latest page for a new joiner, or what was missed since `resume.lastSeq`. */
+  history: v.array(ChatMessage),
+  /** True when older (new join) or more missed (resume) messages exist than `history` holds. */
+  hasMore: v.boolean(),
+  lastSeq: Seq,
+  limits: v.object({ maxMessageBytes: v.number(), pingIntervalMs: v.number(), messagesPerSecond: v.number() }),
+});
+export const MessageIn = v.object({ type: v.literal('message'), message: ChatMessage });
+export const Ack = v.object({ type: v.literal('ack'), clientId: Id, seq: Seq, ts: Timestamp });
+export const PresenceEvent = v.picklist(['joined', 'left', 'away', 'back', 'reconnecting']);
+export type PresenceEvent = v.InferOutput<typeof PresenceEvent>;
+export const Presence = v.object({ type: v.literal('presence'), event: PresenceEvent, member: Member });
+export const TypingIn = v.object({ type: v.literal('typing'), from: Id, to: v.nullable(Id) });
+export const HistoryPage = v.object({
+  type: v.literal('history'),
+  conversation: v.optional(Id),
+  messages: v.array(ChatMessage),
+  hasMore: v.boolean(),
+  direction: v.picklist(['before', 'after']),
+});
+export const Pong = v.object({ type: v.literal('pong'), id: v.number(), t: v.number() });
+export const ErrorFrame = v.object({
+  type: v.literal('error'),
+  code: v.string(),
+  message: v.string(),
+  /** The clientId of the send this error refers to, if any. */
+  ref: v.optional(Id),
+  retryAfterMs: v.optional(v.number()),
+});
+export const Goodbye = v.object({ type: v.literal('goodbye'), reason: v.string(), message: v.string() });
+
+export const HostFrame = v.variant('type', [
+  Welcome,
+  MessageIn,
+  Ack,
+  Presence,
+  TypingIn,
+  HistoryPage,
+  Pong,
+  ErrorFrame,
+  Goodbye,
+]);
+export type HostFrame = v.InferOutput<typeof HostFrame>;
+export type WelcomeFrame = v.InferOutput<typeof Welcome>;
+export type ErrorFrameT = v.InferOutput<typeof ErrorFrame>;
+
+export type Decoded<T> = { ok: true; frame: T } | { ok: false; reason: 'malformed' | 'unknown-type'; detail: string };
+
+function decodeWith<T extends v.GenericSchema>(
+  schema: T,
+  known: ReadonlySet<string>,
+  raw: string,
+): Decoded<v.InferOutput<T>> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return { ok: false, reason: 'malformed', detail: 'not JSON' };
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return { ok: false, reason: 'malformed', detail: 'not an object' };
+  }
+  const type = (parsed as { type?: unknown }).type;
+  if (typeof type !== 'string' || !known.has(type)) {
+    return { ok: false, reason: 'unknown-type', detail: `type ${JSON.stringify(type)}` };
+  }
+  const result = v.safeParse(schema, parsed);
+  if (!result.success) {
+    const issue = result.issues[0];
+    return { ok: false, reason: 'malformed', detail: `${type}: ${issue.message}` };
+  }
+  return { ok: true, frame: result.output };
+}
+
+const CLIENT_TYPES = new Set(['hello', 'send', 'typing', 'status', 'history', 'ping', 'leave']);
+const HOST_TYPES = new Set(['welcome', 'message', 'ack', 'presence', 'typing', 'history', 'pong', 'error', 'goodbye']);
+
+export const decodeClientFrame = (raw: string): Decoded<ClientFrame> => decodeWith(ClientFrame, CLIENT_TYPES, raw);
+export const decodeHostFrame = (raw: string): Decoded<HostFrame> => decodeWith(HostFrame, HOST_TYPES, raw);
+
+export const encode = (frame: ClientFrame | HostFrame): string => JSON.stringify(frame);
