@@ -151,17 +151,19 @@ export type ErrorFrameT = v.InferOutput<typeof ErrorFrame>;
 
 export type Decoded<T> = { ok: true; frame: T } | { ok: false; reason: 'malformed' | 'unknown-type'; detail: string };
 
-function decodeWith<T extends v.GenericSchema>(
-  schema: T,
-  known: ReadonlySet<string>,
-  raw: string,
-): Decoded<v.InferOutput<T>> {
-  let parsed: unknown;
+function parse(raw: string): { ok: true; value: unknown } | { ok: false; reason: 'malformed'; detail: string } {
   try {
-    parsed = JSON.parse(raw);
+    return { ok: true, value: JSON.parse(raw) };
   } catch {
     return { ok: false, reason: 'malformed', detail: 'not JSON' };
   }
+}
+
+function validate<T extends v.GenericSchema>(
+  schema: T,
+  known: ReadonlySet<string>,
+  parsed: unknown,
+): Decoded<v.InferOutput<T>> {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     return { ok: false, reason: 'malformed', detail: 'not an object' };
   }
@@ -172,7 +174,8 @@ function decodeWith<T extends v.GenericSchema>(
   const result = v.safeParse(schema, parsed);
   if (!result.success) {
     const issue = result.issues[0];
-    return { ok: false, reason: 'malformed', detail: `${type}: ${issue.message}` };
+    const path = issue.path?.map((item) => String(item.key)).join('.') ?? '';
+    return { ok: false, reason: 'malformed', detail: `${type}${path ? `.${path}` : ''}: ${issue.message}` };
   }
   return { ok: true, frame: result.output };
 }
@@ -180,7 +183,21 @@ function decodeWith<T extends v.GenericSchema>(
 const CLIENT_TYPES = new Set(['hello', 'send', 'typing', 'status', 'history', 'ping', 'leave']);
 const HOST_TYPES = new Set(['welcome', 'message', 'ack', 'presence', 'typing', 'history', 'pong', 'error', 'goodbye']);
 
-export const decodeClientFrame = (raw: string): Decoded<ClientFrame> => decodeWith(ClientFrame, CLIENT_TYPES, raw);
-export const decodeHostFrame = (raw: string): Decoded<HostFrame> => decodeWith(HostFrame, HOST_TYPES, raw);
+export function decodeClientFrame(raw: string): Decoded<ClientFrame> {
+  const parsed = parse(raw);
+  return parsed.ok ? validate(ClientFrame, CLIENT_TYPES, parsed.value) : parsed;
+}
 
 export const encode = (frame: ClientFrame | HostFrame): string => JSON.stringify(frame);
+
+/**
+ * A host may batch several frames into one WebSocket text frame as a JSON
+ * array (it does so when several are ready in the same tick). Each element is
+ * decoded on its own so one bad element does not hide the others.
+ */
+export function decodeHostFrames(raw: string): Decoded<HostFrame>[] {
+  const parsed = parse(raw);
+  if (!parsed.ok) return [parsed];
+  const frames = Array.isArray(parsed.value) ? parsed.value : [parsed.value];
+  return frames.map((frame) => validate(HostFrame, HOST_TYPES, frame));
+}

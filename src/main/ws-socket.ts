@@ -1,0 +1,22 @@
+import { WebSocket } from 'ws';
+import type { SocketFactory, SocketLike } from '../shared/room-client.ts';
+
+/** RoomClient's socket on Node, over `ws`, which (unlike a browser) reports why a connection failed. */
+export const wsSocketFactory: SocketFactory = (url) => {
+  const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: 8_000 });
+  const socket: SocketLike = {
+    send: (data) => ws.send(data),
+    close: (code, reason) => (ws.readyState === WebSocket.CONNECTING ? ws.terminate() : ws.close(code, reason)),
+    onopen: null,
+    onmessage: null,
+    onclose: null,
+    onerror: null,
+  };
+  ws.on('open', () => socket.onopen?.());
+  ws.on('message', (data, isBinary) => {
+    if (!isBinary) socket.onmessage?.(data.toString());
+  });
+  ws.on('error', (error: NodeJS.ErrnoException) => socket.onerror?.(error.code));
+  ws.on('close', (code, reason) => socket.onclose?.(code, reason.toString()));
+  return socket;
+};

@@ -1,0 +1,469 @@
+/**
+ * RoomClient: one member's connection to a room, in Node or in a browser.
+ * It owns the lifecycle (connect, hello, reconnect with backoff, give up with a
+ * reason), the outbox (messages typed while offline are delivered exactly once
+ * after reconnecting), resume from the last sequence number, and liveness (a
+ * protocol-level ping that measures round-trip time and notices a silent host).
+ */
+import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.ts';
+import type { ConnectionState, MessageStatus, OutgoingMessage } from './chat-api.ts';
+import { Emitter } from './emitter.ts';
+import { ERROR_MESSAGES, type ErrorCode, isErrorCode } from './errors.ts';
+import { randomId } from './ids.ts';
+import {
+  type ChatMessage,
+  CLOSE,
+  type ClientFrame,
+  decodeHostFrames,
+  encode,
+  type HostFrame,
+  type Member,
+  type PresenceEvent,
+  PROTOCOL_VERSION,
+  type WelcomeFrame,
+} from './protocol.ts';
+
+/** The part of a WebSocket the client needs; the browser's WebSocket fits, Node wraps `ws`. */
+export interface SocketLike {
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: (() => void) | null;
+  onmessage: ((data: string) => void) | null;
+  /** `code` is the close code; `reason` the close reason. */
+  onclose: ((code: number, reason: string) => void) | null;
+  /** `errorCode` is a system error code such as ECONNREFUSED when the platform tells it. */
+  onerror: ((errorCode: string | undefined) => void) | null;
+}
+export type SocketFactory = (url: string) => SocketLike;
+
+export interface RoomClientOptions {
+  url: string;
+  name: string;
+  code?: string;
+  socketFactory: SocketFactory;
+  /** Identity and position from an earlier session (kept in settings). */
+  resume?: { token: string; lastSeq: number };
+  pingIntervalMs?: number;
+  /** Time allowed from opening the socket to the welcome. */
+  connectTimeoutMs?: number;
+  backoff?: BackoffOptions;
+  /** Attempts shown as "reconnecting" before the state says "offline" (retries go on in the background). */
+  offlineAfterAttempts?: number;
+  random?: () => number;
+  now?: () => number;
+}
+
+export interface HistoryPageEvent {
+  conversation: string | undefined;
+  messages: ChatMessage[];
+  hasMore: boolean;
+  direction: 'before' | 'after';
+}
+
+export type RoomClientEvents = {
+  state: [state: ConnectionState];
+  welcome: [welcome: WelcomeFrame];
+  message: [message: ChatMessage];
+  status: [update: { clientId: string; status: MessageStatus; seq?: number; error?: string }];
+  presence: [event: PresenceEvent, member: Member];
+  typing: [from: string, to: string | null];
+  history: [page: HistoryPageEvent];
+  error: [error: { code: ErrorCode; message: string }];
+};
+
+/** Close codes after which trying again cannot help until the person changes something. */
+const FATAL_CLOSES: Record<number, ErrorCode> = {
+  [CLOSE.WRONG_CODE]: 'BEACON_ERR_WRONG_CODE',
+  [CLOSE.LOCKED_OUT]: 'BEACON_ERR_LOCKED_OUT',
+  [CLOSE.VERSION]: 'BEACON_ERR_VERSION',
+  [CLOSE.REPLACED]: 'BEACON_ERR_NETWORK',
+};
+
+const SYSTEM_ERRORS: Record<string, ErrorCode> = {
+  ECONNREFUSED: 'BEACON_ERR_REFUSED',
+  ECONNRESET: 'BEACON_ERR_NETWORK',
+  EHOSTUNREACH: 'BEACON_ERR_UNREACHABLE',
+  ENETUNREACH: 'BEACON_ERR_UNREACHABLE',
+  EADDRNOTAVAIL: 'BEACON_ERR_UNREACHABLE',
+  ETIMEDOUT: 'BEACON_ERR_TIMEOUT',
+  ENOTFOUND: 'BEACON_ERR_BAD_ADDRESS',
+  EAI_AGAIN: 'BEACON_ERR_UNREACHABLE',
+};
+
+export class RoomClient extends Emitter<RoomClientEvents> {
+  readonly url: string;
+  readonly #options: Required<Omit<RoomClientOptions, 'resume' | 'code'>> & { code: string | undefined };
+  #state: ConnectionState = { kind: 'idle' };
+  #socket: SocketLike | null = null;
+  #token: string | undefined;
+  #lastSeq: number;
+  #me: Member | null = null;
+  #maxMessageBytes = 64 * 1024;
+  #attempt = 0;
+  #everWelcomed = false;
+  #closedByUser = false;
+  #lastError: ErrorCode | null = null;
+  #retryTimer: ReturnType<typeof setTimeout> | null = null;
+  #connectTimer: ReturnType<typeof setTimeout> | null = null;
+  #pingTimer: ReturnType<typeof setInterval> | null = null;
+  #lastHeardAt = 0;
+  #pingId = 0;
+  #rttMs: number | null = null;
+  readonly #outbox = new Map<string, OutgoingMessage & { to: string | null }>();
+  #firstWelcome: { resolve: () => void; reject: (error: { code: ErrorCode; message: string }) => void } | null =
+    null;
+
+  constructor(options: RoomClientOptions) {
+    super();
+    this.url = options.url;
+    this.#options = {
+      url: options.url,
+      name: options.name,
+      code: options.code,
+      socketFactory: options.socketFactory,
+      pingIntervalMs: options.pingIntervalMs ?? 5_000,
+      connectTimeoutMs: options.connectTimeoutMs ?? 8_000,
+      backoff: options.backoff ?? DEFAULT_BACKOFF,
+      offlineAfterAttempts: options.offlineAfterAttempts ?? 4,
+      random: options.random ?? Math.random,
+      now: options.now ?? Date.now,
+    };
+    this.#token = options.resume?.token;
+    this.#lastSeq = options.resume?.lastSeq ?? 0;
+  }
+
+  get state(): ConnectionState {
+    return this.#state;
+  }
+  get me(): Member | null {
+    return this.#me;
+  }
+  get token(): string | undefined {
+    return this.#token;
+  }
+  get lastSeq(): number {
+    return this.#lastSeq;
+  }
+  get outbox(): OutgoingMessage[] {
+    return [...this.#outbox.values()].map(({ to: _to, ...message }) => message);
+  }
+
+  /**
+   * Connects and resolves at the first welcome. Before the first welcome a
+   * failure is final (the person is looking at the join form and wants the
+   * reason); after it, the client keeps reconnecting by itself.
+   */
+  connect(): Promise<void> {
+    this.#closedByUser = false;
+    const ready = new Promise<void>((resolve, reject) => {
+      this.#firstWelcome = { resolve, reject };
+    });
+    this.#open();
+    return ready;
+  }
+
+  /** Skips the backoff wait: for "Retry now", waking from sleep, or the network coming back. */
+  retryNow(): void {
+    if (this.#closedByUser || this.#state.kind === 'connected' || this.#state.kind === 'connecting') return;
+    if (this.#state.kind === 'idle') return;
+    this.#clearTimer('retry');
+    this.#open();
+  }
+
+  /** Leaves the room on purpose: others see "left" at once, not "reconnecting". */
+  close(): void {
+    this.#closedByUser = true;
+    this.#clearTimer('retry');
+    const socket = this.#socket;
+    if (socket && this.#state.kind === 'connected') this.#write({ type: 'leave' });
+    this.#teardown(socket, CLOSE.NORMAL, 'leave');
+    this.#setState({ kind: 'idle' });
+  }
+
+  // ── commands ───────────────────────────────────────────────────────────────
+
+  /** Queues a message; it is sent now if connected, otherwise after reconnecting. */
+  send(text: string, to: string | null, conversation: string): OutgoingMessage {
+    const clientId = randomId('c_');
+    const message = { clientId, conversation, text, ts: this.#options.now(), status: 'pending' as const, to };
+    const size = new TextEncoder().encode(encode({ type: 'send', clientId, to, text })).length;
+    if (text.trim().length === 0) return this.#failNow(message, 'BEACON_ERR_EMPTY');
+    if (size > this.#maxMessageBytes) return this.#failNow(message, 'BEACON_ERR_TOO_LARGE');
+    this.#outbox.set(clientId, message);
+    if (this.#state.kind === 'connected') this.#write({ type: 'send', clientId, to, text });
+    return this.#public(message);
+  }
+
+  /** Sends a failed message again. */
+  retry(clientId: string): boolean {
+    const message = this.#outbox.get(clientId);
+    if (!message || message.status !== 'failed') return false;
+    message.status = 'pending';
+    delete message.error;
+    this.emit('status', { clientId, status: 'pending' });
+    if (this.#state.kind === 'connected') this.#write({ type: 'send', clientId, to: message.to, text: message.text });
+    return true;
+  }
+
+  typing(to: string | null): void {
+    if (this.#state.kind === 'connected') this.#write({ type: 'typing', to });
+  }
+
+  setStatus(status: 'online' | 'away'): void {
+    if (this.#state.kind === 'connected') this.#write({ type: 'status', status });
+  }
+
+  /** Asks for older messages; the page arrives as a 'history' event. */
+  loadOlder(conversation: string | undefined, before: number, limit = 100): void {
+    if (this.#state.kind !== 'connected') return;
+    this.#write({ type: 'history', before, limit, ...(conversation === undefined ? {} : { conversation }) });
+  }
+
+  #failNow(message: OutgoingMessage & { to: string | null }, code: ErrorCode): OutgoingMessage {
+    return this.#public({ ...message, status: 'failed', error: ERROR_MESSAGES[code] });
+  }
+
+  #public({ to: _to, ...message }: OutgoingMessage & { to: string | null }): OutgoingMessage {
+    return message;
+  }
+
+  // ── the connection ─────────────────────────────────────────────────────────
+
+  #open(): void {
+    this.#attempt += 1;
+    this.#lastError = null;
+    this.#setState({ kind: 'connecting', address: this.url, attempt: this.#attempt });
+    let socket: SocketLike;
+    try {
+      socket = this.#options.socketFactory(this.url);
+    } catch {
+      this.#failed('BEACON_ERR_BAD_ADDRESS');
+      return;
+    }
+    this.#socket = socket;
+    this.#connectTimer = setTimeout(() => {
+      this.#teardown(socket);
+      this.#failed('BEACON_ERR_TIMEOUT');
+    }, this.#options.connectTimeoutMs);
+    socket.onopen = () => {
+      const resume = this.#token ? { token: this.#token, lastSeq: this.#lastSeq } : undefined;
+      this.#write({
+        type: 'hello',
+        v: PROTOCOL_VERSION,
+        name: this.#options.name,
+        ...(this.#options.code ? { code: this.#options.code } : {}),
+        ...(resume ? { resume } : {}),
+      });
+    };
+    socket.onmessage = (data) => {
+      this.#lastHeardAt = this.#options.now();
+      for (const decoded of decodeHostFrames(data)) {
+        // Unknown or malformed frames from a newer host are skipped, not fatal.
+        if (decoded.ok) this.#handle(decoded.frame);
+      }
+    };
+    socket.onerror = (errorCode) => {
+      if (errorCode && SYSTEM_ERRORS[errorCode]) this.#lastError ??= SYSTEM_ERRORS[errorCode];
+    };
+    socket.onclose = (code, reason) => {
+      if (this.#socket !== socket) return;
+      this.#teardown(socket);
+      this.#failed(this.#closeReason(code, reason), code);
+    };
+  }
+
+  #closeReason(code: number, reason: string): ErrorCode {
+    if (isErrorCode(reason)) return reason;
+    if (FATAL_CLOSES[code]) return FATAL_CLOSES[code];
+    if (this.#lastError) return this.#lastError;
+    if (code === CLOSE.TOO_LARGE) return 'BEACON_ERR_TOO_LARGE';
+    if (code === CLOSE.GOING_AWAY) return 'BEACON_ERR_HOST_STOPPED';
+    // A browser tells nothing about a refused connection: 1006 before any welcome.
+    return this.#state.kind === 'connecting' && !this.#everWelcomed ? 'BEACON_ERR_REFUSED' : 'BEACON_ERR_NETWORK';
+  }
+
+  /** Decides what follows a lost or refused connection: retry with backoff, or stop with the reason. */
+  #failed(reason: ErrorCode, closeCode?: number): void {
+    if (this.#closedByUser) return;
+    const reasonText = ERROR_MESSAGES[reason];
+    const fatal =
+      (closeCode !== undefined && FATAL_CLOSES[closeCode] !== undefined) ||
+      reason === 'BEACON_ERR_FLOODING' ||
+      reason === 'BEACON_ERR_ABUSE';
+    if (!this.#everWelcomed || fatal) {
+      this.#setState({ kind: 'offline', address: this.url, reason, reasonText, nextRetryAt: null });
+      this.#firstWelcome?.reject({ code: reason, message: reasonText });
+      this.#firstWelcome = null;
+      return;
+    }
+    const delay = backoffDelay(this.#attempt, this.#options.backoff, this.#options.random);
+    const nextRetryAt = this.#options.now() + delay;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      this.#open();
+    }, delay);
+    if (this.#attempt >= this.#options.offlineAfterAttempts) {
+      this.#setState({ kind: 'offline', address: this.url, reason, reasonText, nextRetryAt });
+    } else {
+      this.#setState({ kind: 'reconnecting', address: this.url, attempt: this.#attempt, nextRetryAt, reason, reasonText });
+    }
+  }
+
+  #teardown(socket: SocketLike | null, code: number = CLOSE.NORMAL, reason = ''): void {
+    this.#clearTimer('connect');
+    this.#clearTimer('ping');
+    if (!socket) return;
+    socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
+    if (this.#socket === socket) this.#socket = null;
+    try {
+      socket.close(code, reason);
+    } catch {
+      // Closing a socket that never opened can throw in some runtimes; it is gone either way.
+    }
+  }
+
+  #clearTimer(which: 'retry' | 'connect' | 'ping'): void {
+    if (which === 'retry' && this.#retryTimer) clearTimeout(this.#retryTimer);
+    if (which === 'connect' && this.#connectTimer) clearTimeout(this.#connectTimer);
+    if (which === 'ping' && this.#pingTimer) clearInterval(this.#pingTimer);
+    if (which === 'retry') this.#retryTimer = null;
+    if (which === 'connect') this.#connectTimer = null;
+    if (which === 'ping') this.#pingTimer = null;
+  }
+
+  #startPinging(): void {
+    const interval = this.#options.pingIntervalMs;
+    this.#lastHeardAt = this.#options.now();
+    this.#pingTimer = setInterval(() => {
+      if (this.#options.now() - this.#lastHeardAt > 2 * interval) {
+        // The host went silent (crashed machine, pulled cable): do not wait for TCP to notice.
+        const socket = this.#socket;
+        this.#teardown(socket);
+        this.#failed('BEACON_ERR_NETWORK');
+        return;
+      }
+      this.#write({ type: 'ping', id: ++this.#pingId, t: this.#options.now() });
+    }, interval);
+  }
+
+  #write(frame: ClientFrame): void {
+    this.#socket?.send(encode(frame));
+  }
+
+  #setState(state: ConnectionState): void {
+    this.#state = state;
+    this.emit('state', state);
+  }
+
+  // ── frames from the host ───────────────────────────────────────────────────
+
+  #handle(frame: HostFrame): void {
+    switch (frame.type) {
+      case 'welcome':
+        this.#welcome(frame);
+        return;
+      case 'message':
+        this.#received(frame.message);
+        return;
+      case 'ack':
+        this.#acknowledged(frame.clientId, frame.seq);
+        return;
+      case 'presence':
+        this.emit('presence', frame.event, frame.member);
+        return;
+      case 'typing':
+        this.emit('typing', frame.from, frame.to);
+        return;
+      case 'history':
+        for (const message of frame.messages) this.#noteOwn(message);
+        if (frame.direction === 'after') {
+          for (const message of frame.messages) this.#lastSeq = Math.max(this.#lastSeq, message.seq);
+          if (frame.hasMore) this.#write({ type: 'history', after: this.#lastSeq, limit: 500 });
+        }
+        this.emit('history', {
+          conversation: frame.conversation,
+          messages: frame.messages,
+          hasMore: frame.hasMore,
+          direction: frame.direction,
+        });
+        return;
+      case 'pong':
+        this.#rttMs = Math.max(0, this.#options.now() - frame.t);
+        if (this.#state.kind === 'connected') this.#setState({ ...this.#state, rttMs: this.#rttMs });
+        return;
+      case 'error':
+        this.#hostError(frame.code, frame.message, frame.ref, frame.retryAfterMs);
+        return;
+      case 'goodbye':
+        this.#lastError = 'BEACON_ERR_HOST_STOPPED';
+        return;
+    }
+  }
+
+  #welcome(welcome: WelcomeFrame): void {
+    this.#clearTimer('connect');
+    const identityChanged = this.#token !== undefined && !welcome.resumed;
+    this.#token = welcome.token;
+    this.#me = welcome.you;
+    this.#maxMessageBytes = welcome.limits.maxMessageBytes;
+    // A host that lost its history (a new data folder) starts counting again.
+    if (identityChanged || welcome.lastSeq < this.#lastSeq) this.#lastSeq = 0;
+    for (const message of welcome.history) {
+      this.#noteOwn(message);
+      this.#lastSeq = Math.max(this.#lastSeq, message.seq);
+    }
+    if (!welcome.resumed || welcome.history.length === 0) this.#lastSeq = Math.max(this.#lastSeq, welcome.lastSeq);
+    this.#attempt = 0;
+    this.#everWelcomed = true;
+    this.#setState({ kind: 'connected', address: this.url, rttMs: this.#rttMs });
+    this.emit('welcome', welcome);
+    if (welcome.resumed && welcome.hasMore) this.#write({ type: 'history', after: this.#lastSeq, limit: 500 });
+    for (const message of this.#outbox.values()) {
+      if (message.status === 'pending') this.#write({ type: 'send', clientId: message.clientId, to: message.to, text: message.text });
+    }
+    this.#startPinging();
+    this.#firstWelcome?.resolve();
+    this.#firstWelcome = null;
+  }
+
+  #received(message: ChatMessage): void {
+    this.#lastSeq = Math.max(this.#lastSeq, message.seq);
+    this.#noteOwn(message);
+    this.emit('message', message);
+  }
+
+  /** A stored message of ours whose ack was lost (the connection dropped first) counts as its ack. */
+  #noteOwn(message: ChatMessage): void {
+    if (this.#me && message.from === this.#me.id && this.#outbox.has(message.clientId)) {
+      this.#acknowledged(message.clientId, message.seq);
+    }
+  }
+
+  #acknowledged(clientId: string, seq: number): void {
+    this.#lastSeq = Math.max(this.#lastSeq, seq);
+    if (!this.#outbox.delete(clientId)) return;
+    this.emit('status', { clientId, status: 'sent', seq });
+  }
+
+  #hostError(code: string, message: string, ref: string | undefined, retryAfterMs: number | undefined): void {
+    const known: ErrorCode = isErrorCode(code) ? code : 'BEACON_ERR_INTERNAL';
+    const outgoing = ref ? this.#outbox.get(ref) : undefined;
+    if (outgoing && known === 'BEACON_ERR_RATE_LIMITED') {
+      // Throttled, not refused: send it again when the host says there is room.
+      setTimeout(() => {
+        if (this.#outbox.get(ref!) === outgoing && outgoing.status === 'pending' && this.#state.kind === 'connected') {
+          this.#write({ type: 'send', clientId: outgoing.clientId, to: outgoing.to, text: outgoing.text });
+        }
+      }, retryAfterMs ?? 1_000);
+      return;
+    }
+    if (outgoing) {
+      outgoing.status = 'failed';
+      outgoing.error = message;
+      this.emit('status', { clientId: outgoing.clientId, status: 'failed', error: message });
+      return;
+    }
+    this.#lastError = known;
+    this.emit('error', { code: known, message });
+  }
+}
