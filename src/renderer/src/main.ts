@@ -1,4 +1,10 @@
 import { mount } from 'svelte';
 import App from './App.svelte';
+import { createWebChatApi } from './web-chat-api.ts';
 
-mount(App, { target: document.getElementById('app')! });
+// Electron's preload exposes the session as window.beacon; a browser served by the host builds its own.
+const api = window.beacon ?? createWebChatApi();
+
+const target = document.getElementById('app');
+if (!target) throw new Error('Beacon: #app element missing from index.html');
+mount(App, { target, props: { api } });
