@@ -1,0 +1,253 @@
+/**
+ * The member process: N lean WebSocket members plus one sender, in a process
+ * of their own (not the server's), driven by the runner over Node IPC.
+ * Sender and receivers share this process's clock, so a send time carried in
+ * the message text gives the delivery latency directly.
+ *
+ * Dialects: 'beacon' (hello → welcome, `send` frames), 'raw' (the naive ws and
+ * Bun baselines: the message frame is relayed as is), 'socketio' (engine.io v4
+ * over a raw WebSocket: "40" to join the namespace, "3" for each "2" ping).
+ */
+import { performance } from 'node:perf_hooks';
+import { LeanWs } from './lib/lean-ws.ts';
+import { summarize } from './lib/stats.ts';
+
+type Dialect = 'beacon' | 'raw' | 'socketio';
+
+const nowUs = (): number => Math.round(performance.now() * 1000);
+const TEXT_CHARS = 40;
+
+let dialect: Dialect = 'raw';
+let port = 0;
+let sender: LeanWs | null = null;
+let receivers: LeanWs[] = [];
+let sentCount = 0;
+
+// what the current measurement is waiting for
+let samples: Float64Array = new Float64Array(0);
+let sampleCount = 0;
+let roundReceived = 0;
+let roundTarget = 0;
+let roundDone: (() => void) | null = null;
+let total = 0;
+let expected = 0;
+let lastAt = 0;
+let allDone: (() => void) | null = null;
+let closedDuringRun = 0;
+
+function text(t: number): string {
+  const head = `~M~${t}~`;
+  return head + 'x'.repeat(Math.max(0, TEXT_CHARS - head.length));
+}
+
+/** The frame the sender writes; about the size of what Beacon delivers. */
+function outgoing(t: number): string {
+  const k = ++sentCount;
+  const body = text(t);
+  if (dialect === 'beacon') return `{"type":"send","clientId":"c${k}","text":"${body}"}`;
+  const message = `{"type":"message","message":{"seq":${k},"from":"m_benchsender0","to":null,"text":"${body}","ts":${Date.now()},"clientId":"c${k}"}}`;
+  return dialect === 'socketio' ? `42["m",${message}]` : message;
+}
+
+function onMarks(count: number, times: number[] | null): void {
+  total += count;
+  lastAt = performance.now();
+  if (times) {
+    const now = nowUs();
+    for (const t of times) if (sampleCount < samples.length) samples[sampleCount++] = (now - t) / 1000;
+  }
+  if (roundDone) {
+    roundReceived += count;
+    if (roundReceived >= roundTarget) {
+      const done = roundDone;
+      roundDone = null;
+      done();
+    }
+  }
+  if (allDone && total >= expected) {
+    const done = allDone;
+    allDone = null;
+    done();
+  }
+}
+
+function openMember(index: number): Promise<LeanWs> {
+  return new Promise((resolve, reject) => {
+    const path = dialect === 'socketio' ? '/socket.io/?EIO=4&transport=websocket' : '/';
+    let settled = false;
+    const timer = setTimeout(() => finish(new Error('member did not get ready within 60 s')), 60_000);
+    const finish = (error?: Error): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (error) {
+        ws.close();
+        reject(error);
+      } else {
+        ws.handlers.onFrame = dialect === 'socketio' ? socketioPing(ws) : undefined;
+        resolve(ws);
+      }
+    };
+    const ws: LeanWs = new LeanWs(
+      port,
+      path,
+      {
+        onMarks,
+        onClose: () => {
+          if (settled) closedDuringRun++;
+          else finish(new Error('closed while joining'));
+        },
+        onFrame: (prefix) => {
+          const head = prefix.toString('latin1');
+          if (dialect === 'beacon' && head.includes('"type":"welcome"')) finish();
+          else if (dialect === 'socketio') {
+            if (head.startsWith('0')) ws.send('40');
+            else if (head.startsWith('40')) finish();
+            else if (head === '2') ws.send('3');
+          }
+        },
+      },
+      (error) => {
+        if (error) return finish(error);
+        if (dialect === 'beacon') ws.send(`{"type":"hello","v":1,"name":"member ${index}"}`);
+        else if (dialect === 'raw') finish();
+      },
+    );
+  });
+}
+
+const socketioPing =
+  (ws: LeanWs) =>
+  (prefix: Buffer, length: number): void => {
+    if (length === 1 && prefix[0] === 0x32) ws.send('3');
+  };
+
+async function connectAll(n: number, concurrency: number): Promise<{ ms: number }> {
+  const started = performance.now();
+  sender = await openMember(0);
+  const opened: LeanWs[] = new Array(n);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < n) {
+      const i = next++;
+      opened[i] = await openMember(i + 1);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, n) }, worker));
+  receivers = opened;
+  return { ms: performance.now() - started };
+}
+
+async function latency(count: number, warmup: number, roundTimeoutMs: number) {
+  const live = receivers.filter((r) => r.open);
+  for (const r of live) r.timed = true;
+  samples = new Float64Array(count * live.length);
+  sampleCount = 0;
+  const lastPerRound: number[] = [];
+  let missing = 0;
+  const started = performance.now();
+  for (let k = 0; k < warmup + count; k++) {
+    if (k === warmup) sampleCount = 0;
+    roundReceived = 0;
+    roundTarget = live.length;
+    const t0 = performance.now();
+    const done = new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        roundDone = null;
+        resolve(false);
+      }, roundTimeoutMs);
+      roundDone = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+    });
+    sender!.send(outgoing(nowUs()));
+    const complete = await done;
+    if (k >= warmup) {
+      lastPerRound.push(performance.now() - t0);
+      if (!complete) missing += roundTarget - roundReceived;
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  for (const r of live) r.timed = false;
+  const deliveries = summarize(samples.subarray(0, sampleCount));
+  return {
+    messages: count,
+    receivers: live.length,
+    delivery: deliveries,
+    lastDelivery: summarize(Float64Array.from(lastPerRound)),
+    missing,
+    wallMs: performance.now() - started,
+  };
+}
+
+async function burst(count: number, timeoutMs: number, stallMs: number) {
+  const live = receivers.filter((r) => r.open);
+  closedDuringRun = 0;
+  total = 0;
+  expected = count * live.length;
+  const frames = Array.from({ length: count }, () => LeanWs.frame(outgoing(0)));
+  const started = performance.now();
+  lastAt = started;
+  const finished = new Promise<string>((resolve) => {
+    const deadline = setTimeout(() => finish('timeout'), timeoutMs);
+    const stall = setInterval(() => {
+      if (performance.now() - lastAt > stallMs) finish('stalled');
+    }, 250);
+    const finish = (why: string): void => {
+      clearTimeout(deadline);
+      clearInterval(stall);
+      allDone = null;
+      resolve(why);
+    };
+    allDone = () => finish('complete');
+  });
+  sender!.socket.cork();
+  for (const frame of frames) sender!.socket.write(frame);
+  sender!.socket.uncork();
+  const outcome = await finished;
+  const ms = (outcome === 'complete' ? lastAt : performance.now()) - started;
+  const deliveredMs = lastAt - started;
+  return {
+    outcome,
+    messages: count,
+    receivers: live.length,
+    delivered: total,
+    expected,
+    ms,
+    perSecond: total / (deliveredMs / 1000),
+    closedDuringRun,
+  };
+}
+
+process.on('message', async (message: { id: number; cmd: string; [key: string]: any }) => {
+  try {
+    let reply: Record<string, unknown> = {};
+    switch (message.cmd) {
+      case 'connect':
+        dialect = message.dialect;
+        port = message.port;
+        reply = await connectAll(message.n, message.concurrency ?? 50);
+        break;
+      case 'latency':
+        reply = await latency(message.count, message.warmup ?? 10, message.roundTimeoutMs ?? 10_000);
+        break;
+      case 'burst':
+        reply = await burst(message.count, message.timeoutMs ?? 60_000, message.stallMs ?? 10_000);
+        break;
+      case 'close':
+        for (const r of receivers) r.close();
+        sender?.close();
+        receivers = [];
+        sender = null;
+        break;
+      default:
+        throw new Error(`unknown command ${message.cmd}`);
+    }
+    process.send!({ id: message.id, ...reply });
+  } catch (error) {
+    process.send!({ id: message.id, error: (error as Error).stack ?? String(error) });
+  }
+});
+process.on('disconnect', () => process.exit(0));
+setTimeout(() => process.exit(3), Number(process.env.BENCH_CLIENTS_MAX_LIFE_MS ?? 900_000)).unref();

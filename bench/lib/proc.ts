@@ -1,0 +1,216 @@
+/**
+ * Child processes for the benchmarks: every one is registered, killed when the
+ * runner exits (normally, on a signal, or on an uncaught error), and every wait
+ * on one has a deadline.
+ */
+import { type ChildProcess, fork, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export const BENCH_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const ROOT = join(BENCH_DIR, '..');
+export const BUN_PATH = join(ROOT, 'node_modules/@oven/bun-linux-x64/bin/bun');
+
+const children = new Set<ChildProcess>();
+
+function killAll(): void {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null && child.pid) {
+      try {
+        process.kill(child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+  children.clear();
+}
+process.on('exit', killAll);
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => {
+    killAll();
+    process.exit(130);
+  });
+}
+
+function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return child;
+}
+
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout>;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+    }),
+  ]);
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+// ── servers: a JSON line protocol on stdin/stdout (bench/servers/control.ts) ──
+
+export interface ServerHandle {
+  kind: string;
+  pid: number;
+  port: number;
+  child: ChildProcess;
+  request(cmd: string, timeoutMs?: number): Promise<Record<string, number>>;
+  stop(): Promise<void>;
+  kill9(): Promise<void>;
+  stderr(): string;
+}
+
+export function bunAvailable(): { ok: true; version: string } | { ok: false; reason: string } {
+  if (!existsSync(BUN_PATH)) return { ok: false, reason: `no bun binary at ${BUN_PATH}` };
+  const result = spawnSync(BUN_PATH, ['--version'], { timeout: 10_000, encoding: 'utf8' });
+  if (result.status !== 0) return { ok: false, reason: `bun --version failed: ${result.error ?? result.stderr}` };
+  return { ok: true, version: result.stdout.trim() };
+}
+
+export async function startServer(
+  kind: string,
+  command: string,
+  args: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 20_000,
+): Promise<ServerHandle> {
+  const child = track(
+    spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] }),
+  );
+  let errText = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    errText = (errText + chunk.toString()).slice(-4000);
+  });
+  const waiting = new Map<number, (value: Record<string, number>) => void>();
+  let nextId = 1;
+  const ready = new Promise<{ port: number; pid: number }>((resolve, reject) => {
+    child.on('exit', (code, signal) => {
+      reject(new Error(`${kind} exited (${code ?? signal}) before it was ready: ${errText.trim()}`));
+    });
+    child.on('error', reject);
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      let value: Record<string, unknown>;
+      try {
+        value = JSON.parse(line);
+      } catch {
+        return;
+      }
+      if (value.ready) resolve({ port: value.port as number, pid: value.pid as number });
+      else if (typeof value.id === 'number') {
+        waiting.get(value.id)?.(value as Record<string, number>);
+        waiting.delete(value.id);
+      }
+    });
+  });
+  const { port } = await withTimeout(ready, timeoutMs, `${kind} to start`);
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
+  const handle: ServerHandle = {
+    kind,
+    pid: child.pid!,
+    port,
+    child,
+    request(cmd, ms = 20_000) {
+      const id = nextId++;
+      const reply = new Promise<Record<string, number>>((resolve) => waiting.set(id, resolve));
+      child.stdin!.write(`${JSON.stringify({ id, cmd })}\n`);
+      return withTimeout(reply, ms, `${kind} ${cmd}`);
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.stdin!.write(`${JSON.stringify({ id: 0, cmd: 'stop' })}\n`);
+      try {
+        await withTimeout(exited, 5_000, `${kind} to stop`);
+      } catch {
+        child.kill('SIGKILL');
+        await exited;
+      }
+    },
+    async kill9() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+    stderr: () => errText,
+  };
+  return handle;
+}
+
+// ── /proc: memory and CPU of any child, Node or Bun ────────────────────────────
+
+export function procStatus(pid: number): { rss: number; hwm: number } {
+  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string): number => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(text)?.[1] ?? 0) * 1024;
+  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+}
+
+/** Resets the peak-RSS mark (VmHWM) so the next peak is the peak of what follows. */
+export function resetPeak(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** CPU time (user + system) of a process and all its threads, in ms. */
+export function procCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[11] = utime, fields[12] = stime (fields 14 and 15 of stat(5)), in clock ticks (100 Hz)
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+// ── the member process: Node IPC (bench/clients.ts) ─────────────────────────────
+
+export interface ClientsHandle {
+  pid: number;
+  call<T = Record<string, unknown>>(message: Record<string, unknown>, timeoutMs: number): Promise<T>;
+  stop(): Promise<void>;
+}
+
+export async function startClients(): Promise<ClientsHandle> {
+  const child = track(
+    fork(join(BENCH_DIR, 'clients.ts'), [], { cwd: ROOT, execArgv: ['--max-old-space-size=4096'], stdio: 'inherit' }),
+  );
+  let nextId = 1;
+  const waiting = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
+  child.on('message', (message: { id: number; error?: string }) => {
+    const entry = waiting.get(message.id);
+    waiting.delete(message.id);
+    if (message.error) entry?.reject(new Error(message.error));
+    else entry?.resolve(message);
+  });
+  child.on('exit', (code, signal) => {
+    for (const entry of waiting.values()) entry.reject(new Error(`member process exited (${code ?? signal})`));
+    waiting.clear();
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    pid: child.pid!,
+    call(message, timeoutMs) {
+      const id = nextId++;
+      const reply = new Promise<any>((resolve, reject) => waiting.set(id, { resolve, reject }));
+      child.send({ ...message, id });
+      return withTimeout(reply, timeoutMs, `members: ${String(message.cmd)}`);
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      try {
+        await withTimeout(exited, 3_000, 'member process to stop');
+      } catch {
+        child.kill('SIGKILL');
+        await exited;
+      }
+    },
+  };
+}

@@ -1,0 +1,227 @@
+/**
+ * Scenarios 1 and 2: fan-out. For each N and each server (Beacon's real host
+ * and the three baselines, interleaved so they share the machine's state), in
+ * a fresh server process:
+ *   1. connect N idle receivers + 1 sender from the member process → memory per idle member
+ *   2. one message in flight at a time → delivery latency (p50/p99/max)
+ *   3. a bounded burst → delivered messages per second over all members
+ * with the server's CPU (process.cpuUsage inside it) and peak RSS (VmHWM).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import {
+  BENCH_DIR,
+  BUN_PATH,
+  bunAvailable,
+  procStatus,
+  resetPeak,
+  type ServerHandle,
+  sleep,
+  startClients,
+  startServer,
+} from '../lib/proc.ts';
+import type { ScenarioOptions, ScenarioResult, Table } from '../lib/scenario.ts';
+import { fmt, kb, mb, type Summary } from '../lib/stats.ts';
+
+interface ServerSpec {
+  name: string;
+  dialect: 'beacon' | 'raw' | 'socketio';
+  start(dataDir: string): Promise<ServerHandle>;
+}
+
+const node = process.execPath;
+const NODE_FLAGS = ['--expose-gc'];
+
+export const SERVERS: ServerSpec[] = [
+  {
+    name: 'beacon',
+    dialect: 'beacon',
+    start: (dataDir) => startServer('beacon', node, [...NODE_FLAGS, join(BENCH_DIR, 'servers/beacon-host.ts'), dataDir]),
+  },
+  {
+    name: 'naive-ws',
+    dialect: 'raw',
+    start: () => startServer('naive-ws', node, [...NODE_FLAGS, join(BENCH_DIR, 'baselines/naive-ws.ts')]),
+  },
+  {
+    name: 'socket.io',
+    dialect: 'socketio',
+    start: () => startServer('socket.io', node, [...NODE_FLAGS, join(BENCH_DIR, 'baselines/socketio.ts')]),
+  },
+  {
+    name: 'bun',
+    dialect: 'raw',
+    start: () => startServer('bun', BUN_PATH, [join(BENCH_DIR, 'baselines/bun-publish.ts')]),
+  },
+];
+
+interface Run {
+  server: string;
+  n: number;
+  ok: boolean;
+  error?: string;
+  connectMs?: number;
+  baseRss?: number;
+  idleRss?: number;
+  bytesPerIdleMember?: number;
+  setupPeakRss?: number;
+  peakRss?: number;
+  latency?: { delivery: Summary; lastDelivery: Summary; missing: number; messages: number; wallMs: number; cpuMs: number };
+  burst?: {
+    outcome: string;
+    messages: number;
+    delivered: number;
+    expected: number;
+    ms: number;
+    perSecond: number;
+    closedDuringRun: number;
+    cpuMs: number;
+  };
+}
+
+const cpuMs = async (server: ServerHandle): Promise<number> => {
+  const s = await server.request('stats');
+  return (s.cpuUserUs! + s.cpuSystemUs!) / 1000;
+};
+
+async function runOne(spec: ServerSpec, n: number, tiny: boolean, log: (line: string) => void): Promise<Run> {
+  const run: Run = { server: spec.name, n, ok: false };
+  const dataDir = mkdtempSync(join(tmpdir(), 'beacon-bench-fanout-'));
+  let server: ServerHandle | null = null;
+  const clients = await startClients();
+  try {
+    server = await spec.start(dataDir);
+    await sleep(200);
+    await server.request('gc');
+    await sleep(200);
+    run.baseRss = procStatus(server.pid).rss;
+    const connected = await clients.call<{ ms: number }>(
+      { cmd: 'connect', dialect: spec.dialect, port: server.port, n, concurrency: 50 },
+      tiny ? 30_000 : 240_000,
+    );
+    run.connectMs = connected.ms;
+    await sleep(300);
+    await server.request('gc');
+    await sleep(500);
+    run.idleRss = procStatus(server.pid).rss;
+    run.bytesPerIdleMember = (run.idleRss - run.baseRss) / (n + 1);
+    run.setupPeakRss = procStatus(server.pid).hwm;
+    if (!resetPeak(server.pid)) log('  (could not reset VmHWM: peak RSS includes the connection phase)');
+
+    const latencyCount = tiny ? 20 : n <= 100 ? 300 : n <= 500 ? 150 : 60;
+    const cpu0 = await cpuMs(server);
+    const lat = await clients.call<any>(
+      { cmd: 'latency', count: latencyCount, warmup: tiny ? 3 : 20, roundTimeoutMs: 10_000 },
+      tiny ? 30_000 : 120_000,
+    );
+    run.latency = { ...lat, cpuMs: (await cpuMs(server)) - cpu0 };
+
+    // Bounded burst: about a million deliveries at full size.
+    const burstCount = tiny ? 200 : n <= 100 ? 5_000 : n <= 500 ? 2_000 : 500;
+    await clients.call({ cmd: 'burst', count: Math.ceil(burstCount / 10), timeoutMs: 30_000, stallMs: 5_000 }, 40_000);
+    await sleep(200);
+    const cpu1 = await cpuMs(server);
+    const burst = await clients.call<any>(
+      { cmd: 'burst', count: burstCount, timeoutMs: tiny ? 15_000 : 90_000, stallMs: 10_000 },
+      tiny ? 20_000 : 100_000,
+    );
+    run.burst = { ...burst, cpuMs: (await cpuMs(server)) - cpu1 };
+    run.peakRss = procStatus(server.pid).hwm;
+    run.ok = true;
+    log(
+      `  ${spec.name.padEnd(9)} N=${String(n).padEnd(5)} connect ${fmt(run.connectMs, 0)} ms · ` +
+        `idle ${kb(run.bytesPerIdleMember)} KB/member · p50 ${fmt(run.latency.delivery.p50)} p99 ${fmt(run.latency.delivery.p99)} ms · ` +
+        `burst ${fmt(run.burst.perSecond, 0)} msg/s (${run.burst.outcome}, ${run.burst.delivered}/${run.burst.expected}) · peak ${mb(run.peakRss)} MB`,
+    );
+  } catch (error) {
+    run.error = (error as Error).message + (server ? `\n${server.stderr().trim()}` : '');
+    log(`  ${spec.name} N=${n}: FAILED: ${run.error}`);
+  } finally {
+    try {
+      await clients.call({ cmd: 'close' }, 10_000);
+    } catch {
+      // stopping anyway
+    }
+    await clients.stop();
+    await server?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  return run;
+}
+
+const ratio = (a: number | undefined, b: number | undefined): string =>
+  a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0 ? '–' : `${(a / b).toFixed(2)}×`;
+
+export async function fanout(options: ScenarioOptions): Promise<ScenarioResult> {
+  const sizes = options.sizes ?? (options.tiny ? [20] : [100, 500, 2000]);
+  const notes: string[] = [];
+  const bun = bunAvailable();
+  let specs = SERVERS.filter((s) => !options.servers || options.servers.includes(s.name));
+  if (!bun.ok) {
+    const line = `Bun baseline SKIPPED: ${bun.reason}`;
+    options.log(line);
+    notes.push(line);
+    specs = specs.filter((s) => s.name !== 'bun');
+  } else notes.push(`Bun ${bun.version} (bun-publish baseline)`);
+  notes.push(
+    'Beacon host limits: defaults except messagesPerSecond and messageBurst, raised to 1e9 so one sender can burst (maxBufferedBytes stays 4 MiB).',
+  );
+
+  const runs: Run[] = [];
+  for (const n of sizes) {
+    for (const spec of specs) runs.push(await runOne(spec, n, options.tiny, options.log));
+  }
+
+  const find = (server: string, n: number): Run | undefined => runs.find((r) => r.server === server && r.n === n && r.ok);
+  const tables: Table[] = [];
+  tables.push({
+    title: 'Fan-out: one message in flight (delivery latency to each member, ms) and burst throughput',
+    header: ['server', 'N', 'p50 ms', 'p99 ms', 'max ms', 'last-member p50', 'burst msg/s', 'burst CPU %', 'peak RSS MB', 'idle KB/member', 'status'],
+    rows: runs.map((r) =>
+      r.ok
+        ? [
+            r.server,
+            String(r.n),
+            fmt(r.latency!.delivery.p50),
+            fmt(r.latency!.delivery.p99),
+            fmt(r.latency!.delivery.max),
+            fmt(r.latency!.lastDelivery.p50),
+            fmt(r.burst!.perSecond, 0),
+            fmt((r.burst!.cpuMs / r.burst!.ms) * 100, 0),
+            mb(r.peakRss!),
+            kb(r.bytesPerIdleMember!),
+            r.burst!.outcome === 'complete' && r.latency!.missing === 0
+              ? 'ok'
+              : `${r.burst!.outcome}; ${r.burst!.delivered}/${r.burst!.expected}; lat missing ${r.latency!.missing}; closed ${r.burst!.closedDuringRun}`,
+          ]
+        : [r.server, String(r.n), '–', '–', '–', '–', '–', '–', '–', '–', `FAILED: ${r.error?.split('\n')[0]}`],
+    ),
+  });
+  const baselines = specs.filter((s) => s.name !== 'beacon').map((s) => s.name);
+  if (specs.some((s) => s.name === 'beacon')) {
+    const rows: string[][] = [];
+    for (const n of sizes) {
+      const b = find('beacon', n);
+      for (const base of baselines) {
+        const o = find(base, n);
+        rows.push([
+          `beacon ÷ ${base}`,
+          String(n),
+          ratio(b?.burst?.perSecond, o?.burst?.perSecond),
+          ratio(b?.latency?.delivery.p50, o?.latency?.delivery.p50),
+          ratio(b?.latency?.delivery.p99, o?.latency?.delivery.p99),
+          ratio(b?.peakRss, o?.peakRss),
+          ratio(b?.bytesPerIdleMember, o?.bytesPerIdleMember),
+        ]);
+      }
+    }
+    tables.push({
+      title: 'Fan-out ratios (Beacon ÷ baseline; throughput: higher is better; latency and memory: lower is better)',
+      header: ['ratio', 'N', 'burst msg/s', 'p50', 'p99', 'peak RSS', 'idle mem/member'],
+      rows,
+    });
+  }
+  return { scenario: 'fanout', tables, notes, data: { sizes, runs, startedAt: performance.timeOrigin } };
+}

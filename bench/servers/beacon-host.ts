@@ -1,0 +1,22 @@
+/**
+ * Beacon's real host (src/main/host/room-server.ts) in its own process, for the benchmarks.
+ * Limits are the defaults except the per-connection rate limit, raised so one
+ * benchmark sender can burst (BENCH_LIMITS, JSON, may override more).
+ *   node bench/servers/beacon-host.ts <dataDir>
+ */
+import { RoomServer } from '../../src/main/host/room-server.ts';
+import { serveControl } from './control.ts';
+
+export const BENCH_RATE_LIMITS = { messagesPerSecond: 1_000_000_000, messageBurst: 1_000_000_000 };
+
+const dataDir = process.argv[2] ?? ':memory:';
+const server = await RoomServer.start({
+  port: 0,
+  bind: '127.0.0.1',
+  roomName: 'Bench room',
+  code: null,
+  dataDir,
+  limits: { ...BENCH_RATE_LIMITS, ...JSON.parse(process.env.BENCH_LIMITS ?? '{}') },
+});
+server.on('error', (error) => process.stderr.write(`host error: ${error.message}\n`));
+serveControl(server.port, () => server.stop(), () => ({ members: server.members().length, lastSeq: server.store.lastSeq }));
