@@ -108,7 +108,12 @@ export const Welcome = v.object({
   /** True when older (new join) or more missed (resume) messages exist than `history` holds. */
   hasMore: v.boolean(),
   lastSeq: Seq,
-  limits: v.object({ maxMessageBytes: v.number(), pingIntervalMs: v.number(), messagesPerSecond: v.number() }),
+  limits: v.object({
+    maxMessageBytes: v.number(),
+    pingIntervalMs: v.number(),
+    messagesPerSecond: v.number(),
+    messageBurst: v.number(),
+  }),
 });
 export const MessageIn = v.object({ type: v.literal('message'), message: ChatMessage });
 export const Ack = v.object({ type: v.literal('ack'), clientId: Id, seq: Seq, ts: Timestamp });

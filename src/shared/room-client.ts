@@ -10,6 +10,7 @@ import type { ConnectionState, MessageStatus, OutgoingMessage } from './chat-api
 import { Emitter } from './emitter.ts';
 import { ERROR_MESSAGES, type ErrorCode, isErrorCode } from './errors.ts';
 import { randomId } from './ids.ts';
+import { TokenBucket } from './token-bucket.ts';
 import {
   type ChatMessage,
   CLOSE,
@@ -21,6 +22,7 @@ import {
   type PresenceEvent,
   PROTOCOL_VERSION,
   type WelcomeFrame,
+  WIRE_LIMITS,
 } from './protocol.ts';
 
 /** The part of a WebSocket the client needs; the browser's WebSocket fits, Node wraps `ws`. */
@@ -99,7 +101,8 @@ export class RoomClient extends Emitter<RoomClientEvents> {
   #lastSeq: number;
   #me: Member | null = null;
   #maxMessageBytes = 64 * 1024;
-  #attempt = 0;
+  /** Failed attempts since the last welcome. */
+  #failures = 0;
   #everWelcomed = false;
   #closedByUser = false;
   #lastError: ErrorCode | null = null;
@@ -109,7 +112,11 @@ export class RoomClient extends Emitter<RoomClientEvents> {
   #lastHeardAt = 0;
   #pingId = 0;
   #rttMs: number | null = null;
-  readonly #outbox = new Map<string, OutgoingMessage & { to: string | null }>();
+  /** Own messages not yet acknowledged, in the order typed. `inFlight` means written on the current socket. */
+  readonly #outbox = new Map<string, OutgoingMessage & { to: string | null; inFlight: boolean }>();
+  /** Mirrors the host's rate limit so a long paste is paced, not refused. */
+  #bucket = new TokenBucket(20, 40);
+  #pumpTimer: ReturnType<typeof setTimeout> | null = null;
   #firstWelcome: { resolve: () => void; reject: (error: { code: ErrorCode; message: string }) => void } | null =
     null;
 
@@ -145,7 +152,7 @@ export class RoomClient extends Emitter<RoomClientEvents> {
     return this.#lastSeq;
   }
   get outbox(): OutgoingMessage[] {
-    return [...this.#outbox.values()].map(({ to: _to, ...message }) => message);
+    return [...this.#outbox.values()].map((message) => this.#public(message));
   }
 
   /**
@@ -185,12 +192,14 @@ export class RoomClient extends Emitter<RoomClientEvents> {
   /** Queues a message; it is sent now if connected, otherwise after reconnecting. */
   send(text: string, to: string | null, conversation: string): OutgoingMessage {
     const clientId = randomId('c_');
-    const message = { clientId, conversation, text, ts: this.#options.now(), status: 'pending' as const, to };
+    const message = { clientId, conversation, text, ts: this.#options.now(), status: 'pending' as const, to, inFlight: false };
     const size = new TextEncoder().encode(encode({ type: 'send', clientId, to, text })).length;
     if (text.trim().length === 0) return this.#failNow(message, 'BEACON_ERR_EMPTY');
-    if (size > this.#maxMessageBytes) return this.#failNow(message, 'BEACON_ERR_TOO_LARGE');
+    if (size > this.#maxMessageBytes || text.length > WIRE_LIMITS.textChars) {
+      return this.#failNow(message, 'BEACON_ERR_TOO_LARGE');
+    }
     this.#outbox.set(clientId, message);
-    if (this.#state.kind === 'connected') this.#write({ type: 'send', clientId, to, text });
+    this.#pump();
     return this.#public(message);
   }
 
@@ -199,14 +208,16 @@ export class RoomClient extends Emitter<RoomClientEvents> {
     const message = this.#outbox.get(clientId);
     if (!message || message.status !== 'failed') return false;
     message.status = 'pending';
+    message.inFlight = false;
     delete message.error;
     this.emit('status', { clientId, status: 'pending' });
-    if (this.#state.kind === 'connected') this.#write({ type: 'send', clientId, to: message.to, text: message.text });
+    this.#pump();
     return true;
   }
 
+  /** Best effort: dropped rather than delayed when the rate budget is spent. */
   typing(to: string | null): void {
-    if (this.#state.kind === 'connected') this.#write({ type: 'typing', to });
+    if (this.#state.kind === 'connected' && this.#bucket.take(this.#options.now()).ok) this.#write({ type: 'typing', to });
   }
 
   setStatus(status: 'online' | 'away'): void {
@@ -223,16 +234,33 @@ export class RoomClient extends Emitter<RoomClientEvents> {
     return this.#public({ ...message, status: 'failed', error: ERROR_MESSAGES[code] });
   }
 
-  #public({ to: _to, ...message }: OutgoingMessage & { to: string | null }): OutgoingMessage {
-    return message;
+  #public({ clientId, conversation, text, ts, status, error }: OutgoingMessage): OutgoingMessage {
+    return { clientId, conversation, text, ts, status, ...(error === undefined ? {} : { error }) };
+  }
+
+  /** Writes pending messages in order, as fast as the room's rate limit allows. */
+  #pump(): void {
+    if (this.#pumpTimer || this.#state.kind !== 'connected') return;
+    for (const message of this.#outbox.values()) {
+      if (message.status !== 'pending' || message.inFlight) continue;
+      const token = this.#bucket.take(this.#options.now());
+      if (!token.ok) {
+        this.#pumpTimer = setTimeout(() => {
+          this.#pumpTimer = null;
+          this.#pump();
+        }, token.retryAfterMs);
+        return;
+      }
+      message.inFlight = true;
+      this.#write({ type: 'send', clientId: message.clientId, to: message.to, text: message.text });
+    }
   }
 
   // ── the connection ─────────────────────────────────────────────────────────
 
   #open(): void {
-    this.#attempt += 1;
     this.#lastError = null;
-    this.#setState({ kind: 'connecting', address: this.url, attempt: this.#attempt });
+    this.#setState({ kind: 'connecting', address: this.url, attempt: this.#failures + 1 });
     let socket: SocketLike;
     try {
       socket = this.#options.socketFactory(this.url);
@@ -296,22 +324,27 @@ export class RoomClient extends Emitter<RoomClientEvents> {
       this.#firstWelcome = null;
       return;
     }
-    const delay = backoffDelay(this.#attempt, this.#options.backoff, this.#options.random);
+    this.#failures += 1;
+    const delay = backoffDelay(this.#failures, this.#options.backoff, this.#options.random);
     const nextRetryAt = this.#options.now() + delay;
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = null;
       this.#open();
     }, delay);
-    if (this.#attempt >= this.#options.offlineAfterAttempts) {
+    if (this.#failures > this.#options.offlineAfterAttempts) {
       this.#setState({ kind: 'offline', address: this.url, reason, reasonText, nextRetryAt });
     } else {
-      this.#setState({ kind: 'reconnecting', address: this.url, attempt: this.#attempt, nextRetryAt, reason, reasonText });
+      this.#setState({ kind: 'reconnecting', address: this.url, attempt: this.#failures, nextRetryAt, reason, reasonText });
     }
   }
 
   #teardown(socket: SocketLike | null, code: number = CLOSE.NORMAL, reason = ''): void {
     this.#clearTimer('connect');
     this.#clearTimer('ping');
+    if (this.#pumpTimer) clearTimeout(this.#pumpTimer);
+    this.#pumpTimer = null;
+    // Whatever was written on this socket may or may not have arrived: resend it (the host dedupes).
+    for (const message of this.#outbox.values()) message.inFlight = false;
     if (!socket) return;
     socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
     if (this.#socket === socket) this.#socket = null;
@@ -413,14 +446,14 @@ export class RoomClient extends Emitter<RoomClientEvents> {
       this.#lastSeq = Math.max(this.#lastSeq, message.seq);
     }
     if (!welcome.resumed || welcome.history.length === 0) this.#lastSeq = Math.max(this.#lastSeq, welcome.lastSeq);
-    this.#attempt = 0;
+    this.#failures = 0;
     this.#everWelcomed = true;
     this.#setState({ kind: 'connected', address: this.url, rttMs: this.#rttMs });
     this.emit('welcome', welcome);
     if (welcome.resumed && welcome.hasMore) this.#write({ type: 'history', after: this.#lastSeq, limit: 500 });
-    for (const message of this.#outbox.values()) {
-      if (message.status === 'pending') this.#write({ type: 'send', clientId: message.clientId, to: message.to, text: message.text });
-    }
+    // A little under the host's rate, so clocks drifting apart never trip its limit.
+    this.#bucket = new TokenBucket(welcome.limits.messagesPerSecond * 0.9, Math.max(1, welcome.limits.messageBurst - 5));
+    this.#pump();
     this.#startPinging();
     this.#firstWelcome?.resolve();
     this.#firstWelcome = null;
@@ -451,9 +484,8 @@ export class RoomClient extends Emitter<RoomClientEvents> {
     if (outgoing && known === 'BEACON_ERR_RATE_LIMITED') {
       // Throttled, not refused: send it again when the host says there is room.
       setTimeout(() => {
-        if (this.#outbox.get(ref!) === outgoing && outgoing.status === 'pending' && this.#state.kind === 'connected') {
-          this.#write({ type: 'send', clientId: outgoing.clientId, to: outgoing.to, text: outgoing.text });
-        }
+        outgoing.inFlight = false;
+        this.#pump();
       }, retryAfterMs ?? 1_000);
       return;
     }

@@ -21,7 +21,7 @@ import { type Conversation, HistoryStore } from '../store/history-store.ts';
 import { JoinGuard } from './join-guard.ts';
 import { formatHostPort, shareableHosts } from './lan-addresses.ts';
 import { DEFAULT_LIMITS, type RoomLimits, type RoomServerOptions } from './options.ts';
-import { TokenBucket } from './rate-limiter.ts';
+import { TokenBucket } from '../../shared/token-bucket.ts';
 import { webFilesHandler } from './web-files.ts';
 
 interface MemberState {
@@ -374,6 +374,7 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
           maxMessageBytes: this.limits.maxMessageBytes,
           pingIntervalMs: this.limits.pingIntervalMs,
           messagesPerSecond: this.limits.messagesPerSecond,
+          messageBurst: this.limits.messageBurst,
         },
       }),
     );
