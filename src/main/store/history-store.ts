@@ -86,13 +86,10 @@ export class HistoryStore {
 
   /** Opens (creating if needed) the history in `dataDir/beacon.db`, or in memory for ':memory:'. */
   static open(dataDir: string): HistoryStore {
-    let path = ':memory:';
-    if (dataDir !== ':memory:') {
-      mkdirSync(dataDir, { recursive: true });
-      path = join(dataDir, 'beacon.db');
-    }
+    const path = dataDir === ':memory:' ? dataDir : join(dataDir, 'beacon.db');
     let db: DatabaseSync;
     try {
+      if (dataDir !== ':memory:') mkdirSync(dataDir, { recursive: true });
       db = new DatabaseSync(path);
       db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 2000;');
       HistoryStore.#migrate(db);

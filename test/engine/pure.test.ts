@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { roomUrl } from '../../src/shared/address.ts';
+import { backoffDelay, DEFAULT_BACKOFF } from '../../src/shared/backoff.ts';
+import { decodeClientFrame, decodeHostFrames } from '../../src/shared/protocol.ts';
+import { TokenBucket } from '../../src/shared/token-bucket.ts';
+import { JoinGuard } from '../../src/main/host/join-guard.ts';
+
+describe('room addresses people type', () => {
+  it.each([
+    ['192.168.1.20', 'ws://192.168.1.20:4747/'],
+    ['192.168.1.20:5000', 'ws://192.168.1.20:5000/'],
+    ['ws://host.local:4747', 'ws://host.local:4747/'],
+    ['http://10.0.0.2:4747/', 'ws://10.0.0.2:4747/'],
+    ['  [::1]:4747 ', 'ws://[::1]:4747/'],
+    ['wss://chat.example', 'wss://chat.example/'],
+  ])('%s → %s', (input, url) => expect(roomUrl(input)).toBe(url));
+
+  it.each(['', 'not an address', 'ftp://host', 'http://', 'user:pw@host:1'])('rejects %j', (input) =>
+    expect(roomUrl(input)).toBeNull(),
+  );
+});
+
+describe('reconnect backoff', () => {
+  it('grows exponentially to a cap of about 10 s, with jitter that never drops below half', () => {
+    const low = (attempt: number) => backoffDelay(attempt, DEFAULT_BACKOFF, () => 0);
+    const high = (attempt: number) => backoffDelay(attempt, DEFAULT_BACKOFF, () => 1);
+    expect([1, 2, 3, 4, 5].map(high)).toEqual([500, 1000, 2000, 4000, 8000]);
+    expect(high(10)).toBe(10_000);
+    expect(low(10)).toBe(5_000);
+    expect(low(1)).toBe(250);
+  });
+});
+
+describe('wire frames', () => {
+  it('accepts a valid hello and names what is wrong with an invalid one', () => {
+    expect(decodeClientFrame('{"type":"hello","v":1,"name":"Ann"}')).toMatchObject({ ok: true });
+    expect(decodeClientFrame('{"type":"hello","v":1,"name":""}')).toMatchObject({ ok: false, reason: 'malformed' });
+    expect(decodeClientFrame('{"type":"send","clientId":"c","text":5}')).toMatchObject({
+      ok: false,
+      detail: expect.stringContaining('send.text'),
+    });
+    expect(decodeClientFrame('[1,2]')).toMatchObject({ ok: false, reason: 'malformed' });
+    expect(decodeClientFrame('{"type":"dance"}')).toMatchObject({ ok: false, reason: 'unknown-type' });
+  });
+
+  it('reads a batch of host frames and skips only the bad element', () => {
+    const frames = decodeHostFrames('[{"type":"pong","id":1,"t":2},{"type":"future"},{"type":"ack","clientId":"c","seq":1,"ts":3}]');
+    expect(frames.map((f) => f.ok)).toEqual([true, false, true]);
+  });
+});
+
+describe('rate limit and lockout', () => {
+  it('a token bucket allows the burst, then the rate, and says how long to wait', () => {
+    const bucket = new TokenBucket(10, 3, 0);
+    expect([0, 0, 0].map(() => bucket.take(0).ok)).toEqual([true, true, true]);
+    expect(bucket.take(0)).toEqual({ ok: false, retryAfterMs: 100 });
+    expect(bucket.take(100).ok).toBe(true);
+  });
+
+  it('wrong codes are answered ever slower, then the address is locked out for a while', () => {
+    const guard = new JoinGuard({ delayStepMs: 500, lockoutAfter: 3, lockoutMs: 60_000 });
+    expect(guard.recordFailure('a', 0)).toBe(500);
+    expect(guard.recordFailure('a', 0)).toBe(1000);
+    expect(guard.isLockedOut('a', 0)).toBe(false);
+    guard.recordFailure('a', 0);
+    expect(guard.isLockedOut('a', 59_999)).toBe(true);
+    expect(guard.isLockedOut('b', 0)).toBe(false);
+    expect(guard.isLockedOut('a', 60_001)).toBe(false);
+  });
+});
