@@ -77,6 +77,8 @@ export class ChatSession {
   #typingConversation: ConversationId | null = null;
   #historyMayHaveMore = false;
   #noteId = 0;
+  /** Event kinds seen since subscribing: the snapshot, read later, is older than they are. */
+  #seen = new Set<ChatEvent['type']>();
 
   constructor(api: ChatApi, options: SessionOptions = {}) {
     this.api = api;
@@ -119,17 +121,19 @@ export class ChatSession {
   }
 
   applySnapshot(s: SessionSnapshot): void {
-    this.connection = s.connection;
-    this.hostInfo = s.hostInfo;
+    const fresh = (type: ChatEvent['type']): boolean => !this.#seen.has(type);
+    if (fresh('connection')) this.connection = s.connection;
+    if (fresh('hostInfo')) this.hostInfo = s.hostInfo;
     this.displayName = s.displayName;
     this.recentRooms = s.recentRooms;
-    if (s.room) {
+    if (s.room && fresh('welcome') && fresh('left')) {
       this.#enterRoom(s.room.name, s.room.you, s.room.members, s.history, s.hasMore, false);
     }
-    this.outgoing.replaceAll(s.outgoing);
+    for (const item of s.outgoing) this.outgoing.upsert(item);
   }
 
   handle(event: ChatEvent): void {
+    this.#seen.add(event.type);
     switch (event.type) {
       case 'connection':
         this.connection = event.state;
