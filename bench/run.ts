@@ -6,6 +6,7 @@
  *   npm run bench -- --tiny               every scenario once at tiny sizes (CI: well under a minute)
  *   npm run bench -- --scenario fanout    one scenario: fanout | join | store | interface
  *   npm run bench -- --scenario fanout --sizes 500 --servers beacon,naive-ws
+ *   npm run bench -- --scenario fanout --sizes 2000 --servers beacon --profile   (CPU profiles of the host's phases)
  *
  * Prints a table per scenario and writes JSON (and Markdown tables) to bench/results/.
  */
@@ -34,11 +35,12 @@ const { values } = parseArgs({
     tiny: { type: 'boolean', default: false },
     sizes: { type: 'string' },
     servers: { type: 'string' },
+    profile: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (values.help) {
-  console.log(`Usage: npm run bench -- [--tiny] [--scenario ${Object.keys(SCENARIOS).join('|')}]... [--sizes 100,500] [--servers beacon,naive-ws,socket.io,bun]`);
+  console.log(`Usage: npm run bench -- [--tiny] [--scenario ${Object.keys(SCENARIOS).join('|')}]... [--sizes 100,500] [--servers beacon,naive-ws,socket.io,bun] [--profile]`);
   process.exit(0);
 }
 const names = values.scenario?.length ? values.scenario : Object.keys(SCENARIOS);
@@ -55,6 +57,11 @@ setTimeout(() => {
   console.error(`\nbench: the run exceeded its ${budgetMs / 1000} s budget; stopping (children are killed).`);
   process.exit(2);
 }, budgetMs).unref();
+
+if (values.profile) {
+  process.env.BENCH_PROFILE_DIR = join(BENCH_DIR, 'results', 'profiles');
+  mkdirSync(process.env.BENCH_PROFILE_DIR, { recursive: true });
+}
 
 const machine = {
   nproc: cpus().length,

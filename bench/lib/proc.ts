@@ -60,7 +60,7 @@ export interface ServerHandle {
   pid: number;
   port: number;
   child: ChildProcess;
-  request(cmd: string, timeoutMs?: number): Promise<Record<string, number>>;
+  request(cmd: string, timeoutMs?: number, args?: Record<string, unknown>): Promise<Record<string, any>>;
   stop(): Promise<void>;
   kill9(): Promise<void>;
   stderr(): string;
@@ -118,10 +118,10 @@ export async function startServer(
     pid: child.pid!,
     port,
     child,
-    request(cmd, ms = 20_000) {
+    request(cmd, ms = 20_000, args = {}) {
       const id = nextId++;
       const reply = new Promise<Record<string, number>>((resolve) => waiting.set(id, resolve));
-      child.stdin!.write(`${JSON.stringify({ id, cmd })}\n`);
+      child.stdin!.write(`${JSON.stringify({ ...args, id, cmd })}\n`);
       return withTimeout(reply, ms, `${kind} ${cmd}`);
     },
     async stop() {
@@ -213,4 +213,34 @@ export async function startClients(): Promise<ClientsHandle> {
       }
     },
   };
+}
+
+// ── the machine's other load: benchmarks share it with whatever else runs ─────
+
+function cpuTimes(): { busy: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+  const v = line.trim().split(/\s+/).slice(1).map(Number);
+  const idle = v[3]! + (v[4] ?? 0);
+  const total = v.reduce((a, b) => a + b, 0);
+  return { busy: total - idle, total };
+}
+
+/** Share of the machine's CPU busy over `ms` (0-1), everything included. */
+export async function machineBusy(ms = 500): Promise<number> {
+  const a = cpuTimes();
+  await sleep(ms);
+  const b = cpuTimes();
+  return b.total === a.total ? 0 : (b.busy - a.busy) / (b.total - a.total);
+}
+
+/**
+ * Waits (up to `maxWaitMs`) until the machine is mostly idle, so that a
+ * measurement does not start while another job (a test run, a build) is using
+ * the cores. Returns the busy share seen last, to be recorded with the result.
+ */
+export async function waitForQuiet(maxWaitMs: number, threshold = 0.15): Promise<number> {
+  const deadline = Date.now() + maxWaitMs;
+  let busy = await machineBusy();
+  while (busy > threshold && Date.now() < deadline) busy = await machineBusy(1_000);
+  return busy;
 }

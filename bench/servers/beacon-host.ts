@@ -4,6 +4,10 @@
  * benchmark sender can burst (BENCH_LIMITS, JSON, may override more).
  *   node bench/servers/beacon-host.ts <dataDir>
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { RoomServer } from '../../src/main/host/room-server.ts';
 import { serveControl } from './control.ts';
 
@@ -19,4 +23,27 @@ const server = await RoomServer.start({
   limits: { ...BENCH_RATE_LIMITS, ...JSON.parse(process.env.BENCH_LIMITS ?? '{}') },
 });
 server.on('error', (error) => process.stderr.write(`host error: ${error.message}\n`));
-serveControl(server.port, () => server.stop(), () => ({ members: server.members().length, lastSeq: server.store.lastSeq }));
+// CPU profiles of chosen phases, on request (npm run bench -- --profile): written to BENCH_PROFILE_DIR.
+const inspector = new Session();
+inspector.connect();
+const post = (method: string, params?: object): Promise<any> =>
+  new Promise((resolve, reject) => inspector.post(method, params, (error, result) => (error ? reject(error) : resolve(result))));
+serveControl(
+  server.port,
+  () => server.stop(),
+  () => ({ members: server.members().length, lastSeq: server.store.lastSeq }),
+  {
+    'profile-start': async () => {
+      await post('Profiler.enable');
+      await post('Profiler.setSamplingInterval', { interval: 200 });
+      await post('Profiler.start');
+      return { ok: true };
+    },
+    'profile-stop': async (request) => {
+      const { profile } = await post('Profiler.stop');
+      const file = join(process.env.BENCH_PROFILE_DIR ?? tmpdir(), `${String(request.name ?? 'beacon')}.cpuprofile`);
+      writeFileSync(file, JSON.stringify(profile));
+      return { ok: true, file };
+    },
+  },
+);

@@ -17,6 +17,7 @@ export function serveControl(
   port: number,
   stop: () => Promise<void> | void,
   extra: () => Record<string, unknown> = () => ({}),
+  commands: Record<string, (request: Record<string, unknown>) => Promise<Record<string, unknown>>> = {},
   maxLifeMs = Number(process.env.BENCH_SERVER_MAX_LIFE_MS ?? 900_000),
 ): void {
   const out = (value: unknown): void => void process.stdout.write(`${JSON.stringify(value)}\n`);
@@ -33,7 +34,7 @@ export function serveControl(
   }, maxLifeMs).unref();
   const lines = createInterface({ input: process.stdin });
   lines.on('line', (line) => {
-    let request: { id: number; cmd: string };
+    let request: { id: number; cmd: string; [key: string]: unknown };
     try {
       request = JSON.parse(line);
     } catch {
@@ -46,6 +47,14 @@ export function serveControl(
     } else if (request.cmd === 'stats') {
       const cpu = process.cpuUsage();
       out({ id: request.id, cpuUserUs: cpu.user, cpuSystemUs: cpu.system, rss: process.memoryUsage().rss, ...extra() });
+    } else if (request.cmd === 'memory') {
+      out({ id: request.id, ...process.memoryUsage() });
+    } else if (commands[request.cmd]) {
+      const id = request.id;
+      commands[request.cmd]!(request).then(
+        (reply) => out({ id, ...reply }),
+        (error: Error) => out({ id, error: error.message }),
+      );
     } else if (request.cmd === 'stop') {
       out({ id: request.id, ok: true });
       void quit();
