@@ -1,2 +1,102 @@
-import { app } from 'electron';
-app.whenReady().then(() => {});
+/**
+ * Beacon's Electron shell: app lifecycle, the window, the IPC bridge,
+ * notifications, idle/away and wake-from-sleep. Kept thin on purpose: the
+ * behaviour lives in DesktopSession and below, which are tested without Electron.
+ */
+import { app, BrowserWindow, ipcMain, Notification, powerMonitor } from 'electron';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { ChatEvent } from '../shared/chat-api.ts';
+import { eventSender, registerIpc } from './ipc-bridge.ts';
+import { shouldNotify } from './notify-policy.ts';
+import { DesktopSession } from './session.ts';
+import { SettingsFile } from './settings.ts';
+import { createMainWindow, hardenSession } from './window.ts';
+
+const AWAY_AFTER_IDLE_SECONDS = 5 * 60;
+const rendererDir = join(import.meta.dirname, '../renderer');
+const rendererUrl = process.env['ELECTRON_RENDERER_URL'] ?? pathToFileURL(join(rendererDir, 'index.html')).href;
+
+if (!app.requestSingleInstanceLock()) app.quit();
+if (process.platform === 'win32') app.setAppUserModelId('app.beacon.desktop');
+
+let window: BrowserWindow | null = null;
+let quitting = false;
+
+function showWindow(): void {
+  if (!window) return;
+  if (window.isMinimized()) window.restore();
+  window.show();
+  window.focus();
+}
+
+app.on('second-instance', showWindow);
+
+app.whenReady().then(() => {
+  hardenSession();
+  const settings = new SettingsFile(join(app.getPath('userData'), 'settings.json'));
+  const toWindow = eventSender(() => window?.webContents ?? null);
+  const emit = (event: ChatEvent): void => toWindow(event);
+
+  const session = new DesktopSession({
+    settings,
+    roomsDir: join(app.getPath('userData'), 'rooms'),
+    webRoot: rendererDir,
+    emit,
+    onMessage(message, me) {
+      const context = {
+        windowFocused: window?.isFocused() ?? false,
+        notifyDirect: settings.value.notifyDirect,
+        notifyMentions: settings.value.notifyMentions,
+      };
+      if (!Notification.isSupported() || !shouldNotify(message, me, context)) return;
+      const conversation = message.to === null ? 'room' : message.from;
+      const notification = new Notification({
+        title: message.to === null ? 'Mentioned in the room' : 'Direct message',
+        body: message.text.slice(0, 200),
+      });
+      notification.on('click', () => {
+        showWindow();
+        emit({ type: 'openConversation', conversation });
+      });
+      notification.show();
+    },
+    onUnread(total) {
+      window?.setTitle(total > 0 ? `Beacon (${total})` : 'Beacon');
+      app.setBadgeCount(total);
+    },
+  });
+  registerIpc(ipcMain, session, rendererUrl);
+
+  window = createMainWindow(rendererUrl, settings.value.windowBounds);
+  window.on('close', () => {
+    if (window) settings.update({ windowBounds: window.getBounds() });
+  });
+  window.on('closed', () => (window = null));
+
+  // Coming back from sleep or a lock screen: reconnect now, not after the backoff.
+  powerMonitor.on('resume', () => session.wake());
+  powerMonitor.on('unlock-screen', () => {
+    session.wake();
+    void session.setStatus({ status: 'online' });
+  });
+  powerMonitor.on('lock-screen', () => void session.setStatus({ status: 'away' }));
+  let away = false;
+  setInterval(() => {
+    const idle = powerMonitor.getSystemIdleTime() >= AWAY_AFTER_IDLE_SECONDS;
+    if (idle !== away) {
+      away = idle;
+      void session.setStatus({ status: idle ? 'away' : 'online' });
+    }
+  }, 15_000);
+
+  // Quitting while hosting: tell the members and close the history cleanly first.
+  app.on('before-quit', (event) => {
+    if (quitting) return;
+    event.preventDefault();
+    quitting = true;
+    void session.shutdown().finally(() => app.quit());
+  });
+});
+
+app.on('window-all-closed', () => app.quit());

@@ -1,1 +1,31 @@
-export {};
+/**
+ * The only bridge between the page and main: one function per ChatApi command
+ * and one event subscription. ipcRenderer itself never reaches the page.
+ */
+import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import type { ChatApi, ChatEvent } from '../shared/chat-api.ts';
+
+// Channel names are spelled out (not imported from main) so the sandboxed preload bundles nothing of main.
+const api: ChatApi = {
+  capabilities: { host: true, notifications: true },
+  host: (input) => ipcRenderer.invoke('beacon:host', input),
+  join: (input) => ipcRenderer.invoke('beacon:join', input),
+  leave: () => ipcRenderer.invoke('beacon:leave'),
+  send: (input) => ipcRenderer.invoke('beacon:send', input),
+  retry: (input) => ipcRenderer.invoke('beacon:retry', input),
+  retryNow: () => ipcRenderer.invoke('beacon:retryNow'),
+  typing: (input) => ipcRenderer.invoke('beacon:typing', input),
+  setStatus: (input) => ipcRenderer.invoke('beacon:setStatus', input),
+  loadOlder: (input) => ipcRenderer.invoke('beacon:loadOlder', input),
+  markRead: (input) => ipcRenderer.invoke('beacon:markRead', input),
+  getState: () => ipcRenderer.invoke('beacon:getState'),
+  onEvent(listener) {
+    const forward = (_event: IpcRendererEvent, chatEvent: ChatEvent): void => listener(chatEvent);
+    ipcRenderer.on('beacon:event', forward);
+    return () => {
+      ipcRenderer.removeListener('beacon:event', forward);
+    };
+  },
+};
+
+contextBridge.exposeInMainWorld('beacon', api);

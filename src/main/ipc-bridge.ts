@@ -1,0 +1,66 @@
+/**
+ * The IPC bridge: one handler per ChatApi command. Every call is checked for
+ * its sender (only our own window's page) and its payload (the command's
+ * schema) before it reaches the session; results travel as Result values.
+ */
+import * as v from 'valibot';
+import {
+  type ChatCommands,
+  type ChatEvent,
+  type CommandName,
+  CommandSchemas,
+  type Result,
+} from '../shared/chat-api.ts';
+import { fail } from '../shared/chat-session.ts';
+
+export const EVENT_CHANNEL = 'beacon:event';
+export const commandChannel = (name: CommandName): string => `beacon:${name}`;
+
+/** The part of Electron's ipcMain the bridge uses: the one seam replaced in tests. */
+export interface IpcMainLike {
+  handle(channel: string, listener: (event: { senderFrame: { url: string } | null }, payload: unknown) => unknown): void;
+  removeHandler(channel: string): void;
+}
+
+/** True for a frame showing our renderer: the packaged file, or the dev server in development. */
+export function isTrustedSender(frameUrl: string | undefined, rendererUrl: string): boolean {
+  if (!frameUrl) return false;
+  try {
+    const frame = new URL(frameUrl);
+    const expected = new URL(rendererUrl);
+    if (expected.protocol === 'file:') return frame.protocol === 'file:' && frame.pathname === expected.pathname;
+    return frame.origin === expected.origin;
+  } catch {
+    return false;
+  }
+}
+
+export function registerIpc(ipcMain: IpcMainLike, session: ChatCommands, rendererUrl: string): () => void {
+  const names = Object.keys(CommandSchemas) as CommandName[];
+  for (const name of names) {
+    ipcMain.handle(commandChannel(name), async (event, payload): Promise<Result<unknown>> => {
+      if (!isTrustedSender(event.senderFrame?.url, rendererUrl)) {
+        return fail('BEACON_ERR_INVALID_INPUT', 'This request did not come from Beacon’s window.');
+      }
+      const parsed = v.safeParse(CommandSchemas[name], payload);
+      if (!parsed.success) {
+        return fail('BEACON_ERR_INVALID_INPUT', parsed.issues[0].message);
+      }
+      try {
+        const command = session[name] as (input: unknown) => Promise<Result<unknown>>;
+        return await command.call(session, parsed.output);
+      } catch (error) {
+        return fail('BEACON_ERR_INTERNAL', error instanceof Error ? error.message : String(error));
+      }
+    });
+  }
+  return () => names.forEach((name) => ipcMain.removeHandler(commandChannel(name)));
+}
+
+/** Sends session events to the window, if it is still there. */
+export function eventSender(target: () => { isDestroyed(): boolean; send(channel: string, event: ChatEvent): void } | null) {
+  return (event: ChatEvent): void => {
+    const contents = target();
+    if (contents && !contents.isDestroyed()) contents.send(EVENT_CHANNEL, event);
+  };
+}

@@ -1,0 +1,206 @@
+/**
+ * ChatSession: the join side of the ChatApi, shared by the desktop app (in
+ * main, over `ws`) and the browser client (in the page, over WebSocket). It
+ * turns a RoomClient's events into ChatEvents and keeps a snapshot so an
+ * interface that (re)loads can catch up with getState().
+ */
+import { roomUrl } from './address.ts';
+import {
+  type ChatEvent,
+  type ConversationId,
+  type OutgoingMessage,
+  type Result,
+  ROOM,
+  type RoomView,
+  type SessionSnapshot,
+} from './chat-api.ts';
+import { ERROR_MESSAGES, type ErrorCode } from './errors.ts';
+import type { ChatMessage, Member } from './protocol.ts';
+import { RoomClient, type RoomClientOptions, type SocketFactory } from './room-client.ts';
+
+/** Messages kept for getState(); older ones are paged from the host on demand. */
+const SNAPSHOT_MESSAGES = 500;
+
+export interface JoinRequest {
+  address: string;
+  name: string;
+  code: string;
+  resume?: { token: string; lastSeq: number };
+}
+
+export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
+export const fail = <T>(code: ErrorCode, message: string = ERROR_MESSAGES[code]): Result<T> => ({
+  ok: false,
+  error: { code, message },
+});
+
+export class ChatSession {
+  readonly #socketFactory: SocketFactory;
+  readonly #emit: (event: ChatEvent) => void;
+  readonly #clientOptions: Partial<RoomClientOptions>;
+  #client: RoomClient | null = null;
+  #unsubscribe: (() => void)[] = [];
+  #room: RoomView | null = null;
+  #history: ChatMessage[] = [];
+  #hasMore = false;
+
+  constructor(options: {
+    socketFactory: SocketFactory;
+    emit: (event: ChatEvent) => void;
+    clientOptions?: Partial<RoomClientOptions>;
+  }) {
+    this.#socketFactory = options.socketFactory;
+    this.#emit = options.emit;
+    this.#clientOptions = options.clientOptions ?? {};
+  }
+
+  get client(): RoomClient | null {
+    return this.#client;
+  }
+
+  /** Joins a room; resolves once welcomed, or with the reason it could not join. */
+  async join(request: JoinRequest): Promise<Result<null>> {
+    const url = roomUrl(request.address);
+    if (!url) return fail('BEACON_ERR_BAD_ADDRESS');
+    this.leave();
+    const client = new RoomClient({
+      ...this.#clientOptions,
+      url,
+      name: request.name,
+      code: request.code,
+      socketFactory: this.#socketFactory,
+      resume: request.resume,
+    });
+    this.#client = client;
+    this.#wire(client);
+    try {
+      await client.connect();
+      return ok(null);
+    } catch (error) {
+      const { code, message } = error as { code: ErrorCode; message: string };
+      if (this.#client === client) this.leave();
+      return fail(code, message);
+    }
+  }
+
+  leave(): void {
+    const client = this.#client;
+    if (!client) return;
+    this.#client = null;
+    for (const off of this.#unsubscribe.splice(0)) off();
+    client.close();
+    this.#room = null;
+    this.#history = [];
+    this.#hasMore = false;
+    this.#emit({ type: 'connection', state: { kind: 'idle' } });
+    this.#emit({ type: 'left' });
+  }
+
+  send(conversation: ConversationId, text: string): Result<OutgoingMessage> {
+    const client = this.#client;
+    if (!client || !this.#room) return fail('BEACON_ERR_NOT_JOINED');
+    const to = conversation === ROOM ? null : conversation;
+    const message = client.send(text, to, conversation);
+    this.#emit({ type: 'outgoing', message });
+    return ok(message);
+  }
+
+  retry(clientId: string): Result<null> {
+    return this.#client?.retry(clientId) ? ok(null) : fail('BEACON_ERR_INVALID_INPUT', 'That message cannot be retried.');
+  }
+
+  retryNow(): Result<null> {
+    this.#client?.retryNow();
+    return ok(null);
+  }
+
+  typing(conversation: ConversationId): Result<null> {
+    this.#client?.typing(conversation === ROOM ? null : conversation);
+    return ok(null);
+  }
+
+  setStatus(status: 'online' | 'away'): Result<null> {
+    this.#client?.setStatus(status);
+    return ok(null);
+  }
+
+  loadOlder(conversation: ConversationId, before: number): Result<null> {
+    if (!this.#client) return fail('BEACON_ERR_NOT_JOINED');
+    this.#client.loadOlder(conversation, before);
+    return ok(null);
+  }
+
+  /** The join-side part of the snapshot; the desktop session adds host info and settings. */
+  snapshot(): Pick<SessionSnapshot, 'connection' | 'room' | 'history' | 'hasMore' | 'outgoing'> {
+    return {
+      connection: this.#client?.state ?? { kind: 'idle' },
+      room: this.#room && { ...this.#room, members: [...this.#room.members] },
+      history: [...this.#history],
+      hasMore: this.#hasMore,
+      outgoing: this.#client?.outbox ?? [],
+    };
+  }
+
+  #wire(client: RoomClient): void {
+    this.#unsubscribe.push(
+      client.on('state', (state) => this.#emit({ type: 'connection', state })),
+      client.on('welcome', (welcome) => {
+        if (!welcome.resumed) this.#history = [];
+        this.#room = { name: welcome.room.name, you: welcome.you, members: welcome.members };
+        this.#remember(welcome.history);
+        if (!welcome.resumed) this.#hasMore = welcome.hasMore;
+        this.#emit({
+          type: 'welcome',
+          room: this.#room,
+          history: welcome.history,
+          hasMore: welcome.hasMore,
+          resumed: welcome.resumed,
+        });
+      }),
+      client.on('message', (message) => {
+        this.#remember([message]);
+        this.#emit({ type: 'message', message });
+      }),
+      client.on('status', (update) => this.#emit({ type: 'messageStatus', ...update })),
+      client.on('presence', (event, member) => {
+        this.#updateMember(event === 'left' ? null : member, member.id);
+        this.#emit({ type: 'presence', event, member });
+      }),
+      client.on('typing', (from, to) => {
+        const me = this.#room?.you.id;
+        this.#emit({ type: 'typing', from, conversation: to === null ? ROOM : to === me ? from : to });
+      }),
+      client.on('history', (page) => {
+        if (page.direction === 'after') {
+          // The rest of what was missed while away: ordinary new messages to the interface.
+          this.#remember(page.messages);
+          for (const message of page.messages) this.#emit({ type: 'message', message });
+          return;
+        }
+        this.#emit({
+          type: 'history',
+          conversation: page.conversation ?? ROOM,
+          messages: page.messages,
+          hasMore: page.hasMore,
+        });
+      }),
+      client.on('error', (error) => this.#emit({ type: 'error', ...error })),
+    );
+  }
+
+  #updateMember(member: Member | null, id: string): void {
+    if (!this.#room) return;
+    const others = this.#room.members.filter((m) => m.id !== id);
+    this.#room.members = member ? [...others, member] : others;
+    if (member && member.id === this.#room.you.id) this.#room.you = member;
+  }
+
+  #remember(messages: ChatMessage[]): void {
+    if (messages.length === 0) return;
+    this.#history.push(...messages);
+    if (this.#history.length > SNAPSHOT_MESSAGES) {
+      this.#history.splice(0, this.#history.length - SNAPSHOT_MESSAGES);
+      this.#hasMore = true;
+    }
+  }
+}

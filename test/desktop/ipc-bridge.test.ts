@@ -1,0 +1,175 @@
+/**
+ * The desktop app's main side, without Electron: the IPC bridge and
+ * DesktopSession against real hosts on loopback. Only ipcMain's registration
+ * and webContents.send are stand-ins; everything behind them is real.
+ */
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { eventSender, type IpcMainLike, isTrustedSender, registerIpc } from '../../src/main/ipc-bridge.ts';
+import { DesktopSession } from '../../src/main/session.ts';
+import { SettingsFile } from '../../src/main/settings.ts';
+import type { ChatEvent, Result } from '../../src/shared/chat-api.ts';
+import { cleanup, startRoom, tempDir } from '../helpers/room.ts';
+
+const RENDERER = 'file:///opt/Beacon/resources/app/out/renderer/index.html';
+
+class FakeIpcMain implements IpcMainLike {
+  readonly handlers = new Map<string, (event: { senderFrame: { url: string } | null }, payload: unknown) => unknown>();
+  handle(channel: string, listener: (event: { senderFrame: { url: string } | null }, payload: unknown) => unknown) {
+    this.handlers.set(channel, listener);
+  }
+  removeHandler(channel: string) {
+    this.handlers.delete(channel);
+  }
+  invoke<T>(command: string, payload?: unknown, url: string = RENDERER): Promise<Result<T>> {
+    return Promise.resolve(this.handlers.get(`beacon:${command}`)!({ senderFrame: { url } }, payload)) as Promise<Result<T>>;
+  }
+}
+
+/** One desktop app: settings, session, IPC bridge, and the events its window would receive. */
+function desktopApp(dir = tempDir()) {
+  const events: ChatEvent[] = [];
+  const unread: number[] = [];
+  const contents = { isDestroyed: () => false, send: (_channel: string, event: ChatEvent) => events.push(event) };
+  const settings = new SettingsFile(join(dir, 'settings.json'));
+  const session = new DesktopSession({
+    settings,
+    roomsDir: join(dir, 'rooms'),
+    emit: eventSender(() => contents),
+    hostBind: '127.0.0.1',
+    onUnread: (total) => unread.push(total),
+  });
+  const ipc = new FakeIpcMain();
+  registerIpc(ipc, session, RENDERER);
+  apps.push(session);
+  const waitFor = async <T extends ChatEvent['type']>(type: T, predicate: (e: Extract<ChatEvent, { type: T }>) => boolean = () => true) => {
+    await expect.poll(() => events.some((e) => e.type === type && predicate(e as Extract<ChatEvent, { type: T }>)), { timeout: 10_000 }).toBe(true);
+    return events.find((e) => e.type === type && predicate(e as Extract<ChatEvent, { type: T }>)) as Extract<ChatEvent, { type: T }>;
+  };
+  return { ipc, session, events, settings, unread, dir, waitFor };
+}
+
+const apps: DesktopSession[] = [];
+afterEach(async () => {
+  for (const session of apps.splice(0)) await session.shutdown();
+  await cleanup();
+});
+
+describe('hosting and joining from the desktop app', () => {
+  it('hosts a room, a colleague joins by address with the code, and they chat both ways', async () => {
+    const host = desktopApp();
+    const hosted = await host.ipc.invoke<{ addresses: string[]; port: number; code: string }>('host', {
+      roomName: 'Design team',
+      name: 'Hana',
+      port: 0,
+      code: '246810',
+    });
+    expect(hosted.ok).toBe(true);
+    if (!hosted.ok) return;
+    expect(hosted.value.addresses).toEqual([`ws://127.0.0.1:${hosted.value.port}`]);
+    expect(hosted.value.code).toBe('246810');
+
+    const guest = desktopApp();
+    const joinedResult = await guest.ipc.invoke('join', { address: `127.0.0.1:${hosted.value.port}`, name: 'Gus', code: '246810' });
+    expect(joinedResult).toEqual({ ok: true, value: null });
+    const welcome = await guest.waitFor('welcome');
+    expect(welcome.room.name).toBe('Design team');
+    expect(welcome.room.members.map((m) => m.name).sort()).toEqual(['Gus', 'Hana']);
+
+    const sent = await guest.ipc.invoke<{ clientId: string; status: string }>('send', { conversation: 'room', text: 'Hi Hana' });
+    expect(sent).toMatchObject({ ok: true, value: { status: 'pending' } });
+    await guest.waitFor('messageStatus', (e) => e.status === 'sent');
+    await host.waitFor('message', (e) => e.message.text === 'Hi Hana');
+
+    const hana = welcome.room.members.find((m) => m.name === 'Hana')!;
+    await guest.ipc.invoke('send', { conversation: hana.id, text: 'just for you' });
+    const direct = await host.waitFor('message', (e) => e.message.text === 'just for you');
+    expect(direct.message.to).toBe(hana.id);
+    await host.waitFor('hostInfo', (e) => e.info !== null);
+  });
+
+  it('a port already in use is reported in words, with the port', async () => {
+    const taken = await startRoom();
+    const host = desktopApp();
+    const result = await host.ipc.invoke('host', { roomName: 'R', name: 'H', port: taken.port, code: '1' });
+    expect(result).toEqual({
+      ok: false,
+      error: { code: 'BEACON_ERR_PORT_IN_USE', message: `That port is already in use by another program. (port ${taken.port})` },
+    });
+  });
+
+  it('joining an address with nothing there, or a malformed one, says so', async () => {
+    const guest = desktopApp();
+    expect(await guest.ipc.invoke('join', { address: 'not an address', name: 'G', code: '' })).toMatchObject({
+      ok: false,
+      error: { code: 'BEACON_ERR_BAD_ADDRESS' },
+    });
+    const room = await startRoom();
+    const port = room.port;
+    await room.stop();
+    expect(await guest.ipc.invoke('join', { address: `127.0.0.1:${port}`, name: 'G', code: '' })).toMatchObject({
+      ok: false,
+      error: { code: 'BEACON_ERR_REFUSED', message: 'Nothing is listening at that address. Is the room running?' },
+    });
+  });
+
+  it('stopping hosting tells the members the host stopped', async () => {
+    const host = desktopApp();
+    const hosted = await host.ipc.invoke<{ port: number }>('host', { roomName: 'R', name: 'H', port: 0, code: '' });
+    if (!hosted.ok) throw new Error('host failed');
+    const guest = desktopApp();
+    await guest.ipc.invoke('join', { address: `127.0.0.1:${hosted.value.port}`, name: 'G', code: '' });
+    await host.ipc.invoke('leave');
+    const lost = await guest.waitFor('connection', (e) => e.state.kind === 'reconnecting' || e.state.kind === 'offline');
+    expect(lost.state).toMatchObject({ reason: 'BEACON_ERR_HOST_STOPPED' });
+    expect(host.events.at(-1)).toEqual({ type: 'hostInfo', info: null });
+  });
+
+  it('a recent room rejoins as the same member, and the unread total reaches the window title hook', async () => {
+    const room = await startRoom({ code: '77' });
+    const guest = desktopApp();
+    const address = `127.0.0.1:${room.port}`;
+    await guest.ipc.invoke('join', { address, name: 'Gus', code: '77' });
+    const first = await guest.waitFor('welcome');
+    await guest.ipc.invoke('leave');
+    const state = await guest.ipc.invoke<{ recentRooms: unknown[] }>('getState');
+    expect(state.ok && state.value.recentRooms).toEqual([
+      { address, roomName: 'Test room', code: '77', name: 'Gus', lastJoined: expect.any(Number) },
+    ]);
+    // A restarted app reads the same settings file.
+    const again = desktopApp(guest.dir);
+    await again.ipc.invoke('join', { address, name: 'Gus', code: '77' });
+    const second = await again.waitFor('welcome');
+    expect(second.room.you.id).toBe(first.room.you.id);
+    await again.ipc.invoke('markRead', { conversation: 'room', unreadTotal: 3 });
+    expect(again.unread).toEqual([3]);
+  });
+});
+
+describe('the IPC boundary', () => {
+  it('refuses calls from any page but Beacon’s own', async () => {
+    const app = desktopApp();
+    expect(await app.ipc.invoke('getState', undefined, 'https://evil.example/')).toMatchObject({
+      ok: false,
+      error: { code: 'BEACON_ERR_INVALID_INPUT' },
+    });
+    expect(isTrustedSender('file:///opt/Beacon/resources/app/out/renderer/index.html', RENDERER)).toBe(true);
+    expect(isTrustedSender('file:///tmp/other.html', RENDERER)).toBe(false);
+    expect(isTrustedSender('http://localhost:5173/', 'http://localhost:5173/')).toBe(true);
+    expect(isTrustedSender(undefined, RENDERER)).toBe(false);
+  });
+
+  it('refuses malformed payloads with a sentence, and the session is unharmed', async () => {
+    const app = desktopApp();
+    expect(await app.ipc.invoke('join', { address: 5 })).toMatchObject({ ok: false, error: { code: 'BEACON_ERR_INVALID_INPUT' } });
+    expect(await app.ipc.invoke('host', { roomName: 'R', name: '', port: 1, code: '' })).toEqual({
+      ok: false,
+      error: { code: 'BEACON_ERR_INVALID_INPUT', message: 'Enter your name.' },
+    });
+    expect(await app.ipc.invoke('send', { conversation: 'room', text: 'x' })).toMatchObject({
+      ok: false,
+      error: { code: 'BEACON_ERR_NOT_JOINED' },
+    });
+    expect(await app.ipc.invoke('getState')).toMatchObject({ ok: true });
+  });
+});
