@@ -133,3 +133,13 @@ describe('chat session', () => {
     expect(session.conversations.size).toBe(0);
   });
 });
+
+describe('chat session ordering', () => {
+  it('keeps an own message whose ack arrived before the send reply', async () => {
+    const { session, emit } = await started();
+    emit({ type: 'messageStatus', clientId: 'c1', status: 'sent', seq: 12 });
+    await session.send('bob', 'early');
+    expect(session.outgoing.items).toHaveLength(0);
+    expect(session.conversation('bob')?.messages.at(-1)).toMatchObject({ seq: 12, to: 'bob', text: 'early' });
+  });
+});

@@ -79,6 +79,8 @@ export class ChatSession {
   #noteId = 0;
   /** Event kinds seen since subscribing: the snapshot, read later, is older than they are. */
   #seen = new Set<ChatEvent['type']>();
+  /** Acks that arrived before the message they acknowledge was known here (event/reply ordering is not guaranteed). */
+  #earlyAcks = new Map<string, number>();
 
   constructor(api: ChatApi, options: SessionOptions = {}) {
     this.api = api;
@@ -129,7 +131,7 @@ export class ChatSession {
     if (s.room && fresh('welcome') && fresh('left')) {
       this.#enterRoom(s.room.name, s.room.you, s.room.members, s.history, s.hasMore, false);
     }
-    for (const item of s.outgoing) this.outgoing.upsert(item);
+    for (const item of s.outgoing) this.#accept(item);
   }
 
   handle(event: ChatEvent): void {
@@ -149,7 +151,7 @@ export class ChatSession {
         this.#receive(event.message);
         break;
       case 'outgoing':
-        this.outgoing.upsert(event.message);
+        this.#accept(event.message);
         break;
       case 'messageStatus':
         this.#status(event.clientId, event.status, event.seq, event.error);
@@ -231,20 +233,36 @@ export class ChatSession {
   #status(clientId: string, status: OutgoingMessage['status'], seq: number | undefined, error: string | undefined): void {
     if (status === 'sent' && seq !== undefined) {
       const item = this.outgoing.resolve(clientId);
-      if (!item || this.youId === null) return;
-      this.ensure(item.conversation).add([
-        {
-          seq,
-          from: this.youId,
-          to: item.conversation === ROOM ? null : item.conversation,
-          text: item.text,
-          ts: item.ts,
-          clientId,
-        },
-      ]);
+      if (item) this.#becomeMessage(item, seq);
+      else this.#earlyAcks.set(clientId, seq);
       return;
     }
     this.outgoing.setStatus(clientId, status, error);
+  }
+
+  #accept(item: OutgoingMessage): void {
+    const seq = this.#earlyAcks.get(item.clientId);
+    if (seq === undefined) {
+      this.outgoing.upsert(item);
+      return;
+    }
+    this.#earlyAcks.delete(item.clientId);
+    this.#becomeMessage(item, seq);
+  }
+
+  /** The acknowledged message takes its place in the conversation; a later echo of it is deduplicated by seq. */
+  #becomeMessage(item: OutgoingMessage, seq: number): void {
+    if (this.youId === null) return;
+    this.ensure(item.conversation).add([
+      {
+        seq,
+        from: this.youId,
+        to: item.conversation === ROOM ? null : item.conversation,
+        text: item.text,
+        ts: item.ts,
+        clientId: item.clientId,
+      },
+    ]);
   }
 
   #presence(kind: string, member: Member): void {
@@ -273,6 +291,7 @@ export class ChatSession {
     this.typing.clear();
     this.conversations.clear();
     this.outgoing.replaceAll([]);
+    this.#earlyAcks.clear();
     this.active = ROOM;
     // The room we just left is now first among the recent rooms.
     void this.api.getState().then((s) => {
@@ -303,6 +322,8 @@ export class ChatSession {
   async leave(): Promise<void> {
     const result = await this.api.leave();
     if (!result.ok) this.notice = result.error.message;
+    // Do not depend on a 'left' event to get back to the start screen; a second reset is harmless.
+    else if (this.inRoom || this.joining) this.#leftRoom();
   }
 
   open(id: ConversationId): void {
@@ -348,7 +369,7 @@ export class ChatSession {
   async send(conversation: ConversationId, text: string): Promise<Result<OutgoingMessage>> {
     this.#typingSentAt = null;
     const result = await this.api.send({ conversation, text });
-    if (result.ok) this.outgoing.upsert(result.value);
+    if (result.ok) this.#accept(result.value);
     return result;
   }
 
