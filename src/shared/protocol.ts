@@ -154,7 +154,9 @@ export type HostFrame = v.InferOutput<typeof HostFrame>;
 export type WelcomeFrame = v.InferOutput<typeof Welcome>;
 export type ErrorFrameT = v.InferOutput<typeof ErrorFrame>;
 
-export type Decoded<T> = { ok: true; frame: T } | { ok: false; reason: 'malformed' | 'unknown-type'; detail: string };
+export type Decoded<T> =
+  | { ok: true; frame: T }
+  | { ok: false; reason: 'malformed' | 'unknown-type' | 'version'; detail: string };
 
 function parse(raw: string): { ok: true; value: unknown } | { ok: false; reason: 'malformed'; detail: string } {
   try {
@@ -190,7 +192,13 @@ const HOST_TYPES = new Set(['welcome', 'message', 'ack', 'presence', 'typing', '
 
 export function decodeClientFrame(raw: string): Decoded<ClientFrame> {
   const parsed = parse(raw);
-  return parsed.ok ? validate(ClientFrame, CLIENT_TYPES, parsed.value) : parsed;
+  if (!parsed.ok) return parsed;
+  // A hello from another version may have another shape: say "version", not "malformed".
+  const value = parsed.value as { type?: unknown; v?: unknown } | null;
+  if (value?.type === 'hello' && value.v !== PROTOCOL_VERSION) {
+    return { ok: false, reason: 'version', detail: `host speaks v${PROTOCOL_VERSION}, client v${String(value.v)}` };
+  }
+  return validate(ClientFrame, CLIENT_TYPES, parsed.value);
 }
 
 export const encode = (frame: ClientFrame | HostFrame): string => JSON.stringify(frame);

@@ -45,6 +45,7 @@ export interface RoomClientOptions {
   socketFactory: SocketFactory;
   /** Identity and position from an earlier session (kept in settings). */
   resume?: { token: string; lastSeq: number };
+  /** Protocol ping interval; by default the host's (from the welcome). A host silent for two intervals is gone. */
   pingIntervalMs?: number;
   /** Time allowed from opening the socket to the welcome. */
   connectTimeoutMs?: number;
@@ -101,6 +102,7 @@ export class RoomClient extends Emitter<RoomClientEvents> {
   #lastSeq: number;
   #me: Member | null = null;
   #maxMessageBytes = 64 * 1024;
+  #hostPingIntervalMs = 5_000;
   /** Failed attempts since the last welcome. */
   #failures = 0;
   #everWelcomed = false;
@@ -117,6 +119,10 @@ export class RoomClient extends Emitter<RoomClientEvents> {
   /** Mirrors the host's rate limit so a long paste is paced, not refused. */
   #bucket = new TokenBucket(20, 40);
   #pumpTimer: ReturnType<typeof setTimeout> | null = null;
+  /** While catching up page by page after a resume: live messages already delivered, to skip in the pages. */
+  #liveDuringCatchUp: Set<number> | null = null;
+  /** The lastSeq sent in the current hello. */
+  #resumedFrom = 0;
   #firstWelcome: { resolve: () => void; reject: (error: { code: ErrorCode; message: string }) => void } | null =
     null;
 
@@ -128,7 +134,7 @@ export class RoomClient extends Emitter<RoomClientEvents> {
       name: options.name,
       code: options.code,
       socketFactory: options.socketFactory,
-      pingIntervalMs: options.pingIntervalMs ?? 5_000,
+      pingIntervalMs: options.pingIntervalMs ?? 0,
       connectTimeoutMs: options.connectTimeoutMs ?? 8_000,
       backoff: options.backoff ?? DEFAULT_BACKOFF,
       offlineAfterAttempts: options.offlineAfterAttempts ?? 4,
@@ -275,6 +281,7 @@ export class RoomClient extends Emitter<RoomClientEvents> {
     }, this.#options.connectTimeoutMs);
     socket.onopen = () => {
       const resume = this.#token ? { token: this.#token, lastSeq: this.#lastSeq } : undefined;
+      this.#resumedFrom = resume?.lastSeq ?? 0;
       this.#write({
         type: 'hello',
         v: PROTOCOL_VERSION,
@@ -365,7 +372,7 @@ export class RoomClient extends Emitter<RoomClientEvents> {
   }
 
   #startPinging(): void {
-    const interval = this.#options.pingIntervalMs;
+    const interval = this.#options.pingIntervalMs || this.#hostPingIntervalMs;
     this.#lastHeardAt = this.#options.now();
     this.#pingTimer = setInterval(() => {
       if (this.#options.now() - this.#lastHeardAt > 2 * interval) {
@@ -409,13 +416,19 @@ export class RoomClient extends Emitter<RoomClientEvents> {
         return;
       case 'history':
         for (const message of frame.messages) this.#noteOwn(message);
+        let messages = frame.messages;
         if (frame.direction === 'after') {
-          for (const message of frame.messages) this.#lastSeq = Math.max(this.#lastSeq, message.seq);
-          if (frame.hasMore) this.#write({ type: 'history', after: this.#lastSeq, limit: 500 });
+          const pageEnd = messages.at(-1)?.seq;
+          for (const message of messages) this.#lastSeq = Math.max(this.#lastSeq, message.seq);
+          const live = this.#liveDuringCatchUp;
+          if (live) messages = messages.filter((message) => !live.has(message.seq));
+          // Page on from this page's end, not from #lastSeq: live messages may have raised it past the gap.
+          if (frame.hasMore && pageEnd !== undefined) this.#write({ type: 'history', after: pageEnd, limit: 500 });
+          else this.#liveDuringCatchUp = null;
         }
         this.emit('history', {
           conversation: frame.conversation,
-          messages: frame.messages,
+          messages,
           hasMore: frame.hasMore,
           direction: frame.direction,
         });
@@ -439,6 +452,7 @@ export class RoomClient extends Emitter<RoomClientEvents> {
     this.#token = welcome.token;
     this.#me = welcome.you;
     this.#maxMessageBytes = welcome.limits.maxMessageBytes;
+    this.#hostPingIntervalMs = welcome.limits.pingIntervalMs;
     // A host that lost its history (a new data folder) starts counting again.
     if (identityChanged || welcome.lastSeq < this.#lastSeq) this.#lastSeq = 0;
     for (const message of welcome.history) {
@@ -450,7 +464,13 @@ export class RoomClient extends Emitter<RoomClientEvents> {
     this.#everWelcomed = true;
     this.#setState({ kind: 'connected', address: this.url, rttMs: this.#rttMs });
     this.emit('welcome', welcome);
-    if (welcome.resumed && welcome.hasMore) this.#write({ type: 'history', after: this.#lastSeq, limit: 500 });
+    // Only a resume from a position gets a forward page; otherwise hasMore means "older messages exist".
+    const pageEnd = welcome.history.at(-1)?.seq;
+    this.#liveDuringCatchUp = null;
+    if (welcome.resumed && this.#resumedFrom > 0 && welcome.hasMore && pageEnd !== undefined) {
+      this.#liveDuringCatchUp = new Set();
+      this.#write({ type: 'history', after: pageEnd, limit: 500 });
+    }
     // A little under the host's rate, so clocks drifting apart never trip its limit.
     this.#bucket = new TokenBucket(welcome.limits.messagesPerSecond * 0.9, Math.max(1, welcome.limits.messageBurst - 5));
     this.#pump();
@@ -460,6 +480,7 @@ export class RoomClient extends Emitter<RoomClientEvents> {
   }
 
   #received(message: ChatMessage): void {
+    this.#liveDuringCatchUp?.add(message.seq);
     this.#lastSeq = Math.max(this.#lastSeq, message.seq);
     this.#noteOwn(message);
     this.emit('message', message);
@@ -495,7 +516,8 @@ export class RoomClient extends Emitter<RoomClientEvents> {
       this.emit('status', { clientId: outgoing.clientId, status: 'failed', error: message });
       return;
     }
-    this.#lastError = known;
+    // Before the welcome an error explains the close that follows; after it, it is news for the person.
+    if (this.#state.kind === 'connecting') this.#lastError = known;
     this.emit('error', { code: known, message });
   }
 }

@@ -74,6 +74,14 @@ describe('chatting', () => {
     expect(second.me!.name).toBe('sam (2)');
   });
 
+  it('a long name taken twice is made distinct within the name limit, and the second person still joins', async () => {
+    const server = await startRoom();
+    const long = 'A'.repeat(40);
+    await joined(server, long);
+    const second = await joined(server, long);
+    expect(second.me!.name).toBe(`${'A'.repeat(36)} (2)`);
+  });
+
   it('a newcomer gets the latest page in the welcome and older pages on request', async () => {
     const server = await startRoom({ limits: { historyPageSize: 10 } });
     for (let i = 1; i <= 25; i++) {
@@ -351,6 +359,22 @@ describe('the outbox and resume', () => {
     await next(ann, 'state', (s) => s.kind === 'connected');
   });
 
+  it('a resent direct message is acknowledged even if its recipient has left since', async () => {
+    const server = await startRoom({ limits: { reconnectGraceMs: 50 } });
+    const peer = new RawPeer(server);
+    await peer.hello('Ann');
+    const bob = await joined(server, 'Bob');
+    const bobId = bob.me!.id;
+    peer.send({ type: 'send', clientId: 'dm1', text: 'for Bob', to: bobId });
+    const first = await peer.frame('ack');
+    bob.close();
+    await expect.poll(() => server.members().length).toBe(1);
+    peer.send({ type: 'send', clientId: 'dm1', text: 'for Bob', to: bobId });
+    await expect.poll(() => peer.frames.filter((f) => f.type === 'ack').length).toBe(2);
+    expect(peer.frames.filter((f) => f.type === 'error')).toEqual([]);
+    expect(peer.frames.filter((f) => f.type === 'ack')[1]).toEqual(first);
+  });
+
   it('a resend of a stored message (its ack was lost) is stored once and acknowledged again', async () => {
     const server = await startRoom();
     const peer = new RawPeer(server);
@@ -382,6 +406,38 @@ describe('the outbox and resume', () => {
     const resumed = await again.frame('welcome');
     expect(resumed.history.map((m) => m.text)).toEqual(['missed 0', 'missed 1', 'missed 2', 'missed direct']);
     expect(resumed.hasMore).toBe(false);
+  });
+});
+
+describe('resuming after a long absence', () => {
+  it('a member who missed more than one page gets every missed message exactly once, even while others keep talking', async () => {
+    const server = await startRoom({ limits: { resumePageSize: 5, reconnectGraceMs: 10_000 } });
+    const proxy = await tcpProxy(server.port);
+    const fast = { backoff: { initialMs: 50, maxMs: 100, factor: 2 } };
+    const bob = await joined(proxy.port, 'Bob', fast);
+    const ann = await joined(server, 'Ann');
+    const texts: string[] = [];
+    bob.on('message', (m) => texts.push(m.text));
+    bob.on('welcome', (w) => texts.push(...w.history.map((m) => m.text)));
+    let pages = 0;
+    bob.on('history', (page) => {
+      pages += 1;
+      texts.push(...page.messages.map((m) => m.text));
+    });
+    const seen = next(bob, 'message');
+    ann.send('before', null, 'room');
+    await seen;
+    proxy.refuse();
+    await next(bob, 'state', (s) => s.kind === 'reconnecting');
+    for (let i = 0; i < 17; i++) server.store.append({ sender: ann.me!.id, recipient: null, text: `missed ${i}`, ts: 1, clientId: `m${i}` });
+    const back = next(bob, 'state', (s) => s.kind === 'connected');
+    proxy.accept();
+    await back;
+    ann.send('live after resume', null, 'room');
+    const expected = ['before', ...Array.from({ length: 17 }, (_, i) => `missed ${i}`), 'live after resume'];
+    await expect.poll(() => [...texts].sort()).toEqual([...expected].sort());
+    expect(new Set(texts).size).toBe(texts.length);
+    expect(pages).toBeGreaterThanOrEqual(1);
   });
 });
 

@@ -3,7 +3,7 @@
  * so a six-digit code cannot be brute-forced from the LAN.
  */
 export class JoinGuard {
-  readonly #failures = new Map<string, { count: number; lockedUntil: number }>();
+  readonly #failures = new Map<string, { count: number; lockedUntil: number; lastAt: number }>();
   readonly #delayStepMs: number;
   readonly #lockoutAfter: number;
   readonly #lockoutMs: number;
@@ -24,8 +24,11 @@ export class JoinGuard {
 
   /** Records a wrong code; returns how long to wait before answering. */
   recordFailure(address: string, now = Date.now()): number {
-    const entry = this.#failures.get(address) ?? { count: 0, lockedUntil: 0 };
+    let entry = this.#failures.get(address);
+    // Old mistakes are forgiven after a lockout period without new ones.
+    if (!entry || (entry.lockedUntil === 0 && now - entry.lastAt > this.#lockoutMs)) entry = { count: 0, lockedUntil: 0, lastAt: now };
     entry.count += 1;
+    entry.lastAt = now;
     if (entry.count >= this.#lockoutAfter) entry.lockedUntil = now + this.#lockoutMs;
     this.#failures.set(address, entry);
     return Math.min(entry.count * this.#delayStepMs, 5_000);

@@ -16,6 +16,7 @@ import {
   type PresenceEvent,
   PROTOCOL_VERSION,
   type SendFrame,
+  WIRE_LIMITS,
 } from '../../shared/protocol.ts';
 import { type Conversation, HistoryStore } from '../store/history-store.ts';
 import { JoinGuard } from './join-guard.ts';
@@ -234,6 +235,10 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
   #receive(connection: Connection, raw: string | null): void {
     const decoded =
       raw === null ? ({ ok: false, reason: 'malformed', detail: 'binary frame' } as const) : decodeClientFrame(raw);
+    if (!decoded.ok && decoded.reason === 'version') {
+      this.#refuse(connection, 'BEACON_ERR_VERSION', CLOSE.VERSION, decoded.detail);
+      return;
+    }
     if (!decoded.ok) {
       const code = decoded.reason === 'unknown-type' ? 'BEACON_ERR_UNKNOWN_TYPE' : 'BEACON_ERR_MALFORMED';
       this.#sendError(connection, code, decoded.detail);
@@ -314,16 +319,13 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
   // ── joining ────────────────────────────────────────────────────────────────
 
   #hello(connection: Connection, hello: HelloFrame): void {
-    if (hello.v !== PROTOCOL_VERSION) {
-      this.#refuse(connection, 'BEACON_ERR_VERSION', CLOSE.VERSION, `host speaks v${PROTOCOL_VERSION}, client v${hello.v}`);
-      return;
-    }
     if (this.#guard.isLockedOut(connection.address)) {
       this.#refuse(connection, 'BEACON_ERR_LOCKED_OUT', CLOSE.LOCKED_OUT);
       return;
     }
     if (this.code !== null && hello.code !== this.code) {
       connection.helloInProgress = true;
+      if (connection.helloTimer) clearTimeout(connection.helloTimer);
       const delay = this.#guard.recordFailure(connection.address);
       const lockedOut = this.#guard.isLockedOut(connection.address);
       setTimeout(
@@ -412,7 +414,10 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
       [...this.#members.values()].filter((m) => m.id !== selfId).map((m) => m.name.toLocaleLowerCase()),
     );
     let name = wanted;
-    for (let n = 2; taken.has(name.toLocaleLowerCase()); n++) name = `${wanted} (${n})`;
+    for (let n = 2; taken.has(name.toLocaleLowerCase()); n++) {
+      const suffix = ` (${n})`;
+      name = `${wanted.slice(0, WIRE_LIMITS.nameChars - suffix.length).trimEnd()}${suffix}`;
+    }
     return name;
   }
 
@@ -476,6 +481,12 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
 
   #message(connection: Connection, member: MemberState, frame: SendFrame): void {
     const to = frame.to ?? null;
+    const stored = this.store.findSent(member.id, frame.clientId);
+    if (stored) {
+      // A resend after a lost ack: acknowledge again, whatever has changed since.
+      this.#queue(connection, encode({ type: 'ack', clientId: stored.clientId, seq: stored.seq, ts: stored.ts }));
+      return;
+    }
     if (frame.text.trim().length === 0) {
       this.#sendError(connection, 'BEACON_ERR_EMPTY', undefined, frame.clientId);
       return;
@@ -575,7 +586,9 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
     if (ws.readyState !== WebSocket.OPEN) return;
     if (ws.bufferedAmount > this.limits.maxBufferedBytes) {
       // It stopped reading: dropping it bounds the host's memory; it can resume later.
-      ws.terminate();
+      // The close frame queues behind what is stuck, so the socket is cut shortly after.
+      ws.close(CLOSE.SLOW_READER, 'BEACON_ERR_SLOW_READER');
+      setTimeout(() => ws.terminate(), 1_000).unref();
       return;
     }
     ws.send(data, { binary: false });

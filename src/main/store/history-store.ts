@@ -160,6 +160,12 @@ export class HistoryStore {
     };
   }
 
+  /** The message `sender` stored under `clientId`, if any (to recognise a resend). */
+  findSent(sender: string, clientId: string): ChatMessage | undefined {
+    const row = this.#bySenderClientId.get(sender, clientId) as MessageRow | undefined;
+    return row && toMessage(row);
+  }
+
   /**
    * A page of what `viewer` may see, oldest first. `before` pages backwards
    * from the newest (a fresh join, "load older"); `after` pages forwards (resume).
