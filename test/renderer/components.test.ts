@@ -171,6 +171,31 @@ describe('Beacon interface in Chromium', () => {
     expect(await page.inputValue(tid('join-address'))).toBe(new URL(baseUrl).host);
   });
 
+  it('a recent room rejoins in one click, and hosting shows how to invite people', async () => {
+    await mount({
+      snapshot: {
+        displayName: 'Me',
+        recentRooms: [{ address: '10.0.0.5:4747', roomName: 'Design', code: '111222', name: 'Me', lastJoined: Date.now() }],
+      },
+    });
+    await page.click(`${tid('recent-rooms')} button:has-text("Rejoin")`);
+    await expect.poll(() => calls('join')).toEqual([{ address: '10.0.0.5:4747', name: 'Me', code: '111222' }]);
+
+    await page.fill(tid('host-room-name'), 'Lab');
+    await page.fill(tid('host-code'), '424242');
+    await page.click(tid('host-submit'));
+    await page.evaluate(() => {
+      const h = window.harness;
+      h.fake!.emit({ type: 'welcome', room: { name: 'Lab', you: h.member('me', 'Me'), members: [h.member('me', 'Me')] }, history: [], hasMore: false, resumed: false });
+    });
+    await page.waitForSelector(tid('host-panel'));
+    expect(await page.textContent(tid('host-addresses'))).toContain('ws://192.168.1.20:4747');
+    expect(await page.textContent(tid('host-code-display'))).toBe('424242');
+    await page.click(tid('stop-hosting'));
+    await page.waitForSelector(tid('start-screen'));
+    expect(await calls('leave')).toHaveLength(1);
+  });
+
   it('message text with markup shows as text and runs nothing', async () => {
     await enterRoom(3, 3, false);
     await page.evaluate(() => {
