@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ChatEvent } from '../shared/chat-api.ts';
 import { eventSender, registerIpc } from './ipc-bridge.ts';
-import { shouldNotify } from './notify-policy.ts';
+import { shouldNotify } from '../shared/notify-policy.ts';
 import { DesktopSession } from './session.ts';
 import { SettingsFile } from './settings.ts';
 import { createMainWindow, hardenSession } from './window.ts';

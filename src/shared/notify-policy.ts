@@ -1,4 +1,4 @@
-import type { ChatMessage } from '../shared/protocol.ts';
+import type { ChatMessage } from './protocol.ts';
 
 /** True when `text` mentions `name` as a whole word (with or without @), ignoring case. */
 export function mentions(text: string, name: string): boolean {

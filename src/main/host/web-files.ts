@@ -30,7 +30,7 @@ export function webFilesHandler(webRoot: string | undefined): Handler {
     dev: false,
     etag: true,
     dotfiles: false,
-    extensions: [],
+    extensions: ['html'],
     setHeaders(res, pathname) {
       res.setHeader('Content-Security-Policy', WEB_CSP);
       res.setHeader('X-Content-Type-Options', 'nosniff');

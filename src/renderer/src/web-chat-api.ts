@@ -1,20 +1,97 @@
 /**
- * Placeholder until the in-browser session lands: every command fails with a
- * clear message so the interface still renders. Another engineer replaces this file.
+ * The ChatApi inside a browser page served by a Beacon host: the shared
+ * ChatSession over the browser's own WebSocket, joining the host that served
+ * the page. Hosting needs the desktop app.
  */
-import type { ChatApi, ChatCommands, CommandName, Result } from '../../shared/chat-api.ts';
+import type { ChatApi, ChatEvent } from '../../shared/chat-api.ts';
+import { ChatSession, fail, ok } from '../../shared/chat-session.ts';
+import { shouldNotify } from '../../shared/notify-policy.ts';
+import type { SocketFactory, SocketLike } from '../../shared/room-client.ts';
 
-const failure: Result<never> = {
-  ok: false,
-  error: { code: 'BEACON_ERR_INTERNAL', message: 'Joining from a browser is not available in this build yet.' },
+const browserSocketFactory: SocketFactory = (url) => {
+  const ws = new WebSocket(url);
+  const socket: SocketLike = {
+    send: (data) => ws.send(data),
+    close: (code, reason) => ws.close(code, reason),
+    onopen: null,
+    onmessage: null,
+    onclose: null,
+    onerror: null,
+  };
+  ws.onopen = () => socket.onopen?.();
+  ws.onmessage = (event) => {
+    if (typeof event.data === 'string') socket.onmessage?.(event.data);
+  };
+  // A browser says nothing about why a connection failed; RoomClient infers it from the close.
+  ws.onerror = () => socket.onerror?.(undefined);
+  ws.onclose = (event) => socket.onclose?.(event.code, event.reason);
+  return socket;
 };
 
+/** Identity per name on this host, so a reload rejoins as the same member. */
+const resumeKey = (name: string): string => `beacon:resume:${name}`;
+
+function storage(): Storage | null {
+  try {
+    return window.localStorage;
+  } catch {
+    return null;
+  }
+}
+
 export function createWebChatApi(): ChatApi {
-  const names: CommandName[] = ['host', 'join', 'leave', 'send', 'retry', 'retryNow', 'typing', 'setStatus', 'loadOlder', 'markRead', 'getState'];
-  const commands = Object.fromEntries(names.map((name) => [name, () => Promise.resolve(failure)])) as unknown as ChatCommands;
+  const listeners = new Set<(event: ChatEvent) => void>();
+  const canNotify = typeof Notification !== 'undefined' && window.isSecureContext;
+  let name = storage()?.getItem('beacon:name') ?? '';
+  const session = new ChatSession({
+    socketFactory: browserSocketFactory,
+    emit: (event) => {
+      const token = session.client?.token;
+      if (event.type === 'welcome' && token) storage()?.setItem(resumeKey(name), token);
+      if (event.type === 'message') notify(event.message);
+      for (const listener of listeners) listener(event);
+    },
+  });
+
+  function notify(message: Parameters<typeof shouldNotify>[0]): void {
+    const me = session.client?.me;
+    if (!canNotify || !me || Notification.permission !== 'granted') return;
+    const context = { windowFocused: document.hasFocus(), notifyDirect: true, notifyMentions: true };
+    if (shouldNotify(message, me, context)) new Notification('Beacon', { body: message.text.slice(0, 200) });
+  }
+
+  const roomAddress = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`;
+
   return {
-    ...commands,
-    capabilities: { host: false, notifications: false },
-    onEvent: () => () => {},
+    capabilities: { host: false, notifications: canNotify },
+    host: async () => fail('BEACON_ERR_INVALID_INPUT', 'Hosting a room needs the Beacon desktop app.'),
+    async join(input) {
+      name = input.name;
+      storage()?.setItem('beacon:name', name);
+      if (canNotify && Notification.permission === 'default') void Notification.requestPermission();
+      const token = storage()?.getItem(resumeKey(name)) || undefined;
+      // The page can only join the host that served it, whatever address was typed.
+      return session.join({ address: roomAddress, name: input.name, code: input.code, resume: token ? { token, lastSeq: 0 } : undefined });
+    },
+    leave: async () => {
+      session.leave();
+      return ok(null);
+    },
+    send: async (input) => session.send(input.conversation, input.text),
+    retry: async (input) => session.retry(input.clientId),
+    retryNow: async () => session.retryNow(),
+    typing: async (input) => session.typing(input.conversation),
+    setStatus: async (input) => session.setStatus(input.status),
+    loadOlder: async (input) => session.loadOlder(input.conversation, input.before),
+    markRead: async (input) => {
+      document.title = input.unreadTotal > 0 ? `Beacon (${input.unreadTotal})` : 'Beacon';
+      return ok(null);
+    },
+    getState: async () =>
+      ok({ ...session.snapshot(), hostInfo: null, displayName: name, recentRooms: [] }),
+    onEvent(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
   };
 }
