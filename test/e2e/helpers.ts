@@ -1,0 +1,156 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { join, resolve } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { webFilesHandler } from '../../src/main/host/web-files.ts';
+import { eventSender, type IpcMainLike, registerIpc } from '../../src/main/ipc-bridge.ts';
+import { DesktopSession } from '../../src/main/session.ts';
+import { SettingsFile } from '../../src/main/settings.ts';
+import type { ChatEvent } from '../../src/shared/chat-api.ts';
+
+export const WEB_ROOT = resolve('out/renderer');
+export const SCREENSHOTS = resolve('docs/screenshots');
+
+export function requireBuild(): void {
+  if (!existsSync(join(WEB_ROOT, 'index.html'))) {
+    throw new Error('The web client is not built: run `npm run build` (npm test does it first).');
+  }
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-quic',
+      '--disable-sync',
+    ],
+  });
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+}
+
+/** Watches a page for anything a script injection would do. */
+export async function trackInjection(page: Page): Promise<{ dialogs: string[]; errors: string[] }> {
+  const seen = { dialogs: [] as string[], errors: [] as string[] };
+  page.on('dialog', (dialog) => {
+    seen.dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
+  page.on('pageerror', (error) => seen.errors.push(error.message));
+  return seen;
+}
+
+/** Opens the host's page in a new browser context (one person) and joins with `name` and `code`. */
+export async function browserUser(browser: Browser, url: string, name: string, code: string): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
+  const page = await context.newPage();
+  await page.goto(url);
+  await page.getByTestId('join-name').fill(name);
+  await page.getByTestId('join-code').fill(code);
+  await page.getByTestId('join-submit').click();
+  return page;
+}
+
+export async function sendMessage(page: Page, text: string): Promise<void> {
+  const input = page.getByTestId('composer-input');
+  await input.fill(text);
+  await input.press('Enter');
+}
+
+export const messageRow = (page: Page, text: string) =>
+  page.getByTestId('message-row').filter({ has: page.getByTestId('message-text').getByText(text, { exact: true }) });
+
+/**
+ * The desktop renderer in Chromium with a real DesktopSession behind it. The
+ * preload's job (window.beacon, one function per command) is done by an init
+ * script whose functions call the real IPC bridge through a Playwright binding;
+ * events travel back the way webContents.send would carry them.
+ */
+export async function desktopUser(browser: Browser, dataDir: string) {
+  const server: Server = createServer(webFilesHandler(WEB_ROOT));
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/`;
+  const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
+  const page = await context.newPage();
+  const handlers = new Map<string, (event: { senderFrame: { url: string } | null }, payload: unknown) => unknown>();
+  const ipc: IpcMainLike = {
+    handle: (channel, listener) => handlers.set(channel, listener),
+    removeHandler: (channel) => handlers.delete(channel),
+  };
+  const pendingEvents: ChatEvent[] = [];
+  let flushing = Promise.resolve();
+  const session = new DesktopSession({
+    settings: new SettingsFile(join(dataDir, 'settings.json')),
+    roomsDir: join(dataDir, 'rooms'),
+    webRoot: WEB_ROOT,
+    hostBind: '127.0.0.1',
+    emit: eventSender(() => ({
+      isDestroyed: () => page.isClosed(),
+      send: (_channel, event) => {
+        pendingEvents.push(event);
+        flushing = flushing.then(async () => {
+          const batch = pendingEvents.splice(0);
+          if (batch.length > 0 && !page.isClosed()) {
+            await page.evaluate((events) => events.forEach((e) => window.__beaconDispatch?.(e)), batch).catch(() => {});
+          }
+        });
+      },
+    })),
+  });
+  registerIpc(ipc, session, url);
+  await page.exposeBinding('__beaconInvoke', (source, name: string, payload: unknown) =>
+    handlers.get(`beacon:${name}`)!({ senderFrame: { url: source.frame.url() } }, payload),
+  );
+  await page.addInitScript(() => {
+    const listeners = new Set<(event: unknown) => void>();
+    const call =
+      (name: string) =>
+      (input?: unknown): Promise<unknown> =>
+        (window as unknown as { __beaconInvoke: (n: string, p: unknown) => Promise<unknown> }).__beaconInvoke(name, input);
+    (window as unknown as Record<string, unknown>)['__beaconDispatch'] = (event: unknown) =>
+      listeners.forEach((listener) => listener(event));
+    (window as unknown as Record<string, unknown>)['beacon'] = {
+      capabilities: { host: true, notifications: true },
+      host: call('host'),
+      join: call('join'),
+      leave: call('leave'),
+      send: call('send'),
+      retry: call('retry'),
+      retryNow: call('retryNow'),
+      typing: call('typing'),
+      setStatus: call('setStatus'),
+      loadOlder: call('loadOlder'),
+      markRead: call('markRead'),
+      getState: call('getState'),
+      onEvent(listener: (event: unknown) => void) {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+    };
+  });
+  await page.goto(url);
+  return {
+    page,
+    session,
+    close: async () => {
+      await session.shutdown();
+      await context.close();
+      await new Promise<void>((done) => server.close(() => done()));
+    },
+  };
+}
+
+declare global {
+  interface Window {
+    __beaconDispatch?: (event: ChatEvent) => void;
+  }
+}
