@@ -57,6 +57,8 @@ beforeEach(async () => {
 });
 
 const tid = (id: string): string => `[data-testid="${id}"]`;
+/** The scrolling element inside the message list. */
+const SCROLLER = '[data-testid="message-list"] [data-virtua-scroller]';
 
 async function mount(options: MountOptions = {}): Promise<void> {
   await page.evaluate((o) => {
@@ -101,7 +103,7 @@ async function settled(): Promise<void> {
   await page.waitForFunction(
     () =>
       new Promise<boolean>((resolve) => {
-        const list = document.querySelector<HTMLElement>('[data-testid="message-list"]')!;
+        const list = document.querySelector<HTMLElement>('[data-testid="message-list"] [data-virtua-scroller]')!;
         const first = list.scrollTop;
         const start = performance.now();
         const check = (): void => {
@@ -119,10 +121,10 @@ async function settled(): Promise<void> {
 /** Scrolls the way a person does, with the wheel, so the list sees a user scroll. */
 async function wheelToTop(): Promise<void> {
   await settled();
-  const box = (await page.locator(tid('message-list')).boundingBox())!;
+  const box = (await page.locator(SCROLLER).boundingBox())!;
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
   await page.mouse.wheel(0, -1e7);
-  await page.waitForFunction(() => document.querySelector('[data-testid="message-list"]')!.scrollTop === 0);
+  await page.waitForFunction(() => document.querySelector('[data-testid="message-list"] [data-virtua-scroller]')!.scrollTop === 0);
 }
 
 describe('Beacon interface in Chromium', () => {
@@ -219,10 +221,13 @@ describe('Beacon interface in Chromium', () => {
     await page.waitForSelector(`${tid('message-row')}[data-seq="200000"]`);
     expect((await page.$$(tid('message-row'))).length).toBeLessThanOrEqual(100);
 
-    await wheelToTop();
+    // Jumping straight to the top right after opening must stick, not be pulled back to the end.
+    await page.$eval(SCROLLER, (el) => {
+      el.scrollTop = 0;
+    });
     await expect.poll(() => calls('loadOlder')).toEqual([{ conversation: 'room', before: 100_001 }]);
     // Remember which row is at the top and where, then prepend a page.
-    const before = await page.$eval(tid('message-list'), (list) => {
+    const before = await page.$eval(SCROLLER, (list) => {
       const top = list.getBoundingClientRect().top;
       const rows = [...list.querySelectorAll<HTMLElement>('[data-testid="message-row"]')];
       const first = rows.find((r) => r.getBoundingClientRect().bottom > top + 1)!;
@@ -231,7 +236,7 @@ describe('Beacon interface in Chromium', () => {
     await page.evaluate(() =>
       window.harness.fake!.emit({ type: 'history', conversation: 'room', messages: window.harness.makeMessages(500, 100_000), hasMore: true }),
     );
-    await page.waitForFunction(() => document.querySelector('[data-testid="message-list"]')!.scrollTop > 1000);
+    await page.waitForFunction(() => document.querySelector('[data-testid="message-list"] [data-virtua-scroller]')!.scrollTop > 1000);
     const after = await page.$eval(
       `${tid('message-row')}[data-seq="${before.seq}"]`,
       (row) => row.getBoundingClientRect().top,

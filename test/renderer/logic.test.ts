@@ -183,7 +183,9 @@ describe('start screen validation', () => {
     expect(nameProblem('  ')).toBe('Enter your name.');
     expect(nameProblem('x'.repeat(41))).toMatch(/40/);
     expect(nameProblem('Ann')).toBeNull();
-    expect(portProblem('0')).not.toBeNull();
+    expect(portProblem('0')).toBeNull();
+    expect(portProblem('65536')).not.toBeNull();
+    expect(portProblem('47a')).not.toBeNull();
     expect(portProblem('4747')).toBeNull();
     expect(codeProblem('x'.repeat(65))).not.toBeNull();
   });

@@ -76,9 +76,11 @@ export function roomNameProblem(raw: string): string | null {
   return null;
 }
 
+/** Port to host on; 0 lets the system pick any free port. */
 export function portProblem(raw: string): string | null {
-  if (!validPort(raw.trim())) return 'The port must be a number from 1 to 65535.';
-  return null;
+  const value = raw.trim();
+  if (value === '0' || validPort(value)) return null;
+  return 'The port must be a number from 1 to 65535, or 0 for any free port.';
 }
 
 export function codeProblem(raw: string): string | null {
