@@ -225,7 +225,7 @@ export async function fanout(options: ScenarioOptions): Promise<ScenarioResult> 
   const tables: Table[] = [];
   tables.push({
     title: 'Fan-out: one message in flight (delivery latency to each member, ms) and burst throughput',
-    header: ['server', 'N', 'p50 ms', 'p99 ms', 'max ms', 'last-member p50', 'burst msg/s', 'burst CPU %', 'peak RSS MB', 'idle KB/member', 'heap KB/member', 'status'],
+    header: ['server', 'N', 'p50 ms', 'p99 ms', 'max ms', 'last-member p50', 'burst msg/s', 'burst CPU %', 'peak RSS MB', 'idle KB/member', 'heap KB/member', 'busy before', 'status'],
     rows: runs.map((r) =>
       r.ok
         ? [
