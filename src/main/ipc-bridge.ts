@@ -18,7 +18,10 @@ export const commandChannel = (name: CommandName): string => `beacon:${name}`;
 
 /** The part of Electron's ipcMain the bridge uses: the one seam replaced in tests. */
 export interface IpcMainLike {
-  handle(channel: string, listener: (event: { senderFrame: { url: string } | null }, payload: unknown) => unknown): void;
+  handle(
+    channel: string,
+    listener: (event: { senderFrame: { url: string } | null }, payload: unknown) => unknown,
+  ): void;
   removeHandler(channel: string): void;
 }
 
@@ -58,7 +61,9 @@ export function registerIpc(ipcMain: IpcMainLike, session: ChatCommands, rendere
 }
 
 /** Sends session events to the window, if it is still there. */
-export function eventSender(target: () => { isDestroyed(): boolean; send(channel: string, event: ChatEvent): void } | null) {
+export function eventSender(
+  target: () => { isDestroyed(): boolean; send(channel: string, event: ChatEvent): void } | null,
+) {
   return (event: ChatEvent): void => {
     const contents = target();
     if (contents && !contents.isDestroyed()) contents.send(EVENT_CHANNEL, event);

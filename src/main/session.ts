@@ -41,7 +41,10 @@ export interface DesktopSessionOptions {
 }
 
 const folderName = (roomName: string): string =>
-  roomName.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'room';
+  roomName
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '') || 'room';
 
 export class DesktopSession implements ChatCommands {
   readonly #options: DesktopSessionOptions;

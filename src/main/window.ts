@@ -27,9 +27,15 @@ export function hardenSession(): void {
 
 function visibleBounds(bounds: Rectangle | undefined): Rectangle | undefined {
   if (!bounds) return undefined;
-  const onScreen = screen.getAllDisplays().some(({ workArea: area }) =>
-    bounds.x < area.x + area.width && bounds.x + bounds.width > area.x && bounds.y < area.y + area.height && bounds.y + bounds.height > area.y,
-  );
+  const onScreen = screen
+    .getAllDisplays()
+    .some(
+      ({ workArea: area }) =>
+        bounds.x < area.x + area.width &&
+        bounds.x + bounds.width > area.x &&
+        bounds.y < area.y + area.height &&
+        bounds.y + bounds.height > area.y,
+    );
   return onScreen ? bounds : undefined;
 }
 

@@ -106,7 +106,9 @@ export class ChatSession {
   }
 
   retry(clientId: string): Result<null> {
-    return this.#client?.retry(clientId) ? ok(null) : fail('BEACON_ERR_INVALID_INPUT', 'That message cannot be retried.');
+    return this.#client?.retry(clientId)
+      ? ok(null)
+      : fail('BEACON_ERR_INVALID_INPUT', 'That message cannot be retried.');
   }
 
   retryNow(): Result<null> {

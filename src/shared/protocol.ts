@@ -155,8 +155,7 @@ export type WelcomeFrame = v.InferOutput<typeof Welcome>;
 export type ErrorFrameT = v.InferOutput<typeof ErrorFrame>;
 
 export type Decoded<T> =
-  | { ok: true; frame: T }
-  | { ok: false; reason: 'malformed' | 'unknown-type' | 'version'; detail: string };
+  { ok: true; frame: T } | { ok: false; reason: 'malformed' | 'unknown-type' | 'version'; detail: string };
 
 function parse(raw: string): { ok: true; value: unknown } | { ok: false; reason: 'malformed'; detail: string } {
   try {

@@ -123,8 +123,7 @@ export class RoomClient extends Emitter<RoomClientEvents> {
   #liveDuringCatchUp: Set<number> | null = null;
   /** The lastSeq sent in the current hello. */
   #resumedFrom = 0;
-  #firstWelcome: { resolve: () => void; reject: (error: { code: ErrorCode; message: string }) => void } | null =
-    null;
+  #firstWelcome: { resolve: () => void; reject: (error: { code: ErrorCode; message: string }) => void } | null = null;
 
   constructor(options: RoomClientOptions) {
     super();
@@ -198,7 +197,15 @@ export class RoomClient extends Emitter<RoomClientEvents> {
   /** Queues a message; it is sent now if connected, otherwise after reconnecting. */
   send(text: string, to: string | null, conversation: string): OutgoingMessage {
     const clientId = randomId('c_');
-    const message = { clientId, conversation, text, ts: this.#options.now(), status: 'pending' as const, to, inFlight: false };
+    const message = {
+      clientId,
+      conversation,
+      text,
+      ts: this.#options.now(),
+      status: 'pending' as const,
+      to,
+      inFlight: false,
+    };
     const size = new TextEncoder().encode(encode({ type: 'send', clientId, to, text })).length;
     if (text.trim().length === 0) return this.#failNow(message, 'BEACON_ERR_EMPTY');
     if (size > this.#maxMessageBytes || text.length > WIRE_LIMITS.textChars) {
@@ -223,7 +230,8 @@ export class RoomClient extends Emitter<RoomClientEvents> {
 
   /** Best effort: dropped rather than delayed when the rate budget is spent. */
   typing(to: string | null): void {
-    if (this.#state.kind === 'connected' && this.#bucket.take(this.#options.now()).ok) this.#write({ type: 'typing', to });
+    if (this.#state.kind === 'connected' && this.#bucket.take(this.#options.now()).ok)
+      this.#write({ type: 'typing', to });
   }
 
   setStatus(status: 'online' | 'away'): void {
@@ -341,7 +349,14 @@ export class RoomClient extends Emitter<RoomClientEvents> {
     if (this.#failures > this.#options.offlineAfterAttempts) {
       this.#setState({ kind: 'offline', address: this.url, reason, reasonText, nextRetryAt });
     } else {
-      this.#setState({ kind: 'reconnecting', address: this.url, attempt: this.#failures, nextRetryAt, reason, reasonText });
+      this.#setState({
+        kind: 'reconnecting',
+        address: this.url,
+        attempt: this.#failures,
+        nextRetryAt,
+        reason,
+        reasonText,
+      });
     }
   }
 
@@ -415,23 +430,7 @@ export class RoomClient extends Emitter<RoomClientEvents> {
         this.emit('typing', frame.from, frame.to);
         return;
       case 'history':
-        for (const message of frame.messages) this.#noteOwn(message);
-        let messages = frame.messages;
-        if (frame.direction === 'after') {
-          const pageEnd = messages.at(-1)?.seq;
-          for (const message of messages) this.#lastSeq = Math.max(this.#lastSeq, message.seq);
-          const live = this.#liveDuringCatchUp;
-          if (live) messages = messages.filter((message) => !live.has(message.seq));
-          // Page on from this page's end, not from #lastSeq: live messages may have raised it past the gap.
-          if (frame.hasMore && pageEnd !== undefined) this.#write({ type: 'history', after: pageEnd, limit: 500 });
-          else this.#liveDuringCatchUp = null;
-        }
-        this.emit('history', {
-          conversation: frame.conversation,
-          messages,
-          hasMore: frame.hasMore,
-          direction: frame.direction,
-        });
+        this.#historyPage(frame);
         return;
       case 'pong':
         this.#rttMs = Math.max(0, this.#options.now() - frame.t);
@@ -444,6 +443,26 @@ export class RoomClient extends Emitter<RoomClientEvents> {
         this.#lastError = 'BEACON_ERR_HOST_STOPPED';
         return;
     }
+  }
+
+  #historyPage(frame: Extract<HostFrame, { type: 'history' }>): void {
+    for (const message of frame.messages) this.#noteOwn(message);
+    let messages = frame.messages;
+    if (frame.direction === 'after') {
+      const pageEnd = messages.at(-1)?.seq;
+      for (const message of messages) this.#lastSeq = Math.max(this.#lastSeq, message.seq);
+      const live = this.#liveDuringCatchUp;
+      if (live) messages = messages.filter((message) => !live.has(message.seq));
+      // Page on from this page's end, not from #lastSeq: live messages may have raised it past the gap.
+      if (frame.hasMore && pageEnd !== undefined) this.#write({ type: 'history', after: pageEnd, limit: 500 });
+      else this.#liveDuringCatchUp = null;
+    }
+    this.emit('history', {
+      conversation: frame.conversation,
+      messages,
+      hasMore: frame.hasMore,
+      direction: frame.direction,
+    });
   }
 
   #welcome(welcome: WelcomeFrame): void {
@@ -472,7 +491,10 @@ export class RoomClient extends Emitter<RoomClientEvents> {
       this.#write({ type: 'history', after: pageEnd, limit: 500 });
     }
     // A little under the host's rate, so clocks drifting apart never trip its limit.
-    this.#bucket = new TokenBucket(welcome.limits.messagesPerSecond * 0.9, Math.max(1, welcome.limits.messageBurst - 5));
+    this.#bucket = new TokenBucket(
+      welcome.limits.messagesPerSecond * 0.9,
+      Math.max(1, welcome.limits.messageBurst - 5),
+    );
     this.#pump();
     this.#startPinging();
     this.#firstWelcome?.resolve();

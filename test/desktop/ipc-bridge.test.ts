@@ -22,7 +22,9 @@ class FakeIpcMain implements IpcMainLike {
     this.handlers.delete(channel);
   }
   invoke<T>(command: string, payload?: unknown, url: string = RENDERER): Promise<Result<T>> {
-    return Promise.resolve(this.handlers.get(`beacon:${command}`)!({ senderFrame: { url } }, payload)) as Promise<Result<T>>;
+    return Promise.resolve(this.handlers.get(`beacon:${command}`)!({ senderFrame: { url } }, payload)) as Promise<
+      Result<T>
+    >;
   }
 }
 
@@ -42,9 +44,19 @@ function desktopApp(dir = tempDir()) {
   const ipc = new FakeIpcMain();
   registerIpc(ipc, session, RENDERER);
   apps.push(session);
-  const waitFor = async <T extends ChatEvent['type']>(type: T, predicate: (e: Extract<ChatEvent, { type: T }>) => boolean = () => true) => {
-    await expect.poll(() => events.some((e) => e.type === type && predicate(e as Extract<ChatEvent, { type: T }>)), { timeout: 10_000 }).toBe(true);
-    return events.find((e) => e.type === type && predicate(e as Extract<ChatEvent, { type: T }>)) as Extract<ChatEvent, { type: T }>;
+  const waitFor = async <T extends ChatEvent['type']>(
+    type: T,
+    predicate: (e: Extract<ChatEvent, { type: T }>) => boolean = () => true,
+  ) => {
+    await expect
+      .poll(() => events.some((e) => e.type === type && predicate(e as Extract<ChatEvent, { type: T }>)), {
+        timeout: 10_000,
+      })
+      .toBe(true);
+    return events.find((e) => e.type === type && predicate(e as Extract<ChatEvent, { type: T }>)) as Extract<
+      ChatEvent,
+      { type: T }
+    >;
   };
   return { ipc, session, events, settings, unread, dir, waitFor };
 }
@@ -70,13 +82,20 @@ describe('hosting and joining from the desktop app', () => {
     expect(hosted.value.code).toBe('246810');
 
     const guest = desktopApp();
-    const joinedResult = await guest.ipc.invoke('join', { address: `127.0.0.1:${hosted.value.port}`, name: 'Gus', code: '246810' });
+    const joinedResult = await guest.ipc.invoke('join', {
+      address: `127.0.0.1:${hosted.value.port}`,
+      name: 'Gus',
+      code: '246810',
+    });
     expect(joinedResult).toEqual({ ok: true, value: null });
     const welcome = await guest.waitFor('welcome');
     expect(welcome.room.name).toBe('Design team');
     expect(welcome.room.members.map((m) => m.name).sort()).toEqual(['Gus', 'Hana']);
 
-    const sent = await guest.ipc.invoke<{ clientId: string; status: string }>('send', { conversation: 'room', text: 'Hi Hana' });
+    const sent = await guest.ipc.invoke<{ clientId: string; status: string }>('send', {
+      conversation: 'room',
+      text: 'Hi Hana',
+    });
     expect(sent).toMatchObject({ ok: true, value: { status: 'pending' } });
     await guest.waitFor('messageStatus', (e) => e.status === 'sent');
     await host.waitFor('message', (e) => e.message.text === 'Hi Hana');
@@ -94,7 +113,10 @@ describe('hosting and joining from the desktop app', () => {
     const result = await host.ipc.invoke('host', { roomName: 'R', name: 'H', port: taken.port, code: '1' });
     expect(result).toEqual({
       ok: false,
-      error: { code: 'BEACON_ERR_PORT_IN_USE', message: `That port is already in use by another program. (port ${taken.port})` },
+      error: {
+        code: 'BEACON_ERR_PORT_IN_USE',
+        message: `That port is already in use by another program. (port ${taken.port})`,
+      },
     });
   });
 
@@ -120,7 +142,10 @@ describe('hosting and joining from the desktop app', () => {
     const guest = desktopApp();
     await guest.ipc.invoke('join', { address: `127.0.0.1:${hosted.value.port}`, name: 'G', code: '' });
     await host.ipc.invoke('leave');
-    const lost = await guest.waitFor('connection', (e) => e.state.kind === 'reconnecting' || e.state.kind === 'offline');
+    const lost = await guest.waitFor(
+      'connection',
+      (e) => e.state.kind === 'reconnecting' || e.state.kind === 'offline',
+    );
     expect(lost.state).toMatchObject({ reason: 'BEACON_ERR_HOST_STOPPED' });
     expect(host.events.at(-1)).toEqual({ type: 'hostInfo', info: null });
   });
@@ -161,7 +186,10 @@ describe('the IPC boundary', () => {
 
   it('refuses malformed payloads with a sentence, and the session is unharmed', async () => {
     const app = desktopApp();
-    expect(await app.ipc.invoke('join', { address: 5 })).toMatchObject({ ok: false, error: { code: 'BEACON_ERR_INVALID_INPUT' } });
+    expect(await app.ipc.invoke('join', { address: 5 })).toMatchObject({
+      ok: false,
+      error: { code: 'BEACON_ERR_INVALID_INPUT' },
+    });
     expect(await app.ipc.invoke('host', { roomName: 'R', name: '', port: 1, code: '' })).toEqual({
       ok: false,
       error: { code: 'BEACON_ERR_INVALID_INPUT', message: 'Enter your name.' },

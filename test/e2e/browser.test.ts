@@ -38,13 +38,25 @@ afterEach(async () => {
 async function headlessHost(options: { port?: number; data?: string; code?: string } = {}) {
   const port = options.port ?? (await freePort());
   const data = options.data ?? tempDir();
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--data', data, '--code', options.code ?? '1234', '--web', WEB_ROOT];
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--data',
+    data,
+    '--code',
+    options.code ?? '1234',
+    '--web',
+    WEB_ROOT,
+  ];
   const host = await spawnNode('src/cli/host.ts', args, /^ws:\/\//);
   return { ...host, port, data, url: `http://127.0.0.1:${port}/`, args };
 }
 
 const indicator = (page: Page) => page.getByTestId('connection-indicator');
-const member = (page: Page, name: string) => page.getByTestId('members-list').getByTestId('member').filter({ hasText: name });
+const member = (page: Page, name: string) =>
+  page.getByTestId('members-list').getByTestId('member').filter({ hasText: name });
 
 describe('people in browsers', () => {
   it('join, see each other, chat both ways, and keep direct messages private; a terminal user chats along', async () => {
@@ -81,7 +93,14 @@ describe('people in browsers', () => {
     expect(await cat.getByTestId('conversation').filter({ hasText: 'Ann' }).getByTestId('unread').count()).toBe(0);
 
     // A terminal user in the same room.
-    const terminal = spawn(process.execPath, ['src/cli/join.ts', `127.0.0.1:${host.port}`, '--name', 'Term', '--code', '1234']);
+    const terminal = spawn(process.execPath, [
+      'src/cli/join.ts',
+      `127.0.0.1:${host.port}`,
+      '--name',
+      'Term',
+      '--code',
+      '1234',
+    ]);
     let printed = '';
     terminal.stdout.on('data', (chunk) => (printed += chunk));
     await member(ann, 'Term').waitFor();
@@ -101,7 +120,9 @@ describe('people in browsers', () => {
     await member(ann, 'Bob').waitFor();
     await bob.getByTestId('composer-input').pressSequentially('thinking', { delay: 20 });
     await expect.poll(() => ann.getByTestId('typing-indicator').textContent()).toContain('Bob is typing');
-    await expect.poll(() => ann.getByTestId('typing-indicator').textContent(), { timeout: 10_000 }).not.toContain('Bob');
+    await expect
+      .poll(() => ann.getByTestId('typing-indicator').textContent(), { timeout: 10_000 })
+      .not.toContain('Bob');
   });
 
   it('ride out a host crash: reconnecting, offline with the reason, then back with nothing lost or doubled', async () => {
@@ -120,7 +141,9 @@ describe('people in browsers', () => {
     await expect.poll(() => indicator(ann).textContent()).toMatch(/Reconnecting · attempt \d+ · next try in \d+ s/);
     await screenshot(ann, 'reconnecting');
     await sendMessage(ann, 'typed while the host was down');
-    await expect.poll(() => messageRow(ann, 'typed while the host was down').getAttribute('data-status')).toBe('pending');
+    await expect
+      .poll(() => messageRow(ann, 'typed while the host was down').getAttribute('data-status'))
+      .toBe('pending');
     await expect.poll(() => indicator(ann).getAttribute('data-state'), { timeout: 20_000 }).toBe('offline');
     expect(await indicator(ann).textContent()).toMatch(/Offline/);
     expect(await indicator(ann).getAttribute('title')).toMatch(/127\.0\.0\.1/);
@@ -162,7 +185,13 @@ describe('people in browsers', () => {
     const row = messageRow(bob, attack);
     await row.waitFor();
     expect(await row.getByTestId('message-text').textContent()).toBe(attack);
-    expect(await bob.locator('[data-testid="message-list"] img, [data-testid="message-list"] script, [data-testid="message-list"] b').count()).toBe(0);
+    expect(
+      await bob
+        .locator(
+          '[data-testid="message-list"] img, [data-testid="message-list"] script, [data-testid="message-list"] b',
+        )
+        .count(),
+    ).toBe(0);
     expect(seen).toEqual({ dialogs: [], errors: [] });
   });
 
@@ -170,14 +199,25 @@ describe('people in browsers', () => {
     const data = tempDir();
     const store = HistoryStore.open(data);
     for (let i = 1; i <= 10_000; i++) {
-      store.append({ sender: 'm_archive', recipient: null, text: `archived message ${i}`, ts: 1_700_000_000_000 + i * 60_000, clientId: `a${i}` });
+      store.append({
+        sender: 'm_archive',
+        recipient: null,
+        text: `archived message ${i}`,
+        ts: 1_700_000_000_000 + i * 60_000,
+        clientId: `a${i}`,
+      });
     }
     store.close();
     const host = await headlessHost({ data });
     const reader = await browserUser(browser, host.url, 'Reader', '1234');
     await messageRow(reader, 'archived message 10000').waitFor();
     const scroller = reader.getByRole('log', { name: 'Messages' });
-    const oldestShown = async () => Math.min(...(await reader.getByTestId('message-row').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-seq'))))));
+    const oldestShown = async () =>
+      Math.min(
+        ...(await reader
+          .getByTestId('message-row')
+          .evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-seq'))))),
+      );
     for (let round = 0; round < 5; round++) {
       const before = await oldestShown();
       await scroller.evaluate((element) => (element.scrollTop = 0));

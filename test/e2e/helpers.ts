@@ -115,7 +115,10 @@ export async function desktopUser(browser: Browser, dataDir: string) {
     const call =
       (name: string) =>
       (input?: unknown): Promise<unknown> =>
-        (window as unknown as { __beaconInvoke: (n: string, p: unknown) => Promise<unknown> }).__beaconInvoke(name, input);
+        (window as unknown as { __beaconInvoke: (n: string, p: unknown) => Promise<unknown> }).__beaconInvoke(
+          name,
+          input,
+        );
     (window as unknown as Record<string, unknown>)['__beaconDispatch'] = (event: unknown) =>
       listeners.forEach((listener) => listener(event));
     (window as unknown as Record<string, unknown>)['beacon'] = {

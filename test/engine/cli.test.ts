@@ -33,11 +33,21 @@ describe('the headless host', () => {
 
   it('says clearly when its port is taken', async () => {
     const server = await startRoom();
-    const child = spawn(process.execPath, ['src/cli/host.ts', '--port', String(server.port), '--bind', '127.0.0.1', '--data', tempDir()]);
+    const child = spawn(process.execPath, [
+      'src/cli/host.ts',
+      '--port',
+      String(server.port),
+      '--bind',
+      '127.0.0.1',
+      '--data',
+      tempDir(),
+    ]);
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
     expect(await exited(child as never)).toBe(1);
-    expect(stderr).toContain(`That port is already in use by another program. (port ${server.port}) [BEACON_ERR_PORT_IN_USE]`);
+    expect(stderr).toContain(
+      `That port is already in use by another program. (port ${server.port}) [BEACON_ERR_PORT_IN_USE]`,
+    );
   });
 });
 
@@ -47,10 +57,19 @@ describe('the terminal client', () => {
     const reader = await joined(server, 'Reader');
     const received: ChatMessage[] = [];
     reader.on('message', (message) => received.push(message));
-    const child = spawn(process.execPath, ['src/cli/join.ts', `127.0.0.1:${server.port}`, '--name', 'bot', '--code', '1234']);
+    const child = spawn(process.execPath, [
+      'src/cli/join.ts',
+      `127.0.0.1:${server.port}`,
+      '--name',
+      'bot',
+      '--code',
+      '1234',
+    ]);
     let stdout = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
-    const printed = new Promise<void>((resolve) => child.stdout.on('data', () => stdout.includes('Reader: hi bot') && resolve()));
+    const printed = new Promise<void>((resolve) =>
+      child.stdout.on('data', () => stdout.includes('Reader: hi bot') && resolve()),
+    );
     await expect.poll(() => server.members().length).toBe(2);
     reader.send('hi bot', null, 'room');
     await printed;

@@ -74,7 +74,9 @@ describe('a host killed with SIGKILL and restarted on the same data', () => {
       next(bob, 'state', (s) => s.kind === 'connected', 15_000),
     ]);
     const backMs = Date.now() - restartedAt;
-    console.log(`clients back ${backMs} ms after the host restarted; ${ackedBeforeKill} messages acknowledged before the kill`);
+    console.log(
+      `clients back ${backMs} ms after the host restarted; ${ackedBeforeKill} messages acknowledged before the kill`,
+    );
     await expect.poll(() => acked.size, { timeout: 15_000 }).toBe(sent.length + 1);
 
     // Everything Ann sent reached Bob exactly once, whether before or after the kill.

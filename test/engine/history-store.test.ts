@@ -71,7 +71,14 @@ describe('HistoryStore', () => {
     for (let i = 0; i < 5; i++) store.append(message('m_a', `r${i}`));
     store.append(message('m_a', 'd1', 'm_b'));
     store.append(message('m_c', 'd2', 'm_a'));
-    expect(store.page('m_b', 'all', {}, 100).messages.map((m) => m.clientId)).toEqual(['r0', 'r1', 'r2', 'r3', 'r4', 'd1']);
+    expect(store.page('m_b', 'all', {}, 100).messages.map((m) => m.clientId)).toEqual([
+      'r0',
+      'r1',
+      'r2',
+      'r3',
+      'r4',
+      'd1',
+    ]);
     expect(store.page('m_c', { with: 'm_b' }, {}, 100).messages).toEqual([]);
     expect(store.page('m_a', { with: 'm_c' }, {}, 100).messages.map((m) => m.clientId)).toEqual(['d2']);
     const latest = store.page('m_a', 'room', {}, 2);
@@ -86,7 +93,10 @@ describe('HistoryStore', () => {
     const file = join(tempDir(), 'a-file');
     writeFileSync(file, 'not a folder');
     expect(() => HistoryStore.open(file)).toThrow(
-      expect.objectContaining({ code: 'BEACON_ERR_STORE', message: expect.stringMatching(/^The room history could not be opened/) }),
+      expect.objectContaining({
+        code: 'BEACON_ERR_STORE',
+        message: expect.stringMatching(/^The room history could not be opened/),
+      }),
     );
   });
 });

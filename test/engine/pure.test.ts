@@ -44,7 +44,9 @@ describe('wire frames', () => {
   });
 
   it('reads a batch of host frames and skips only the bad element', () => {
-    const frames = decodeHostFrames('[{"type":"pong","id":1,"t":2},{"type":"future"},{"type":"ack","clientId":"c","seq":1,"ts":3}]');
+    const frames = decodeHostFrames(
+      '[{"type":"pong","id":1,"t":2},{"type":"future"},{"type":"ack","clientId":"c","seq":1,"ts":3}]',
+    );
     expect(frames.map((f) => f.ok)).toEqual([true, false, true]);
   });
 });

@@ -34,7 +34,12 @@ describe('chatting', () => {
     expect(seenByCat.map((m) => m.text)).toEqual(['hello from Ann', 'hello from Bob']);
     expect(seenByCat[0]!.seq).toBeLessThan(seenByCat[1]!.seq);
     expect(seenByBob[0]).toEqual(seenByCat[0]);
-    expect(server.members().map((m) => m.name).sort()).toEqual(['Ann', 'Bob', 'Cat']);
+    expect(
+      server
+        .members()
+        .map((m) => m.name)
+        .sort(),
+    ).toEqual(['Ann', 'Bob', 'Cat']);
   });
 
   it('a direct message reaches only its recipient, and only the two of them can page it back', async () => {
@@ -119,7 +124,11 @@ describe('joining', () => {
     const closed = await peer.closed;
     expect(closed).toEqual({ code: 4001, reason: 'BEACON_ERR_WRONG_CODE' });
     expect(peer.frames).toEqual([
-      { type: 'error', code: 'BEACON_ERR_WRONG_CODE', message: 'The join code is wrong. Ask the host for the current code.' },
+      {
+        type: 'error',
+        code: 'BEACON_ERR_WRONG_CODE',
+        message: 'The join code is wrong. Ask the host for the current code.',
+      },
     ]);
 
     const outsider = client(server, 'Outsider', { code: '9999' });
@@ -128,7 +137,10 @@ describe('joining', () => {
   });
 
   it('repeated wrong codes are slowed down, then locked out even with the right code', async () => {
-    const server = await startRoom({ code: '4321', limits: { wrongCodeDelayMs: 50, lockoutAfter: 3, lockoutMs: 60_000 } });
+    const server = await startRoom({
+      code: '4321',
+      limits: { wrongCodeDelayMs: 50, lockoutAfter: 3, lockoutMs: 60_000 },
+    });
     const timings: number[] = [];
     for (let i = 0; i < 3; i++) {
       const started = Date.now();
@@ -256,9 +268,18 @@ describe('bad input', () => {
     // Stop reading: the kernel buffers fill, then the host's queue for this member grows.
     (stalled.ws as unknown as { _socket: { pause(): void } })._socket.pause();
     const sender = await joined(server, 'Sender');
-    const left = next(sender, 'presence', (event, member) => event === 'reconnecting' && member.id === stalledWelcome.you.id, 20_000);
+    const left = next(
+      sender,
+      'presence',
+      (event, member) => event === 'reconnecting' && member.id === stalledWelcome.you.id,
+      20_000,
+    );
     const text = 'y'.repeat(10_000);
-    for (let i = 0; i < 3_000 && server.members().find((m) => m.id === stalledWelcome.you.id)?.status !== 'reconnecting'; i++) {
+    for (
+      let i = 0;
+      i < 3_000 && server.members().find((m) => m.id === stalledWelcome.you.id)?.status !== 'reconnecting';
+      i++
+    ) {
       sender.send(text, null, 'room');
       await new Promise((resolve) => setImmediate(resolve));
     }
@@ -342,13 +363,18 @@ describe('the outbox and resume', () => {
     proxy.accept();
     await sent;
     await expect.poll(() => seenByBob.filter((m) => m.text === 'typed while offline').length).toBe(1);
-    expect(server.store.page(bob.me!.id, 'room', {}, 100).messages.filter((m) => m.text === 'typed while offline')).toHaveLength(1);
+    expect(
+      server.store.page(bob.me!.id, 'room', {}, 100).messages.filter((m) => m.text === 'typed while offline'),
+    ).toHaveLength(1);
   });
 
   it('a host that goes silent is noticed by the client, which reconnects by itself', async () => {
     const server = await startRoom();
     const proxy = await tcpProxy(server.port);
-    const ann = await joined(proxy.port, 'Ann', { pingIntervalMs: 100, backoff: { initialMs: 50, maxMs: 100, factor: 2 } });
+    const ann = await joined(proxy.port, 'Ann', {
+      pingIntervalMs: 100,
+      backoff: { initialMs: 50, maxMs: 100, factor: 2 },
+    });
     const lost = next(ann, 'state', (s) => s.kind === 'reconnecting');
     const started = Date.now();
     proxy.freeze();
@@ -402,7 +428,13 @@ describe('the outbox and resume', () => {
     await expect.poll(() => server.store.lastSeq).toBe(5);
     const again = new RawPeer(server);
     await again.opened();
-    again.send({ type: 'hello', v: 1, name: 'Bob', code: '1234', resume: { token: welcome.token, lastSeq: seen.message.seq } });
+    again.send({
+      type: 'hello',
+      v: 1,
+      name: 'Bob',
+      code: '1234',
+      resume: { token: welcome.token, lastSeq: seen.message.seq },
+    });
     const resumed = await again.frame('welcome');
     expect(resumed.history.map((m) => m.text)).toEqual(['missed 0', 'missed 1', 'missed 2', 'missed direct']);
     expect(resumed.hasMore).toBe(false);
@@ -429,7 +461,8 @@ describe('resuming after a long absence', () => {
     await seen;
     proxy.refuse();
     await next(bob, 'state', (s) => s.kind === 'reconnecting');
-    for (let i = 0; i < 17; i++) server.store.append({ sender: ann.me!.id, recipient: null, text: `missed ${i}`, ts: 1, clientId: `m${i}` });
+    for (let i = 0; i < 17; i++)
+      server.store.append({ sender: ann.me!.id, recipient: null, text: `missed ${i}`, ts: 1, clientId: `m${i}` });
     const back = next(bob, 'state', (s) => s.kind === 'connected');
     proxy.accept();
     await back;
@@ -443,10 +476,20 @@ describe('resuming after a long absence', () => {
 
 describe('stopping', () => {
   it('members are told the host stopped (goodbye, then 1001) and see "offline · host stopped" when it stays down', async () => {
-    const server = await RoomServer.start({ port: 0, bind: '127.0.0.1', roomName: 'R', code: null, dataDir: tempDir() });
+    const server = await RoomServer.start({
+      port: 0,
+      bind: '127.0.0.1',
+      roomName: 'R',
+      code: null,
+      dataDir: tempDir(),
+    });
     const peer = new RawPeer(server);
     await peer.hello('Raw', '');
-    const ann = await joined(server, 'Ann', { code: undefined, offlineAfterAttempts: 0, backoff: { initialMs: 60_000, maxMs: 60_000, factor: 1 } });
+    const ann = await joined(server, 'Ann', {
+      code: undefined,
+      offlineAfterAttempts: 0,
+      backoff: { initialMs: 60_000, maxMs: 60_000, factor: 1 },
+    });
     const offline = next(ann, 'state', (s) => s.kind === 'offline');
     await server.stop();
     expect(await peer.closed).toEqual({ code: 1001, reason: 'BEACON_ERR_HOST_STOPPED' });
@@ -455,4 +498,3 @@ describe('stopping', () => {
     expect(state).toMatchObject({ reason: 'BEACON_ERR_HOST_STOPPED', reasonText: 'The host stopped the room.' });
   });
 });
-

@@ -22,7 +22,13 @@ export function tempDir(): string {
 }
 
 export async function startRoom(
-  options: { code?: string | null; limits?: Partial<RoomLimits>; dataDir?: string; webRoot?: string; port?: number } = {},
+  options: {
+    code?: string | null;
+    limits?: Partial<RoomLimits>;
+    dataDir?: string;
+    webRoot?: string;
+    port?: number;
+  } = {},
 ): Promise<RoomServer> {
   const server = await RoomServer.start({
     port: options.port ?? 0,
@@ -98,7 +104,9 @@ export class RawPeer {
       for (const wake of this.#waiters.splice(0)) wake();
     });
     this.ws.on('error', () => {});
-    this.closed = new Promise((resolve) => this.ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    this.closed = new Promise((resolve) =>
+      this.ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
     cleanups.push(() => this.ws.terminate());
   }
 

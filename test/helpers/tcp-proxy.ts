@@ -56,9 +56,10 @@ export async function tcpProxy(targetPort: number) {
       // Whatever was in flight is gone, as after a real outage: start over.
       dropAll();
     },
-    close: () => new Promise<void>((resolve) => {
-      dropAll();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        dropAll();
+        server.close(() => resolve());
+      }),
   };
 }

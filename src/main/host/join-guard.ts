@@ -26,7 +26,8 @@ export class JoinGuard {
   recordFailure(address: string, now = Date.now()): number {
     let entry = this.#failures.get(address);
     // Old mistakes are forgiven after a lockout period without new ones.
-    if (!entry || (entry.lockedUntil === 0 && now - entry.lastAt > this.#lockoutMs)) entry = { count: 0, lockedUntil: 0, lastAt: now };
+    if (!entry || (entry.lockedUntil === 0 && now - entry.lastAt > this.#lockoutMs))
+      entry = { count: 0, lockedUntil: 0, lastAt: now };
     entry.count += 1;
     entry.lastAt = now;
     if (entry.count >= this.#lockoutAfter) entry.lockedUntil = now + this.#lockoutMs;

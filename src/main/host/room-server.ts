@@ -511,7 +511,11 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
 
   #history(connection: Connection, member: MemberState, request: HistoryRequestFrame): void {
     const conversation: Conversation =
-      request.conversation === undefined ? 'all' : request.conversation === 'room' ? 'room' : { with: request.conversation };
+      request.conversation === undefined
+        ? 'all'
+        : request.conversation === 'room'
+          ? 'room'
+          : { with: request.conversation };
     const forward = request.after !== undefined;
     const range = forward ? { after: request.after } : { before: request.before };
     const page = this.store.page(member.id, conversation, range, request.limit ?? this.limits.historyPageSize);
@@ -612,7 +616,11 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
           connection.ws.once('close', () => resolve());
           this.#queue(
             connection,
-            encode({ type: 'goodbye', reason: 'BEACON_ERR_HOST_STOPPED', message: ERROR_MESSAGES.BEACON_ERR_HOST_STOPPED }),
+            encode({
+              type: 'goodbye',
+              reason: 'BEACON_ERR_HOST_STOPPED',
+              message: ERROR_MESSAGES.BEACON_ERR_HOST_STOPPED,
+            }),
           );
           this.#flushConnection(connection);
           connection.ws.close(CLOSE.GOING_AWAY, 'BEACON_ERR_HOST_STOPPED');

@@ -200,8 +200,7 @@ export class HistoryStore {
 
   findMemberByToken(token: string): StoredMember | undefined {
     const row = this.#db.prepare('SELECT id, name, token, joined_at FROM members WHERE token = ?').get(token) as
-      | { id: string; name: string; token: string; joined_at: number }
-      | undefined;
+      { id: string; name: string; token: string; joined_at: number } | undefined;
     return row && { id: row.id, name: row.name, token: row.token, joinedAt: row.joined_at };
   }
 

@@ -71,7 +71,12 @@ export function createWebChatApi(): ChatApi {
       if (canNotify && Notification.permission === 'default') void Notification.requestPermission();
       const token = storage()?.getItem(resumeKey(name)) || undefined;
       // The page can only join the host that served it, whatever address was typed.
-      return session.join({ address: roomAddress, name: input.name, code: input.code, resume: token ? { token, lastSeq: 0 } : undefined });
+      return session.join({
+        address: roomAddress,
+        name: input.name,
+        code: input.code,
+        resume: token ? { token, lastSeq: 0 } : undefined,
+      });
     },
     leave: async () => {
       session.leave();
@@ -87,8 +92,7 @@ export function createWebChatApi(): ChatApi {
       document.title = input.unreadTotal > 0 ? `Beacon (${input.unreadTotal})` : 'Beacon';
       return ok(null);
     },
-    getState: async () =>
-      ok({ ...session.snapshot(), hostInfo: null, displayName: name, recentRooms: [] }),
+    getState: async () => ok({ ...session.snapshot(), hostInfo: null, displayName: name, recentRooms: [] }),
     onEvent(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
