@@ -22,6 +22,8 @@ import { OutgoingState } from './outgoing.svelte.ts';
 import { PresenceState } from './presence.svelte.ts';
 import { TypingState } from './typing.svelte.ts';
 
+const UNREAD_REPORT_DELAY_MS = 250;
+
 export interface SessionOptions {
   clock?: Clock;
   /** Whether the person can see the window; unread counts only grow for what they cannot see. */
@@ -81,6 +83,7 @@ export class ChatSession {
   #seen = new Set<ChatEvent['type']>();
   /** Acks that arrived before the message they acknowledge was known here (event/reply ordering is not guaranteed). */
   #earlyAcks = new Map<string, number>();
+  #unreadTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(api: ChatApi, options: SessionOptions = {}) {
     this.api = api;
@@ -99,6 +102,8 @@ export class ChatSession {
   }
 
   stop(): void {
+    if (this.#unreadTimer !== null) clearTimeout(this.#unreadTimer);
+    this.#unreadTimer = null;
     this.#unsubscribe?.();
     this.#unsubscribe = null;
     this.clock.stop();
@@ -227,6 +232,7 @@ export class ChatSession {
     else this.typing.stop(id, message.from);
     if (kind !== 'none' && countsAsUnread(message, me, this.active, this.#isVisible())) {
       conv.unread += 1;
+      this.#scheduleUnreadReport();
     }
   }
 
@@ -337,8 +343,27 @@ export class ChatSession {
     const conv = this.conversations.get(id);
     if (!conv || conv.unread === 0) return;
     conv.unread = 0;
-    const total = totalUnread([...this.conversations.values()].map((c) => c.unread));
-    void this.api.markRead({ conversation: id, unreadTotal: total });
+    this.#reportUnread(id);
+  }
+
+  #unreadTotal(): number {
+    return totalUnread([...this.conversations.values()].map((c) => c.unread));
+  }
+
+  #reportUnread(conversation: ConversationId): void {
+    if (this.#unreadTimer !== null) clearTimeout(this.#unreadTimer);
+    this.#unreadTimer = null;
+    void this.api.markRead({ conversation, unreadTotal: this.#unreadTotal() });
+  }
+
+  /**
+   * Main shows the total as the app badge, so rises are reported too (through
+   * markRead, the one command that carries the total), coalesced so a burst of
+   * messages is one call.
+   */
+  #scheduleUnreadReport(): void {
+    if (this.#unreadTimer !== null) return;
+    this.#unreadTimer = setTimeout(() => this.#reportUnread(this.active), UNREAD_REPORT_DELAY_MS);
   }
 
   /** Called when the window becomes visible again: what is on screen is now read. */
