@@ -34,6 +34,8 @@ interface MemberState {
   chosenStatus: 'online' | 'away';
   connection: Connection | null;
   leaveTimer: ReturnType<typeof setTimeout> | null;
+  /** The member's public JSON for its current status: every welcome lists every member, so it is built once. */
+  json: { status: Member['status']; text: string } | null;
 }
 
 interface Connection {
@@ -90,6 +92,8 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
   readonly #connections = new Set<Connection>();
   readonly #members = new Map<string, MemberState>();
   readonly #membersByToken = new Map<string, MemberState>();
+  /** Lower-cased names in use, to make a newcomer's name distinct without scanning everyone. */
+  readonly #names = new Map<string, string>();
   #port = 0;
   #heartbeat: ReturnType<typeof setInterval> | null = null;
   #stopping: Promise<void> | null = null;
@@ -167,6 +171,12 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
 
   members(): Member[] {
     return [...this.#members.values()].map(publicMember);
+  }
+
+  #memberJson(member: MemberState): string {
+    const view = publicMember(member);
+    if (member.json?.status !== view.status) member.json = { status: view.status, text: JSON.stringify(view) };
+    return member.json.text;
   }
 
   // ── connections ────────────────────────────────────────────────────────────
@@ -359,27 +369,27 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
       resumed && lastSeq > 0
         ? this.store.page(member.id, 'all', { after: lastSeq }, this.limits.resumePageSize)
         : this.store.page(member.id, 'all', {}, this.limits.historyPageSize);
-    this.#queue(
-      connection,
-      encode({
-        type: 'welcome',
-        v: PROTOCOL_VERSION,
-        room: { name: this.roomName },
-        you: publicMember(member),
-        token: member.token,
-        resumed,
-        members: this.members(),
-        history: page.messages,
-        hasMore: page.hasMore,
-        lastSeq: this.store.lastSeq,
-        limits: {
-          maxMessageBytes: this.limits.maxMessageBytes,
-          pingIntervalMs: this.limits.pingIntervalMs,
-          messagesPerSecond: this.limits.messagesPerSecond,
-          messageBurst: this.limits.messageBurst,
-        },
-      }),
-    );
+    const welcome = encode({
+      type: 'welcome',
+      v: PROTOCOL_VERSION,
+      room: { name: this.roomName },
+      you: publicMember(member),
+      token: member.token,
+      resumed,
+      members: [],
+      history: page.messages,
+      hasMore: page.hasMore,
+      lastSeq: this.store.lastSeq,
+      limits: {
+        maxMessageBytes: this.limits.maxMessageBytes,
+        pingIntervalMs: this.limits.pingIntervalMs,
+        messagesPerSecond: this.limits.messagesPerSecond,
+        messageBurst: this.limits.messageBurst,
+      },
+    });
+    // Splice in the cached member list (`"members":[]` cannot occur inside an escaped string).
+    const members = [...this.#members.values()].map((m) => this.#memberJson(m)).join(',');
+    this.#queue(connection, welcome.replace('"members":[]', `"members":[${members}]`));
     if (wasReconnecting) this.#announce('back', member, connection);
     else if (!previous) this.#announce('joined', member, connection);
   }
@@ -403,18 +413,20 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
   }
 
   #register(identity: { id: string; name: string; token: string; joinedAt: number }): MemberState {
-    const member: MemberState = { ...identity, chosenStatus: 'online', connection: null, leaveTimer: null };
+    const member: MemberState = { ...identity, chosenStatus: 'online', connection: null, leaveTimer: null, json: null };
     this.#members.set(member.id, member);
+    this.#names.set(member.name.toLocaleLowerCase(), member.id);
     this.#membersByToken.set(member.token, member);
     return member;
   }
 
   #distinctName(wanted: string, selfId: string): string {
-    const taken = new Set(
-      [...this.#members.values()].filter((m) => m.id !== selfId).map((m) => m.name.toLocaleLowerCase()),
-    );
+    const taken = (name: string): boolean => {
+      const holder = this.#names.get(name.toLocaleLowerCase());
+      return holder !== undefined && holder !== selfId;
+    };
     let name = wanted;
-    for (let n = 2; taken.has(name.toLocaleLowerCase()); n++) {
+    for (let n = 2; taken(name); n++) {
       const suffix = ` (${n})`;
       name = `${wanted.slice(0, WIRE_LIMITS.nameChars - suffix.length).trimEnd()}${suffix}`;
     }
@@ -447,6 +459,7 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
     member.leaveTimer = null;
     this.#members.delete(member.id);
     this.#membersByToken.delete(member.token);
+    this.#names.delete(member.name.toLocaleLowerCase());
     const left: Member = { ...publicMember(member), status: 'reconnecting' };
     this.#broadcast(encode({ type: 'presence', event: 'left', member: left }), null);
     this.emit('presence', 'left', left);
