@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../../src/shared/protocol.ts';
 import { conversationOf, mergeBySeq } from '../../src/renderer/src/lib/conversation.ts';
 import { splitLinks } from '../../src/renderer/src/lib/links.ts';
-import { buildTimeline, dayLabel } from '../../src/renderer/src/lib/timeline.ts';
+import { IncrementalTimeline, buildTimeline, dayLabel } from '../../src/renderer/src/lib/timeline.ts';
 import {
   TYPING_TTL_MS,
   clearTyping,
@@ -120,6 +120,27 @@ describe('timeline grouping', () => {
       now: T0,
     });
     expect(rows.map((r) => r.key)).toEqual(['day-2025-05-12', 'm-1', 'note-n', 'm-2', 'c-x']);
+  });
+
+  it('continues from where it stopped when messages are only appended', () => {
+    const inc = new IncrementalTimeline();
+    const nextDay = T0 + 24 * 3600_000;
+    const all = [msg(1, 'a'), msg(2, 'a'), msg(3, 'b'), msg(4, 'b', { ts: nextDay }), msg(5, 'b', { ts: nextDay + 1 })];
+    const notes = [{ id: 'n', afterSeq: 2, ts: T0 + 2500, text: 'Bob joined' }];
+    const outgoing = [{ clientId: 'x', conversation: 'room', text: 'hi', ts: nextDay + 2, status: 'pending' as const }];
+    let messages: ChatMessage[] = [];
+    for (const m of all) {
+      messages = messages.concat([m]);
+      const rows = inc.build({ messages, notes, outgoing, me: 'b', now: nextDay });
+      expect(rows).toEqual(buildTimeline({ messages, notes, outgoing, me: 'b', now: nextDay }));
+    }
+    // Prepends and new notes rebuild from scratch, with the same result.
+    const older = [msg(0, 'a'), ...messages];
+    expect(inc.build({ messages: older, notes, me: 'b', now: nextDay })).toEqual(buildTimeline({ messages: older, notes, me: 'b', now: nextDay }));
+    const moreNotes = [...notes, { id: 'm', afterSeq: 5, ts: nextDay + 3, text: 'Ann left' }];
+    expect(inc.build({ messages: older, notes: moreNotes, me: 'b', now: nextDay })).toEqual(
+      buildTimeline({ messages: older, notes: moreNotes, me: 'b', now: nextDay }),
+    );
   });
 
   it('labels older days with a date', () => {

@@ -54,57 +54,154 @@ export interface TimelineInput {
   now: number;
 }
 
+/** Where the builder stands after the last row: enough to continue appending later. */
+interface Cursor {
+  currentDay: string;
+  /** Local-midnight bounds of currentDay: a Date is built only when a message leaves them. */
+  dayStart: number;
+  dayEnd: number;
+  lastSender: string | null;
+  lastTs: number;
+}
+
+// Shared empty defaults: a fresh [] per call would defeat the identity checks below.
+const NONE: readonly never[] = [];
+
+const freshCursor = (): Cursor => ({ currentDay: '', dayStart: Infinity, dayEnd: -Infinity, lastSender: null, lastTs: 0 });
+
+class TimelineBuilder {
+  readonly rows: TimelineRow[];
+  readonly cursor: Cursor;
+  readonly #me: string;
+  readonly #now: number;
+
+  constructor(me: string, now: number, rows: TimelineRow[] = [], cursor: Cursor = freshCursor()) {
+    this.#me = me;
+    this.#now = now;
+    this.rows = rows;
+    this.cursor = cursor;
+  }
+
+  #enterDay(ts: number): void {
+    const c = this.cursor;
+    if (ts >= c.dayStart && ts < c.dayEnd) return;
+    const start = new Date(ts);
+    start.setHours(0, 0, 0, 0);
+    const end = new Date(start);
+    end.setDate(end.getDate() + 1);
+    c.dayStart = start.getTime();
+    c.dayEnd = end.getTime();
+    const key = dayKey(ts);
+    if (key !== c.currentDay) {
+      c.currentDay = key;
+      this.rows.push({ kind: 'day', key: `day-${key}`, label: dayLabel(ts, this.#now) });
+      c.lastSender = null;
+    }
+  }
+
+  #startsGroup(from: string, ts: number): boolean {
+    const c = this.cursor;
+    const start = from !== c.lastSender || ts - c.lastTs > GROUP_GAP_MS;
+    c.lastSender = from;
+    c.lastTs = ts;
+    return start;
+  }
+
+  message(message: ChatMessage): void {
+    this.#enterDay(message.ts);
+    const own = message.from === this.#me;
+    this.rows.push({
+      kind: 'message',
+      key: `m-${message.seq}`,
+      message,
+      own,
+      groupStart: this.#startsGroup(message.from, message.ts),
+      status: own ? 'sent' : null,
+    });
+  }
+
+  note(note: PresenceNote): void {
+    this.#enterDay(note.ts);
+    this.rows.push({ kind: 'note', key: `note-${note.id}`, text: note.text, ts: note.ts });
+    this.cursor.lastSender = null;
+  }
+
+  outgoing(item: OutgoingMessage): void {
+    this.#enterDay(item.ts);
+    this.rows.push({ kind: 'outgoing', key: `c-${item.clientId}`, outgoing: item, groupStart: this.#startsGroup(this.#me, item.ts) });
+  }
+
+  fork(): TimelineBuilder {
+    return new TimelineBuilder(this.#me, this.#now, this.rows.slice(), { ...this.cursor });
+  }
+}
+
+function buildBase(messages: readonly ChatMessage[], notes: readonly PresenceNote[], me: string, now: number): TimelineBuilder {
+  const b = new TimelineBuilder(me, now);
+  const sortedNotes = notes.length > 1 ? [...notes].sort((x, y) => x.afterSeq - y.afterSeq || x.ts - y.ts) : notes;
+  let n = 0;
+  for (const message of messages) {
+    while (n < sortedNotes.length && sortedNotes[n]!.afterSeq < message.seq) b.note(sortedNotes[n++]!);
+    b.message(message);
+  }
+  while (n < sortedNotes.length) b.note(sortedNotes[n++]!);
+  return b;
+}
+
+function withOutgoing(base: TimelineBuilder, outgoing: readonly OutgoingMessage[]): TimelineRow[] {
+  if (outgoing.length === 0) return base.rows;
+  const b = base.fork();
+  for (const item of outgoing) b.outgoing(item);
+  return b.rows;
+}
+
 /**
  * Flattens a conversation into rows: day separators, sender-grouped
  * messages, join/leave lines and this user's not-yet-acknowledged messages
  * (always last, as the host has not ordered them yet).
  */
-export function buildTimeline({ messages, notes = [], outgoing = [], me, now }: TimelineInput): TimelineRow[] {
-  const rows: TimelineRow[] = [];
-  let currentDay = '';
-  let lastSender: string | null = null;
-  let lastTs = 0;
+export function buildTimeline({ messages, notes = NONE, outgoing = NONE, me, now }: TimelineInput): TimelineRow[] {
+  return withOutgoing(buildBase(messages, notes, me, now), outgoing);
+}
 
-  const enterDay = (ts: number): void => {
-    const key = dayKey(ts);
-    if (key !== currentDay) {
-      currentDay = key;
-      rows.push({ kind: 'day', key: `day-${key}`, label: dayLabel(ts, now) });
-      lastSender = null;
+/**
+ * buildTimeline for a list that mostly grows at the end: when the messages
+ * only gained newer items since the last call, it continues from where it
+ * stopped instead of regrouping 100,000 messages per new message.
+ */
+export class IncrementalTimeline {
+  #prev: { messages: readonly ChatMessage[]; notes: readonly PresenceNote[]; me: string; now: number; base: TimelineBuilder } | null =
+    null;
+
+  build({ messages, notes = NONE, outgoing = NONE, me, now }: TimelineInput): TimelineRow[] {
+    const prev = this.#prev;
+    let base: TimelineBuilder;
+    if (
+      prev &&
+      prev.notes === notes &&
+      prev.me === me &&
+      prev.now === now &&
+      extends_(prev.messages, messages) &&
+      // A note placed after a message that had not arrived yet must be re-placed.
+      (messages.length === prev.messages.length || notes.every((n) => n.afterSeq < messages[prev.messages.length]!.seq))
+    ) {
+      if (prev.messages.length === messages.length) {
+        base = prev.base;
+      } else {
+        base = prev.base.fork();
+        for (let i = prev.messages.length; i < messages.length; i++) base.message(messages[i]!);
+      }
+    } else {
+      base = buildBase(messages, notes, me, now);
     }
-  };
-  const startsGroup = (from: string, ts: number): boolean => {
-    const start = from !== lastSender || ts - lastTs > GROUP_GAP_MS;
-    lastSender = from;
-    lastTs = ts;
-    return start;
-  };
-  const pushNote = (note: PresenceNote): void => {
-    enterDay(note.ts);
-    rows.push({ kind: 'note', key: `note-${note.id}`, text: note.text, ts: note.ts });
-    lastSender = null;
-  };
-
-  const sortedNotes = notes.length > 1 ? [...notes].sort((a, b) => a.afterSeq - b.afterSeq || a.ts - b.ts) : notes;
-  let n = 0;
-  for (const message of messages) {
-    while (n < sortedNotes.length && sortedNotes[n]!.afterSeq < message.seq) pushNote(sortedNotes[n++]!);
-    enterDay(message.ts);
-    const own = message.from === me;
-    rows.push({
-      kind: 'message',
-      key: `m-${message.seq}`,
-      message,
-      own,
-      groupStart: startsGroup(message.from, message.ts),
-      status: own ? 'sent' : null,
-    });
+    this.#prev = { messages, notes, me, now, base };
+    return withOutgoing(base, outgoing);
   }
-  while (n < sortedNotes.length) pushNote(sortedNotes[n++]!);
+}
 
-  for (const item of outgoing) {
-    enterDay(item.ts);
-    rows.push({ kind: 'outgoing', key: `c-${item.clientId}`, outgoing: item, groupStart: startsGroup(me, item.ts) });
-  }
-  return rows;
+/** Whether `next` is `prev` plus items at the end (merges keep message objects, so identity is enough). */
+function extends_(prev: readonly ChatMessage[], next: readonly ChatMessage[]): boolean {
+  if (next.length < prev.length) return false;
+  if (prev.length === 0) return true;
+  return next[0] === prev[0] && next[prev.length - 1] === prev[prev.length - 1];
 }
