@@ -14,7 +14,7 @@ import type {
   SessionSnapshot,
 } from '../shared/chat-api.ts';
 import { ChatSession, fail, ok } from '../shared/chat-session.ts';
-import { BeaconError } from '../shared/errors.ts';
+import { BeaconError, ERROR_MESSAGES } from '../shared/errors.ts';
 import type { RoomClientOptions } from '../shared/room-client.ts';
 import type { ChatMessage } from '../shared/protocol.ts';
 import { formatHostPort } from './host/lan-addresses.ts';
@@ -87,6 +87,9 @@ export class DesktopSession implements ChatCommands {
       return fail('BEACON_ERR_INTERNAL', String(error));
     }
     this.#server = server;
+    if (!server.store.hasFts5) {
+      this.#options.emit({ type: 'error', code: 'BEACON_ERR_NO_FTS5', message: ERROR_MESSAGES.BEACON_ERR_NO_FTS5 });
+    }
     server.on('presence', () => this.#options.emit({ type: 'hostInfo', info: this.#hostInfo() }));
     const address = formatHostPort(this.#options.hostBind ?? '127.0.0.1', server.port);
     const joined = await this.#join({ address, name: input.name, code: input.code }, false);

@@ -25,6 +25,9 @@ import { DEFAULT_LIMITS, type RoomLimits, type RoomServerOptions } from './optio
 import { TokenBucket } from '../../shared/token-bucket.ts';
 import { webFilesHandler } from './web-files.ts';
 
+/** How long presence news may wait to be sent together with more of it. */
+const PRESENCE_COALESCE_MS = 50;
+
 interface MemberState {
   id: string;
   name: string;
@@ -98,6 +101,9 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
   #heartbeat: ReturnType<typeof setInterval> | null = null;
   #stopping: Promise<void> | null = null;
   #tickRoom: string[] = [];
+  /** Presence news waiting to go out together (see #broadcastPresence). */
+  #presencePending: { item: string; except: Connection | null }[] = [];
+  #presenceTimer: ReturnType<typeof setTimeout> | null = null;
   readonly #dirty = new Set<Connection>();
   #flushScheduled = false;
 
@@ -286,6 +292,7 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
         this.#message(connection, member, frame);
         return;
       case 'typing': {
+        if (this.#presencePending.length > 0) this.#releasePresence();
         const to = frame.to ?? null;
         const item = encode({ type: 'typing', from: member.id, to });
         if (to === null) this.#broadcast(item, connection);
@@ -461,7 +468,7 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
     this.#membersByToken.delete(member.token);
     this.#names.delete(member.name.toLocaleLowerCase());
     const left: Member = { ...publicMember(member), status: 'reconnecting' };
-    this.#broadcast(encode({ type: 'presence', event: 'left', member: left }), null);
+    this.#broadcastPresence(encode({ type: 'presence', event: 'left', member: left }), null);
     this.emit('presence', 'left', left);
   }
 
@@ -517,6 +524,7 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
     });
     this.#queue(connection, encode({ type: 'ack', clientId: message.clientId, seq: message.seq, ts: message.ts }));
     if (duplicate) return;
+    if (this.#presencePending.length > 0) this.#releasePresence();
     const item = encode({ type: 'message', message });
     if (to === null) this.#broadcast(item, connection);
     else this.#sendToMember(to, item);
@@ -544,7 +552,7 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
 
   #announce(event: PresenceEvent, member: MemberState, except: Connection | null): void {
     const publicView = publicMember(member);
-    this.#broadcast(encode({ type: 'presence', event, member: publicView }), except);
+    this.#broadcastPresence(encode({ type: 'presence', event, member: publicView }), except);
     this.emit('presence', event, publicView);
   }
 
@@ -553,6 +561,24 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
   #sendToMember(memberId: string, item: string): void {
     const connection = this.#members.get(memberId)?.connection;
     if (connection) this.#queue(connection, item);
+  }
+
+  /**
+   * Presence goes out at most every PRESENCE_COALESCE_MS: when many people join
+   * at once (a meeting starts, the host restarts) each member gets one write
+   * for all of them instead of one per join. A message or typing notice sent
+   * meanwhile first releases the pending presence, so nobody hears from a
+   * member before hearing that they joined.
+   */
+  #broadcastPresence(item: string, except: Connection | null): void {
+    this.#presencePending.push({ item, except });
+    this.#presenceTimer ??= setTimeout(() => this.#releasePresence(), PRESENCE_COALESCE_MS);
+  }
+
+  #releasePresence(): void {
+    if (this.#presenceTimer) clearTimeout(this.#presenceTimer);
+    this.#presenceTimer = null;
+    for (const { item, except } of this.#presencePending.splice(0)) this.#broadcast(item, except);
   }
 
   /** Queues a room frame for every joined member but `except`. */
@@ -621,6 +647,8 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
 
   async #stop(): Promise<void> {
     if (this.#heartbeat) clearInterval(this.#heartbeat);
+    if (this.#presenceTimer) clearTimeout(this.#presenceTimer);
+    this.#presencePending = [];
     for (const member of this.#members.values()) if (member.leaveTimer) clearTimeout(member.leaveTimer);
     const closed = [...this.#connections].map(
       (connection) =>
