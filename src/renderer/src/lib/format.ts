@@ -53,10 +53,14 @@ export function connectionSummary(state: ConnectionState, now: number): Connecti
   }
 }
 
+// Formatters are built once: toLocale*String builds a new one per call, which shows when scrolling fast.
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'medium' });
+
 export function timeOfDay(ts: number): string {
-  return new Date(ts).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  return timeFormat.format(ts);
 }
 
 export function fullTime(ts: number): string {
-  return new Date(ts).toLocaleString();
+  return fullFormat.format(ts);
 }
