@@ -50,11 +50,17 @@ export class FakeChatApi implements ChatApi {
     this.queued.set(name, list);
   }
 
-  #call<K extends CommandName>(name: K, input: unknown, fallback: () => CommandOutput<K>): Promise<Result<CommandOutput<K>>> {
+  #call<K extends CommandName>(
+    name: K,
+    input: unknown,
+    fallback: () => CommandOutput<K>,
+  ): Promise<Result<CommandOutput<K>>> {
     this.calls.push({ name, input });
     const responder = this.queued.get(name)?.shift();
     // Queued results are written by the test for this exact command.
-    const result = responder ? (responder(input) as Result<CommandOutput<K>>) : { ok: true as const, value: fallback() };
+    const result = responder
+      ? (responder(input) as Result<CommandOutput<K>>)
+      : { ok: true as const, value: fallback() };
     return Promise.resolve(result);
   }
 

@@ -35,7 +35,14 @@ beforeAll(async () => {
   baseUrl = `http://127.0.0.1:${address.port}/`;
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
   });
 });
 
@@ -83,7 +90,11 @@ async function enterRoom(count: number, lastSeq: number, hasMore: boolean): Prom
       h.fake!.emit({ type: 'connection', state: { kind: 'connected', address: '10.0.0.2:4747', rttMs: 3 } });
       h.fake!.emit({
         type: 'welcome',
-        room: { name: 'Lab', you: h.member('me', 'Me'), members: [h.member('me', 'Me'), h.member('bob', 'Bob'), h.member('ann', 'Ann')] },
+        room: {
+          name: 'Lab',
+          you: h.member('me', 'Me'),
+          members: [h.member('me', 'Me'), h.member('bob', 'Bob'), h.member('ann', 'Ann')],
+        },
         history: h.makeMessages(count, lastSeq),
         hasMore,
         resumed: false,
@@ -124,7 +135,9 @@ async function wheelToTop(): Promise<void> {
   const box = (await page.locator(SCROLLER).boundingBox())!;
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
   await page.mouse.wheel(0, -1e7);
-  await page.waitForFunction(() => document.querySelector('[data-testid="message-list"] [data-virtua-scroller]')!.scrollTop === 0);
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="message-list"] [data-virtua-scroller]')!.scrollTop === 0,
+  );
 }
 
 describe('Beacon interface in Chromium', () => {
@@ -162,7 +175,9 @@ describe('Beacon interface in Chromium', () => {
     await page.fill(tid('host-room-name'), 'Lab');
     await page.click(tid('host-submit'));
     await page.click('button:has-text("Try port 4748")');
-    await expect.poll(async () => ((await calls('host')) as Array<{ port: number }>).map((c) => c.port)).toEqual([4747, 4748]);
+    await expect
+      .poll(async () => ((await calls('host')) as Array<{ port: number }>).map((c) => c.port))
+      .toEqual([4747, 4748]);
     expect(await page.inputValue(tid('host-code'))).toMatch(/^\d{6}$/);
   });
 
@@ -177,7 +192,9 @@ describe('Beacon interface in Chromium', () => {
     await mount({
       snapshot: {
         displayName: 'Me',
-        recentRooms: [{ address: '10.0.0.5:4747', roomName: 'Design', code: '111222', name: 'Me', lastJoined: Date.now() }],
+        recentRooms: [
+          { address: '10.0.0.5:4747', roomName: 'Design', code: '111222', name: 'Me', lastJoined: Date.now() },
+        ],
       },
     });
     await page.click(`${tid('recent-rooms')} button:has-text("Rejoin")`);
@@ -188,7 +205,13 @@ describe('Beacon interface in Chromium', () => {
     await page.click(tid('host-submit'));
     await page.evaluate(() => {
       const h = window.harness;
-      h.fake!.emit({ type: 'welcome', room: { name: 'Lab', you: h.member('me', 'Me'), members: [h.member('me', 'Me')] }, history: [], hasMore: false, resumed: false });
+      h.fake!.emit({
+        type: 'welcome',
+        room: { name: 'Lab', you: h.member('me', 'Me'), members: [h.member('me', 'Me')] },
+        history: [],
+        hasMore: false,
+        resumed: false,
+      });
     });
     await page.waitForSelector(tid('host-panel'));
     expect(await page.textContent(tid('host-addresses'))).toContain('ws://192.168.1.20:4747');
@@ -206,12 +229,17 @@ describe('Beacon interface in Chromium', () => {
       };
     });
     const nasty = '<img src=x onerror=alert(1)> <script>window.pwned=true</script> see https://example.org/x';
-    await emit({ type: 'message', message: { seq: 4, from: 'bob', to: null, text: nasty, ts: Date.now(), clientId: 'x4' } });
+    await emit({
+      type: 'message',
+      message: { seq: 4, from: 'bob', to: null, text: nasty, ts: Date.now(), clientId: 'x4' },
+    });
     const row = `${tid('message-row')}[data-seq="4"] ${tid('message-text')}`;
     await page.waitForSelector(row);
     expect(await page.textContent(row)).toBe(nasty);
     expect(await page.$$(`${tid('message-list')} img, ${tid('message-list')} script`)).toEqual([]);
-    const links = await page.$$eval(`${row} a`, (as) => as.map((a) => [a.getAttribute('href'), a.getAttribute('rel'), a.getAttribute('target')]));
+    const links = await page.$$eval(`${row} a`, (as) =>
+      as.map((a) => [a.getAttribute('href'), a.getAttribute('rel'), a.getAttribute('target')]),
+    );
     expect(links).toEqual([['https://example.org/x', 'noopener noreferrer', '_blank']]);
     expect(await page.evaluate(() => (window as unknown as { pwned?: boolean }).pwned)).toBeUndefined();
   });
@@ -234,9 +262,16 @@ describe('Beacon interface in Chromium', () => {
       return { seq: first.dataset.seq!, y: first.getBoundingClientRect().top };
     });
     await page.evaluate(() =>
-      window.harness.fake!.emit({ type: 'history', conversation: 'room', messages: window.harness.makeMessages(500, 100_000), hasMore: true }),
+      window.harness.fake!.emit({
+        type: 'history',
+        conversation: 'room',
+        messages: window.harness.makeMessages(500, 100_000),
+        hasMore: true,
+      }),
     );
-    await page.waitForFunction(() => document.querySelector('[data-testid="message-list"] [data-virtua-scroller]')!.scrollTop > 1000);
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="message-list"] [data-virtua-scroller]')!.scrollTop > 1000,
+    );
     const after = await page.$eval(
       `${tid('message-row')}[data-seq="${before.seq}"]`,
       (row) => row.getBoundingClientRect().top,
@@ -254,7 +289,10 @@ describe('Beacon interface in Chromium', () => {
     await page.waitForSelector(`${tid('message-row')}[data-seq="300"]`);
     await wheelToTop();
     await page.waitForSelector(`${tid('message-row')}[data-seq="1"]`);
-    await emit({ type: 'message', message: { seq: 301, from: 'bob', to: null, text: 'psst', ts: Date.now(), clientId: 'x301' } });
+    await emit({
+      type: 'message',
+      message: { seq: 301, from: 'bob', to: null, text: 'psst', ts: Date.now(), clientId: 'x301' },
+    });
     await page.waitForSelector(tid('new-messages-pill'));
     expect(await page.$(`${tid('message-row')}[data-seq="301"]`)).toBeNull();
     await page.click(tid('new-messages-pill'));
@@ -262,7 +300,10 @@ describe('Beacon interface in Chromium', () => {
     await page.waitForSelector(tid('new-messages-pill'), { state: 'detached' });
 
     // At the bottom, new messages just appear.
-    await emit({ type: 'message', message: { seq: 302, from: 'ann', to: null, text: 'hi', ts: Date.now(), clientId: 'x302' } });
+    await emit({
+      type: 'message',
+      message: { seq: 302, from: 'ann', to: null, text: 'hi', ts: Date.now(), clientId: 'x302' },
+    });
     await page.waitForSelector(`${tid('message-row')}[data-seq="302"]`);
     expect(await page.$(tid('new-messages-pill'))).toBeNull();
   });
@@ -293,7 +334,13 @@ describe('Beacon interface in Chromium', () => {
 
     await emit({
       type: 'connection',
-      state: { kind: 'offline', address: '10.0.0.2:4747', reason: 'BEACON_ERR_HOST_STOPPED', reasonText: 'The host stopped the room.', nextRetryAt: null },
+      state: {
+        kind: 'offline',
+        address: '10.0.0.2:4747',
+        reason: 'BEACON_ERR_HOST_STOPPED',
+        reasonText: 'The host stopped the room.',
+        nextRetryAt: null,
+      },
     });
     await page.waitForSelector(`${indicator}[data-state="offline"]:has-text("Offline · The host stopped the room.")`);
     expect(await page.getAttribute(indicator, 'title')).toContain('The host stopped the room.');
@@ -301,9 +348,18 @@ describe('Beacon interface in Chromium', () => {
 
   it('direct messages raise an unread count on their conversation until opened', async () => {
     await enterRoom(5, 5, false);
-    await emit({ type: 'message', message: { seq: 6, from: 'bob', to: 'me', text: 'hey', ts: Date.now(), clientId: 'x6' } });
-    await emit({ type: 'message', message: { seq: 7, from: 'bob', to: 'me', text: 'you there?', ts: Date.now(), clientId: 'x7' } });
-    await emit({ type: 'message', message: { seq: 8, from: 'ann', to: null, text: 'room msg', ts: Date.now(), clientId: 'x8' } });
+    await emit({
+      type: 'message',
+      message: { seq: 6, from: 'bob', to: 'me', text: 'hey', ts: Date.now(), clientId: 'x6' },
+    });
+    await emit({
+      type: 'message',
+      message: { seq: 7, from: 'bob', to: 'me', text: 'you there?', ts: Date.now(), clientId: 'x7' },
+    });
+    await emit({
+      type: 'message',
+      message: { seq: 8, from: 'ann', to: null, text: 'room msg', ts: Date.now(), clientId: 'x8' },
+    });
     const bob = `${tid('conversation')}[data-conversation="bob"]`;
     await page.waitForSelector(`${bob} ${tid('unread')}:has-text("2")`);
     expect(await page.$(`${tid('conversation')}[data-conversation="room"] ${tid('unread')}`)).toBeNull();
@@ -341,7 +397,12 @@ describe('Beacon interface in Chromium', () => {
     expect(await calls('send')).toHaveLength(1);
     await page.click(tid('composer-send'));
     await page.waitForSelector(`${tid('message-row')}[data-client-id="client-2"][data-status="pending"]`);
-    await emit({ type: 'messageStatus', clientId: 'client-2', status: 'failed', error: 'The message is too large to send.' });
+    await emit({
+      type: 'messageStatus',
+      clientId: 'client-2',
+      status: 'failed',
+      error: 'The message is too large to send.',
+    });
     const failed = `${tid('message-row')}[data-client-id="client-2"][data-status="failed"]`;
     await page.waitForSelector(`${failed}:has-text("too large")`);
     await page.click(`${failed} ${tid('retry')}`);

@@ -136,7 +136,9 @@ describe('timeline grouping', () => {
     }
     // Prepends and new notes rebuild from scratch, with the same result.
     const older = [msg(0, 'a'), ...messages];
-    expect(inc.build({ messages: older, notes, me: 'b', now: nextDay })).toEqual(buildTimeline({ messages: older, notes, me: 'b', now: nextDay }));
+    expect(inc.build({ messages: older, notes, me: 'b', now: nextDay })).toEqual(
+      buildTimeline({ messages: older, notes, me: 'b', now: nextDay }),
+    );
     const moreNotes = [...notes, { id: 'm', afterSeq: 5, ts: nextDay + 3, text: 'Ann left' }];
     expect(inc.build({ messages: older, notes: moreNotes, me: 'b', now: nextDay })).toEqual(
       buildTimeline({ messages: older, notes: moreNotes, me: 'b', now: nextDay }),
@@ -185,7 +187,15 @@ describe('typing indicators', () => {
 
 describe('start screen validation', () => {
   it('accepts host[:port] and ws(s) URLs', () => {
-    for (const ok of ['192.168.1.20:4747', '192.168.1.20', 'laptop.local:4747', 'ws://10.0.0.2:4747', 'wss://chat.example.org/beacon', '[::1]:4747', 'localhost']) {
+    for (const ok of [
+      '192.168.1.20:4747',
+      '192.168.1.20',
+      'laptop.local:4747',
+      'ws://10.0.0.2:4747',
+      'wss://chat.example.org/beacon',
+      '[::1]:4747',
+      'localhost',
+    ]) {
       expect(addressProblem(ok), ok).toBeNull();
     }
   });
@@ -227,12 +237,28 @@ describe('connection summary', () => {
     expect(connectionSummary({ kind: 'connected', address: 'a', rttMs: 3 }, 0).text).toBe('Connected · 3 ms');
     expect(
       connectionSummary(
-        { kind: 'reconnecting', address: 'a', attempt: 3, nextRetryAt: 4000, reason: 'BEACON_ERR_NETWORK', reasonText: 'Lost' },
+        {
+          kind: 'reconnecting',
+          address: 'a',
+          attempt: 3,
+          nextRetryAt: 4000,
+          reason: 'BEACON_ERR_NETWORK',
+          reasonText: 'Lost',
+        },
         100,
       ).text,
     ).toBe('Reconnecting · attempt 3 · next try in 4 s');
     expect(
-      connectionSummary({ kind: 'offline', address: 'a', reason: 'BEACON_ERR_HOST_STOPPED', reasonText: 'The host stopped the room.', nextRetryAt: null }, 0).text,
+      connectionSummary(
+        {
+          kind: 'offline',
+          address: 'a',
+          reason: 'BEACON_ERR_HOST_STOPPED',
+          reasonText: 'The host stopped the room.',
+          nextRetryAt: null,
+        },
+        0,
+      ).text,
     ).toBe('Offline · The host stopped the room.');
   });
 });

@@ -9,10 +9,12 @@ const ok = <T>(value: T): Promise<Result<T>> => Promise.resolve({ ok: true, valu
 function fakeApi(): { api: ChatApi; emit: (e: ChatEvent) => void; calls: Array<[string, unknown]> } {
   const listeners = new Set<(e: ChatEvent) => void>();
   const calls: Array<[string, unknown]> = [];
-  const record = <T>(name: string, value: T) => (input?: unknown) => {
-    calls.push([name, input]);
-    return ok(value);
-  };
+  const record =
+    <T>(name: string, value: T) =>
+    (input?: unknown) => {
+      calls.push([name, input]);
+      return ok(value);
+    };
   const api: ChatApi = {
     capabilities: { host: true, notifications: false },
     onEvent: (l) => {
@@ -24,7 +26,13 @@ function fakeApi(): { api: ChatApi; emit: (e: ChatEvent) => void; calls: Array<[
     leave: record('leave', null),
     send: (input) => {
       calls.push(['send', input]);
-      const out: OutgoingMessage = { clientId: 'c1', conversation: input.conversation, text: input.text, ts: 1, status: 'pending' };
+      const out: OutgoingMessage = {
+        clientId: 'c1',
+        conversation: input.conversation,
+        text: input.text,
+        ts: 1,
+        status: 'pending',
+      };
       return ok(out);
     },
     retry: record('retry', null),
@@ -50,14 +58,27 @@ function fakeApi(): { api: ChatApi; emit: (e: ChatEvent) => void; calls: Array<[
 
 const me: Member = { id: 'me', name: 'Me', status: 'online', joinedAt: 0 };
 const bob: Member = { id: 'bob', name: 'Bob', status: 'online', joinedAt: 0 };
-const m = (seq: number, from: string, to: string | null = null): ChatMessage => ({ seq, from, to, text: `t${seq}`, ts: seq, clientId: `x${seq}` });
+const m = (seq: number, from: string, to: string | null = null): ChatMessage => ({
+  seq,
+  from,
+  to,
+  text: `t${seq}`,
+  ts: seq,
+  clientId: `x${seq}`,
+});
 
 async function started() {
   const f = fakeApi();
   const session = new ChatSession(f.api, { isVisible: () => true });
   await session.start();
   session.clock.stop();
-  f.emit({ type: 'welcome', room: { name: 'Lab', you: me, members: [me, bob] }, history: [m(1, 'bob'), m(2, 'bob', 'me')], hasMore: true, resumed: false });
+  f.emit({
+    type: 'welcome',
+    room: { name: 'Lab', you: me, members: [me, bob] },
+    history: [m(1, 'bob'), m(2, 'bob', 'me')],
+    hasMore: true,
+    resumed: false,
+  });
   return { ...f, session };
 }
 
@@ -79,10 +100,18 @@ describe('chat session', () => {
     expect(session.outgoing.items[0]).toMatchObject({ status: 'failed', error: 'nope' });
     emit({ type: 'messageStatus', clientId: 'c1', status: 'sent', seq: 9 });
     expect(session.outgoing.items).toHaveLength(0);
-    expect(session.conversation('room')?.messages.at(-1)).toMatchObject({ seq: 9, from: 'me', text: 'hello', clientId: 'c1' });
+    expect(session.conversation('room')?.messages.at(-1)).toMatchObject({
+      seq: 9,
+      from: 'me',
+      text: 'hello',
+      clientId: 'c1',
+    });
     // A late echo of the same message and a stale 'outgoing' event change nothing.
     emit({ type: 'message', message: { seq: 9, from: 'me', to: null, text: 'hello', ts: 1, clientId: 'c1' } });
-    emit({ type: 'outgoing', message: { clientId: 'c1', conversation: 'room', text: 'hello', ts: 1, status: 'pending' } });
+    emit({
+      type: 'outgoing',
+      message: { clientId: 'c1', conversation: 'room', text: 'hello', ts: 1, status: 'pending' },
+    });
     expect(session.conversation('room')?.messages.filter((x) => x.seq === 9)).toHaveLength(1);
     expect(session.outgoing.items).toHaveLength(0);
   });

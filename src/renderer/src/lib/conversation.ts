@@ -66,6 +66,11 @@ export function mergeBySeq(
     }
   }
   if (added === 0) return { messages: existing, kind: 'none' };
-  const kind: MergeKind = addedBefore && !addedAfter ? 'prepend' : !addedBefore && out[out.length - 1] !== existing[existing.length - 1] ? 'append' : 'mixed';
+  const kind: MergeKind =
+    addedBefore && !addedAfter
+      ? 'prepend'
+      : !addedBefore && out[out.length - 1] !== existing[existing.length - 1]
+        ? 'append'
+        : 'mixed';
   return { messages: out, kind };
 }

@@ -67,7 +67,13 @@ interface Cursor {
 // Shared empty defaults: a fresh [] per call would defeat the identity checks below.
 const NONE: readonly never[] = [];
 
-const freshCursor = (): Cursor => ({ currentDay: '', dayStart: Infinity, dayEnd: -Infinity, lastSender: null, lastTs: 0 });
+const freshCursor = (): Cursor => ({
+  currentDay: '',
+  dayStart: Infinity,
+  dayEnd: -Infinity,
+  lastSender: null,
+  lastTs: 0,
+});
 
 class TimelineBuilder {
   readonly rows: TimelineRow[];
@@ -128,7 +134,12 @@ class TimelineBuilder {
 
   outgoing(item: OutgoingMessage): void {
     this.#enterDay(item.ts);
-    this.rows.push({ kind: 'outgoing', key: `c-${item.clientId}`, outgoing: item, groupStart: this.#startsGroup(this.#me, item.ts) });
+    this.rows.push({
+      kind: 'outgoing',
+      key: `c-${item.clientId}`,
+      outgoing: item,
+      groupStart: this.#startsGroup(this.#me, item.ts),
+    });
   }
 
   fork(): TimelineBuilder {
@@ -136,7 +147,12 @@ class TimelineBuilder {
   }
 }
 
-function buildBase(messages: readonly ChatMessage[], notes: readonly PresenceNote[], me: string, now: number): TimelineBuilder {
+function buildBase(
+  messages: readonly ChatMessage[],
+  notes: readonly PresenceNote[],
+  me: string,
+  now: number,
+): TimelineBuilder {
   const b = new TimelineBuilder(me, now);
   const sortedNotes = notes.length > 1 ? [...notes].sort((x, y) => x.afterSeq - y.afterSeq || x.ts - y.ts) : notes;
   let n = 0;
@@ -170,8 +186,13 @@ export function buildTimeline({ messages, notes = NONE, outgoing = NONE, me, now
  * stopped instead of regrouping 100,000 messages per new message.
  */
 export class IncrementalTimeline {
-  #prev: { messages: readonly ChatMessage[]; notes: readonly PresenceNote[]; me: string; now: number; base: TimelineBuilder } | null =
-    null;
+  #prev: {
+    messages: readonly ChatMessage[];
+    notes: readonly PresenceNote[];
+    me: string;
+    now: number;
+    base: TimelineBuilder;
+  } | null = null;
 
   build({ messages, notes = NONE, outgoing = NONE, me, now }: TimelineInput): TimelineRow[] {
     const prev = this.#prev;

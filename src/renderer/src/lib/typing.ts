@@ -10,7 +10,12 @@ export type TypingEntries = ReadonlyMap<string, number>;
 
 const keyOf = (conversation: ConversationId, from: string): string => `${conversation}\n${from}`;
 
-export function renewTyping(entries: TypingEntries, conversation: ConversationId, from: string, now: number): Map<string, number> {
+export function renewTyping(
+  entries: TypingEntries,
+  conversation: ConversationId,
+  from: string,
+  now: number,
+): Map<string, number> {
   const next = new Map(entries);
   next.set(keyOf(conversation, from), now + TYPING_TTL_MS);
   return next;

@@ -84,7 +84,8 @@ export function portProblem(raw: string): string | null {
 }
 
 export function codeProblem(raw: string): string | null {
-  if (raw.trim().length > WIRE_LIMITS.codeChars) return `Join codes can be at most ${WIRE_LIMITS.codeChars} characters.`;
+  if (raw.trim().length > WIRE_LIMITS.codeChars)
+    return `Join codes can be at most ${WIRE_LIMITS.codeChars} characters.`;
   return null;
 }
 

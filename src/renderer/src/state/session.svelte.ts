@@ -88,7 +88,8 @@ export class ChatSession {
   constructor(api: ChatApi, options: SessionOptions = {}) {
     this.api = api;
     this.clock = options.clock ?? new Clock();
-    this.#isVisible = options.isVisible ?? (() => typeof document === 'undefined' || document.visibilityState === 'visible');
+    this.#isVisible =
+      options.isVisible ?? (() => typeof document === 'undefined' || document.visibilityState === 'visible');
   }
 
   /** Subscribes before reading the snapshot so no event between the two is lost. */
@@ -147,7 +148,14 @@ export class ChatSession {
         if (event.state.kind === 'offline' && !this.inRoom) this.joining = false;
         break;
       case 'welcome':
-        this.#enterRoom(event.room.name, event.room.you, event.room.members, event.history, event.hasMore, event.resumed);
+        this.#enterRoom(
+          event.room.name,
+          event.room.you,
+          event.room.members,
+          event.history,
+          event.hasMore,
+          event.resumed,
+        );
         break;
       case 'presence':
         this.#presence(event.event, event.member);
@@ -236,7 +244,12 @@ export class ChatSession {
     }
   }
 
-  #status(clientId: string, status: OutgoingMessage['status'], seq: number | undefined, error: string | undefined): void {
+  #status(
+    clientId: string,
+    status: OutgoingMessage['status'],
+    seq: number | undefined,
+    error: string | undefined,
+  ): void {
     if (status === 'sent' && seq !== undefined) {
       const item = this.outgoing.resolve(clientId);
       if (item) this.#becomeMessage(item, seq);
