@@ -92,4 +92,12 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    files: ['src/renderer/**'],
+    rules: {
+      // State replaces whole immutable values in $state.raw fields; private Maps and Sets used for
+      // bookkeeping are deliberately not reactive. SvelteMap would add tracking nobody reads.
+      'svelte/prefer-svelte-reactivity': 'off',
+    },
+  },
 );
