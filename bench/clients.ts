@@ -138,7 +138,13 @@ async function connectAll(n: number, concurrency: number): Promise<{ ms: number 
   return { ms: performance.now() - started };
 }
 
+function connectedSender(): LeanWs {
+  if (!sender) throw new Error('no sender: connect first');
+  return sender;
+}
+
 async function latency(count: number, warmup: number, roundTimeoutMs: number) {
+  const from = connectedSender();
   const live = receivers.filter((r) => r.open);
   for (const r of live) r.timed = true;
   samples = new Float64Array(count * live.length);
@@ -161,7 +167,7 @@ async function latency(count: number, warmup: number, roundTimeoutMs: number) {
         resolve(true);
       };
     });
-    sender!.send(outgoing(nowUs()));
+    from.send(outgoing(nowUs()));
     const complete = await done;
     if (k >= warmup) {
       lastPerRound.push(performance.now() - t0);
@@ -182,6 +188,7 @@ async function latency(count: number, warmup: number, roundTimeoutMs: number) {
 }
 
 async function burst(count: number, timeoutMs: number, stallMs: number) {
+  const from = connectedSender();
   const live = receivers.filter((r) => r.open);
   closedDuringRun = 0;
   total = 0;
@@ -202,9 +209,9 @@ async function burst(count: number, timeoutMs: number, stallMs: number) {
     };
     allDone = () => finish('complete');
   });
-  sender!.socket.cork();
-  for (const frame of frames) sender!.socket.write(frame);
-  sender!.socket.uncork();
+  from.socket.cork();
+  for (const frame of frames) from.socket.write(frame);
+  from.socket.uncork();
   const outcome = await finished;
   const ms = (outcome === 'complete' ? lastAt : performance.now()) - started;
   const deliveredMs = lastAt - started;
@@ -220,7 +227,23 @@ async function burst(count: number, timeoutMs: number, stallMs: number) {
   };
 }
 
-process.on('message', async (message: { id: number; cmd: string; [key: string]: any }) => {
+/** The runner's commands (bench/lib/proc.ts startClients). */
+type Command =
+  | { id: number; cmd: 'connect'; dialect: Dialect; port: number; n: number; concurrency?: number }
+  | { id: number; cmd: 'latency'; count: number; warmup?: number; roundTimeoutMs?: number }
+  | { id: number; cmd: 'burst'; count: number; timeoutMs?: number; stallMs?: number }
+  | { id: number; cmd: 'close' };
+
+export type ConnectReply = Awaited<ReturnType<typeof connectAll>>;
+export type LatencyReply = Awaited<ReturnType<typeof latency>>;
+export type BurstReply = Awaited<ReturnType<typeof burst>>;
+
+function send(value: Record<string, unknown>): void {
+  if (!process.send) throw new Error('bench/clients.ts needs an IPC channel: it is forked by the runner');
+  process.send(value);
+}
+
+process.on('message', async (message: Command) => {
   try {
     let reply: Record<string, unknown> = {};
     switch (message.cmd) {
@@ -242,11 +265,11 @@ process.on('message', async (message: { id: number; cmd: string; [key: string]: 
         sender = null;
         break;
       default:
-        throw new Error(`unknown command ${message.cmd}`);
+        throw new Error(`unknown command ${String((message as { cmd: unknown }).cmd)}`);
     }
-    process.send!({ id: message.id, ...reply });
+    send({ id: message.id, ...reply });
   } catch (error) {
-    process.send!({ id: message.id, error: (error as Error).stack ?? String(error) });
+    send({ id: message.id, error: (error as Error).stack ?? String(error) });
   }
 });
 process.on('disconnect', () => process.exit(0));

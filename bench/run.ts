@@ -40,7 +40,9 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log(`Usage: npm run bench -- [--tiny] [--scenario ${Object.keys(SCENARIOS).join('|')}]... [--sizes 100,500] [--servers beacon,naive-ws,socket.io,bun] [--profile]`);
+  console.log(
+    `Usage: npm run bench -- [--tiny] [--scenario ${Object.keys(SCENARIOS).join('|')}]... [--sizes 100,500] [--servers beacon,naive-ws,socket.io,bun] [--profile]`,
+  );
   process.exit(0);
 }
 const names = values.scenario?.length ? values.scenario : Object.keys(SCENARIOS);
@@ -117,7 +119,12 @@ const md = [
     '',
   ]),
 ].join('\n');
-const summary = { machine, mode, startedAt: started.toISOString(), scenarios: results.map(({ data, ...rest }) => rest) };
+const summary = {
+  machine,
+  mode,
+  startedAt: started.toISOString(),
+  scenarios: results.map(({ data: _data, ...rest }) => rest),
+};
 const suffix = names.length === Object.keys(SCENARIOS).length ? mode : `${mode}-${names.join('-')}`;
 writeFileSync(join(resultsDir, `latest-${suffix}.md`), `${md}\n`);
 writeFileSync(join(resultsDir, `latest-${suffix}.json`), `${JSON.stringify(summary, null, 2)}\n`);

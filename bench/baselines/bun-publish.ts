@@ -5,21 +5,44 @@
  */
 import { serveControl } from '../servers/control.ts';
 
-declare const Bun: any;
+/** The parts of Bun's API this baseline uses (the bun types are not installed). */
+interface BunServerWebSocket {
+  subscribe(topic: string): void;
+  publish(topic: string, message: string | Uint8Array): number;
+}
+
+interface BunServer {
+  readonly port: number;
+  upgrade(req: Request): boolean;
+  stop(closeActiveConnections?: boolean): Promise<void> | void;
+}
+
+interface BunServeOptions {
+  hostname: string;
+  port: number;
+  fetch(req: Request, server: BunServer): Response | undefined | Promise<Response | undefined>;
+  websocket: {
+    perMessageDeflate: boolean;
+    open(ws: BunServerWebSocket): void;
+    message(ws: BunServerWebSocket, message: string | Uint8Array): void;
+  };
+}
+
+declare const Bun: { serve(options: BunServeOptions): BunServer };
 
 const server = Bun.serve({
   hostname: '127.0.0.1',
   port: 0,
-  fetch(req: Request, srv: any) {
+  fetch(req, srv) {
     if (srv.upgrade(req)) return undefined;
     return new Response('websocket only', { status: 400 });
   },
   websocket: {
     perMessageDeflate: false,
-    open(ws: any) {
+    open(ws) {
       ws.subscribe('room');
     },
-    message(ws: any, message: string | Uint8Array) {
+    message(ws, message) {
       ws.publish('room', message);
     },
   },

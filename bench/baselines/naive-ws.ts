@@ -17,5 +17,8 @@ wss.on('connection', (ws) => {
 });
 wss.on('listening', () => {
   const address = wss.address();
-  serveControl(typeof address === 'object' ? address.port : 0, () => new Promise<void>((resolve) => wss.close(() => resolve())));
+  serveControl(
+    typeof address === 'object' && address ? address.port : 0,
+    () => new Promise<void>((resolve) => wss.close(() => resolve())),
+  );
 });

@@ -17,5 +17,8 @@ io.on('connection', (socket) => {
 });
 http.listen(0, '127.0.0.1', () => {
   const address = http.address();
-  serveControl(typeof address === 'object' && address ? address.port : 0, () => new Promise<void>((resolve) => io.close(() => resolve())));
+  serveControl(
+    typeof address === 'object' && address ? address.port : 0,
+    () => new Promise<void>((resolve) => io.close(() => resolve())),
+  );
 });

@@ -24,9 +24,32 @@ export interface Joined {
   };
 }
 
-export function frames(data: string): { type: string; [key: string]: any }[] {
-  const parsed = JSON.parse(data);
-  return Array.isArray(parsed) ? parsed : [parsed];
+/** A server frame as parsed: its type, and fields to be narrowed where they are read. */
+export interface Frame {
+  type: string;
+  [key: string]: unknown;
+}
+
+export function frames(data: string): Frame[] {
+  const parsed: unknown = JSON.parse(data);
+  // The server sends one frame object or a batch (an array) of them.
+  return (Array.isArray(parsed) ? parsed : [parsed]) as Frame[];
+}
+
+function isWelcome(frame: Frame): frame is Frame & Joined['welcome'] {
+  const you = frame.you;
+  return (
+    frame.type === 'welcome' &&
+    typeof you === 'object' &&
+    you !== null &&
+    typeof (you as { id?: unknown }).id === 'string' &&
+    typeof frame.token === 'string' &&
+    typeof frame.lastSeq === 'number' &&
+    typeof frame.resumed === 'boolean' &&
+    typeof frame.hasMore === 'boolean' &&
+    Array.isArray(frame.history) &&
+    Array.isArray(frame.members)
+  );
 }
 
 export function join(port: number, hello: Record<string, unknown>, timeoutMs = 10_000): Promise<Joined> {
@@ -42,7 +65,7 @@ export function join(port: number, hello: Record<string, unknown>, timeoutMs = 1
     ws.on('close', (code, reason) => reject(new Error(`closed ${code} ${reason.toString()} before the welcome`)));
     ws.once('message', (data: Buffer) => {
       const t2 = performance.now();
-      const welcome = frames(data.toString()).find((f) => f.type === 'welcome');
+      const welcome = frames(data.toString()).find(isWelcome);
       if (!welcome) return reject(new Error(`first frame was not a welcome: ${data.toString().slice(0, 200)}`));
       ws.removeAllListeners('close');
       ws.removeAllListeners('error');
@@ -52,7 +75,7 @@ export function join(port: number, hello: Record<string, unknown>, timeoutMs = 1
         connectToWelcomeMs: t2 - t0,
         helloToWelcomeMs: t2 - t1,
         welcomeBytes: data.length,
-        welcome: welcome as Joined['welcome'],
+        welcome,
       });
     });
   });
@@ -101,10 +124,10 @@ export function sendPipelined(
       for (const frame of frames(data.toString())) {
         if (frame.type === 'ack') {
           acked++;
-          if (frame.seq > maxSeq) maxSeq = frame.seq;
+          if (typeof frame.seq === 'number' && frame.seq > maxSeq) maxSeq = frame.seq;
           if (sent < count) sendOne();
         } else if (frame.type === 'error') {
-          return finish(`error ${frame.code}: ${frame.message}`);
+          return finish(`error ${String(frame.code)}: ${String(frame.message)}`);
         }
       }
       if (acked >= count) finish('complete');

@@ -55,12 +55,22 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
 
 // ── servers: a JSON line protocol on stdin/stdout (bench/servers/control.ts) ──
 
+/** A server's answer on the control protocol: JSON fields, narrowed where they are read. */
+export type ControlReply = Record<string, unknown>;
+
+/** A numeric field of a control reply; throws when the server sent something else. */
+export function replyNumber(reply: ControlReply, key: string): number {
+  const value = reply[key];
+  if (typeof value !== 'number') throw new Error(`control reply: ${key} is not a number: ${JSON.stringify(reply)}`);
+  return value;
+}
+
 export interface ServerHandle {
   kind: string;
   pid: number;
   port: number;
   child: ChildProcess;
-  request(cmd: string, timeoutMs?: number, args?: Record<string, unknown>): Promise<Record<string, any>>;
+  request(cmd: string, timeoutMs?: number, args?: Record<string, unknown>): Promise<ControlReply>;
   stop(): Promise<void>;
   kill9(): Promise<void>;
   stderr(): string;
@@ -83,50 +93,57 @@ export async function startServer(
   const child = track(
     spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] }),
   );
+  const { stdin, stdout, stderr } = child;
+  if (!stdin || !stdout || !stderr) {
+    child.kill('SIGKILL');
+    throw new Error(`${kind} has no stdio pipes: ${command}`);
+  }
   let errText = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
+  stderr.on('data', (chunk: Buffer) => {
     errText = (errText + chunk.toString()).slice(-4000);
   });
-  const waiting = new Map<number, (value: Record<string, number>) => void>();
+  const waiting = new Map<number, (value: ControlReply) => void>();
   let nextId = 1;
   const ready = new Promise<{ port: number; pid: number }>((resolve, reject) => {
     child.on('exit', (code, signal) => {
       reject(new Error(`${kind} exited (${code ?? signal}) before it was ready: ${errText.trim()}`));
     });
     child.on('error', reject);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      let value: Record<string, unknown>;
+    createInterface({ input: stdout }).on('line', (line) => {
+      let value: ControlReply;
       try {
-        value = JSON.parse(line);
+        value = JSON.parse(line) as ControlReply;
       } catch {
         return;
       }
       if (value.ready) resolve({ port: value.port as number, pid: value.pid as number });
       else if (typeof value.id === 'number') {
-        waiting.get(value.id)?.(value as Record<string, number>);
+        waiting.get(value.id)?.(value);
         waiting.delete(value.id);
       }
     });
   });
   const { port } = await withTimeout(ready, timeoutMs, `${kind} to start`);
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`${kind} reported ready without a process id`);
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
     else child.once('exit', () => resolve());
   });
   const handle: ServerHandle = {
     kind,
-    pid: child.pid!,
+    pid,
     port,
     child,
     request(cmd, ms = 20_000, args = {}) {
       const id = nextId++;
-      const reply = new Promise<Record<string, number>>((resolve) => waiting.set(id, resolve));
-      child.stdin!.write(`${JSON.stringify({ ...args, id, cmd })}\n`);
+      const reply = new Promise<ControlReply>((resolve) => waiting.set(id, resolve));
+      stdin.write(`${JSON.stringify({ ...args, id, cmd })}\n`);
       return withTimeout(reply, ms, `${kind} ${cmd}`);
     },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
-      child.stdin!.write(`${JSON.stringify({ id: 0, cmd: 'stop' })}\n`);
+      stdin.write(`${JSON.stringify({ id: 0, cmd: 'stop' })}\n`);
       try {
         await withTimeout(exited, 5_000, `${kind} to stop`);
       } catch {
@@ -181,8 +198,13 @@ export async function startClients(): Promise<ClientsHandle> {
   const child = track(
     fork(join(BENCH_DIR, 'clients.ts'), [], { cwd: ROOT, execArgv: ['--max-old-space-size=4096'], stdio: 'inherit' }),
   );
+  const { pid } = child;
+  if (pid === undefined) {
+    child.kill('SIGKILL');
+    throw new Error('the member process could not be started');
+  }
   let nextId = 1;
-  const waiting = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
+  const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   child.on('message', (message: { id: number; error?: string }) => {
     const entry = waiting.get(message.id);
     waiting.delete(message.id);
@@ -195,10 +217,11 @@ export async function startClients(): Promise<ClientsHandle> {
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
-    pid: child.pid!,
-    call(message, timeoutMs) {
+    pid,
+    call<T>(message: Record<string, unknown>, timeoutMs: number): Promise<T> {
       const id = nextId++;
-      const reply = new Promise<any>((resolve, reject) => waiting.set(id, { resolve, reject }));
+      // The member process answers each command with its reply object (bench/clients.ts).
+      const reply = new Promise<unknown>((resolve, reject) => waiting.set(id, { resolve, reject })) as Promise<T>;
       child.send({ ...message, id });
       return withTimeout(reply, timeoutMs, `members: ${String(message.cmd)}`);
     },

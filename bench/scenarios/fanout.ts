@@ -17,6 +17,7 @@ import {
   bunAvailable,
   procCpuMs,
   procStatus,
+  replyNumber,
   resetPeak,
   type ServerHandle,
   sleep,
@@ -24,6 +25,7 @@ import {
   startServer,
   waitForQuiet,
 } from '../lib/proc.ts';
+import type { BurstReply, ConnectReply, LatencyReply } from '../clients.ts';
 import type { ScenarioOptions, ScenarioResult, Table } from '../lib/scenario.ts';
 import { fmt, kb, mb, type Summary } from '../lib/stats.ts';
 
@@ -40,7 +42,8 @@ export const SERVERS: ServerSpec[] = [
   {
     name: 'beacon',
     dialect: 'beacon',
-    start: (dataDir) => startServer('beacon', node, [...NODE_FLAGS, join(BENCH_DIR, 'servers/beacon-host.ts'), dataDir]),
+    start: (dataDir) =>
+      startServer('beacon', node, [...NODE_FLAGS, join(BENCH_DIR, 'servers/beacon-host.ts'), dataDir]),
   },
   {
     name: 'naive-ws',
@@ -99,7 +102,7 @@ interface Run {
 
 const cpuMs = async (server: ServerHandle): Promise<number> => {
   const s = await server.request('stats');
-  return (s.cpuUserUs! + s.cpuSystemUs!) / 1000;
+  return (replyNumber(s, 'cpuUserUs') + replyNumber(s, 'cpuSystemUs')) / 1000;
 };
 
 async function runOne(spec: ServerSpec, n: number, tiny: boolean, log: (line: string) => void): Promise<Run> {
@@ -110,6 +113,7 @@ async function runOne(spec: ServerSpec, n: number, tiny: boolean, log: (line: st
   const clients = await startClients();
   try {
     server = await spec.start(dataDir);
+    const host = server;
     await sleep(200);
     await server.request('gc');
     await sleep(200);
@@ -117,15 +121,15 @@ async function runOne(spec: ServerSpec, n: number, tiny: boolean, log: (line: st
     const heapBefore = spec.name === 'bun' ? null : await server.request('memory');
     const profile = process.env.BENCH_PROFILE_DIR && spec.name === 'beacon';
     const profileStart = async (): Promise<void> => {
-      if (profile) await server!.request('profile-start');
+      if (profile) await host.request('profile-start');
     };
     const profileStop = async (phase: string): Promise<void> => {
       if (!profile) return;
-      const { file } = await server!.request('profile-stop', 30_000, { name: `beacon-N${n}-${phase}` });
-      log(`  profile: ${file}`);
+      const { file } = await host.request('profile-stop', 30_000, { name: `beacon-N${n}-${phase}` });
+      log(`  profile: ${String(file)}`);
     };
     await profileStart();
-    const connected = await clients.call<{ ms: number }>(
+    const connected = await clients.call<ConnectReply>(
       { cmd: 'connect', dialect: spec.dialect, port: server.port, n, concurrency: 50 },
       tiny ? 30_000 : 240_000,
     );
@@ -138,7 +142,11 @@ async function runOne(spec: ServerSpec, n: number, tiny: boolean, log: (line: st
     if (heapBefore) {
       const heapAfter = await server.request('memory');
       run.heapPerIdleMember =
-        (heapAfter.heapUsed + heapAfter.external - heapBefore.heapUsed - heapBefore.external) / (n + 1);
+        (replyNumber(heapAfter, 'heapUsed') +
+          replyNumber(heapAfter, 'external') -
+          replyNumber(heapBefore, 'heapUsed') -
+          replyNumber(heapBefore, 'external')) /
+        (n + 1);
     }
     run.bytesPerIdleMember = (run.idleRss - run.baseRss) / (n + 1);
     run.setupPeakRss = procStatus(server.pid).hwm;
@@ -148,7 +156,7 @@ async function runOne(spec: ServerSpec, n: number, tiny: boolean, log: (line: st
     await profileStart();
     const cpu0 = await cpuMs(server);
     const clientCpu0 = procCpuMs(clients.pid);
-    const lat = await clients.call<any>(
+    const lat = await clients.call<LatencyReply>(
       { cmd: 'latency', count: latencyCount, warmup: tiny ? 3 : 20, roundTimeoutMs: 10_000 },
       tiny ? 30_000 : 120_000,
     );
@@ -165,7 +173,7 @@ async function runOne(spec: ServerSpec, n: number, tiny: boolean, log: (line: st
     for (let rep = 0; rep < (tiny ? 1 : 2); rep++) {
       const cpu1 = await cpuMs(server);
       const clientCpu1 = procCpuMs(clients.pid);
-      const burst = await clients.call<any>(
+      const burst = await clients.call<BurstReply>(
         { cmd: 'burst', count: burstCount, timeoutMs: tiny ? 15_000 : 90_000, stallMs: 10_000 },
         tiny ? 20_000 : 100_000,
       );
@@ -199,7 +207,9 @@ async function runOne(spec: ServerSpec, n: number, tiny: boolean, log: (line: st
 }
 
 const ratio = (a: number | undefined, b: number | undefined): string =>
-  a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0 ? '–' : `${(a / b).toFixed(2)}×`;
+  a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0
+    ? '–'
+    : `${(a / b).toFixed(2)}×`;
 
 export async function fanout(options: ScenarioOptions): Promise<ScenarioResult> {
   const sizes = options.sizes ?? (options.tiny ? [20] : [100, 500, 2000]);
@@ -221,31 +231,60 @@ export async function fanout(options: ScenarioOptions): Promise<ScenarioResult> 
     for (const spec of specs) runs.push(await runOne(spec, n, options.tiny, options.log));
   }
 
-  const find = (server: string, n: number): Run | undefined => runs.find((r) => r.server === server && r.n === n && r.ok);
+  const find = (server: string, n: number): Run | undefined =>
+    runs.find((r) => r.server === server && r.n === n && r.ok);
   const tables: Table[] = [];
   tables.push({
     title: 'Fan-out: one message in flight (delivery latency to each member, ms) and burst throughput',
-    header: ['server', 'N', 'p50 ms', 'p99 ms', 'max ms', 'last-member p50', 'burst msg/s', 'burst CPU %', 'peak RSS MB', 'idle KB/member', 'heap KB/member', 'busy before', 'status'],
-    rows: runs.map((r) =>
-      r.ok
+    header: [
+      'server',
+      'N',
+      'p50 ms',
+      'p99 ms',
+      'max ms',
+      'last-member p50',
+      'burst msg/s',
+      'burst CPU %',
+      'peak RSS MB',
+      'idle KB/member',
+      'heap KB/member',
+      'busy before',
+      'status',
+    ],
+    rows: runs.map(({ latency, burst, peakRss, bytesPerIdleMember, ...r }) =>
+      r.ok && latency && burst && peakRss !== undefined && bytesPerIdleMember !== undefined
         ? [
             r.server,
             String(r.n),
-            fmt(r.latency!.delivery.p50),
-            fmt(r.latency!.delivery.p99),
-            fmt(r.latency!.delivery.max),
-            fmt(r.latency!.lastDelivery.p50),
-            fmt(r.burst!.perSecond, 0),
-            fmt((r.burst!.cpuMs / r.burst!.ms) * 100, 0),
-            mb(r.peakRss!),
-            kb(r.bytesPerIdleMember!),
+            fmt(latency.delivery.p50),
+            fmt(latency.delivery.p99),
+            fmt(latency.delivery.max),
+            fmt(latency.lastDelivery.p50),
+            fmt(burst.perSecond, 0),
+            fmt((burst.cpuMs / burst.ms) * 100, 0),
+            mb(peakRss),
+            kb(bytesPerIdleMember),
             r.heapPerIdleMember === undefined ? '–' : kb(r.heapPerIdleMember),
             `${Math.round((r.machineBusyBefore ?? 0) * 100)}%`,
-            r.burst!.outcome === 'complete' && r.latency!.missing === 0
+            burst.outcome === 'complete' && latency.missing === 0
               ? 'ok'
-              : `${r.burst!.outcome}; ${r.burst!.delivered}/${r.burst!.expected}; lat missing ${r.latency!.missing}; closed ${r.burst!.closedDuringRun}`,
+              : `${burst.outcome}; ${burst.delivered}/${burst.expected}; lat missing ${latency.missing}; closed ${burst.closedDuringRun}`,
           ]
-        : [r.server, String(r.n), '–', '–', '–', '–', '–', '–', '–', '–', '–', '–', `FAILED: ${r.error?.split('\n')[0]}`],
+        : [
+            r.server,
+            String(r.n),
+            '–',
+            '–',
+            '–',
+            '–',
+            '–',
+            '–',
+            '–',
+            '–',
+            '–',
+            '–',
+            `FAILED: ${r.error?.split('\n')[0]}`,
+          ],
     ),
   });
   const baselines = specs.filter((s) => s.name !== 'beacon').map((s) => s.name);

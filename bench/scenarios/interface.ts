@@ -15,6 +15,13 @@ import type { ScenarioOptions, ScenarioResult } from '../lib/scenario.ts';
 import { fmt, summarize } from '../lib/stats.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
+
+/** The parts of test/harness (window.harness in the page) this benchmark uses. */
+interface Harness {
+  mount(): { emit(event: Record<string, unknown>): void };
+  makeMessages(count: number, lastSeq: number): unknown[];
+  member(id: string, name: string): unknown;
+}
 const HARNESS = join(ROOT, 'test/harness');
 
 function skipped(options: ScenarioOptions, reason: string): ScenarioResult {
@@ -22,14 +29,21 @@ function skipped(options: ScenarioOptions, reason: string): ScenarioResult {
   options.log(`  ${line}`);
   return {
     scenario: 'interface',
-    tables: [{ title: 'Interface (Chromium)', header: ['measure', 'value'], rows: [['renderer benchmark', `skipped: ${reason}`]] }],
+    tables: [
+      {
+        title: 'Interface (Chromium)',
+        header: ['measure', 'value'],
+        rows: [['renderer benchmark', `skipped: ${reason}`]],
+      },
+    ],
     notes: [line],
     data: { skipped: true, reason },
   };
 }
 
 export async function interfaceBench(options: ScenarioOptions): Promise<ScenarioResult> {
-  if (!existsSync(join(ROOT, 'src/renderer/src/components/messages/MessageList.svelte'))) return skipped(options, 'pending the UI');
+  if (!existsSync(join(ROOT, 'src/renderer/src/components/messages/MessageList.svelte')))
+    return skipped(options, 'pending the UI');
   if (!existsSync(join(HARNESS, 'main.ts'))) return skipped(options, 'pending the UI (no test/harness to mount it)');
   if (!existsSync(CHROMIUM)) return skipped(options, `no Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
   const count = options.tiny ? 2_000 : 100_000;
@@ -54,19 +68,26 @@ export async function interfaceBench(options: ScenarioOptions): Promise<Scenario
     if (!address || typeof address === 'string') throw new Error('Vite did not report a port');
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+      ],
     });
     const page = await browser.newPage({ viewport: { width: 1100, height: 760 } });
     page.setDefaultTimeout(30_000);
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
     await page.goto(`http://127.0.0.1:${address.port}/`);
-    await page.waitForFunction(() => (window as any).harness !== undefined);
+    await page.waitForFunction(() => (window as unknown as { harness?: unknown }).harness !== undefined);
 
     const result = await withTimeout(
       page.evaluate(
         async ({ count, maxFrames }) => {
-          const h = (window as any).harness;
+          const h = (window as unknown as { harness: Harness }).harness;
           const fake = h.mount();
           const history = h.makeMessages(count, count);
           fake.emit({ type: 'connection', state: { kind: 'connected', address: '10.0.0.2:4747', rttMs: 3 } });
@@ -77,7 +98,11 @@ export async function interfaceBench(options: ScenarioOptions): Promise<Scenario
           const t0 = performance.now();
           fake.emit({
             type: 'welcome',
-            room: { name: 'Lab', you: h.member('me', 'Me'), members: [h.member('me', 'Me'), h.member('bob', 'Bob'), h.member('ann', 'Ann')] },
+            room: {
+              name: 'Lab',
+              you: h.member('me', 'Me'),
+              members: [h.member('me', 'Me'), h.member('bob', 'Bob'), h.member('ann', 'Ann')],
+            },
             history,
             hasMore: false,
             resumed: false,
@@ -98,8 +123,10 @@ export async function interfaceBench(options: ScenarioOptions): Promise<Scenario
           // The scrolling element is the list or one of its descendants (or ancestors), whichever scrolls.
           const scrolls = (el: Element): boolean =>
             el.scrollHeight > el.clientHeight + 1 && /(auto|scroll)/.test(getComputedStyle(el).overflowY);
-          let scroller: HTMLElement | null = [list, ...Array.from(list.querySelectorAll<HTMLElement>('*'))].find(scrolls) ?? null;
-          for (let el: HTMLElement | null = list.parentElement; !scroller && el; el = el.parentElement) if (scrolls(el)) scroller = el;
+          let scroller: HTMLElement | null =
+            [list, ...Array.from(list.querySelectorAll<HTMLElement>('*'))].find(scrolls) ?? null;
+          for (let el: HTMLElement | null = list.parentElement; !scroller && el; el = el.parentElement)
+            if (scrolls(el)) scroller = el;
           if (!scroller) return { error: 'found no scrolling element in the message list' };
           const rowsRoot = list;
           list = scroller;
@@ -134,11 +161,11 @@ export async function interfaceBench(options: ScenarioOptions): Promise<Scenario
       'the interface benchmark in Chromium',
     );
     if ('error' in result) return skipped(options, String(result.error));
-    const frames = summarize(result.frames as number[]);
-    const sorted = Float64Array.from(result.frames as number[]).sort();
+    const frames = summarize(result.frames);
+    const sorted = Float64Array.from(result.frames).sort();
     const p95 = sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(0.95 * sorted.length) - 1)]! : NaN;
     options.log(
-      `  ${count.toLocaleString('en-US')} messages: first paint ${fmt(result.firstPaintMs!)} ms, at most ${result.maxRows} rows in the DOM, scroll frames p95 ${fmt(p95)} ms`,
+      `  ${count.toLocaleString('en-US')} messages: first paint ${fmt(result.firstPaintMs)} ms, at most ${result.maxRows} rows in the DOM, scroll frames p95 ${fmt(p95)} ms`,
     );
     return {
       scenario: 'interface',
@@ -147,7 +174,7 @@ export async function interfaceBench(options: ScenarioOptions): Promise<Scenario
           title: `Interface: a conversation of ${count.toLocaleString('en-US')} messages in headless Chromium (software rendering)`,
           header: ['measure', 'value', 'target'],
           rows: [
-            ['first paint after the welcome (ms)', fmt(result.firstPaintMs!), '< 300'],
+            ['first paint after the welcome (ms)', fmt(result.firstPaintMs), '< 300'],
             ['message rows in the DOM after opening', String(result.rowsAfterOpen), '≤ 100'],
             ['message rows in the DOM, most while scrolling', String(result.maxRows), '≤ 100'],
             [`scroll frames (bottom → top, ${frames.n} frames): p50 ms`, fmt(frames.p50), ''],

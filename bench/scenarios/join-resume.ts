@@ -35,7 +35,9 @@ export function seededStore(count: number, log: (line: string) => void): string 
   db.exec('BEGIN');
   const member = db.prepare('INSERT INTO members (id, name, token, joined_at) VALUES (?, ?, ?, ?)');
   for (let i = 0; i < SEED_MEMBERS; i++) member.run(`m_seed${i}`, `Seed ${i}`, `t_seedtoken${i}`, now);
-  const insert = db.prepare('INSERT INTO messages (seq, sender, recipient, text, ts, client_id) VALUES (?, ?, ?, ?, ?, ?)');
+  const insert = db.prepare(
+    'INSERT INTO messages (seq, sender, recipient, text, ts, client_id) VALUES (?, ?, ?, ?, ?, ?)',
+  );
   let x = 12345;
   const rand = (n: number): number => {
     x = (x * 1103515245 + 12345) & 0x7fffffff;
@@ -66,7 +68,10 @@ export async function joinResume(options: ScenarioOptions): Promise<ScenarioResu
   const built = JSON.parse(readFileSync(joinPath(source, '..', 'complete.json'), 'utf8')) as { builtMs: number };
   const dataDir = mkdtempSync(joinPath(tmpdir(), 'beacon-bench-join-'));
   copyFileSync(source, joinPath(dataDir, 'beacon.db'));
-  const server = await startServer('beacon', process.execPath, [joinPath(BENCH_DIR, 'servers/beacon-host.ts'), dataDir]);
+  const server = await startServer('beacon', process.execPath, [
+    joinPath(BENCH_DIR, 'servers/beacon-host.ts'),
+    dataDir,
+  ]);
   try {
     const port = server.port;
     // ── join ──
@@ -86,7 +91,9 @@ export async function joinResume(options: ScenarioOptions): Promise<ScenarioResu
     }
     const joinSummary = summarize(joinTimes);
     const joinHello = summarize(helloTimes);
-    options.log(`  join with ${stored.toLocaleString('en-US')} stored: p50 ${fmt(joinSummary.p50)} ms, p99 ${fmt(joinSummary.p99)} ms`);
+    options.log(
+      `  join with ${stored.toLocaleString('en-US')} stored: p50 ${fmt(joinSummary.p50)} ms, p99 ${fmt(joinSummary.p99)} ms`,
+    );
 
     // ── resume ──
     const away = await join(port, { name: 'returning member' });
@@ -102,7 +109,9 @@ export async function joinResume(options: ScenarioOptions): Promise<ScenarioResu
     for (let i = 0; i < resumes + 3; i++) {
       const r = await join(port, { name: 'returning member', resume: { token, lastSeq } });
       if (!r.welcome.resumed || r.welcome.history.length !== missed) {
-        throw new Error(`resume returned resumed=${r.welcome.resumed}, ${r.welcome.history.length} messages (expected ${missed})`);
+        throw new Error(
+          `resume returned resumed=${r.welcome.resumed}, ${r.welcome.history.length} messages (expected ${missed})`,
+        );
       }
       if (i >= 3) {
         resumeTimes.push(r.connectToWelcomeMs);
@@ -134,15 +143,12 @@ export async function joinResume(options: ScenarioOptions): Promise<ScenarioResu
     const page = summarize(pageTimes.slice(5));
     const after = summarize(afterTimes.slice(5));
 
-    const row = (what: string, s: ReturnType<typeof summarize>, hello: ReturnType<typeof summarize> | null, bytes: string) => [
-      what,
-      String(s.n),
-      fmt(s.p50),
-      fmt(s.p99),
-      fmt(s.max),
-      hello ? fmt(hello.p50) : '–',
-      bytes,
-    ];
+    const row = (
+      what: string,
+      s: ReturnType<typeof summarize>,
+      hello: ReturnType<typeof summarize> | null,
+      bytes: string,
+    ) => [what, String(s.n), fmt(s.p50), fmt(s.p99), fmt(s.max), hello ? fmt(hello.p50) : '–', bytes];
     return {
       scenario: 'join',
       tables: [
@@ -161,7 +167,20 @@ export async function joinResume(options: ScenarioOptions): Promise<ScenarioResu
         `Store of ${stored.toLocaleString('en-US')} messages (95 % room, 5 % direct) built once in ${(built.builtMs / 1000).toFixed(1)} s and copied per run; host RSS ${mb(hostRss.rss)} MB after the runs.`,
         `A new member's welcome holds the latest ${historyLength} messages.`,
       ],
-      data: { stored, missed, joinTimes, resumeTimes, join: joinSummary, joinHello, resume: resumeSummary, resumeHello: resumeHelloSummary, page, after, welcomeBytes, resumeBytes },
+      data: {
+        stored,
+        missed,
+        joinTimes,
+        resumeTimes,
+        join: joinSummary,
+        joinHello,
+        resume: resumeSummary,
+        resumeHello: resumeHelloSummary,
+        page,
+        after,
+        welcomeBytes,
+        resumeBytes,
+      },
     };
   } finally {
     await server.stop();

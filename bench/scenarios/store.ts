@@ -26,10 +26,13 @@ export async function store(options: ScenarioOptions): Promise<ScenarioResult> {
   // ── through the host, then kill -9 ──
   const dataDir = mkdtempSync(joinPath(tmpdir(), 'beacon-bench-store-'));
   let host: Awaited<ReturnType<typeof sendPipelined>>;
-  let survived = 0;
-  let senderId = '';
+  let survived: number;
+  let senderId: string;
   try {
-    const server = await startServer('beacon', process.execPath, [joinPath(BENCH_DIR, 'servers/beacon-host.ts'), dataDir]);
+    const server = await startServer('beacon', process.execPath, [
+      joinPath(BENCH_DIR, 'servers/beacon-host.ts'),
+      dataDir,
+    ]);
     try {
       const member = await join(server.port, { name: 'writer' });
       senderId = member.welcome.you.id;
@@ -58,13 +61,14 @@ export async function store(options: ScenarioOptions): Promise<ScenarioResult> {
 
   // ── raw HistoryStore.append ──
   const rawDir = mkdtempSync(joinPath(tmpdir(), 'beacon-bench-raw-'));
-  let rawMs = 0;
+  let rawMs: number;
   try {
     const s = HistoryStore.open(rawDir);
     const text = `bench message ${'lorem ipsum '.repeat(6)}`;
     for (let i = 0; i < 500; i++) s.append({ sender: 'm_w', recipient: null, text, ts: Date.now(), clientId: `w${i}` });
     const t0 = performance.now();
-    for (let i = 0; i < rawCount; i++) s.append({ sender: 'm_a', recipient: null, text, ts: Date.now(), clientId: `a${i}` });
+    for (let i = 0; i < rawCount; i++)
+      s.append({ sender: 'm_a', recipient: null, text, ts: Date.now(), clientId: `a${i}` });
     rawMs = performance.now() - t0;
     s.close();
   } finally {

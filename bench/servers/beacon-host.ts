@@ -5,7 +5,7 @@
  *   node bench/servers/beacon-host.ts <dataDir>
  */
 import { writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector';
+import { type Profiler, Session } from 'node:inspector';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RoomServer } from '../../src/main/host/room-server.ts';
@@ -26,8 +26,12 @@ server.on('error', (error) => process.stderr.write(`host error: ${error.message}
 // CPU profiles of chosen phases, on request (npm run bench -- --profile): written to BENCH_PROFILE_DIR.
 const inspector = new Session();
 inspector.connect();
-const post = (method: string, params?: object): Promise<any> =>
-  new Promise((resolve, reject) => inspector.post(method, params, (error, result) => (error ? reject(error) : resolve(result))));
+const post = (method: string, params?: object): Promise<void> =>
+  new Promise((resolve, reject) => inspector.post(method, params, (error) => (error ? reject(error) : resolve())));
+const stopProfiler = (): Promise<Profiler.Profile> =>
+  new Promise((resolve, reject) =>
+    inspector.post('Profiler.stop', (error, result) => (error ? reject(error) : resolve(result.profile))),
+  );
 serveControl(
   server.port,
   () => server.stop(),
@@ -40,7 +44,7 @@ serveControl(
       return { ok: true };
     },
     'profile-stop': async (request) => {
-      const { profile } = await post('Profiler.stop');
+      const profile = await stopProfiler();
       const file = join(process.env.BENCH_PROFILE_DIR ?? tmpdir(), `${String(request.name ?? 'beacon')}.cpuprofile`);
       writeFileSync(file, JSON.stringify(profile));
       return { ok: true, file };
