@@ -15,7 +15,7 @@ const HELP = `Usage: npm run host -- [options]
   --code CODE    join code (default: a random six-digit code)
   --open         no join code: anyone on the network may join
   --data DIR     folder for the room's history (default ./beacon-room)
-  --name NAME    room name (default "Beacon room")
+  --name NAME    room name (default: the name the --data folder was last hosted under, else "Beacon room")
   --web DIR      built web client to serve (default ./out/renderer)`;
 
 const { values } = parseArgs({
@@ -25,7 +25,7 @@ const { values } = parseArgs({
     code: { type: 'string' },
     open: { type: 'boolean', default: false },
     data: { type: 'string', default: './beacon-room' },
-    name: { type: 'string', default: 'Beacon room' },
+    name: { type: 'string' },
     web: { type: 'string', default: './out/renderer' },
     help: { type: 'boolean', short: 'h', default: false },
   },

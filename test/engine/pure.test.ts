@@ -3,7 +3,7 @@ import { roomUrl } from '../../src/shared/address.ts';
 import { backoffDelay, DEFAULT_BACKOFF } from '../../src/shared/backoff.ts';
 import { decodeClientFrame, decodeHostFrames } from '../../src/shared/protocol.ts';
 import { TokenBucket } from '../../src/shared/token-bucket.ts';
-import { JoinGuard } from '../../src/main/host/join-guard.ts';
+import { guardKey, JoinGuard } from '../../src/main/host/join-guard.ts';
 
 describe('room addresses people type', () => {
   it.each([
@@ -68,5 +68,13 @@ describe('rate limit and lockout', () => {
     expect(guard.isLockedOut('a', 59_999)).toBe(true);
     expect(guard.isLockedOut('b', 0)).toBe(false);
     expect(guard.isLockedOut('a', 60_001)).toBe(false);
+  });
+
+  it('counts an IPv6 guesser per /64, so rotating addresses does not help', () => {
+    expect(guardKey('fe80::1')).toBe(guardKey('fe80::dead:beef:1:2'));
+    expect(guardKey('2001:db8:1:2:3:4:5:6')).toBe('2001:db8:1:2::/64');
+    expect(guardKey('2001:db8:1:3::1')).not.toBe(guardKey('2001:db8:1:2::1'));
+    expect(guardKey('::ffff:192.168.1.9')).toBe('192.168.1.9');
+    expect(guardKey('10.0.0.1')).toBe('10.0.0.1');
   });
 });

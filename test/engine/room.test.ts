@@ -176,6 +176,12 @@ describe('joining', () => {
     const server = await startRoom();
     const foreign = new RawPeer(server, { Origin: 'http://evil.example' });
     await expect(foreign.opened()).rejects.toThrow('HTTP 403');
+    // DNS rebinding: a site that points its own name at this host controls both Origin and Host.
+    const rebound = new RawPeer(server, {
+      Origin: `http://evil.example:${server.port}`,
+      Host: `evil.example:${server.port}`,
+    });
+    await expect(rebound.opened()).rejects.toThrow('HTTP 403');
     const own = new RawPeer(server, { Origin: `http://127.0.0.1:${server.port}` });
     await expect(own.hello('Browser')).resolves.toMatchObject({ type: 'welcome' });
   });
@@ -334,13 +340,31 @@ describe('presence', () => {
     expect((await back)[1]).toMatchObject({ id: welcome.you.id, status: 'online' });
   });
 
+  it('someone who joins while others are joining sees each of them once, not again as "joined"', async () => {
+    const server = await startRoom();
+    const first = new RawPeer(server);
+    await first.hello('First');
+    const second = new RawPeer(server);
+    const welcome = await second.hello('Second');
+    expect(welcome.members.map((m) => m.name).sort()).toEqual(['First', 'Second']);
+    const third = await joined(server, 'Third');
+    await expect.poll(() => first.frames.filter((f) => f.type === 'presence').length).toBe(2);
+    await expect.poll(() => second.frames.filter((f) => f.type === 'presence').length).toBe(1);
+    expect(
+      second.frames.filter((f) => f.type === 'presence').map((f) => f.type === 'presence' && f.member.name),
+    ).toEqual(['Third']);
+    void third;
+  });
+
   it('away and back are shown to the others', async () => {
     const server = await startRoom();
     const ann = await joined(server, 'Ann');
     const bob = await joined(server, 'Bob');
     const away = next(ann, 'presence', (e) => e === 'away');
+    const ownAway = next(bob, 'presence', (e, m) => e === 'away' && m.id === bob.me!.id);
     bob.setStatus('away');
     expect((await away)[1].status).toBe('away');
+    await ownAway;
     const back = next(ann, 'presence', (e) => e === 'back');
     bob.setStatus('online');
     expect((await back)[1].status).toBe('online');

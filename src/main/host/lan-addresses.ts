@@ -1,4 +1,4 @@
-import { networkInterfaces } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 
 const ALL_INTERFACES = new Set([undefined, '', '0.0.0.0', '::']);
 
@@ -16,4 +16,15 @@ export function shareableHosts(bind: string | undefined): string[] {
 
 export function formatHostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** True when `name` (from a browser's Origin) names this machine: one of its addresses, localhost, or its host name. */
+export function isOwnHostName(name: string, bind: string | undefined): boolean {
+  const bare = name.replace(/^\[|\]$/g, '').toLowerCase();
+  const machine = hostname().toLowerCase();
+  if (bare === 'localhost' || bare === machine || bare === `${machine}.local`) return true;
+  if (bare === '127.0.0.1' || bare === '::1') return true;
+  const own = new Set<string>(shareableHosts(bind));
+  for (const list of Object.values(networkInterfaces())) for (const info of list ?? []) own.add(info.address);
+  return own.has(bare);
 }

@@ -1,5 +1,3 @@
-import { DEFAULT_PORT } from '../../shared/protocol.ts';
-
 /** Every limit and interval of a room, with its default and why. docs/PROTOCOL.md lists the same. */
 export interface RoomLimits {
   /** Largest frame accepted; larger ones close the connection with 1009. 64 KiB holds a long pasted log. */
@@ -57,7 +55,8 @@ export interface RoomServerOptions {
   port: number;
   /** Address to listen on; undefined means every interface (IPv4 and IPv6). */
   bind?: string;
-  roomName: string;
+  /** Room name; by default the name the room's history was last hosted under, else DEFAULT_ROOM_NAME. */
+  roomName?: string;
   /** Join code, or null for an open room. */
   code: string | null;
   /** Folder for the history database, or ':memory:'. */
@@ -67,4 +66,4 @@ export interface RoomServerOptions {
   limits?: Partial<RoomLimits>;
 }
 
-export const DEFAULT_ROOM_OPTIONS = { port: DEFAULT_PORT, roomName: 'Beacon room' } as const;
+export const DEFAULT_ROOM_NAME = 'Beacon room';

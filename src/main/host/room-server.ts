@@ -20,13 +20,14 @@ import {
 } from '../../shared/protocol.ts';
 import { type Conversation, HistoryStore } from '../store/history-store.ts';
 import { JoinGuard } from './join-guard.ts';
-import { formatHostPort, shareableHosts } from './lan-addresses.ts';
-import { DEFAULT_LIMITS, type RoomLimits, type RoomServerOptions } from './options.ts';
+import { formatHostPort, isOwnHostName, shareableHosts } from './lan-addresses.ts';
+import { DEFAULT_LIMITS, DEFAULT_ROOM_NAME, type RoomLimits, type RoomServerOptions } from './options.ts';
 import { TokenBucket } from '../../shared/token-bucket.ts';
+import { type Outlet, TickWriter } from './tick-writer.ts';
 import { webFilesHandler } from './web-files.ts';
 
-/** How long presence news may wait to be sent together with more of it. */
-const PRESENCE_COALESCE_MS = 50;
+/** Connections that have not said hello yet, per address: enough for a household, too few to exhaust the host. */
+const MAX_UNJOINED_PER_ADDRESS = 16;
 
 interface MemberState {
   id: string;
@@ -41,8 +42,7 @@ interface MemberState {
   json: { status: Member['status']; text: string } | null;
 }
 
-interface Connection {
-  ws: WebSocket;
+interface Connection extends Outlet {
   address: string;
   member: MemberState | null;
   /** Set by every pong or frame; cleared by every heartbeat ping. */
@@ -53,13 +53,10 @@ interface Connection {
   helloInProgress: boolean;
   helloTimer: ReturnType<typeof setTimeout> | null;
   bucket: TokenBucket;
+  pingBucket: TokenBucket;
   floodStrikes: number;
   floodWindowStart: number;
   malformed: number;
-  /** Frames waiting for the end of the tick. */
-  pending: string[];
-  /** True when `pending` holds anything besides this tick's shared room frames. */
-  personal: boolean;
 }
 
 export interface RoomServerEvents {
@@ -76,12 +73,8 @@ const publicMember = (member: MemberState): Member => ({
 
 /**
  * A chat room: an HTTP server that serves the web client and upgrades
- * WebSocket connections, the members and their presence, and the history.
- *
- * Outgoing frames are queued per connection and written once per tick: the
- * room frames of a tick are serialized once and the same bytes go to every
- * member that has nothing else queued. One write per member per tick instead
- * of one per message is what keeps fan-out cheap (docs/PERFORMANCE.md).
+ * WebSocket connections; joining (codes, resume), presence and heartbeats;
+ * messages into the store and out through the TickWriter.
  */
 export class RoomServer extends EventEmitter<RoomServerEvents> {
   readonly limits: RoomLimits;
@@ -100,17 +93,14 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
   #port = 0;
   #heartbeat: ReturnType<typeof setInterval> | null = null;
   #stopping: Promise<void> | null = null;
-  #tickRoom: string[] = [];
-  /** Presence news waiting to go out together (see #broadcastPresence). */
-  #presencePending: { item: string; except: Connection | null }[] = [];
-  #presenceTimer: ReturnType<typeof setTimeout> | null = null;
-  readonly #dirty = new Set<Connection>();
-  #flushScheduled = false;
+  readonly #writer: TickWriter;
 
   private constructor(options: RoomServerOptions, store: HistoryStore) {
     super();
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
-    this.roomName = options.roomName;
+    // A room keeps its name with its history: a restart without a name keeps the old one.
+    this.roomName = options.roomName ?? store.getSetting('name') ?? DEFAULT_ROOM_NAME;
+    store.setSetting('name', this.roomName);
     this.code = options.code && options.code.length > 0 ? options.code : null;
     this.store = store;
     this.#bind = options.bind;
@@ -119,6 +109,7 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
       lockoutAfter: this.limits.lockoutAfter,
       lockoutMs: this.limits.lockoutMs,
     });
+    this.#writer = new TickWriter({ maxBufferedBytes: this.limits.maxBufferedBytes, audience: () => this.#joined() });
     this.#http = createServer(webFilesHandler(options.webRoot));
     this.#wss = new WebSocketServer({
       noServer: true,
@@ -175,6 +166,10 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
     };
   }
 
+  *#joined(): Iterable<Connection> {
+    for (const member of this.#members.values()) if (member.connection) yield member.connection;
+  }
+
   members(): Member[] {
     return [...this.#members.values()].map(publicMember);
   }
@@ -191,8 +186,13 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
     // Browsers always send Origin; only the page this host served may connect.
     // Programs (the desktop app, the terminal client) send none.
     const origin = req.headers.origin;
-    if (origin !== undefined && !this.#sameOrigin(origin, req.headers.host)) {
+    if (origin !== undefined && !this.#ownOrigin(origin, req.headers.host)) {
       socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\n\r\n${ERROR_MESSAGES.BEACON_ERR_ORIGIN}`);
+      return;
+    }
+    const address = req.socket.remoteAddress ?? 'unknown';
+    if (this.#unjoinedFrom(address) >= MAX_UNJOINED_PER_ADDRESS) {
+      socket.end('HTTP/1.1 429 Too Many Requests\r\n\r\n');
       return;
     }
     if (this.#stopping) {
@@ -202,12 +202,26 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, req));
   }
 
-  #sameOrigin(origin: string, host: string | undefined): boolean {
+  /**
+   * The page's origin must be this host, and named the way this machine is
+   * known (its addresses, localhost, its host name): comparing Origin with the
+   * Host header alone would let any web site in through DNS rebinding, since
+   * that site controls both.
+   */
+  #ownOrigin(origin: string, host: string | undefined): boolean {
     try {
-      return host !== undefined && new URL(origin).host === host;
+      const url = new URL(origin);
+      const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+      return host !== undefined && url.host === host && port === this.#port && isOwnHostName(url.hostname, this.#bind);
     } catch {
       return false;
     }
+  }
+
+  #unjoinedFrom(address: string): number {
+    let count = 0;
+    for (const connection of this.#connections) if (!connection.member && connection.address === address) count++;
+    return count;
   }
 
   #accept(ws: WebSocket, req: IncomingMessage): void {
@@ -223,11 +237,13 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
       helloInProgress: false,
       helloTimer: null,
       bucket: new TokenBucket(this.limits.messagesPerSecond, this.limits.messageBurst, now),
+      pingBucket: new TokenBucket(2, 5, now),
       floodStrikes: 0,
       floodWindowStart: now,
       malformed: 0,
       pending: [],
       personal: false,
+      presenceSeen: 0,
     };
     this.#connections.add(connection);
     connection.helloTimer = setTimeout(
@@ -272,7 +288,10 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
     }
     switch (frame.type) {
       case 'ping':
-        this.#queue(connection, encode({ type: 'pong', id: frame.id, t: frame.t }));
+        // Pings have a small budget of their own: a client pings every few seconds, never more.
+        if (connection.pingBucket.take().ok) {
+          this.#writer.queue(connection, encode({ type: 'pong', id: frame.id, t: frame.t }));
+        }
         return;
       case 'hello':
         this.#sendError(connection, 'BEACON_ERR_MALFORMED', 'already joined');
@@ -292,17 +311,18 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
         this.#message(connection, member, frame);
         return;
       case 'typing': {
-        if (this.#presencePending.length > 0) this.#releasePresence();
+        this.#writer.releasePresence();
         const to = frame.to ?? null;
         const item = encode({ type: 'typing', from: member.id, to });
-        if (to === null) this.#broadcast(item, connection);
+        if (to === null) this.#writer.broadcast(item, connection);
         else this.#sendToMember(to, item);
         return;
       }
       case 'status':
         if (member.chosenStatus !== frame.status) {
           member.chosenStatus = frame.status;
-          this.#announce(frame.status === 'away' ? 'away' : 'back', member, connection);
+          // The sender hears it too: its own member list shows the status the room sees.
+          this.#announce(frame.status === 'away' ? 'away' : 'back', member, null);
         }
         return;
       case 'history':
@@ -321,7 +341,7 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
       this.#refuse(connection, 'BEACON_ERR_FLOODING', CLOSE.POLICY);
       return;
     }
-    this.#queue(
+    this.#writer.queue(
       connection,
       encode({
         type: 'error',
@@ -396,7 +416,8 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
     });
     // Splice in the cached member list (`"members":[]` cannot occur inside an escaped string).
     const members = [...this.#members.values()].map((m) => this.#memberJson(m)).join(',');
-    this.#queue(connection, welcome.replace('"members":[]', `"members":[${members}]`));
+    this.#writer.queue(connection, welcome.replace('"members":[]', `"members":[${members}]`));
+    connection.presenceSeen = this.#writer.presenceNumber;
     if (wasReconnecting) this.#announce('back', member, connection);
     else if (!previous) this.#announce('joined', member, connection);
   }
@@ -444,7 +465,7 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
 
   #closed(connection: Connection): void {
     this.#connections.delete(connection);
-    this.#dirty.delete(connection);
+    this.#writer.forget(connection);
     if (connection.helloTimer) clearTimeout(connection.helloTimer);
     const member = connection.member;
     if (!member || member.connection !== connection || this.#stopping) return;
@@ -468,11 +489,12 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
     this.#membersByToken.delete(member.token);
     this.#names.delete(member.name.toLocaleLowerCase());
     const left: Member = { ...publicMember(member), status: 'reconnecting' };
-    this.#broadcastPresence(encode({ type: 'presence', event: 'left', member: left }), null);
+    this.#writer.broadcastPresence(encode({ type: 'presence', event: 'left', member: left }), null);
     this.emit('presence', 'left', left);
   }
 
   #beat(): void {
+    this.#guard.prune();
     for (const connection of this.#connections) {
       if (!connection.alive) {
         connection.silent = true;
@@ -488,31 +510,34 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
   #refuse(connection: Connection, code: ErrorCode, closeCode: number, detail?: string): void {
     if (connection.ws.readyState !== WebSocket.OPEN) return;
     this.#sendError(connection, code, detail);
-    this.#flushConnection(connection);
+    this.#writer.flushNow(connection);
     connection.ws.close(closeCode, code);
   }
 
   #sendError(connection: Connection, code: ErrorCode, detail?: string, ref?: string): void {
     const message = detail ? `${ERROR_MESSAGES[code]} (${detail})` : ERROR_MESSAGES[code];
-    this.#queue(connection, encode({ type: 'error', code, message, ...(ref ? { ref } : {}) }));
+    this.#writer.queue(connection, encode({ type: 'error', code, message, ...(ref ? { ref } : {}) }));
   }
 
   // ── messages ───────────────────────────────────────────────────────────────
 
   #message(connection: Connection, member: MemberState, frame: SendFrame): void {
     const to = frame.to ?? null;
-    const stored = this.store.findSent(member.id, frame.clientId);
-    if (stored) {
-      // A resend after a lost ack: acknowledge again, whatever has changed since.
-      this.#queue(connection, encode({ type: 'ack', clientId: stored.clientId, seq: stored.seq, ts: stored.ts }));
-      return;
-    }
     if (frame.text.trim().length === 0) {
       this.#sendError(connection, 'BEACON_ERR_EMPTY', undefined, frame.clientId);
       return;
     }
     if (to !== null && (to === member.id || !this.#members.has(to))) {
-      this.#sendError(connection, 'BEACON_ERR_NO_SUCH_MEMBER', undefined, frame.clientId);
+      // A resend after a lost ack is acknowledged again, even if its recipient has left since.
+      const stored = this.store.findSent(member.id, frame.clientId);
+      if (stored) {
+        this.#writer.queue(
+          connection,
+          encode({ type: 'ack', clientId: stored.clientId, seq: stored.seq, ts: stored.ts }),
+        );
+      } else {
+        this.#sendError(connection, 'BEACON_ERR_NO_SUCH_MEMBER', undefined, frame.clientId);
+      }
       return;
     }
     const { message, duplicate } = this.store.append({
@@ -522,11 +547,14 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
       ts: Date.now(),
       clientId: frame.clientId,
     });
-    this.#queue(connection, encode({ type: 'ack', clientId: message.clientId, seq: message.seq, ts: message.ts }));
+    this.#writer.queue(
+      connection,
+      encode({ type: 'ack', clientId: message.clientId, seq: message.seq, ts: message.ts }),
+    );
     if (duplicate) return;
-    if (this.#presencePending.length > 0) this.#releasePresence();
+    this.#writer.releasePresence();
     const item = encode({ type: 'message', message });
-    if (to === null) this.#broadcast(item, connection);
+    if (to === null) this.#writer.broadcast(item, connection);
     else this.#sendToMember(to, item);
   }
 
@@ -547,12 +575,12 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
       direction: forward ? 'after' : 'before',
       ...(request.conversation === undefined ? {} : { conversation: request.conversation }),
     };
-    this.#queue(connection, encode(reply));
+    this.#writer.queue(connection, encode(reply));
   }
 
   #announce(event: PresenceEvent, member: MemberState, except: Connection | null): void {
     const publicView = publicMember(member);
-    this.#broadcastPresence(encode({ type: 'presence', event, member: publicView }), except);
+    this.#writer.broadcastPresence(encode({ type: 'presence', event, member: publicView }), except);
     this.emit('presence', event, publicView);
   }
 
@@ -560,81 +588,7 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
 
   #sendToMember(memberId: string, item: string): void {
     const connection = this.#members.get(memberId)?.connection;
-    if (connection) this.#queue(connection, item);
-  }
-
-  /**
-   * Presence goes out at most every PRESENCE_COALESCE_MS: when many people join
-   * at once (a meeting starts, the host restarts) each member gets one write
-   * for all of them instead of one per join. A message or typing notice sent
-   * meanwhile first releases the pending presence, so nobody hears from a
-   * member before hearing that they joined.
-   */
-  #broadcastPresence(item: string, except: Connection | null): void {
-    this.#presencePending.push({ item, except });
-    this.#presenceTimer ??= setTimeout(() => this.#releasePresence(), PRESENCE_COALESCE_MS);
-  }
-
-  #releasePresence(): void {
-    if (this.#presenceTimer) clearTimeout(this.#presenceTimer);
-    this.#presenceTimer = null;
-    for (const { item, except } of this.#presencePending.splice(0)) this.#broadcast(item, except);
-  }
-
-  /** Queues a room frame for every joined member but `except`. */
-  #broadcast(item: string, except: Connection | null): void {
-    this.#tickRoom.push(item);
-    for (const member of this.#members.values()) {
-      const connection = member.connection;
-      if (connection && connection !== except) this.#queue(connection, item, true);
-    }
-  }
-
-  #queue(connection: Connection, item: string, shared = false): void {
-    connection.pending.push(item);
-    if (!shared) connection.personal = true;
-    this.#dirty.add(connection);
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      setImmediate(() => this.#flush());
-    }
-  }
-
-  #flush(): void {
-    this.#flushScheduled = false;
-    const room = this.#tickRoom;
-    let shared: Buffer | null = null;
-    for (const connection of this.#dirty) {
-      if (!connection.personal && connection.pending.length === room.length) {
-        shared ??= Buffer.from(room.length === 1 ? room[0]! : `[${room.join(',')}]`);
-        this.#write(connection, shared);
-      } else {
-        this.#flushConnection(connection);
-      }
-    }
-    this.#dirty.clear();
-    this.#tickRoom = [];
-  }
-
-  #flushConnection(connection: Connection): void {
-    const { pending } = connection;
-    if (pending.length === 0) return;
-    this.#write(connection, pending.length === 1 ? pending[0]! : `[${pending.join(',')}]`);
-  }
-
-  #write(connection: Connection, data: string | Buffer): void {
-    connection.pending = [];
-    connection.personal = false;
-    const { ws } = connection;
-    if (ws.readyState !== WebSocket.OPEN) return;
-    if (ws.bufferedAmount > this.limits.maxBufferedBytes) {
-      // It stopped reading: dropping it bounds the host's memory; it can resume later.
-      // The close frame queues behind what is stuck, so the socket is cut shortly after.
-      ws.close(CLOSE.SLOW_READER, 'BEACON_ERR_SLOW_READER');
-      setTimeout(() => ws.terminate(), 1_000).unref();
-      return;
-    }
-    ws.send(data, { binary: false });
+    if (connection) this.#writer.queue(connection, item);
   }
 
   // ── stopping ───────────────────────────────────────────────────────────────
@@ -647,15 +601,14 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
 
   async #stop(): Promise<void> {
     if (this.#heartbeat) clearInterval(this.#heartbeat);
-    if (this.#presenceTimer) clearTimeout(this.#presenceTimer);
-    this.#presencePending = [];
+    this.#writer.stop();
     for (const member of this.#members.values()) if (member.leaveTimer) clearTimeout(member.leaveTimer);
     const closed = [...this.#connections].map(
       (connection) =>
         new Promise<void>((resolve) => {
           if (connection.ws.readyState === WebSocket.CLOSED) return resolve();
           connection.ws.once('close', () => resolve());
-          this.#queue(
+          this.#writer.queue(
             connection,
             encode({
               type: 'goodbye',
@@ -663,7 +616,7 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
               message: ERROR_MESSAGES.BEACON_ERR_HOST_STOPPED,
             }),
           );
-          this.#flushConnection(connection);
+          this.#writer.flushNow(connection);
           connection.ws.close(CLOSE.GOING_AWAY, 'BEACON_ERR_HOST_STOPPED');
           setTimeout(() => connection.ws.terminate(), 1_000).unref();
         }),

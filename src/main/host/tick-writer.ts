@@ -1,0 +1,140 @@
+import { WebSocket } from 'ws';
+import { CLOSE } from '../../shared/protocol.ts';
+
+/** One member's outgoing side, as the writer sees it. */
+export interface Outlet {
+  ws: WebSocket;
+  /** Frames waiting for the end of the tick. */
+  pending: string[];
+  /** True when `pending` holds anything besides this tick's shared room frames. */
+  personal: boolean;
+  /** Presence news numbered at or below this was already in the outlet's welcome. */
+  presenceSeen: number;
+}
+
+/** How long presence news may wait to be sent together with more of it. */
+export const PRESENCE_COALESCE_MS = 50;
+
+/**
+ * The host's outgoing path. Frames are queued per member and written once per
+ * tick: the room frames of a tick are serialized once and the same bytes go to
+ * every member that has nothing else queued. One write per member per tick,
+ * instead of one per message, is what keeps fan-out cheap (docs/PERFORMANCE.md).
+ * A member whose unsent data passes `maxBufferedBytes` has stopped reading and
+ * is dropped, so no reader can grow the host's memory.
+ */
+export class TickWriter {
+  readonly #maxBufferedBytes: number;
+  /** Everyone a room frame goes to, at the moment it is sent. */
+  readonly #audience: () => Iterable<Outlet>;
+  #tickRoom: string[] = [];
+  readonly #dirty = new Set<Outlet>();
+  #flushScheduled = false;
+  #presence: { item: string; except: Outlet | null; number: number }[] = [];
+  #presenceNumber = 0;
+  #presenceTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(options: { maxBufferedBytes: number; audience: () => Iterable<Outlet> }) {
+    this.#maxBufferedBytes = options.maxBufferedBytes;
+    this.#audience = options.audience;
+  }
+
+  /** The number of the latest presence news: a welcome built now already reflects it. */
+  get presenceNumber(): number {
+    return this.#presenceNumber;
+  }
+
+  /** Queues a frame for one member. */
+  queue(outlet: Outlet, item: string): void {
+    outlet.pending.push(item);
+    outlet.personal = true;
+    this.#markDirty(outlet);
+  }
+
+  /** Queues a room frame for every member but `except` (and, for presence news, those whose welcome had it). */
+  broadcast(item: string, except: Outlet | null, presenceNumber?: number): void {
+    let queued = false;
+    for (const outlet of this.#audience()) {
+      if (outlet === except) continue;
+      if (presenceNumber !== undefined && outlet.presenceSeen >= presenceNumber) continue;
+      outlet.pending.push(item);
+      this.#markDirty(outlet);
+      queued = true;
+    }
+    if (queued) this.#tickRoom.push(item);
+  }
+
+  /**
+   * Presence goes out at most every PRESENCE_COALESCE_MS: when many people join
+   * at once (a meeting starts, the host restarts) each member gets one write for
+   * all of them instead of one per join. Call `releasePresence` before sending
+   * a message or typing notice, so nobody hears from a member before hearing
+   * that they joined. News that a member's welcome already reflected is not
+   * sent to that member again.
+   */
+  broadcastPresence(item: string, except: Outlet | null): void {
+    this.#presence.push({ item, except, number: ++this.#presenceNumber });
+    this.#presenceTimer ??= setTimeout(() => this.releasePresence(), PRESENCE_COALESCE_MS);
+  }
+
+  releasePresence(): void {
+    if (this.#presenceTimer) clearTimeout(this.#presenceTimer);
+    this.#presenceTimer = null;
+    for (const { item, except, number } of this.#presence.splice(0)) this.broadcast(item, except, number);
+  }
+
+  /** Writes what is queued for one outlet now (before closing it). */
+  flushNow(outlet: Outlet): void {
+    const { pending } = outlet;
+    this.#dirty.delete(outlet);
+    if (pending.length === 0) return;
+    this.#write(outlet, pending.length === 1 ? pending[0]! : `[${pending.join(',')}]`);
+  }
+
+  forget(outlet: Outlet): void {
+    this.#dirty.delete(outlet);
+  }
+
+  stop(): void {
+    if (this.#presenceTimer) clearTimeout(this.#presenceTimer);
+    this.#presenceTimer = null;
+    this.#presence = [];
+  }
+
+  #markDirty(outlet: Outlet): void {
+    this.#dirty.add(outlet);
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(() => this.#flush());
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const room = this.#tickRoom;
+    let shared: Buffer | null = null;
+    for (const outlet of this.#dirty) {
+      if (!outlet.personal && outlet.pending.length === room.length) {
+        shared ??= Buffer.from(room.length === 1 ? room[0]! : `[${room.join(',')}]`);
+        this.#write(outlet, shared);
+      } else {
+        this.flushNow(outlet);
+      }
+    }
+    this.#dirty.clear();
+    this.#tickRoom = [];
+  }
+
+  #write(outlet: Outlet, data: string | Buffer): void {
+    outlet.pending = [];
+    outlet.personal = false;
+    const { ws } = outlet;
+    if (ws.readyState !== WebSocket.OPEN) return;
+    if (ws.bufferedAmount > this.#maxBufferedBytes) {
+      // The close frame queues behind what is stuck, so the socket is cut shortly after.
+      ws.close(CLOSE.SLOW_READER, 'BEACON_ERR_SLOW_READER');
+      setTimeout(() => ws.terminate(), 1_000).unref();
+      return;
+    }
+    ws.send(data, { binary: false });
+  }
+}
