@@ -15,10 +15,16 @@ import { createMainWindow, hardenSession } from './window.ts';
 
 const AWAY_AFTER_IDLE_SECONDS = 5 * 60;
 const rendererDir = join(import.meta.dirname, '../renderer');
-const rendererUrl = process.env['ELECTRON_RENDERER_URL'] ?? pathToFileURL(join(rendererDir, 'index.html')).href;
+// The dev server's URL is honoured only in development: a packaged app loads nothing but its own files.
+const devServerUrl = app.isPackaged ? undefined : process.env['ELECTRON_RENDERER_URL'];
+const rendererUrl = devServerUrl ?? pathToFileURL(join(rendererDir, 'index.html')).href;
 
-if (!app.requestSingleInstanceLock()) app.quit();
-if (process.platform === 'win32') app.setAppUserModelId('app.beacon.desktop');
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  if (process.platform === 'win32') app.setAppUserModelId('app.beacon.desktop');
+  start();
+}
 
 let window: BrowserWindow | null = null;
 let quitting = false;
@@ -30,10 +36,14 @@ function showWindow(): void {
   window.focus();
 }
 
-app.on('second-instance', showWindow);
+function start(): void {
+  app.on('second-instance', showWindow);
+  app.on('window-all-closed', () => app.quit());
+  void app.whenReady().then(startSession);
+}
 
-app.whenReady().then(() => {
-  hardenSession();
+function startSession(): void {
+  hardenSession(rendererUrl, devServerUrl !== undefined);
   const settings = new SettingsFile(join(app.getPath('userData'), 'settings.json'));
   const toWindow = eventSender(() => window?.webContents ?? null);
   const emit = (event: ChatEvent): void => toWindow(event);
@@ -97,6 +107,4 @@ app.whenReady().then(() => {
     quitting = true;
     void session.shutdown().finally(() => app.quit());
   });
-});
-
-app.on('window-all-closed', () => app.quit());
+}

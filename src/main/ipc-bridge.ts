@@ -16,12 +16,15 @@ import { fail } from '../shared/chat-session.ts';
 export const EVENT_CHANNEL = 'beacon:event';
 export const commandChannel = (name: CommandName): string => `beacon:${name}`;
 
+/** What the bridge reads of the frame that sent a call: its URL and whether it is the main frame. */
+export interface SenderFrame {
+  url: string;
+  parent: unknown;
+}
+
 /** The part of Electron's ipcMain the bridge uses: the one seam replaced in tests. */
 export interface IpcMainLike {
-  handle(
-    channel: string,
-    listener: (event: { senderFrame: { url: string } | null }, payload: unknown) => unknown,
-  ): void;
+  handle(channel: string, listener: (event: { senderFrame: SenderFrame | null }, payload: unknown) => unknown): void;
   removeHandler(channel: string): void;
 }
 
@@ -42,7 +45,9 @@ export function registerIpc(ipcMain: IpcMainLike, session: ChatCommands, rendere
   const names = Object.keys(CommandSchemas) as CommandName[];
   for (const name of names) {
     ipcMain.handle(commandChannel(name), async (event, payload): Promise<Result<unknown>> => {
-      if (!isTrustedSender(event.senderFrame?.url, rendererUrl)) {
+      // Only Beacon's own page, and only its main frame (no embedded frame speaks for it).
+      const frame = event.senderFrame;
+      if (!frame || frame.parent !== null || !isTrustedSender(frame.url, rendererUrl)) {
         return fail('BEACON_ERR_INVALID_INPUT', 'This request did not come from Beacon’s window.');
       }
       const parsed = v.safeParse(CommandSchemas[name], payload);

@@ -90,13 +90,19 @@ export class DesktopSession implements ChatCommands {
     if (!server.store.hasFts5) {
       this.#options.emit({ type: 'error', code: 'BEACON_ERR_NO_FTS5', message: ERROR_MESSAGES.BEACON_ERR_NO_FTS5 });
     }
-    server.on('presence', () => this.#options.emit({ type: 'hostInfo', info: this.#hostInfo() }));
     const address = formatHostPort(this.#options.hostBind ?? '127.0.0.1', server.port);
-    const joined = await this.#join({ address, name: input.name, code: input.code }, false);
+    const ownerKey = `owner-token:${input.name}`;
+    const joined = await this.#join(
+      { address, name: input.name, code: input.code },
+      false,
+      server.store.getSetting(ownerKey),
+    );
     if (!joined.ok) {
       await this.#stopHosting();
       return fail(joined.error.code, joined.error.message);
     }
+    const token = this.#chat.client?.token;
+    if (token) server.store.setSetting(ownerKey, token);
     const info = this.#hostInfo()!;
     this.#options.emit({ type: 'hostInfo', info });
     return ok(info);
@@ -106,13 +112,20 @@ export class DesktopSession implements ChatCommands {
     return this.leave().then(() => this.#join(input, true));
   }
 
-  async #join(input: { address: string; name: string; code: string }, remember: boolean): Promise<Result<null>> {
-    const recent = this.#options.settings.findRoom(input.address, input.name);
-    const resume = recent?.token ? { token: recent.token, lastSeq: recent.lastSeq ?? 0 } : undefined;
+  /**
+   * Joins as the person this app was in that room before (the token from recent
+   * rooms, or for one's own hosted room the token kept in its history), so one's
+   * own messages and direct conversations come back. It starts from the latest
+   * page: this window has no messages yet.
+   */
+  async #join(
+    input: { address: string; name: string; code: string },
+    remember: boolean,
+    token = this.#options.settings.findRoom(input.address, input.name)?.token,
+  ): Promise<Result<null>> {
     this.#options.settings.update({ displayName: input.name });
     this.#joined = { ...input, remember };
-    // Resume with the stored token but from seq 0: this window has no messages yet, so take the latest page.
-    const result = await this.#chat.join({ ...input, resume: resume && { token: resume.token, lastSeq: 0 } });
+    const result = await this.#chat.join({ ...input, resume: token ? { token, lastSeq: 0 } : undefined });
     if (!result.ok) this.#joined = null;
     return result;
   }
@@ -204,7 +217,6 @@ export class DesktopSession implements ChatCommands {
       name: joined.name,
       lastJoined: Date.now(),
       token: client.token,
-      lastSeq: client.lastSeq,
     });
   }
 }

@@ -11,7 +11,6 @@ const RecentRoomSchema = v.object({
   lastJoined: v.number(),
   /** This user's identity in that room, so rejoining keeps the same member and direct messages. */
   token: v.optional(v.string()),
-  lastSeq: v.optional(v.number()),
 });
 export type StoredRecentRoom = v.InferOutput<typeof RecentRoomSchema>;
 

@@ -1,5 +1,7 @@
 import { BrowserWindow, type Rectangle, screen, session, shell } from 'electron';
 import { join } from 'node:path';
+import { contentSecurityPolicy } from '../shared/csp.ts';
+import { isTrustedSender } from './ipc-bridge.ts';
 
 /** The only links Beacon opens, and only in the system browser. */
 export function isExternalLink(url: string): boolean {
@@ -11,18 +13,23 @@ export function isExternalLink(url: string): boolean {
   }
 }
 
-const CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
-  "connect-src 'self' ws://localhost:*; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-
-/** Locks the default session down: a CSP header on every response, and no permission granted to any page. */
-export function hardenSession(): void {
+/**
+ * Locks the default session down: the CSP as a header on every response (the
+ * page's meta tag carries the same one for file://), and no permission for
+ * any page but writing to the clipboard ("Copy invite") from Beacon's own.
+ */
+export function hardenSession(rendererUrl: string, dev: boolean): void {
   const defaultSession = session.defaultSession;
+  const csp = contentSecurityPolicy({ dev, header: true });
   defaultSession.webRequest.onHeadersReceived((details, callback) => {
-    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [csp] } });
   });
-  defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
-  defaultSession.setPermissionCheckHandler(() => false);
+  const allowed = (permission: string, url: string | undefined): boolean =>
+    permission === 'clipboard-sanitized-write' && url !== undefined && isTrustedSender(url, rendererUrl);
+  defaultSession.setPermissionRequestHandler((contents, permission, callback) =>
+    callback(allowed(permission, contents.getURL())),
+  );
+  defaultSession.setPermissionCheckHandler((_contents, permission, origin) => allowed(permission, origin));
 }
 
 function visibleBounds(bounds: Rectangle | undefined): Rectangle | undefined {

@@ -146,17 +146,18 @@ export class ChatSession {
   #wire(client: RoomClient): void {
     this.#unsubscribe.push(
       client.on('state', (state) => this.#emit({ type: 'connection', state })),
-      client.on('welcome', (welcome) => {
-        if (!welcome.resumed) this.#history = [];
+      client.on('welcome', (welcome, continues) => {
+        // A welcome that does not continue this session (first join, rejoin with a token) is a fresh start.
+        if (!continues) this.#history = [];
         this.#room = { name: welcome.room.name, you: welcome.you, members: welcome.members };
         this.#remember(welcome.history);
-        if (!welcome.resumed) this.#hasMore = welcome.hasMore;
+        if (!continues) this.#hasMore = welcome.hasMore;
         this.#emit({
           type: 'welcome',
           room: this.#room,
           history: welcome.history,
           hasMore: welcome.hasMore,
-          resumed: welcome.resumed,
+          resumed: continues,
         });
       }),
       client.on('message', (message) => {

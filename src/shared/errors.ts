@@ -30,6 +30,9 @@ export const ERROR_MESSAGES = {
   BEACON_ERR_NO_FTS5: 'This SQLite build has no FTS5; search will be unavailable.',
   BEACON_ERR_INTERNAL: 'Something went wrong inside Beacon.',
   BEACON_ERR_INVALID_INPUT: 'That request was not valid.',
+  BEACON_ERR_CANCELLED: 'Joining was cancelled.',
+  BEACON_ERR_REPLACED:
+    'You opened this room again somewhere else (another window or tab), so this one was disconnected.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_MESSAGES;
@@ -46,8 +49,4 @@ export class BeaconError extends Error {
     this.name = 'BeaconError';
     this.code = code;
   }
-}
-
-export function humanMessage(code: string, fallback = ERROR_MESSAGES.BEACON_ERR_INTERNAL): string {
-  return isErrorCode(code) ? ERROR_MESSAGES[code] : fallback;
 }

@@ -65,7 +65,8 @@ export interface HistoryPageEvent {
 
 export type RoomClientEvents = {
   state: [state: ConnectionState];
-  welcome: [welcome: WelcomeFrame];
+  /** `continues` is true when the welcome picks up where this client left off (a resume from a position). */
+  welcome: [welcome: WelcomeFrame, continues: boolean];
   message: [message: ChatMessage];
   status: [update: { clientId: string; status: MessageStatus; seq?: number; error?: string }];
   presence: [event: PresenceEvent, member: Member];
@@ -79,7 +80,7 @@ const FATAL_CLOSES: Record<number, ErrorCode> = {
   [CLOSE.WRONG_CODE]: 'BEACON_ERR_WRONG_CODE',
   [CLOSE.LOCKED_OUT]: 'BEACON_ERR_LOCKED_OUT',
   [CLOSE.VERSION]: 'BEACON_ERR_VERSION',
-  [CLOSE.REPLACED]: 'BEACON_ERR_NETWORK',
+  [CLOSE.REPLACED]: 'BEACON_ERR_REPLACED',
 };
 
 const SYSTEM_ERRORS: Record<string, ErrorCode> = {
@@ -121,6 +122,9 @@ export class RoomClient extends Emitter<RoomClientEvents> {
   #pumpTimer: ReturnType<typeof setTimeout> | null = null;
   /** While catching up page by page after a resume: live messages already delivered, to skip in the pages. */
   #liveDuringCatchUp: Set<number> | null = null;
+  /** The highest sequence number that arrived live during a catch-up. */
+  #liveMaxSeq = 0;
+  #chosenStatus: 'online' | 'away' = 'online';
   /** The lastSeq sent in the current hello. */
   #resumedFrom = 0;
   #firstWelcome: { resolve: () => void; reject: (error: { code: ErrorCode; message: string }) => void } | null = null;
@@ -176,8 +180,8 @@ export class RoomClient extends Emitter<RoomClientEvents> {
 
   /** Skips the backoff wait: for "Retry now", waking from sleep, or the network coming back. */
   retryNow(): void {
-    if (this.#closedByUser || this.#state.kind === 'connected' || this.#state.kind === 'connecting') return;
-    if (this.#state.kind === 'idle') return;
+    // A socket means an attempt is under way (or the connection is up).
+    if (this.#closedByUser || this.#state.kind === 'idle' || this.#socket) return;
     this.#clearTimer('retry');
     this.#open();
   }
@@ -189,6 +193,8 @@ export class RoomClient extends Emitter<RoomClientEvents> {
     const socket = this.#socket;
     if (socket && this.#state.kind === 'connected') this.#write({ type: 'leave' });
     this.#teardown(socket, CLOSE.NORMAL, 'leave');
+    this.#firstWelcome?.reject({ code: 'BEACON_ERR_CANCELLED', message: ERROR_MESSAGES.BEACON_ERR_CANCELLED });
+    this.#firstWelcome = null;
     this.#setState({ kind: 'idle' });
   }
 
@@ -234,7 +240,9 @@ export class RoomClient extends Emitter<RoomClientEvents> {
       this.#write({ type: 'typing', to });
   }
 
+  /** Remembered, and said again after every reconnect (a restarted host knows nothing of it). */
   setStatus(status: 'online' | 'away'): void {
+    this.#chosenStatus = status;
     if (this.#state.kind === 'connected') this.#write({ type: 'status', status });
   }
 
@@ -274,7 +282,15 @@ export class RoomClient extends Emitter<RoomClientEvents> {
 
   #open(): void {
     this.#lastError = null;
-    this.#setState({ kind: 'connecting', address: this.url, attempt: this.#failures + 1 });
+    // While reconnecting, the state keeps saying why (and which attempt) instead of flipping to "connecting".
+    const state = this.#state;
+    if (state.kind === 'reconnecting' || state.kind === 'offline') {
+      if (state.nextRetryAt !== null && state.nextRetryAt > this.#options.now()) {
+        this.#setState({ ...state, nextRetryAt: this.#options.now() });
+      }
+    } else {
+      this.#setState({ kind: 'connecting', address: this.url, attempt: this.#failures + 1 });
+    }
     let socket: SocketLike;
     try {
       socket = this.#options.socketFactory(this.url);
@@ -453,9 +469,13 @@ export class RoomClient extends Emitter<RoomClientEvents> {
       for (const message of messages) this.#lastSeq = Math.max(this.#lastSeq, message.seq);
       const live = this.#liveDuringCatchUp;
       if (live) messages = messages.filter((message) => !live.has(message.seq));
-      // Page on from this page's end, not from #lastSeq: live messages may have raised it past the gap.
-      if (frame.hasMore && pageEnd !== undefined) this.#write({ type: 'history', after: pageEnd, limit: 500 });
-      else this.#liveDuringCatchUp = null;
+      // Page on from this page's end, not from what arrived live meanwhile (that is past the gap).
+      if (frame.hasMore && pageEnd !== undefined) {
+        this.#write({ type: 'history', after: pageEnd, limit: 500 });
+      } else {
+        this.#liveDuringCatchUp = null;
+        this.#lastSeq = Math.max(this.#lastSeq, this.#liveMaxSeq);
+      }
     }
     this.emit('history', {
       conversation: frame.conversation,
@@ -482,14 +502,17 @@ export class RoomClient extends Emitter<RoomClientEvents> {
     this.#failures = 0;
     this.#everWelcomed = true;
     this.#setState({ kind: 'connected', address: this.url, rttMs: this.#rttMs });
-    this.emit('welcome', welcome);
-    // Only a resume from a position gets a forward page; otherwise hasMore means "older messages exist".
+    // Only a resume from a position continues; otherwise hasMore means "older messages exist".
+    const continues = welcome.resumed && this.#resumedFrom > 0;
+    this.emit('welcome', welcome, continues);
     const pageEnd = welcome.history.at(-1)?.seq;
     this.#liveDuringCatchUp = null;
-    if (welcome.resumed && this.#resumedFrom > 0 && welcome.hasMore && pageEnd !== undefined) {
+    this.#liveMaxSeq = 0;
+    if (continues && welcome.hasMore && pageEnd !== undefined) {
       this.#liveDuringCatchUp = new Set();
       this.#write({ type: 'history', after: pageEnd, limit: 500 });
     }
+    if (this.#chosenStatus === 'away') this.#write({ type: 'status', status: 'away' });
     // A little under the host's rate, so clocks drifting apart never trip its limit.
     this.#bucket = new TokenBucket(
       welcome.limits.messagesPerSecond * 0.9,
@@ -503,7 +526,7 @@ export class RoomClient extends Emitter<RoomClientEvents> {
 
   #received(message: ChatMessage): void {
     this.#liveDuringCatchUp?.add(message.seq);
-    this.#lastSeq = Math.max(this.#lastSeq, message.seq);
+    this.#advance(message.seq);
     this.#noteOwn(message);
     this.emit('message', message);
   }
@@ -515,8 +538,18 @@ export class RoomClient extends Emitter<RoomClientEvents> {
     }
   }
 
+  /**
+   * Moves the resume position forward. While catching up, live messages are
+   * past the gap still being fetched: resuming from them after another drop
+   * would skip the gap, so they only count once the catch-up is done.
+   */
+  #advance(seq: number): void {
+    if (this.#liveDuringCatchUp) this.#liveMaxSeq = Math.max(this.#liveMaxSeq, seq);
+    else this.#lastSeq = Math.max(this.#lastSeq, seq);
+  }
+
   #acknowledged(clientId: string, seq: number): void {
-    this.#lastSeq = Math.max(this.#lastSeq, seq);
+    this.#advance(seq);
     if (!this.#outbox.delete(clientId)) return;
     this.emit('status', { clientId, status: 'sent', seq });
   }

@@ -5,7 +5,13 @@
  */
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventSender, type IpcMainLike, isTrustedSender, registerIpc } from '../../src/main/ipc-bridge.ts';
+import {
+  eventSender,
+  type IpcMainLike,
+  isTrustedSender,
+  registerIpc,
+  type SenderFrame,
+} from '../../src/main/ipc-bridge.ts';
 import { DesktopSession } from '../../src/main/session.ts';
 import { SettingsFile } from '../../src/main/settings.ts';
 import type { ChatEvent, Result } from '../../src/shared/chat-api.ts';
@@ -14,17 +20,17 @@ import { cleanup, startRoom, tempDir } from '../helpers/room.ts';
 const RENDERER = 'file:///opt/Beacon/resources/app/out/renderer/index.html';
 
 class FakeIpcMain implements IpcMainLike {
-  readonly handlers = new Map<string, (event: { senderFrame: { url: string } | null }, payload: unknown) => unknown>();
-  handle(channel: string, listener: (event: { senderFrame: { url: string } | null }, payload: unknown) => unknown) {
+  readonly handlers = new Map<string, (event: { senderFrame: SenderFrame | null }, payload: unknown) => unknown>();
+  handle(channel: string, listener: (event: { senderFrame: SenderFrame | null }, payload: unknown) => unknown) {
     this.handlers.set(channel, listener);
   }
   removeHandler(channel: string) {
     this.handlers.delete(channel);
   }
   invoke<T>(command: string, payload?: unknown, url: string = RENDERER): Promise<Result<T>> {
-    return Promise.resolve(this.handlers.get(`beacon:${command}`)!({ senderFrame: { url } }, payload)) as Promise<
-      Result<T>
-    >;
+    return Promise.resolve(
+      this.handlers.get(`beacon:${command}`)!({ senderFrame: { url, parent: null } }, payload),
+    ) as Promise<Result<T>>;
   }
 }
 
@@ -107,6 +113,26 @@ describe('hosting and joining from the desktop app', () => {
     await host.waitFor('hostInfo', (e) => e.info !== null);
   });
 
+  it('hosting the same room again makes you the same person in it, with your earlier messages', async () => {
+    const host = desktopApp();
+    const first = await host.ipc.invoke<{ port: number }>('host', {
+      roomName: 'Standup',
+      name: 'Hana',
+      port: 0,
+      code: '',
+    });
+    expect(first.ok).toBe(true);
+    const firstWelcome = await host.waitFor('welcome');
+    await host.ipc.invoke('send', { conversation: 'room', text: 'notes for tomorrow' });
+    await host.waitFor('messageStatus', (e) => e.status === 'sent');
+    await host.ipc.invoke('leave');
+    host.events.length = 0;
+    await host.ipc.invoke('host', { roomName: 'Standup', name: 'Hana', port: 0, code: '' });
+    const again = await host.waitFor('welcome');
+    expect(again.room.you.id).toBe(firstWelcome.room.you.id);
+    expect(again.history.map((m) => [m.from, m.text])).toEqual([[firstWelcome.room.you.id, 'notes for tomorrow']]);
+  });
+
   it('a port already in use is reported in words, with the port', async () => {
     const taken = await startRoom();
     const host = desktopApp();
@@ -178,6 +204,11 @@ describe('the IPC boundary', () => {
       ok: false,
       error: { code: 'BEACON_ERR_INVALID_INPUT' },
     });
+    const fromEmbeddedFrame = await app.ipc.handlers.get('beacon:getState')!(
+      { senderFrame: { url: RENDERER, parent: { url: RENDERER } } },
+      undefined,
+    );
+    expect(fromEmbeddedFrame).toMatchObject({ ok: false, error: { code: 'BEACON_ERR_INVALID_INPUT' } });
     expect(isTrustedSender('file:///opt/Beacon/resources/app/out/renderer/index.html', RENDERER)).toBe(true);
     expect(isTrustedSender('file:///tmp/other.html', RENDERER)).toBe(false);
     expect(isTrustedSender('http://localhost:5173/', 'http://localhost:5173/')).toBe(true);

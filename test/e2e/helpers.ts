@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { webFilesHandler } from '../../src/main/host/web-files.ts';
-import { eventSender, type IpcMainLike, registerIpc } from '../../src/main/ipc-bridge.ts';
+import { eventSender, type IpcMainLike, registerIpc, type SenderFrame } from '../../src/main/ipc-bridge.ts';
 import { DesktopSession } from '../../src/main/session.ts';
 import { SettingsFile } from '../../src/main/settings.ts';
 import type { ChatEvent } from '../../src/shared/chat-api.ts';
@@ -81,7 +81,7 @@ export async function desktopUser(browser: Browser, dataDir: string) {
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/`;
   const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
   const page = await context.newPage();
-  const handlers = new Map<string, (event: { senderFrame: { url: string } | null }, payload: unknown) => unknown>();
+  const handlers = new Map<string, (event: { senderFrame: SenderFrame | null }, payload: unknown) => unknown>();
   const ipc: IpcMainLike = {
     handle: (channel, listener) => handlers.set(channel, listener),
     removeHandler: (channel) => handlers.delete(channel),
@@ -108,7 +108,10 @@ export async function desktopUser(browser: Browser, dataDir: string) {
   });
   registerIpc(ipc, session, url);
   await page.exposeBinding('__beaconInvoke', (source, name: string, payload: unknown) =>
-    handlers.get(`beacon:${name}`)!({ senderFrame: { url: source.frame.url() } }, payload),
+    handlers.get(`beacon:${name}`)!(
+      { senderFrame: { url: source.frame.url(), parent: source.frame.parentFrame() } },
+      payload,
+    ),
   );
   await page.addInitScript(() => {
     const listeners = new Set<(event: unknown) => void>();

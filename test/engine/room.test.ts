@@ -198,6 +198,26 @@ describe('joining', () => {
     });
   });
 
+  it('cancelling a join that hangs settles it with "cancelled" (the form does not stay busy)', async () => {
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const hanging = client((silent.address() as { port: number }).port, 'Waiting');
+    const attempt = hanging.connect();
+    hanging.close();
+    await expect(attempt).rejects.toMatchObject({ code: 'BEACON_ERR_CANCELLED', message: 'Joining was cancelled.' });
+    expect(hanging.state).toEqual({ kind: 'idle' });
+    silent.close();
+  });
+
+  it('opening the same identity somewhere else disconnects the older one, saying why', async () => {
+    const server = await startRoom();
+    const first = await joined(server, 'Twin');
+    const offline = next(first, 'state', (s) => s.kind === 'offline');
+    await joined(server, 'Twin', { resume: { token: first.token!, lastSeq: 0 } });
+    expect((await offline)[0]).toMatchObject({ reason: 'BEACON_ERR_REPLACED', nextRetryAt: null });
+    expect(server.members()).toHaveLength(1);
+  });
+
   it('a port in use is a clear error naming the port', async () => {
     const first = await startRoom();
     await expect(

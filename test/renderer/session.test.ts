@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { flushSync } from 'svelte';
 import type { ChatApi, ChatEvent, OutgoingMessage, Result } from '../../src/shared/chat-api.ts';
 import type { ChatMessage, Member } from '../../src/shared/protocol.ts';
-import { ChatSession } from '../../src/renderer/src/state/session.svelte.ts';
+import { SessionState } from '../../src/renderer/src/state/session.svelte.ts';
 
 const ok = <T>(value: T): Promise<Result<T>> => Promise.resolve({ ok: true, value });
 
@@ -69,7 +69,7 @@ const m = (seq: number, from: string, to: string | null = null): ChatMessage => 
 
 async function started() {
   const f = fakeApi();
-  const session = new ChatSession(f.api, { isVisible: () => true });
+  const session = new SessionState(f.api, { isVisible: () => true });
   await session.start();
   session.clock.stop();
   f.emit({

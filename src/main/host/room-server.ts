@@ -388,7 +388,7 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
     if (previous) {
       // The same person connected again (a new socket before the old one timed out): the newest wins.
       previous.member = null;
-      this.#refuse(previous, 'BEACON_ERR_NETWORK', CLOSE.REPLACED);
+      this.#refuse(previous, 'BEACON_ERR_REPLACED', CLOSE.REPLACED);
     }
 
     const lastSeq = hello.resume?.lastSeq ?? 0;

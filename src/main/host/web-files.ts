@@ -2,11 +2,9 @@ import { existsSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import sirv from 'sirv';
+import { contentSecurityPolicy } from '../../shared/csp.ts';
 
-/** The same policy as the page's meta tag, sent as a header so it cannot be stripped. */
-export const WEB_CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
-  "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const WEB_CSP = contentSecurityPolicy({ header: true });
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 

@@ -34,10 +34,6 @@ export class OutgoingState {
     return item;
   }
 
-  isDone(clientId: string): boolean {
-    return this.#done.has(clientId);
-  }
-
   in(conversation: ConversationId): OutgoingMessage[] {
     return this.items.filter((m) => m.conversation === conversation);
   }

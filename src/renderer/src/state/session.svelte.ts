@@ -34,7 +34,7 @@ export interface SessionOptions {
  * Everything the interface shows about a chat session, fed only by ChatApi
  * events and command results.
  */
-export class ChatSession {
+export class SessionState {
   readonly api: ChatApi;
   readonly clock: Clock;
   readonly presence = new PresenceState();

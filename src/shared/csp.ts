@@ -1,0 +1,30 @@
+/**
+ * The one Content-Security-Policy of Beacon's interface. The build writes it
+ * into index.html's meta tag (the packaged app loads from file://, where no
+ * header applies), the Electron window and the host's web server send it as a
+ * header. No inline script anywhere; connections only to the page's own origin.
+ */
+const POLICY: Record<string, string> = {
+  'default-src': "'self'",
+  'script-src': "'self'",
+  // Svelte and virtua set element styles; that needs inline styles, not inline script.
+  'style-src': "'self' 'unsafe-inline'",
+  'img-src': "'self' data:",
+  'connect-src': "'self'",
+  'object-src': "'none'",
+  'base-uri': "'none'",
+  'form-action': "'none'",
+};
+
+/**
+ * `dev` adds the Vite dev server's hot-reload socket; `header` adds what only a
+ * header can say (frame-ancestors is ignored in a meta tag).
+ */
+export function contentSecurityPolicy(options: { dev?: boolean; header?: boolean } = {}): string {
+  const policy = { ...POLICY };
+  if (options.dev) policy['connect-src'] += ' ws://localhost:* http://localhost:*';
+  if (options.header) policy['frame-ancestors'] = "'none'";
+  return Object.entries(policy)
+    .map(([directive, value]) => `${directive} ${value}`)
+    .join('; ');
+}
