@@ -28,3 +28,7 @@ export function isOwnHostName(name: string, bind: string | undefined): boolean {
   for (const list of Object.values(networkInterfaces())) for (const info of list ?? []) own.add(info.address);
   return own.has(bare);
 }
+
+export function isLoopback(address: string): boolean {
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}

@@ -27,6 +27,12 @@ export interface RoomLimits {
   resumePageSize: number;
   /** Each wrong join code from an address delays the answer by this much more. */
   wrongCodeDelayMs: number;
+  /**
+   * Connections from one address that have not said hello yet. A person's
+   * reconnecting app needs one; a script opening sockets without joining is
+   * stopped here (HTTP 429). This machine's own loopback connections are not counted.
+   */
+  maxUnjoinedPerAddress: number;
   /** Wrong codes from one address before it is locked out. */
   lockoutAfter: number;
   lockoutMs: number;
@@ -47,6 +53,7 @@ export const DEFAULT_LIMITS: RoomLimits = {
   historyPageSize: 100,
   resumePageSize: 1_000,
   wrongCodeDelayMs: 500,
+  maxUnjoinedPerAddress: 16,
   lockoutAfter: 5,
   lockoutMs: 60_000,
 };

@@ -20,14 +20,11 @@ import {
 } from '../../shared/protocol.ts';
 import { type Conversation, HistoryStore } from '../store/history-store.ts';
 import { JoinGuard } from './join-guard.ts';
-import { formatHostPort, isOwnHostName, shareableHosts } from './lan-addresses.ts';
+import { formatHostPort, isLoopback, isOwnHostName, shareableHosts } from './lan-addresses.ts';
 import { DEFAULT_LIMITS, DEFAULT_ROOM_NAME, type RoomLimits, type RoomServerOptions } from './options.ts';
 import { TokenBucket } from '../../shared/token-bucket.ts';
 import { type Outlet, TickWriter } from './tick-writer.ts';
 import { webFilesHandler } from './web-files.ts';
-
-/** Connections that have not said hello yet, per address: enough for a household, too few to exhaust the host. */
-const MAX_UNJOINED_PER_ADDRESS = 16;
 
 interface MemberState {
   id: string;
@@ -191,7 +188,7 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
       return;
     }
     const address = req.socket.remoteAddress ?? 'unknown';
-    if (this.#unjoinedFrom(address) >= MAX_UNJOINED_PER_ADDRESS) {
+    if (!isLoopback(address) && this.#unjoinedFrom(address) >= this.limits.maxUnjoinedPerAddress) {
       socket.end('HTTP/1.1 429 Too Many Requests\r\n\r\n');
       return;
     }

@@ -42,7 +42,8 @@ export function connectionSummary(state: ConnectionState, now: number): Connecti
       };
     }
     case 'offline': {
-      const next = state.nextRetryAt === null ? '' : ` · next try in ${secondsUntil(state.nextRetryAt, now)} s`;
+      const secs = state.nextRetryAt === null ? null : secondsUntil(state.nextRetryAt, now);
+      const next = secs === null ? '' : secs > 0 ? ` · next try in ${secs} s` : ' · trying now';
       return {
         text: `Offline · ${state.reasonText}${next}`,
         tone: 'bad',
