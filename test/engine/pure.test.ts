@@ -4,6 +4,7 @@ import { backoffDelay, DEFAULT_BACKOFF } from '../../src/shared/backoff.ts';
 import { decodeClientFrame, decodeHostFrames } from '../../src/shared/protocol.ts';
 import { TokenBucket } from '../../src/shared/token-bucket.ts';
 import { guardKey, JoinGuard } from '../../src/main/host/join-guard.ts';
+import { isLoopback, isOwnHostName } from '../../src/main/host/lan-addresses.ts';
 
 describe('room addresses people type', () => {
   it.each([
@@ -76,5 +77,20 @@ describe('rate limit and lockout', () => {
     expect(guardKey('2001:db8:1:3::1')).not.toBe(guardKey('2001:db8:1:2::1'));
     expect(guardKey('::ffff:192.168.1.9')).toBe('192.168.1.9');
     expect(guardKey('10.0.0.1')).toBe('10.0.0.1');
+  });
+});
+
+describe('which names a browser may use for the host', () => {
+  it('accepts this machine’s own names and addresses, and nothing else', () => {
+    expect(isOwnHostName('127.0.0.1', undefined)).toBe(true);
+    expect(isOwnHostName('localhost', undefined)).toBe(true);
+    expect(isOwnHostName('[::1]', undefined)).toBe(true);
+    expect(isOwnHostName('evil.example', undefined)).toBe(false);
+    expect(isOwnHostName('203.0.113.7', undefined)).toBe(false);
+  });
+
+  it('knows the host’s own loopback connections', () => {
+    expect(['127.0.0.1', '::1', '::ffff:127.0.0.1'].map(isLoopback)).toEqual([true, true, true]);
+    expect(['10.0.0.2', '::ffff:192.168.1.4', 'fe80::1'].map(isLoopback)).toEqual([false, false, false]);
   });
 });
