@@ -41,7 +41,8 @@ export interface RoomLimits {
 export const DEFAULT_LIMITS: RoomLimits = {
   maxMessageBytes: 64 * 1024,
   pingIntervalMs: 5_000,
-  silentLeaveMs: 15_000,
+  // 15 s after going silent, less the 50 ms presence news may wait and timer slack.
+  silentLeaveMs: 14_500,
   reconnectGraceMs: 10_000,
   helloTimeoutMs: 10_000,
   messagesPerSecond: 20,

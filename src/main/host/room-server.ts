@@ -26,6 +26,9 @@ import { TokenBucket } from '../../shared/token-bucket.ts';
 import { type Outlet, TickWriter } from './tick-writer.ts';
 import { webFilesHandler } from './web-files.ts';
 
+/** The heartbeat round is split into this many slices over the ping interval. */
+const HEARTBEAT_SLICES = 10;
+
 interface MemberState {
   id: string;
   name: string;
@@ -89,6 +92,9 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
   readonly #names = new Map<string, string>();
   #port = 0;
   #heartbeat: ReturnType<typeof setInterval> | null = null;
+  /** Connections still to visit in the current heartbeat round, and how many per slice. */
+  #beatQueue: Connection[] = [];
+  #beatSlice = 0;
   #stopping: Promise<void> | null = null;
   readonly #writer: TickWriter;
 
@@ -127,7 +133,7 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
       store.close();
       throw error;
     }
-    server.#heartbeat = setInterval(() => server.#beat(), server.limits.pingIntervalMs);
+    server.#heartbeat = setInterval(() => server.#beat(), server.limits.pingIntervalMs / HEARTBEAT_SLICES);
     return server;
   }
 
@@ -490,9 +496,19 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
     this.emit('presence', 'left', left);
   }
 
+  /**
+   * Each member is pinged once per ping interval, but the room is visited in
+   * slices spread over the interval: pinging 2,000 members at once is 2,000
+   * system calls in one tick, a stall every message in flight would wait for.
+   */
   #beat(): void {
-    this.#guard.prune();
-    for (const connection of this.#connections) {
+    if (this.#beatQueue.length === 0) {
+      this.#guard.prune();
+      this.#beatQueue = [...this.#connections];
+      this.#beatSlice = Math.ceil(this.#beatQueue.length / HEARTBEAT_SLICES);
+    }
+    for (const connection of this.#beatQueue.splice(0, this.#beatSlice)) {
+      if (!this.#connections.has(connection)) continue;
       if (!connection.alive) {
         connection.silent = true;
         connection.ws.terminate();
