@@ -182,7 +182,13 @@ export class DesktopSession implements ChatCommands {
       hostInfo: this.#hostInfo(),
       displayName: settings.value.displayName,
       recentRooms: settings.recentRooms(),
+      preferences: { notifyDirect: settings.value.notifyDirect, notifyMentions: settings.value.notifyMentions },
     });
+  }
+
+  async setPreferences(input: CommandInput<'setPreferences'>): Promise<Result<null>> {
+    this.#options.settings.update(input);
+    return ok(null);
   }
 
   /** Quitting: remember where we were, tell the room we are going, stop hosting cleanly. */

@@ -19,6 +19,7 @@ const api: ChatApi = {
   loadOlder: (input) => ipcRenderer.invoke('beacon:loadOlder', input),
   markRead: (input) => ipcRenderer.invoke('beacon:markRead', input),
   getState: () => ipcRenderer.invoke('beacon:getState'),
+  setPreferences: (input) => ipcRenderer.invoke('beacon:setPreferences', input),
   onEvent(listener) {
     const forward = (_event: IpcRendererEvent, chatEvent: ChatEvent): void => listener(chatEvent);
     ipcRenderer.on('beacon:event', forward);

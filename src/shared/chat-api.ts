@@ -77,6 +77,12 @@ export interface RoomView {
   members: Member[];
 }
 
+/** When to show a desktop notification (kept in the settings file). */
+export interface NotificationPreferences {
+  notifyDirect: boolean;
+  notifyMentions: boolean;
+}
+
 export interface SessionSnapshot {
   connection: ConnectionState;
   room: RoomView | null;
@@ -86,6 +92,7 @@ export interface SessionSnapshot {
   hostInfo: HostInfo | null;
   displayName: string;
   recentRooms: RecentRoom[];
+  preferences: NotificationPreferences;
 }
 
 export type ChatEvent =
@@ -125,6 +132,7 @@ export const CommandSchemas = {
   loadOlder: v.object({ conversation: Conversation, before: v.pipe(v.number(), v.integer(), v.minValue(0)) }),
   markRead: v.object({ conversation: Conversation, unreadTotal: v.pipe(v.number(), v.integer(), v.minValue(0)) }),
   getState: v.undefined(),
+  setPreferences: v.object({ notifyDirect: v.boolean(), notifyMentions: v.boolean() }),
 } as const;
 
 type Schemas = typeof CommandSchemas;
@@ -143,6 +151,7 @@ interface CommandOutputs {
   loadOlder: null;
   markRead: null;
   getState: SessionSnapshot;
+  setPreferences: null;
 }
 export type CommandOutput<K extends CommandName> = CommandOutputs[K];
 

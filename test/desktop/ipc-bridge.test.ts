@@ -197,6 +197,22 @@ describe('hosting and joining from the desktop app', () => {
   });
 });
 
+describe('notification choices', () => {
+  it('are kept in the settings file across restarts', async () => {
+    const app = desktopApp();
+    const initial = await app.ipc.invoke<{ preferences: unknown }>('getState');
+    expect(initial.ok && initial.value.preferences).toEqual({ notifyDirect: true, notifyMentions: true });
+    expect(await app.ipc.invoke('setPreferences', { notifyDirect: true, notifyMentions: false })).toEqual({
+      ok: true,
+      value: null,
+    });
+    const restarted = desktopApp(app.dir);
+    const state = await restarted.ipc.invoke<{ preferences: unknown }>('getState');
+    expect(state.ok && state.value.preferences).toEqual({ notifyDirect: true, notifyMentions: false });
+    expect(await restarted.ipc.invoke('setPreferences', { notifyDirect: 'yes' })).toMatchObject({ ok: false });
+  });
+});
+
 describe('the IPC boundary', () => {
   it('refuses calls from any page but Beacon’s own', async () => {
     const app = desktopApp();

@@ -106,6 +106,10 @@ export class FakeChatApi implements ChatApi {
   markRead(input: CommandInput<'markRead'>) {
     return this.#call('markRead', input, () => null);
   }
+
+  setPreferences(input: CommandInput<'setPreferences'>) {
+    return this.#call('setPreferences', input, () => null);
+  }
   getState() {
     return this.#call('getState', undefined, () => this.snapshot);
   }

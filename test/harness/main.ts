@@ -18,6 +18,7 @@ const emptySnapshot: SessionSnapshot = {
   hostInfo: null,
   displayName: '',
   recentRooms: [],
+  preferences: { notifyDirect: true, notifyMentions: true },
 };
 
 /** `count` room messages ending at seq `lastSeq`, one second apart, from alternating senders. */

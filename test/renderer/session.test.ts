@@ -41,6 +41,7 @@ function fakeApi(): { api: ChatApi; emit: (e: ChatEvent) => void; calls: Array<[
     setStatus: record('setStatus', null),
     loadOlder: record('loadOlder', null),
     markRead: record('markRead', null),
+    setPreferences: record('setPreferences', null),
     getState: () =>
       ok({
         connection: { kind: 'idle' },
@@ -51,6 +52,7 @@ function fakeApi(): { api: ChatApi; emit: (e: ChatEvent) => void; calls: Array<[
         hostInfo: null,
         displayName: 'Me',
         recentRooms: [],
+        preferences: { notifyDirect: true, notifyMentions: true },
       }),
   };
   return { api, emit: (e) => listeners.forEach((l) => l(e)), calls };

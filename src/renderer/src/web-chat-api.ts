@@ -43,6 +43,12 @@ export function createWebChatApi(): ChatApi {
   const listeners = new Set<(event: ChatEvent) => void>();
   const canNotify = typeof Notification !== 'undefined' && window.isSecureContext;
   let name = storage()?.getItem('beacon:name') ?? '';
+  let preferences = { notifyDirect: true, notifyMentions: true };
+  try {
+    preferences = { ...preferences, ...JSON.parse(storage()?.getItem('beacon:preferences') ?? '{}') };
+  } catch {
+    // Damaged: defaults.
+  }
   const session = new ChatSession({
     socketFactory: browserSocketFactory,
     emit: (event) => {
@@ -56,7 +62,7 @@ export function createWebChatApi(): ChatApi {
   function notify(message: Parameters<typeof shouldNotify>[0]): void {
     const me = session.client?.me;
     if (!canNotify || !me || Notification.permission !== 'granted') return;
-    const context = { windowFocused: document.hasFocus(), notifyDirect: true, notifyMentions: true };
+    const context = { windowFocused: document.hasFocus(), ...preferences };
     if (shouldNotify(message, me, context)) new Notification('Beacon', { body: message.text.slice(0, 200) });
   }
 
@@ -92,7 +98,13 @@ export function createWebChatApi(): ChatApi {
       document.title = input.unreadTotal > 0 ? `Beacon (${input.unreadTotal})` : 'Beacon';
       return ok(null);
     },
-    getState: async () => ok({ ...session.snapshot(), hostInfo: null, displayName: name, recentRooms: [] }),
+    getState: async () =>
+      ok({ ...session.snapshot(), hostInfo: null, displayName: name, recentRooms: [], preferences }),
+    setPreferences: async (input) => {
+      preferences = { ...input };
+      storage()?.setItem('beacon:preferences', JSON.stringify(preferences));
+      return ok(null);
+    },
     onEvent(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

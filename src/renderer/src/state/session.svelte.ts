@@ -7,6 +7,7 @@ import {
   type ConnectionState,
   type ConversationId,
   type HostInfo,
+  type NotificationPreferences,
   type OutgoingMessage,
   type RecentRoom,
   type Result,
@@ -47,6 +48,7 @@ export class SessionState {
   hostInfo = $state.raw<HostInfo | null>(null);
   recentRooms = $state.raw<readonly RecentRoom[]>([]);
   displayName = $state('');
+  preferences = $state<NotificationPreferences>({ notifyDirect: true, notifyMentions: true });
   active = $state<ConversationId>(ROOM);
   /** The last error event, shown until dismissed or replaced. */
   notice = $state<string | null>(null);
@@ -134,6 +136,7 @@ export class SessionState {
     if (fresh('hostInfo')) this.hostInfo = s.hostInfo;
     this.displayName = s.displayName;
     this.recentRooms = s.recentRooms;
+    this.preferences = s.preferences;
     if (s.room && fresh('welcome') && fresh('left')) {
       this.#enterRoom(s.room.name, s.room.you, s.room.members, s.history, s.hasMore, false);
     }
@@ -434,5 +437,10 @@ export class SessionState {
 
   setStatus(status: 'online' | 'away'): void {
     void this.api.setStatus({ status });
+  }
+
+  setPreferences(change: Partial<NotificationPreferences>): void {
+    this.preferences = { ...this.preferences, ...change };
+    void this.api.setPreferences(this.preferences);
   }
 }
