@@ -51,7 +51,7 @@ export async function interfaceBench(options: ScenarioOptions): Promise<Scenario
 
   const { createServer } = await import('vite');
   const { svelte } = await import('@sveltejs/vite-plugin-svelte');
-  const { chromium } = await import('playwright-core');
+  const { launchChromium } = await import('../../test/helpers/chromium.ts');
   const server = await createServer({
     configFile: false,
     root: HARNESS,
@@ -61,22 +61,12 @@ export async function interfaceBench(options: ScenarioOptions): Promise<Scenario
     server: { host: '127.0.0.1', port: 0, strictPort: false, fs: { allow: [ROOT] }, hmr: false },
     optimizeDeps: { noDiscovery: true, include: [] },
   });
-  let browser: Awaited<ReturnType<typeof chromium.launch>> | null = null;
+  let browser: Awaited<ReturnType<typeof launchChromium>> | null = null;
   try {
     await server.listen();
     const address = server.httpServer?.address();
     if (!address || typeof address === 'string') throw new Error('Vite did not report a port');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1100, height: 760 } });
     page.setDefaultTimeout(30_000);
     const errors: string[] = [];

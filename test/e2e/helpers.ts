@@ -1,12 +1,13 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { webFilesHandler } from '../../src/main/host/web-files.ts';
 import { eventSender, type IpcMainLike, registerIpc, type SenderFrame } from '../../src/main/ipc-bridge.ts';
 import { DesktopSession } from '../../src/main/session.ts';
 import { SettingsFile } from '../../src/main/settings.ts';
 import type { ChatEvent } from '../../src/shared/chat-api.ts';
+export { launchChromium } from '../helpers/chromium.ts';
 
 export const WEB_ROOT = resolve('out/renderer');
 export const SCREENSHOTS = resolve('docs/screenshots');
@@ -15,22 +16,6 @@ export function requireBuild(): void {
   if (!existsSync(join(WEB_ROOT, 'index.html'))) {
     throw new Error('The web client is not built: run `npm run build` (npm test does it first).');
   }
-}
-
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-      '--disable-quic',
-      '--disable-sync',
-    ],
-  });
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {
