@@ -139,6 +139,7 @@ describe('people in browsers', () => {
       await expect.poll(() => indicator(page).getAttribute('data-state'), { timeout: 5_000 }).toBe('reconnecting');
     }
     await expect.poll(() => indicator(ann).textContent()).toMatch(/Reconnecting · attempt \d+ · next try in \d+ s/);
+    expect(await ann.getByTestId('members-stale').textContent()).toContain('As of the last connection');
     await screenshot(ann, 'reconnecting');
     await sendMessage(ann, 'typed while the host was down');
     await expect
@@ -157,6 +158,7 @@ describe('people in browsers', () => {
       await expect.poll(() => indicator(page).getAttribute('data-state'), { timeout: 20_000 }).toBe('connected');
     }
     await messageRow(bob, 'typed while the host was down').waitFor();
+    expect(await ann.getByTestId('members-stale').count()).toBe(0);
     await expect.poll(() => messageRow(ann, 'typed while the host was down').getAttribute('data-status')).toBe('sent');
     for (const page of [ann, bob]) {
       expect(await messageRow(page, 'before the crash').count()).toBe(1);
