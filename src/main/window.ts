@@ -29,7 +29,10 @@ export function hardenSession(rendererUrl: string, dev: boolean): void {
   defaultSession.setPermissionRequestHandler((contents, permission, callback) =>
     callback(allowed(permission, contents.getURL())),
   );
-  defaultSession.setPermissionCheckHandler((_contents, permission, origin) => allowed(permission, origin));
+  // The check gives only an origin (`file:///` for the packaged page): judge the full URL instead.
+  defaultSession.setPermissionCheckHandler((contents, permission, _origin, details) =>
+    allowed(permission, details.requestingUrl ?? contents?.getURL()),
+  );
 }
 
 function visibleBounds(bounds: Rectangle | undefined): Rectangle | undefined {

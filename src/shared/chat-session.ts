@@ -42,6 +42,8 @@ export class ChatSession {
   #unsubscribe: (() => void)[] = [];
   #room: RoomView | null = null;
   #history: ChatMessage[] = [];
+  /** Sequence numbers in #history. */
+  readonly #kept = new Set<number>();
   #hasMore = false;
 
   constructor(options: {
@@ -91,6 +93,7 @@ export class ChatSession {
     client.close();
     this.#room = null;
     this.#history = [];
+    this.#kept.clear();
     this.#hasMore = false;
     this.#emit({ type: 'connection', state: { kind: 'idle' } });
     this.#emit({ type: 'left' });
@@ -148,7 +151,10 @@ export class ChatSession {
       client.on('state', (state) => this.#emit({ type: 'connection', state })),
       client.on('welcome', (welcome, continues) => {
         // A welcome that does not continue this session (first join, rejoin with a token) is a fresh start.
-        if (!continues) this.#history = [];
+        if (!continues) {
+          this.#history = [];
+          this.#kept.clear();
+        }
         this.#room = { name: welcome.room.name, you: welcome.you, members: welcome.members };
         this.#remember(welcome.history);
         if (!continues) this.#hasMore = welcome.hasMore;
@@ -199,10 +205,15 @@ export class ChatSession {
   }
 
   #remember(messages: ChatMessage[]): void {
-    if (messages.length === 0) return;
-    this.#history.push(...messages);
+    // A resume can bring again what was already kept (a page overlapping the welcome): keep one of each.
+    const fresh = messages.filter((message) => !this.#kept.has(message.seq));
+    if (fresh.length === 0) return;
+    for (const message of fresh) this.#kept.add(message.seq);
+    this.#history.push(...fresh);
     if (this.#history.length > SNAPSHOT_MESSAGES) {
-      this.#history.splice(0, this.#history.length - SNAPSHOT_MESSAGES);
+      for (const dropped of this.#history.splice(0, this.#history.length - SNAPSHOT_MESSAGES)) {
+        this.#kept.delete(dropped.seq);
+      }
       this.#hasMore = true;
     }
   }

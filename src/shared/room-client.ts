@@ -125,6 +125,9 @@ export class RoomClient extends Emitter<RoomClientEvents> {
   /** The highest sequence number that arrived live during a catch-up. */
   #liveMaxSeq = 0;
   #chosenStatus: 'online' | 'away' = 'online';
+  /** The `after` of the catch-up page last asked for, while catching up. */
+  #catchUpFrom: number | null = null;
+  #welcomedOnSocket = false;
   /** The lastSeq sent in the current hello. */
   #resumedFrom = 0;
   #firstWelcome: { resolve: () => void; reject: (error: { code: ErrorCode; message: string }) => void } | null = null;
@@ -284,8 +287,9 @@ export class RoomClient extends Emitter<RoomClientEvents> {
     this.#lastError = null;
     // While reconnecting, the state keeps saying why (and which attempt) instead of flipping to "connecting".
     const state = this.#state;
+    this.#welcomedOnSocket = false;
     if (state.kind === 'reconnecting' || state.kind === 'offline') {
-      if (state.nextRetryAt !== null && state.nextRetryAt > this.#options.now()) {
+      if (state.nextRetryAt === null || state.nextRetryAt > this.#options.now()) {
         this.#setState({ ...state, nextRetryAt: this.#options.now() });
       }
     } else {
@@ -471,10 +475,13 @@ export class RoomClient extends Emitter<RoomClientEvents> {
       if (live) messages = messages.filter((message) => !live.has(message.seq));
       // Page on from this page's end, not from what arrived live meanwhile (that is past the gap).
       if (frame.hasMore && pageEnd !== undefined) {
+        this.#catchUpFrom = pageEnd;
         this.#write({ type: 'history', after: pageEnd, limit: 500 });
       } else {
         this.#liveDuringCatchUp = null;
+        this.#catchUpFrom = null;
         this.#lastSeq = Math.max(this.#lastSeq, this.#liveMaxSeq);
+        this.#liveMaxSeq = 0;
       }
     }
     this.emit('history', {
@@ -487,13 +494,19 @@ export class RoomClient extends Emitter<RoomClientEvents> {
 
   #welcome(welcome: WelcomeFrame): void {
     this.#clearTimer('connect');
+    const welcomedBefore = this.#everWelcomed;
+    this.#welcomedOnSocket = true;
     const identityChanged = this.#token !== undefined && !welcome.resumed;
     this.#token = welcome.token;
     this.#me = welcome.you;
     this.#maxMessageBytes = welcome.limits.maxMessageBytes;
     this.#hostPingIntervalMs = welcome.limits.pingIntervalMs;
     // A host that lost its history (a new data folder) starts counting again.
-    if (identityChanged || welcome.lastSeq < this.#lastSeq) this.#lastSeq = 0;
+    if (identityChanged || welcome.lastSeq < this.#lastSeq) {
+      this.#lastSeq = 0;
+      this.#liveMaxSeq = 0;
+      this.#liveDuringCatchUp = null;
+    }
     for (const message of welcome.history) {
       this.#noteOwn(message);
       this.#lastSeq = Math.max(this.#lastSeq, message.seq);
@@ -502,17 +515,27 @@ export class RoomClient extends Emitter<RoomClientEvents> {
     this.#failures = 0;
     this.#everWelcomed = true;
     this.#setState({ kind: 'connected', address: this.url, rttMs: this.#rttMs });
-    // Only a resume from a position continues; otherwise hasMore means "older messages exist".
-    const continues = welcome.resumed && this.#resumedFrom > 0;
+    // A welcome continues this client's session when it resumed it: from a position, or (in an empty
+    // room) after an earlier welcome. Otherwise hasMore means "older messages exist", not "more missed".
+    const continues = welcome.resumed && (this.#resumedFrom > 0 || welcomedBefore);
     this.emit('welcome', welcome, continues);
     const pageEnd = welcome.history.at(-1)?.seq;
+    // A catch-up cut short by another drop keeps what it already delivered live, so pages skip it.
+    const carried = this.#liveDuringCatchUp;
     this.#liveDuringCatchUp = null;
-    this.#liveMaxSeq = 0;
-    if (continues && welcome.hasMore && pageEnd !== undefined) {
-      this.#liveDuringCatchUp = new Set();
+    this.#catchUpFrom = null;
+    if (continues && this.#resumedFrom > 0 && welcome.hasMore && pageEnd !== undefined) {
+      this.#liveDuringCatchUp = carried ?? new Set();
+      this.#catchUpFrom = pageEnd;
       this.#write({ type: 'history', after: pageEnd, limit: 500 });
+    } else {
+      this.#lastSeq = Math.max(this.#lastSeq, this.#liveMaxSeq);
+      this.#liveMaxSeq = 0;
     }
-    if (this.#chosenStatus === 'away') this.#write({ type: 'status', status: 'away' });
+    // The host may still remember an older choice (or none, after a restart): say the current one.
+    if (welcome.you.status !== 'reconnecting' && welcome.you.status !== this.#chosenStatus) {
+      this.#write({ type: 'status', status: this.#chosenStatus });
+    }
     // A little under the host's rate, so clocks drifting apart never trip its limit.
     this.#bucket = new TokenBucket(
       welcome.limits.messagesPerSecond * 0.9,
@@ -572,7 +595,15 @@ export class RoomClient extends Emitter<RoomClientEvents> {
       return;
     }
     // Before the welcome an error explains the close that follows; after it, it is news for the person.
-    if (this.#state.kind === 'connecting') this.#lastError = known;
+    if (!this.#welcomedOnSocket) this.#lastError = known;
+    if (known === 'BEACON_ERR_RATE_LIMITED' && this.#catchUpFrom !== null) {
+      // A throttled catch-up request is asked again, or the resume position would stay frozen.
+      const from = this.#catchUpFrom;
+      setTimeout(() => {
+        if (this.#catchUpFrom === from) this.#write({ type: 'history', after: from, limit: 500 });
+      }, retryAfterMs ?? 1_000);
+      return;
+    }
     this.emit('error', { code: known, message });
   }
 }

@@ -376,6 +376,19 @@ describe('presence', () => {
     void third;
   });
 
+  it('the host pings each member once per interval, however small the room', async () => {
+    const server = await startRoom({ limits: { pingIntervalMs: 400 } });
+    const peer = new RawPeer(server);
+    await peer.hello('Solo');
+    let pings = 0;
+    peer.ws.on('ping', () => pings++);
+    const started = Date.now();
+    await expect.poll(() => pings, { timeout: 5_000 }).toBeGreaterThanOrEqual(3);
+    // Three pings take at least two intervals (the first may come at any point of the first one).
+    expect(Date.now() - started).toBeGreaterThanOrEqual(750);
+    expect(server.members()).toHaveLength(1);
+  });
+
   it('away and back are shown to the others', async () => {
     const server = await startRoom();
     const ann = await joined(server, 'Ann');

@@ -57,6 +57,8 @@ interface Connection extends Outlet {
   floodStrikes: number;
   floodWindowStart: number;
   malformed: number;
+  /** Refused or replaced: closing, and no longer counted against its address. */
+  refused: boolean;
 }
 
 export interface RoomServerEvents {
@@ -95,6 +97,7 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
   /** Connections still to visit in the current heartbeat round, and how many per slice. */
   #beatQueue: Connection[] = [];
   #beatSlice = 0;
+  #beatCount = 0;
   #stopping: Promise<void> | null = null;
   readonly #writer: TickWriter;
 
@@ -223,7 +226,9 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
 
   #unjoinedFrom(address: string): number {
     let count = 0;
-    for (const connection of this.#connections) if (!connection.member && connection.address === address) count++;
+    for (const connection of this.#connections) {
+      if (!connection.member && !connection.refused && connection.address === address) count++;
+    }
     return count;
   }
 
@@ -247,6 +252,7 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
       pending: [],
       personal: false,
       presenceSeen: 0,
+      refused: false,
     };
     this.#connections.add(connection);
     connection.helloTimer = setTimeout(
@@ -502,7 +508,8 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
    * system calls in one tick, a stall every message in flight would wait for.
    */
   #beat(): void {
-    if (this.#beatQueue.length === 0) {
+    // A new round every HEARTBEAT_SLICES beats, whatever the room's size: each member is pinged once per interval.
+    if (this.#beatCount++ % HEARTBEAT_SLICES === 0) {
       this.#guard.prune();
       this.#beatQueue = [...this.#connections];
       this.#beatSlice = Math.ceil(this.#beatQueue.length / HEARTBEAT_SLICES);
@@ -521,6 +528,7 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
 
   /** Tells the peer why (an error frame), then closes with a code whose reason is the stable error code. */
   #refuse(connection: Connection, code: ErrorCode, closeCode: number, detail?: string): void {
+    connection.refused = true;
     if (connection.ws.readyState !== WebSocket.OPEN) return;
     this.#sendError(connection, code, detail);
     this.#writer.flushNow(connection);

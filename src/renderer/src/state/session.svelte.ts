@@ -35,6 +35,11 @@ export interface SessionOptions {
  * Everything the interface shows about a chat session, fed only by ChatApi
  * events and command results.
  */
+/** A join or host call cut short by a newer one: not a failure to show, the newer call decides. */
+export function superseded(result: Result<unknown>): boolean {
+  return !result.ok && result.error.code === 'BEACON_ERR_CANCELLED';
+}
+
 export class SessionState {
   readonly api: ChatApi;
   readonly clock: Clock;
@@ -329,7 +334,7 @@ export class SessionState {
   async join(input: CommandInput<'join'>): Promise<Result<null>> {
     this.joining = true;
     const result = await this.api.join(input);
-    if (!result.ok) this.joining = false;
+    if (!result.ok && !superseded(result)) this.joining = false;
     return result;
   }
 
@@ -337,7 +342,7 @@ export class SessionState {
     this.joining = true;
     const result = await this.api.host(input);
     if (result.ok) this.hostInfo = result.value;
-    else this.joining = false;
+    else if (!superseded(result)) this.joining = false;
     return result;
   }
 
