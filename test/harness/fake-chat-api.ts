@@ -114,3 +114,16 @@ export class FakeChatApi implements ChatApi {
     return this.#call('getState', undefined, () => this.snapshot);
   }
 }
+
+/** A session with nothing in it yet: the starting point tests override. */
+export const emptySnapshot: SessionSnapshot = {
+  connection: { kind: 'idle' },
+  room: null,
+  history: [],
+  hasMore: false,
+  outgoing: [],
+  hostInfo: null,
+  displayName: '',
+  recentRooms: [],
+  preferences: { notifyDirect: true, notifyMentions: true },
+};

@@ -2,24 +2,12 @@ import { mount } from 'svelte';
 import App from '../../src/renderer/src/App.svelte';
 import type { Capabilities, SessionSnapshot } from '../../src/shared/chat-api.ts';
 import type { ChatMessage, Member } from '../../src/shared/protocol.ts';
-import { FakeChatApi } from './fake-chat-api.ts';
+import { emptySnapshot, FakeChatApi } from './fake-chat-api.ts';
 
 export interface MountOptions {
   capabilities?: Partial<Capabilities>;
   snapshot?: Partial<SessionSnapshot>;
 }
-
-const emptySnapshot: SessionSnapshot = {
-  connection: { kind: 'idle' },
-  room: null,
-  history: [],
-  hasMore: false,
-  outgoing: [],
-  hostInfo: null,
-  displayName: '',
-  recentRooms: [],
-  preferences: { notifyDirect: true, notifyMentions: true },
-};
 
 /** `count` room messages ending at seq `lastSeq`, one second apart, from alternating senders. */
 function makeMessages(count: number, lastSeq: number, senders: readonly string[] = ['bob', 'ann']): ChatMessage[] {

@@ -3,6 +3,7 @@ import { flushSync } from 'svelte';
 import type { ChatApi, ChatEvent, OutgoingMessage, Result } from '../../src/shared/chat-api.ts';
 import type { ChatMessage, Member } from '../../src/shared/protocol.ts';
 import { SessionState } from '../../src/renderer/src/state/session.svelte.ts';
+import { emptySnapshot } from '../harness/fake-chat-api.ts';
 
 const ok = <T>(value: T): Promise<Result<T>> => Promise.resolve({ ok: true, value });
 
@@ -42,18 +43,7 @@ function fakeApi(): { api: ChatApi; emit: (e: ChatEvent) => void; calls: Array<[
     loadOlder: record('loadOlder', null),
     markRead: record('markRead', null),
     setPreferences: record('setPreferences', null),
-    getState: () =>
-      ok({
-        connection: { kind: 'idle' },
-        room: null,
-        history: [],
-        hasMore: false,
-        outgoing: [],
-        hostInfo: null,
-        displayName: 'Me',
-        recentRooms: [],
-        preferences: { notifyDirect: true, notifyMentions: true },
-      }),
+    getState: () => ok({ ...emptySnapshot, displayName: 'Me' }),
   };
   return { api, emit: (e) => listeners.forEach((l) => l(e)), calls };
 }
