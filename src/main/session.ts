@@ -3,7 +3,6 @@
  * and hosting (an embedded RoomServer that this user joins like anyone else).
  * Implements every ChatApi command; the IPC bridge validates and forwards.
  */
-import { join } from 'node:path';
 import type {
   ChatCommands,
   ChatEvent,
@@ -20,6 +19,7 @@ import type { ChatMessage } from '../shared/protocol.ts';
 import { formatHostPort } from './host/lan-addresses.ts';
 import { RoomServer } from './host/room-server.ts';
 import type { RoomLimits } from './host/options.ts';
+import { roomFolder } from './room-folder.ts';
 import type { SettingsFile } from './settings.ts';
 import { wsSocketFactory } from './ws-socket.ts';
 
@@ -39,12 +39,6 @@ export interface DesktopSessionOptions {
   hostLimits?: Partial<RoomLimits>;
   clientOptions?: Partial<RoomClientOptions>;
 }
-
-const folderName = (roomName: string): string =>
-  roomName
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-|-$/g, '') || 'room';
 
 export class DesktopSession implements ChatCommands {
   readonly #options: DesktopSessionOptions;
@@ -78,7 +72,7 @@ export class DesktopSession implements ChatCommands {
         bind: this.#options.hostBind,
         roomName: input.roomName,
         code: input.code.length > 0 ? input.code : null,
-        dataDir: join(this.#options.roomsDir, folderName(input.roomName)),
+        dataDir: roomFolder(this.#options.roomsDir, input.roomName),
         webRoot: this.#options.webRoot,
         limits: this.#options.hostLimits,
       });

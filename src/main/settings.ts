@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import * as v from 'valibot';
 import type { RecentRoom } from '../shared/chat-api.ts';
@@ -29,6 +29,10 @@ const MAX_RECENT = 8;
  * Settings in one JSON file in the user data folder. A damaged or missing
  * file falls back to defaults rather than stopping the app; writes go to a
  * temporary file first so a crash mid-write never leaves half a file.
+ *
+ * The file holds join codes and resume tokens, so only this user may read it
+ * (0600, in a 0700 folder if we create it); a file left readable by an older
+ * version is tightened on load. On Windows chmod changes little and harms nothing.
  */
 export class SettingsFile {
   readonly path: string;
@@ -42,6 +46,11 @@ export class SettingsFile {
     } catch {
       // First start, or a damaged file: defaults.
     }
+    try {
+      chmodSync(path, 0o600);
+    } catch {
+      // No file yet; and any file is replaced by a 0600 one at the next write.
+    }
     const parsed = v.safeParse(SettingsSchema, raw);
     this.#settings = parsed.success ? parsed.output : v.parse(SettingsSchema, {});
   }
@@ -52,9 +61,11 @@ export class SettingsFile {
 
   update(change: Partial<Settings>): void {
     this.#settings = { ...this.#settings, ...change };
-    mkdirSync(dirname(this.path), { recursive: true });
+    mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
     const temporary = `${this.path}.tmp`;
-    writeFileSync(temporary, JSON.stringify(this.#settings, null, 2));
+    // A temporary file left by a crash keeps its old mode when rewritten: start afresh.
+    rmSync(temporary, { force: true });
+    writeFileSync(temporary, JSON.stringify(this.#settings, null, 2), { mode: 0o600 });
     renameSync(temporary, this.path);
   }
 

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
@@ -49,6 +49,14 @@ const toMessage = (row: MessageRow): ChatMessage => ({
 });
 
 const COLUMNS = 'seq, sender, recipient, text, ts, client_id';
+
+/**
+ * What a message costs in a page beyond its text's UTF-8 bytes: the other
+ * fields as JSON (`{"seq":…,"from":"m_…","to":…,"ts":…,"clientId":"…"}`).
+ * An estimate: JSON escaping can make a text with control characters longer
+ * on the wire than its UTF-8 bytes, but never past the 64 KiB frame it arrived in.
+ */
+const MESSAGE_OVERHEAD_BYTES = 100;
 const FILTERS = {
   all: '(recipient IS NULL OR recipient = :me OR sender = :me)',
   room: 'recipient IS NULL',
@@ -76,6 +84,9 @@ export class HistoryStore {
   readonly #insert: StatementSync;
   readonly #bySenderClientId: StatementSync;
   readonly #pages = new Map<string, StatementSync>();
+  readonly #touch: StatementSync;
+  readonly #prune: StatementSync;
+  readonly #recent: StatementSync;
   #checkpointer: Worker | null = null;
 
   private constructor(path: string, db: DatabaseSync) {
@@ -86,6 +97,16 @@ export class HistoryStore {
       `INSERT INTO messages (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sender, client_id) DO NOTHING`,
     );
     this.#bySenderClientId = db.prepare(`SELECT ${COLUMNS} FROM messages WHERE sender = ? AND client_id = ?`);
+    this.#touch = db.prepare('UPDATE members SET last_seen = ? WHERE id = ?');
+    // members_last_seen narrows this to the stale members; each one's two NOT
+    // EXISTS probes are index lookups (sender: the (sender, client_id) unique
+    // index; recipient: messages_direct), never a scan of the messages.
+    this.#prune = db.prepare(
+      `DELETE FROM members WHERE last_seen < ?
+         AND NOT EXISTS (SELECT 1 FROM messages WHERE sender = members.id)
+         AND NOT EXISTS (SELECT 1 FROM messages WHERE recipient = members.id)`,
+    );
+    this.#recent = db.prepare('SELECT id, name FROM members WHERE last_seen >= ? ORDER BY last_seen');
     const row = db.prepare('SELECT max(seq) AS last FROM messages').get() as { last: number | null };
     this.#lastSeq = row.last ?? 0;
   }
@@ -95,7 +116,7 @@ export class HistoryStore {
     const path = dataDir === ':memory:' ? dataDir : join(dataDir, 'beacon.db');
     let db: DatabaseSync;
     try {
-      if (dataDir !== ':memory:') mkdirSync(dataDir, { recursive: true });
+      if (dataDir !== ':memory:') makePrivate(dataDir, path);
       db = new DatabaseSync(path);
       db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 2000;');
       HistoryStore.#migrate(db);
@@ -108,6 +129,23 @@ export class HistoryStore {
       store.#checkpointer = startCheckpointer(path);
     }
     return store;
+  }
+
+  /**
+   * The room name stored in `dataDir`'s history, read without changing
+   * anything there; undefined when there is no readable history.
+   */
+  static storedRoomName(dataDir: string): string | undefined {
+    let db: DatabaseSync | undefined;
+    try {
+      db = new DatabaseSync(join(dataDir, 'beacon.db'), { readOnly: true });
+      const row = db.prepare("SELECT value FROM room WHERE key = 'name'").get() as { value: string } | undefined;
+      return row?.value;
+    } catch {
+      return undefined;
+    } finally {
+      db?.close();
+    }
   }
 
   static #migrate(db: DatabaseSync): void {
@@ -181,12 +219,18 @@ export class HistoryStore {
    * A page of what `viewer` may see, oldest first. `before` pages backwards
    * from the newest (a fresh join, "load older"); `after` pages forwards (resume).
    * Returns one extra probe row's worth of knowledge as `hasMore`.
+   *
+   * `maxBytes` bounds the page as well as `limit`: it ends before the message
+   * that would take it past the budget (counted from the `range` bound, so the
+   * messages nearest it are kept), yet always holds one if any matches, and
+   * then says `hasMore` so the client asks for the rest.
    */
   page(
     viewer: string,
     conversation: Conversation,
     range: { before?: number; after?: number },
     limit: number,
+    maxBytes = Number.POSITIVE_INFINITY,
   ): { messages: ChatMessage[]; hasMore: boolean } {
     const forward = range.after !== undefined;
     const filter = conversation === 'all' ? FILTERS.all : conversation === 'room' ? FILTERS.room : FILTERS.direct;
@@ -203,8 +247,17 @@ export class HistoryStore {
     const bound = forward ? range.after! : (range.before ?? Number.MAX_SAFE_INTEGER);
     const other = typeof conversation === 'object' ? conversation.with : null;
     const rows = statement.all({ bound, me: viewer, other, limit: limit + 1 }) as unknown as MessageRow[];
-    const hasMore = rows.length > limit;
+    let hasMore = rows.length > limit;
     if (hasMore) rows.pop();
+    let bytes = 0;
+    const fits = rows.findIndex((row, index) => {
+      bytes += Buffer.byteLength(row.text) + MESSAGE_OVERHEAD_BYTES;
+      return index > 0 && bytes > maxBytes;
+    });
+    if (fits !== -1) {
+      rows.length = fits;
+      hasMore = true;
+    }
     if (!forward) rows.reverse();
     return { messages: rows.map(toMessage), hasMore };
   }
@@ -218,10 +271,29 @@ export class HistoryStore {
   saveMember(member: StoredMember): void {
     this.#db
       .prepare(
-        `INSERT INTO members (id, name, token, joined_at) VALUES (?, ?, ?, ?)
+        `INSERT INTO members (id, name, token, joined_at, last_seen) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET name = excluded.name`,
       )
-      .run(member.id, member.name, member.token, member.joinedAt);
+      .run(member.id, member.name, member.token, member.joinedAt, member.joinedAt);
+  }
+
+  /** Records that member `id` was here at `now` (the host calls it on join and on leave). */
+  touchMember(id: string, now: number): void {
+    this.#touch.run(now, id);
+  }
+
+  /**
+   * Forgets identities not seen since `now - unseenSinceMs` that no message
+   * names as sender or recipient: history does not need their names, and
+   * their resume tokens are only something to steal. Returns how many went.
+   */
+  pruneIdentities(unseenSinceMs: number, now: number): number {
+    return Number(this.#prune.run(now - unseenSinceMs).changes);
+  }
+
+  /** Members seen at or after `since`, longest ago first (to reserve their names at start-up). */
+  recentIdentities(since: number): { id: string; name: string }[] {
+    return (this.#recent.all(since) as { id: string; name: string }[]).map(({ id, name }) => ({ id, name }));
   }
 
   getSetting(key: string): string | undefined {
@@ -246,6 +318,26 @@ export class HistoryStore {
       // Busy: the next open replays the WAL; nothing is lost.
     }
     this.#db.close();
+  }
+}
+
+/**
+ * The history holds every member's resume token, so only this user may read
+ * it. The database file exists with 0600 before SQLite writes to it, and
+ * SQLite creates -wal and -shm with the main file's permissions; files an
+ * older version left readable (0644, 0755) are tightened here. On Windows
+ * chmod changes little and harms nothing: the profile's ACL guards the files.
+ */
+function makePrivate(dataDir: string, path: string): void {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(dataDir, 0o700);
+  closeSync(openSync(path, 'a', 0o600));
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      chmodSync(file, 0o600);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
   }
 }
 

@@ -23,4 +23,12 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX messages_direct ON messages (recipient, sender, seq) WHERE recipient IS NOT NULL;`,
   // 2: room settings (name), kept with the history so a restarted host keeps them
   `CREATE TABLE room (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  // 3: when each identity was last seen, so identities nobody uses any more can be pruned.
+  // The index lets pruning and the start-up reservation of names read only the
+  // stale (or recent) members instead of every one; the per-member "wrote or
+  // received anything?" checks use the (sender, client_id) unique index and
+  // messages_direct (recipient, ...), so no new message index is needed.
+  `ALTER TABLE members ADD COLUMN last_seen INTEGER;
+   UPDATE members SET last_seen = joined_at;
+   CREATE INDEX members_last_seen ON members (last_seen);`,
 ];
