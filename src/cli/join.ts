@@ -12,6 +12,7 @@ import { roomUrl } from '../shared/address.ts';
 import type { Member } from '../shared/protocol.ts';
 import { RoomClient } from '../shared/room-client.ts';
 import { wsSocketFactory } from '../main/ws-socket.ts';
+import { printable } from './terminal-text.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -30,7 +31,7 @@ if (!url) {
 
 const client = new RoomClient({ url, name: values.name, code: values.code, socketFactory: wsSocketFactory });
 const members = new Map<string, Member>();
-const nameOf = (id: string): string => members.get(id)?.name ?? id;
+const nameOf = (id: string): string => printable(members.get(id)?.name ?? id);
 const note = (text: string): void => {
   if (!values.quiet) console.error(text);
 };
@@ -43,17 +44,17 @@ client.on('state', (state) => {
 client.on('welcome', (welcome) => {
   members.clear();
   for (const member of welcome.members) members.set(member.id, member);
-  note(`* joined "${welcome.room.name}" as ${welcome.you.name}; ${welcome.members.length} here`);
+  note(`* joined "${printable(welcome.room.name)}" as ${printable(welcome.you.name)}; ${welcome.members.length} here`);
 });
 client.on('presence', (event, member) => {
   if (event === 'left') members.delete(member.id);
   else members.set(member.id, member);
-  if (event === 'joined' || event === 'left') note(`* ${member.name} ${event}`);
+  if (event === 'joined' || event === 'left') note(`* ${printable(member.name)} ${event}`);
 });
 client.on('message', (message) => {
   const me = client.me?.id;
   const target = message.to === null ? '' : message.to === me ? ' → you' : ` → ${nameOf(message.to)}`;
-  console.log(`${nameOf(message.from)}${target}: ${message.text}`);
+  console.log(`${nameOf(message.from)}${target}: ${printable(message.text)}`);
 });
 client.on('status', (update) => {
   if (update.status === 'failed') note(`* not sent: ${update.error ?? ''}`);
