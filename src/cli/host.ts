@@ -12,7 +12,7 @@ import { DEFAULT_PORT } from '../shared/protocol.ts';
 const HELP = `Usage: npm run host -- [options]
   --port N       port to listen on (default ${DEFAULT_PORT}; 0 picks a free one)
   --bind ADDR    address to listen on (default: every interface)
-  --code CODE    join code (default: a random six-digit code)
+  --code CODE    join code (default: a random eight-digit code)
   --open         no join code: anyone on the network may join
   --data DIR     folder for the room's history (default ./beacon-room)
   --name NAME    room name (default: the name the --data folder was last hosted under, else "Beacon room")

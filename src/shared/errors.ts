@@ -6,6 +6,13 @@
 export const ERROR_MESSAGES = {
   BEACON_ERR_WRONG_CODE: 'The join code is wrong. Ask the host for the current code.',
   BEACON_ERR_LOCKED_OUT: 'Too many wrong join codes from this computer. Wait a minute and try again.',
+  BEACON_ERR_ROOM_BUSY:
+    'Too many wrong join codes were tried in this room just now, so no code is checked for a moment. Wait a minute and try again.',
+  BEACON_ERR_TOO_MANY_JOINS: 'This computer is joining too often. Beacon will try again in a moment.',
+  BEACON_ERR_PENALIZED:
+    'This computer was disconnected for flooding the room and may not rejoin yet. Wait and try again.',
+  BEACON_ERR_BAD_NAME: 'That name cannot be used.',
+  BEACON_ERR_BAD_TEXT: 'The message contains broken characters and was not sent.',
   BEACON_ERR_VERSION: 'This room runs a different version of Beacon. Update Beacon on both sides.',
   BEACON_ERR_NOT_JOINED: 'Say hello first: nothing of the room is shared before joining.',
   BEACON_ERR_MALFORMED: 'A message could not be understood and was ignored.',

@@ -12,14 +12,21 @@ export const DEFAULT_PORT = 4747;
 export const CLOSE = {
   NORMAL: 1000,
   GOING_AWAY: 1001,
+  /** Sent by ws itself for a text frame that is not valid UTF-8. */
+  INVALID_DATA: 1007,
   POLICY: 1008,
   TOO_LARGE: 1009,
+  /** Something failed inside the host while handling this connection's frame; the host itself is fine. */
+  INTERNAL: 1011,
+  /** Joining too often from one address: retry later, with backoff. */
+  TRY_AGAIN_LATER: 1013,
   WRONG_CODE: 4001,
   LOCKED_OUT: 4002,
   VERSION: 4003,
   HELLO_TIMEOUT: 4004,
   REPLACED: 4005,
   SLOW_READER: 4006,
+  BAD_NAME: 4007,
 } as const;
 
 /** Upper bounds every peer enforces, whatever the host's options say. */
@@ -29,12 +36,20 @@ export const WIRE_LIMITS = {
   idChars: 64,
   textChars: 16_000,
   historyPage: 500,
+  /**
+   * Arrays and objects nested deeper than this are refused before they are
+   * parsed. Real frames nest 4 deep (batch → welcome → history → message);
+   * a frame nested thousands deep once crashed the host.
+   */
+  nestingDepth: 16,
 } as const;
 
+/** Text must be well-formed UTF-16: a lone surrogate cannot be stored as UTF-8, so it would come back changed. */
+const WellFormed = v.check((text: string) => text.isWellFormed(), 'not well-formed Unicode (lone surrogate)');
 const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(WIRE_LIMITS.idChars));
-const Name = v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(WIRE_LIMITS.nameChars));
+const Name = v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(WIRE_LIMITS.nameChars), WellFormed);
 const Seq = v.pipe(v.number(), v.integer(), v.minValue(0));
-const Text = v.pipe(v.string(), v.maxLength(WIRE_LIMITS.textChars));
+const Text = v.pipe(v.string(), v.maxLength(WIRE_LIMITS.textChars), WellFormed);
 const Timestamp = v.pipe(v.number(), v.integer(), v.minValue(0));
 
 export const MemberStatus = v.picklist(['online', 'away', 'reconnecting']);
@@ -155,14 +170,58 @@ export type WelcomeFrame = v.InferOutput<typeof Welcome>;
 export type ErrorFrameT = v.InferOutput<typeof ErrorFrame>;
 
 export type Decoded<T> =
-  { ok: true; frame: T } | { ok: false; reason: 'malformed' | 'unknown-type' | 'version'; detail: string };
+  | { ok: true; frame: T }
+  | {
+      ok: false;
+      reason: 'malformed' | 'unknown-type' | 'version';
+      detail: string;
+      /** The clientId of a `send` that was refused, when it could be read: the sender learns which message failed. */
+      ref?: string;
+    };
+
+/**
+ * True when `raw` nests arrays or objects deeper than `limit`. A linear scan
+ * of the text, so nothing deep is ever built: JSON.parse itself copes with
+ * depth, but anything that later walks the value recursively (JSON.stringify,
+ * String(), a logger) would overflow the stack.
+ */
+export function nestsDeeperThan(raw: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return false;
+}
 
 function parse(raw: string): { ok: true; value: unknown } | { ok: false; reason: 'malformed'; detail: string } {
+  if (nestsDeeperThan(raw, WIRE_LIMITS.nestingDepth)) {
+    return { ok: false, reason: 'malformed', detail: `nested deeper than ${WIRE_LIMITS.nestingDepth}` };
+  }
   try {
     return { ok: true, value: JSON.parse(raw) };
   } catch {
     return { ok: false, reason: 'malformed', detail: 'not JSON' };
   }
+}
+
+/** Names a value in an error detail without walking into it (it may be huge or hostile). */
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 32 ? `${value.slice(0, 32)}…` : value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (value === null) return 'null';
+  return Array.isArray(value) ? 'an array' : typeof value;
 }
 
 function validate<T extends v.GenericSchema>(
@@ -175,13 +234,20 @@ function validate<T extends v.GenericSchema>(
   }
   const type = (parsed as { type?: unknown }).type;
   if (typeof type !== 'string' || !known.has(type)) {
-    return { ok: false, reason: 'unknown-type', detail: `type ${JSON.stringify(type)}` };
+    return { ok: false, reason: 'unknown-type', detail: `type ${describe(type)}` };
   }
   const result = v.safeParse(schema, parsed);
   if (!result.success) {
     const issue = result.issues[0];
-    const path = issue.path?.map((item) => String(item.key)).join('.') ?? '';
-    return { ok: false, reason: 'malformed', detail: `${type}${path ? `.${path}` : ''}: ${issue.message}` };
+    const path = issue.path?.map((item) => describe(item.key).replaceAll('"', '')).join('.') ?? '';
+    const clientId = (parsed as { clientId?: unknown }).clientId;
+    const ref = type === 'send' && v.is(Id, clientId) ? clientId : undefined;
+    return {
+      ok: false,
+      reason: 'malformed',
+      detail: `${type}${path ? `.${path}` : ''}: ${issue.message}`,
+      ...(ref === undefined ? {} : { ref }),
+    };
   }
   return { ok: true, frame: result.output };
 }
@@ -195,7 +261,7 @@ export function decodeClientFrame(raw: string): Decoded<ClientFrame> {
   // A hello from another version may have another shape: say "version", not "malformed".
   const value = parsed.value as { type?: unknown; v?: unknown } | null;
   if (value?.type === 'hello' && value.v !== PROTOCOL_VERSION) {
-    return { ok: false, reason: 'version', detail: `host speaks v${PROTOCOL_VERSION}, client v${String(value.v)}` };
+    return { ok: false, reason: 'version', detail: `host speaks v${PROTOCOL_VERSION}, client v${describe(value.v)}` };
   }
   return validate(ClientFrame, CLIENT_TYPES, parsed.value);
 }

@@ -81,7 +81,15 @@ const FATAL_CLOSES: Record<number, ErrorCode> = {
   [CLOSE.LOCKED_OUT]: 'BEACON_ERR_LOCKED_OUT',
   [CLOSE.VERSION]: 'BEACON_ERR_VERSION',
   [CLOSE.REPLACED]: 'BEACON_ERR_REPLACED',
+  [CLOSE.BAD_NAME]: 'BEACON_ERR_BAD_NAME',
 };
+
+/** Refusals after which reconnecting by itself would only make things worse. */
+const FATAL_REASONS: ReadonlySet<ErrorCode> = new Set([
+  'BEACON_ERR_FLOODING',
+  'BEACON_ERR_ABUSE',
+  'BEACON_ERR_PENALIZED',
+]);
 
 const SYSTEM_ERRORS: Record<string, ErrorCode> = {
   ECONNREFUSED: 'BEACON_ERR_REFUSED',
@@ -217,6 +225,7 @@ export class RoomClient extends Emitter<RoomClientEvents> {
     };
     const size = new TextEncoder().encode(encode({ type: 'send', clientId, to, text })).length;
     if (text.trim().length === 0) return this.#failNow(message, 'BEACON_ERR_EMPTY');
+    if (!text.isWellFormed()) return this.#failNow(message, 'BEACON_ERR_BAD_TEXT');
     if (size > this.#maxMessageBytes || text.length > WIRE_LIMITS.textChars) {
       return this.#failNow(message, 'BEACON_ERR_TOO_LARGE');
     }
@@ -322,7 +331,16 @@ export class RoomClient extends Emitter<RoomClientEvents> {
       this.#lastHeardAt = this.#options.now();
       for (const decoded of decodeHostFrames(data)) {
         // Unknown or malformed frames from a newer host are skipped, not fatal.
-        if (decoded.ok) this.#handle(decoded.frame);
+        if (!decoded.ok) continue;
+        // Nothing a host (or anyone in the middle) sends may break the client: one frame costs only itself.
+        try {
+          this.#handle(decoded.frame);
+        } catch (error) {
+          this.emit('error', {
+            code: 'BEACON_ERR_INTERNAL',
+            message: `${ERROR_MESSAGES.BEACON_ERR_INTERNAL} (${String(error)})`,
+          });
+        }
       }
     };
     socket.onerror = (errorCode) => {
@@ -349,10 +367,7 @@ export class RoomClient extends Emitter<RoomClientEvents> {
   #failed(reason: ErrorCode, closeCode?: number): void {
     if (this.#closedByUser) return;
     const reasonText = ERROR_MESSAGES[reason];
-    const fatal =
-      (closeCode !== undefined && FATAL_CLOSES[closeCode] !== undefined) ||
-      reason === 'BEACON_ERR_FLOODING' ||
-      reason === 'BEACON_ERR_ABUSE';
+    const fatal = (closeCode !== undefined && FATAL_CLOSES[closeCode] !== undefined) || FATAL_REASONS.has(reason);
     if (!this.#everWelcomed || fatal) {
       this.#setState({ kind: 'offline', address: this.url, reason, reasonText, nextRetryAt: null });
       this.#firstWelcome?.reject({ code: reason, message: reasonText });

@@ -60,15 +60,58 @@ describe('rate limit and lockout', () => {
     expect(bucket.take(100).ok).toBe(true);
   });
 
+  const guardOptions = {
+    delayStepMs: 500,
+    lockoutAfter: 3,
+    lockoutMs: 60_000,
+    maxLockoutMs: 600_000,
+    roomWrongPerMinute: 30,
+    roomWrongBurst: 30,
+  };
+
   it('wrong codes are answered ever slower, then the address is locked out for a while', () => {
-    const guard = new JoinGuard({ delayStepMs: 500, lockoutAfter: 3, lockoutMs: 60_000 });
-    expect(guard.recordFailure('a', 0)).toBe(500);
-    expect(guard.recordFailure('a', 0)).toBe(1000);
-    expect(guard.isLockedOut('a', 0)).toBe(false);
-    guard.recordFailure('a', 0);
-    expect(guard.isLockedOut('a', 59_999)).toBe(true);
-    expect(guard.isLockedOut('b', 0)).toBe(false);
-    expect(guard.isLockedOut('a', 60_001)).toBe(false);
+    const guard = new JoinGuard(guardOptions, 0);
+    expect(guard.recordFailure('a', 0)).toEqual({ delayMs: 500, lockedOut: false });
+    expect(guard.recordFailure('a', 0)).toEqual({ delayMs: 1000, lockedOut: false });
+    expect(guard.mayCheck('a', 0).ok).toBe(true);
+    expect(guard.recordFailure('a', 0).lockedOut).toBe(true);
+    expect(guard.mayCheck('a', 59_999)).toEqual({ ok: false, reason: 'locked-out', retryAfterMs: 1 });
+    expect(guard.mayCheck('b', 0).ok).toBe(true);
+    expect(guard.mayCheck('a', 60_001).ok).toBe(true);
+  });
+
+  it('an address locked out again waits twice as long each time, up to the maximum', () => {
+    const guard = new JoinGuard(guardOptions, 0);
+    const lockOut = (at: number): void => {
+      for (let i = 0; i < 3; i++) guard.recordFailure('a', at);
+    };
+    lockOut(0);
+    expect(guard.mayCheck('a', 60_001).ok).toBe(true);
+    lockOut(60_001);
+    expect(guard.mayCheck('a', 60_001 + 119_999).ok).toBe(false);
+    expect(guard.mayCheck('a', 60_001 + 120_001).ok).toBe(true);
+  });
+
+  it('the whole room answers only its budget of wrong codes, whatever the number of addresses', () => {
+    const guard = new JoinGuard(guardOptions, 0);
+    let answered = 0;
+    for (let i = 0; i < 1_000; i++) {
+      const address = `10.0.${Math.floor(i / 250)}.${i % 250}`;
+      if (!guard.mayCheck(address, 0).ok) continue;
+      guard.recordFailure(address, 0);
+      answered++;
+    }
+    expect(answered).toBe(30);
+    expect(guard.mayCheck('10.9.9.9', 0)).toMatchObject({ ok: false, reason: 'room-busy' });
+    // The budget refills at 30 a minute: one more every 2 s.
+    expect(guard.mayCheck('10.9.9.9', 2_000).ok).toBe(true);
+  });
+
+  it('guesses from other addresses never erase a lockout', () => {
+    const guard = new JoinGuard({ ...guardOptions, roomWrongPerMinute: 1e9, roomWrongBurst: 1e9 }, 0);
+    for (let i = 0; i < 3; i++) guard.recordFailure('victim', 0);
+    for (let i = 0; i < 20_000; i++) guard.recordFailure(`10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`, 1);
+    expect(guard.mayCheck('victim', 2).ok).toBe(false);
   });
 
   it('counts an IPv6 guesser per /64, so rotating addresses does not help', () => {

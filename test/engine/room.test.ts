@@ -174,15 +174,14 @@ describe('joining', () => {
 
   it('a browser page from another origin cannot connect', async () => {
     const server = await startRoom();
-    const foreign = new RawPeer(server, { Origin: 'http://evil.example' });
+    const foreign = new RawPeer(server, { headers: { Origin: 'http://evil.example' } });
     await expect(foreign.opened()).rejects.toThrow('HTTP 403');
     // DNS rebinding: a site that points its own name at this host controls both Origin and Host.
     const rebound = new RawPeer(server, {
-      Origin: `http://evil.example:${server.port}`,
-      Host: `evil.example:${server.port}`,
+      headers: { Origin: `http://evil.example:${server.port}`, Host: `evil.example:${server.port}` },
     });
     await expect(rebound.opened()).rejects.toThrow('HTTP 403');
-    const own = new RawPeer(server, { Origin: `http://127.0.0.1:${server.port}` });
+    const own = new RawPeer(server, { headers: { Origin: `http://127.0.0.1:${server.port}` } });
     await expect(own.hello('Browser')).resolves.toMatchObject({ type: 'welcome' });
   });
 
@@ -292,7 +291,7 @@ describe('bad input', () => {
     const stalled = new RawPeer(server);
     const stalledWelcome = await stalled.hello('Stalled');
     // Stop reading: the kernel buffers fill, then the host's queue for this member grows.
-    (stalled.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    stalled.stopReading();
     const sender = await joined(server, 'Sender');
     const left = next(
       sender,

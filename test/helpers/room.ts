@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
@@ -97,8 +98,18 @@ export class RawPeer {
   readonly closed: Promise<{ code: number; reason: string }>;
   #waiters: (() => void)[] = [];
 
-  constructor(server: RoomServer | number, headers: Record<string, string> = {}) {
-    this.ws = new WebSocket(roomAddress(server), { headers });
+  /** The TCP socket under the WebSocket, created here so a test can stop reading without touching ws internals. */
+  #socket: Socket | null = null;
+
+  constructor(server: RoomServer | number, options: { headers?: Record<string, string>; localAddress?: string } = {}) {
+    this.ws = new WebSocket(roomAddress(server), {
+      headers: options.headers ?? {},
+      createConnection: (opts: unknown) => {
+        const { host, port } = opts as { host: string; port: number };
+        this.#socket = connect({ host, port, ...(options.localAddress ? { localAddress: options.localAddress } : {}) });
+        return this.#socket;
+      },
+    });
     this.ws.on('message', (data) => {
       for (const decoded of decodeHostFrames(data.toString())) if (decoded.ok) this.frames.push(decoded.frame);
       for (const wake of this.#waiters.splice(0)) wake();
@@ -108,6 +119,11 @@ export class RawPeer {
       this.ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
     );
     cleanups.push(() => this.ws.terminate());
+  }
+
+  /** Stops reading from the host: its pings go unanswered and what it writes piles up. */
+  stopReading(): void {
+    this.#socket?.pause();
   }
 
   opened(): Promise<void> {

@@ -221,14 +221,14 @@ describe('start screen validation', () => {
     expect(codeProblem('x'.repeat(65))).not.toBeNull();
   });
 
-  it('generates six-digit codes without modulo bias', () => {
-    expect(generateJoinCode()).toMatch(/^\d{6}$/);
+  it('generates eight-digit codes without modulo bias', () => {
+    expect(generateJoinCode()).toMatch(/^\d{8}$/);
     const values = [4_294_967_295, 42];
     const code = generateJoinCode((buf) => {
       buf[0] = values.shift()!;
       return buf;
     });
-    expect(code).toBe('000042');
+    expect(code).toBe('00000042');
   });
 });
 

@@ -8,9 +8,15 @@ export interface RoomLimits {
   silentLeaveMs: number;
   /** A member whose connection closed is "reconnecting" this long before "left". */
   reconnectGraceMs: number;
-  /** A connection must say hello within this time. */
+  /** A WebSocket connection must say hello within this time. */
   helloTimeoutMs: number;
-  /** Sustained messages per second per connection (token bucket refill). */
+  /** A TCP connection must send an HTTP request or upgrade within this time (and its headers within it too). */
+  handshakeTimeoutMs: number;
+  /** TCP connections the host holds at most; when full, the oldest one that has not joined makes room. */
+  maxConnections: number;
+  /** TCP connections from one address (an IPv6 /64), joined or not: a person's app and a few browser tabs. */
+  maxConnectionsPerAddress: number;
+  /** Sustained messages per second per member (token bucket refill); the bucket follows the member across reconnects. */
   messagesPerSecond: number;
   /** Burst allowance of the token bucket. */
   messageBurst: number;
@@ -21,6 +27,11 @@ export interface RoomLimits {
   malformedCloseAfter: number;
   /** A member whose unsent data exceeds this is dropped instead of growing the host's memory. */
   maxBufferedBytes: number;
+  /** History requests per second per member, sustained and at once: a catch-up asks for pages one after another. */
+  historyPerSecond: number;
+  historyBurst: number;
+  /** Bytes of message text in one welcome or history page at most, whatever the count: a page of 64 KB messages stops early. */
+  maxPageBytes: number;
   /** Messages in the welcome's latest page and in a history page by default. */
   historyPageSize: number;
   /** Missed messages sent in the welcome of a resume; more are fetched with history requests. */
@@ -28,14 +39,29 @@ export interface RoomLimits {
   /** Each wrong join code from an address delays the answer by this much more. */
   wrongCodeDelayMs: number;
   /**
-   * Connections from one address that have not said hello yet. A person's
-   * reconnecting app needs one; a script opening sockets without joining is
-   * stopped here (HTTP 429). This machine's own loopback connections are not counted.
+   * WebSocket connections from one address that have not said hello yet. A
+   * person's reconnecting app needs one; a script opening sockets without
+   * joining is stopped here (HTTP 429). This machine's own 127.0.0.1 and ::1 are not counted.
    */
   maxUnjoinedPerAddress: number;
   /** Wrong codes from one address before it is locked out. */
   lockoutAfter: number;
+  /** The first lockout of an address; each further one doubles, up to `maxLockoutMs`. */
   lockoutMs: number;
+  maxLockoutMs: number;
+  /** Wrong codes the whole room answers per minute, from all addresses together (and at once). */
+  roomWrongCodesPerMinute: number;
+  roomWrongCodeBurst: number;
+  /** Joins per second from one address, sustained and at once. */
+  hellosPerSecond: number;
+  helloBurst: number;
+  /** After a disconnection for flooding or abuse, the address may not join for this long; doubled each time. */
+  abusePenaltyMs: number;
+  maxAbusePenaltyMs: number;
+  /** A departed member's name stays reserved for their identity this long. */
+  nameReserveMs: number;
+  /** Identities that never wrote or received a message are forgotten after this long unseen. */
+  identityIdleMs: number;
 }
 
 export const DEFAULT_LIMITS: RoomLimits = {
@@ -44,19 +70,37 @@ export const DEFAULT_LIMITS: RoomLimits = {
   // 15 s after going silent, less the 50 ms presence news may wait and timer slack.
   silentLeaveMs: 14_500,
   reconnectGraceMs: 10_000,
-  helloTimeoutMs: 10_000,
+  helloTimeoutMs: 5_000,
+  handshakeTimeoutMs: 5_000,
+  // Far below the fd limit Node raises itself to; room for 10,000 members (docs/PERFORMANCE.md).
+  maxConnections: 12_000,
+  // A desktop app (1), a browser (up to 6 page connections plus one socket per tab), with room to spare.
+  maxConnectionsPerAddress: 24,
   messagesPerSecond: 20,
   messageBurst: 40,
   floodCloseAfter: 200,
   floodWindowMs: 10_000,
   malformedCloseAfter: 10,
   maxBufferedBytes: 4 * 1024 * 1024,
+  historyPerSecond: 10,
+  historyBurst: 20,
+  maxPageBytes: 512 * 1024,
   historyPageSize: 100,
   resumePageSize: 1_000,
   wrongCodeDelayMs: 500,
   maxUnjoinedPerAddress: 16,
   lockoutAfter: 5,
   lockoutMs: 60_000,
+  maxLockoutMs: 60 * 60_000,
+  // With eight-digit codes: 10^8 / 2 / 30 per minute ≈ 3.2 years to guess one on average.
+  roomWrongCodesPerMinute: 30,
+  roomWrongCodeBurst: 30,
+  hellosPerSecond: 1,
+  helloBurst: 10,
+  abusePenaltyMs: 30_000,
+  maxAbusePenaltyMs: 30 * 60_000,
+  nameReserveMs: 24 * 60 * 60_000,
+  identityIdleMs: 24 * 60 * 60_000,
 };
 
 export interface RoomServerOptions {

@@ -6,6 +6,8 @@ export interface Outlet {
   ws: WebSocket;
   /** Frames waiting for the end of the tick. */
   pending: string[];
+  /** Their length in UTF-16 units: a member's queue is bounded before it is ever joined into one string. */
+  pendingChars: number;
   /** True when `pending` holds anything besides this tick's shared room frames. */
   personal: boolean;
   /** Presence news numbered at or below this was already in the outlet's welcome. */
@@ -20,13 +22,17 @@ export const PRESENCE_COALESCE_MS = 50;
  * tick: the room frames of a tick are serialized once and the same bytes go to
  * every member that has nothing else queued. One write per member per tick,
  * instead of one per message, is what keeps fan-out cheap (docs/PERFORMANCE.md).
- * A member whose unsent data passes `maxBufferedBytes` has stopped reading and
- * is dropped, so no reader can grow the host's memory.
+ * A member whose unsent data would pass `maxBufferedBytes` has stopped reading
+ * and is dropped, so no reader can grow the host's memory: the check covers
+ * the write about to be made (one large write used to go through whole) and
+ * frames still queued for the tick. A single write into an empty buffer is
+ * always allowed; its size is bounded by the page budgets (`maxPageBytes`).
  */
 export class TickWriter {
   readonly #maxBufferedBytes: number;
   /** Everyone a room frame goes to, at the moment it is sent. */
   readonly #audience: () => Iterable<Outlet>;
+  readonly #onSlowReader: (outlet: Outlet) => void;
   #tickRoom: string[] = [];
   readonly #dirty = new Set<Outlet>();
   #flushScheduled = false;
@@ -34,9 +40,15 @@ export class TickWriter {
   #presenceNumber = 0;
   #presenceTimer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(options: { maxBufferedBytes: number; audience: () => Iterable<Outlet> }) {
+  constructor(options: {
+    maxBufferedBytes: number;
+    audience: () => Iterable<Outlet>;
+    /** Told when an outlet is dropped for reading too slowly. */
+    onSlowReader?: (outlet: Outlet) => void;
+  }) {
     this.#maxBufferedBytes = options.maxBufferedBytes;
     this.#audience = options.audience;
+    this.#onSlowReader = options.onSlowReader ?? (() => {});
   }
 
   /** The number of the latest presence news: a welcome built now already reflects it. */
@@ -47,7 +59,15 @@ export class TickWriter {
   /** Queues a frame for one member. */
   queue(outlet: Outlet, item: string): void {
     outlet.pending.push(item);
+    outlet.pendingChars += item.length;
     outlet.personal = true;
+    // Several large replies in one tick (history pages) to a member that reads nothing. The first frame
+    // queued is the one large write always allowed (a welcome); what comes after it must fit.
+    const beyondFirst = outlet.pendingChars - outlet.pending[0]!.length;
+    if (outlet.ws.bufferedAmount + beyondFirst > this.#maxBufferedBytes) {
+      this.#dropSlowReader(outlet);
+      return;
+    }
     this.#markDirty(outlet);
   }
 
@@ -58,6 +78,7 @@ export class TickWriter {
       if (outlet === except) continue;
       if (presenceNumber !== undefined && outlet.presenceSeen >= presenceNumber) continue;
       outlet.pending.push(item);
+      outlet.pendingChars += item.length;
       this.#markDirty(outlet);
       queued = true;
     }
@@ -126,15 +147,30 @@ export class TickWriter {
 
   #write(outlet: Outlet, data: string | Buffer): void {
     outlet.pending = [];
+    outlet.pendingChars = 0;
     outlet.personal = false;
     const { ws } = outlet;
     if (ws.readyState !== WebSocket.OPEN) return;
-    if (ws.bufferedAmount > this.#maxBufferedBytes) {
-      // The close frame queues behind what is stuck, so the socket is cut shortly after.
-      ws.close(CLOSE.SLOW_READER, 'BEACON_ERR_SLOW_READER');
-      setTimeout(() => ws.terminate(), 1_000).unref();
+    const buffered = ws.bufferedAmount;
+    if (buffered > 0 && buffered + byteLength(data) > this.#maxBufferedBytes) {
+      this.#dropSlowReader(outlet);
       return;
     }
     ws.send(data, { binary: false });
   }
+
+  #dropSlowReader(outlet: Outlet): void {
+    outlet.pending = [];
+    outlet.pendingChars = 0;
+    this.#dirty.delete(outlet);
+    const { ws } = outlet;
+    if (ws.readyState !== WebSocket.OPEN) return;
+    this.#onSlowReader(outlet);
+    // The close frame queues behind what is stuck, so the socket is cut shortly after (the peer likely sees 1006).
+    ws.close(CLOSE.SLOW_READER, 'BEACON_ERR_SLOW_READER');
+    setTimeout(() => ws.terminate(), 1_000).unref();
+  }
 }
+
+const byteLength = (data: string | Buffer): number =>
+  typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;

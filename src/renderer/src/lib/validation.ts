@@ -89,17 +89,5 @@ export function codeProblem(raw: string): string | null {
   return null;
 }
 
-/** 2^32 rounded down to a multiple of 10^6, so the modulo below is unbiased. */
-const CODE_LIMIT = 4_294_000_000;
-
-/**
- * A 6-digit join code. Uses getRandomValues because crypto.randomUUID does
- * not exist on plain-http pages, which is how browsers reach a LAN host.
- */
-export function generateJoinCode(fill: (buf: Uint32Array) => Uint32Array = (b) => crypto.getRandomValues(b)): string {
-  const buf = new Uint32Array(1);
-  for (;;) {
-    const n = fill(buf)[0]!;
-    if (n < CODE_LIMIT) return String(n % 1_000_000).padStart(6, '0');
-  }
-}
+/** One generator for the app, the browser and the headless host (src/shared/ids.ts). */
+export { randomJoinCode as generateJoinCode } from '../../../shared/ids.ts';
