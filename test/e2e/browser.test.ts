@@ -242,7 +242,7 @@ describe('the desktop interface', () => {
       await page.getByTestId('host-submit').click();
       await page.getByTestId('host-panel').waitFor();
       const code = (await page.getByTestId('host-code-display').textContent())!.trim();
-      expect(code).toMatch(/^\d{6}$/);
+      expect(code).toMatch(/^\d{8}$/);
       const port = desktop.session.hosting!.port;
       await expect.poll(() => page.getByTestId('host-addresses').textContent()).toContain(`127.0.0.1:${port}`);
 

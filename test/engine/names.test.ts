@@ -228,3 +228,17 @@ describe('NameRegistry', () => {
     expect(names.claim('\u0430lice', 'm2', HOUR)).toBe('\u0430lice (2)');
   });
 });
+
+describe('reservations stay bounded', () => {
+  it('past the cap, the reservation that would end first is given up, and the newest ones stay', () => {
+    const registry = new NameRegistry({ reserveMs: 1_000, maxReservations: 3 });
+    for (let i = 0; i < 5; i++) {
+      registry.claim(`person ${i}`, `m${i}`, i);
+      registry.release(`m${i}`, i);
+    }
+    // m0 and m1 were given up: their names are free again; m2..m4 still hold theirs.
+    expect(registry.claim('person 0', 'x0', 10)).toBe('person 0');
+    expect(registry.claim('person 1', 'x1', 10)).toBe('person 1');
+    expect(registry.claim('person 4', 'x4', 10)).toBe('person 4 (2)');
+  });
+});

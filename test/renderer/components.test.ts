@@ -169,7 +169,7 @@ describe('Beacon interface in Chromium', () => {
     await expect
       .poll(async () => ((await calls('host')) as Array<{ port: number }>).map((c) => c.port))
       .toEqual([4747, 4748]);
-    expect(await page.inputValue(tid('host-code'))).toMatch(/^\d{6}$/);
+    expect(await page.inputValue(tid('host-code'))).toMatch(/^\d{8}$/);
   });
 
   it('a browser page offers only joining the host that served it', async () => {

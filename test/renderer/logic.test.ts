@@ -214,6 +214,8 @@ describe('start screen validation', () => {
     expect(nameProblem('  ')).toBe('Enter your name.');
     expect(nameProblem('x'.repeat(41))).toMatch(/40/);
     expect(nameProblem('Ann')).toBeNull();
+    expect(nameProblem('\u202Eecila')).toMatch(/invisible|direction|control/i);
+    expect(nameProblem('You')).not.toBeNull();
     expect(portProblem('0')).toBeNull();
     expect(portProblem('65536')).not.toBeNull();
     expect(portProblem('47a')).not.toBeNull();

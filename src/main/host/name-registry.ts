@@ -13,6 +13,12 @@ export interface NameRegistryOptions {
    * colleague who shuts the laptop in the evening finds their name waiting in the morning.
    */
   reserveMs?: number;
+  /**
+   * Reservations of departed members kept at most (default 20,000, a few MB). Someone with the
+   * code could otherwise join under a new name every second from many machines and grow this
+   * for a day; past the cap the reservation that would end first is given up.
+   */
+  maxReservations?: number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -34,12 +40,15 @@ interface Holding {
  */
 export class NameRegistry {
   readonly #reserveMs: number;
+  readonly #maxReservations: number;
+  #reservations = 0;
   readonly #byMember = new Map<string, Holding>();
   /** Key of a name → the member id holding it. */
   readonly #byKey = new Map<string, string>();
 
   constructor(options: NameRegistryOptions = {}) {
     this.#reserveMs = options.reserveMs ?? DAY_MS;
+    this.#maxReservations = options.maxReservations ?? 20_000;
   }
 
   /**
@@ -60,7 +69,19 @@ export class NameRegistry {
   /** The member left: its name stays reserved for it for `reserveMs` from `now`. */
   release(memberId: string, now: number): void {
     const holding = this.#byMember.get(memberId);
-    if (holding) holding.until = now + this.#reserveMs;
+    if (!holding || holding.until !== Infinity) return;
+    holding.until = now + this.#reserveMs;
+    this.#reservations++;
+    if (this.#reservations > this.#maxReservations) this.#dropSoonestReservation();
+  }
+
+  #dropSoonestReservation(): void {
+    let soonest: string | null = null;
+    let until = Infinity;
+    for (const [memberId, holding] of this.#byMember) {
+      if (holding.until < until) [soonest, until] = [memberId, holding.until];
+    }
+    if (soonest !== null) this.#drop(soonest);
   }
 
   /**
@@ -72,6 +93,7 @@ export class NameRegistry {
     this.#drop(memberId);
     const keys = keysOf(name);
     if (this.#isFree(keys, -Infinity)) this.#hold(memberId, name, until, keys);
+    if (this.#reservations > this.#maxReservations) this.#dropSoonestReservation();
   }
 
   /** Forgets reservations that ended at or before `now`. */
@@ -95,6 +117,7 @@ export class NameRegistry {
 
   #hold(memberId: string, name: string, until: number, keys = keysOf(name)): void {
     this.#byMember.set(memberId, { name, keys, until });
+    if (until !== Infinity) this.#reservations++;
     for (const key of keys) this.#byKey.set(key, memberId);
   }
 
@@ -102,6 +125,7 @@ export class NameRegistry {
     const holding = this.#byMember.get(memberId);
     if (!holding) return;
     this.#byMember.delete(memberId);
+    if (holding.until !== Infinity) this.#reservations--;
     for (const key of holding.keys) {
       if (this.#byKey.get(key) === memberId) this.#byKey.delete(key);
     }

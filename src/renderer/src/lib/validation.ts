@@ -1,3 +1,4 @@
+import { checkDisplayName } from '../../../shared/display-name.ts';
 import { WIRE_LIMITS } from '../../../shared/protocol.ts';
 
 const HOSTNAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
@@ -60,11 +61,13 @@ export function addressProblem(raw: string): string | null {
   return null;
 }
 
+/** The host's own rules (checkDisplayName), said before joining instead of after a refusal. */
 export function nameProblem(raw: string): string | null {
   const value = raw.trim();
   if (value === '') return 'Enter your name.';
   if (value.length > WIRE_LIMITS.nameChars) return `Names can be at most ${WIRE_LIMITS.nameChars} characters.`;
-  return null;
+  const check = checkDisplayName(value);
+  return check.ok ? null : check.reason;
 }
 
 export const ROOM_NAME_CHARS = 60;
