@@ -238,7 +238,13 @@ describe('limits follow the member, not the socket', () => {
     const welcome = await first.hello('Resumer');
     for (let i = 0; i < 10; i++) first.send({ type: 'send', clientId: `a${i}`, text: 'x' });
     await first.frame('ack', (ack) => ack.clientId === 'a9');
-    first.ws.terminate();
+    // Leave outright (not a drop): the member is gone from the room, and comes back later with its token.
+    first.send({ type: 'leave' });
+    await first.closed;
+    await new Promise<void>((resolve) => {
+      const check = (): void => (server.members().length === 0 ? resolve() : void setTimeout(check, 10));
+      check();
+    });
     const second = new RawPeer(server);
     await second.opened();
     second.send({ type: 'hello', v: 1, name: 'Resumer', code: '1234', resume: { token: welcome.token, lastSeq: 0 } });
@@ -258,6 +264,14 @@ describe('limits follow the member, not the socket', () => {
     await helloer.hello('Hello');
     for (let i = 0; i < 20; i++) helloer.send({ type: 'hello', v: 1, name: 'Hello', code: '1234' });
     expect(await helloer.closed).toEqual({ code: CLOSE.POLICY, reason: 'BEACON_ERR_ABUSE' });
+  });
+
+  it('hellos repeated while a wrong code is being answered end the connection', async () => {
+    const server = await startRoom({ limits: { wrongCodeDelayMs: 3_000 } });
+    const guesser = new RawPeer(server);
+    await guesser.opened();
+    for (let i = 0; i < 20; i++) guesser.send({ type: 'hello', v: 1, name: 'Guess', code: String(i) });
+    expect(await guesser.closed).toEqual({ code: CLOSE.POLICY, reason: 'BEACON_ERR_ABUSE' });
   });
 });
 
