@@ -149,6 +149,7 @@ describe('connections are bounded before they say anything', () => {
     const member = new RawPeer(server, { localAddress: '127.0.0.250' });
     await member.hello('Latecomer');
     const joinMs = Date.now() - started;
+    console.log(`joined in ${joinMs} ms with ${server.openSockets} sockets open (${sockets.length} idle ones tried)`);
     expect(joinMs).toBeLessThan(2_000);
     for (const socket of sockets) socket.destroy();
   });

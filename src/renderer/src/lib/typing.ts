@@ -52,10 +52,3 @@ export function typingIn(entries: TypingEntries, conversation: ConversationId, n
 export function shouldSendTyping(lastSentAt: number | null, now: number): boolean {
   return lastSentAt === null || now - lastSentAt >= TYPING_SEND_INTERVAL_MS;
 }
-
-export function typingSentence(names: readonly string[]): string {
-  if (names.length === 0) return '';
-  if (names.length === 1) return `${names[0]} is typing…`;
-  if (names.length === 2) return `${names[0]} and ${names[1]} are typing…`;
-  return 'Several people are typing…';
-}
