@@ -6,6 +6,8 @@
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLOSE, type HostFrame } from '../../src/shared/protocol.ts';
+import type { RoomServer } from '../../src/main/host/room-server.ts';
+import type { RoomClient } from '../../src/shared/room-client.ts';
 import { cleanup, joined, next, RawPeer, startRoom } from '../helpers/room.ts';
 
 afterEach(cleanup);
@@ -20,6 +22,27 @@ function idleSocket(port: number, localAddress: string): Promise<Socket> {
     socket.once('connect', () => resolve(socket));
     socket.once('close', () => resolve(socket));
   });
+}
+
+/** Alice sends Mallory `count` direct messages of 45 KB and resolves once all are acknowledged. */
+async function plantLargeMessages(server: RoomServer, count: number): Promise<{ alice: RoomClient }> {
+  const alice = await joined(server, 'Alice');
+  const mallory = await joined(server, 'Mallory');
+  const big = '界'.repeat(15_000); // 45 KB of UTF-8
+  const acked = new Promise<void>((resolve) => {
+    let sent = 0;
+    alice.on('status', (update) => {
+      if (update.status === 'sent' && ++sent === count) resolve();
+    });
+  });
+  for (let i = 0; i < count; i++) alice.send(`${i}${big}`, mallory.me!.id, mallory.me!.id);
+  await acked;
+  return { alice };
+}
+
+/** Resolves once the room has nobody left in it (members leave on their own timers). */
+async function roomEmptied(server: RoomServer): Promise<void> {
+  while (server.members().length > 0) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
 describe('one frame never takes the room down', () => {
@@ -79,16 +102,7 @@ describe('one frame never takes the room down', () => {
 describe('every byte the host holds for a member is bounded', () => {
   it('a welcome of huge stored messages stops at the page budget and says there is more', async () => {
     const server = await startRoom({ limits: { messagesPerSecond: 1_000, messageBurst: 1_000 } });
-    const alice = await joined(server, 'Alice');
-    const mallory = await joined(server, 'Mallory');
-    const big = '界'.repeat(15_000); // 45 KB of UTF-8
-    let acked = 0;
-    alice.on('status', (update) => void (update.status === 'sent' && acked++));
-    for (let i = 0; i < 40; i++) alice.send(`${i}${big}`, mallory.me!.id, mallory.me!.id);
-    await new Promise<void>((resolve) => {
-      const check = (): void => (acked >= 40 ? resolve() : void setTimeout(check, 20));
-      check();
-    });
+    const { alice } = await plantLargeMessages(server, 40);
     const resumer = new RawPeer(server);
     await resumer.opened();
     resumer.send({ type: 'hello', v: 1, name: 'Alice', code: '1234', resume: { token: alice.token!, lastSeq: 1 } });
@@ -103,16 +117,7 @@ describe('every byte the host holds for a member is bounded', () => {
     const server = await startRoom({
       limits: { messagesPerSecond: 1_000, messageBurst: 1_000, maxBufferedBytes: 1024 * 1024 },
     });
-    const alice = await joined(server, 'Alice');
-    const mallory = await joined(server, 'Mallory');
-    const big = '界'.repeat(15_000);
-    let acked = 0;
-    alice.on('status', (update) => void (update.status === 'sent' && acked++));
-    for (let i = 0; i < 60; i++) alice.send(`${i}${big}`, mallory.me!.id, mallory.me!.id);
-    await new Promise<void>((resolve) => {
-      const check = (): void => (acked >= 60 ? resolve() : void setTimeout(check, 20));
-      check();
-    });
+    const { alice } = await plantLargeMessages(server, 60);
     const stalled: RawPeer[] = [];
     for (let i = 0; i < 10; i++) {
       const peer = new RawPeer(server);
@@ -242,10 +247,7 @@ describe('limits follow the member, not the socket', () => {
     // Leave outright (not a drop): the member is gone from the room, and comes back later with its token.
     first.send({ type: 'leave' });
     await first.closed;
-    await new Promise<void>((resolve) => {
-      const check = (): void => (server.members().length === 0 ? resolve() : void setTimeout(check, 10));
-      check();
-    });
+    await roomEmptied(server);
     const second = new RawPeer(server);
     await second.opened();
     second.send({ type: 'hello', v: 1, name: 'Resumer', code: '1234', resume: { token: welcome.token, lastSeq: 0 } });
@@ -302,10 +304,7 @@ describe('names cannot be forged', () => {
     const alice = await joined(server, 'alice');
     const token = alice.token!;
     alice.close();
-    await new Promise<void>((resolve) => {
-      const check = (): void => (server.members().length === 0 ? resolve() : void setTimeout(check, 10));
-      check();
-    });
+    await roomEmptied(server);
     const impostor = await joined(server, 'alice');
     expect(impostor.me!.name).toBe('alice (2)');
     const back = await joined(server, 'alice', { resume: { token, lastSeq: 0 } });
