@@ -2,11 +2,20 @@
 import js from '@eslint/js';
 import svelte from 'eslint-plugin-svelte';
 import globals from 'globals';
+import { builtinModules } from 'node:module';
 import tseslint from 'typescript-eslint';
 
 const NODE_ONLY = {
-  group: ['node:*', 'ws', 'electron', 'sirv'],
+  group: ['node:*', ...builtinModules, 'ws', 'electron', 'electron/*', 'sirv'],
   message: 'Not in this layer: it must run in a browser too.',
+};
+const PLAIN_NODE = {
+  group: ['electron', 'electron/*', '**/main/**', '**/renderer/**', '**/preload/**', 'svelte', 'svelte/*'],
+  message: 'The host and the CLI run on plain Node: no Electron, no shell, no interface.',
+};
+const STORE_IS_PRIVATE = {
+  group: ['**/host/store/**'],
+  message: 'The store is the host’s private business: ask the RoomServer.',
 };
 
 export default tseslint.config(
@@ -42,7 +51,7 @@ export default tseslint.config(
           patterns: [
             NODE_ONLY,
             {
-              group: ['svelte', 'svelte/*', '**/main/**', '**/renderer/**', '**/preload/**'],
+              group: ['svelte', 'svelte/*', '**/main/**', '**/host/**', '**/renderer/**', '**/preload/**'],
               message: 'src/shared imports nothing from other layers.',
             },
           ],
@@ -59,7 +68,10 @@ export default tseslint.config(
         {
           patterns: [
             NODE_ONLY,
-            { group: ['**/main/**', '**/preload/**'], message: 'The renderer talks to main only through ChatApi.' },
+            {
+              group: ['**/main/**', '**/host/**', '**/preload/**'],
+              message: 'The renderer talks to main only through ChatApi.',
+            },
           ],
         },
       ],
@@ -73,7 +85,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['node:*', 'ws', '**/main/**', '**/renderer/**'],
+              group: ['node:*', 'ws', '**/main/**', '**/host/**', '**/renderer/**'],
               message: 'The preload exposes ChatApi and nothing else.',
             },
           ],
@@ -82,12 +94,37 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/main/**', 'src/cli/**'],
+    files: ['src/host/**', 'src/node/**'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
-          patterns: [{ group: ['**/renderer/**', 'svelte', 'svelte/*'], message: 'Main never imports the interface.' }],
+          patterns: [PLAIN_NODE],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/cli/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [PLAIN_NODE, STORE_IS_PRIVATE],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/main/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/renderer/**', 'svelte', 'svelte/*'], message: 'Main never imports the interface.' },
+            STORE_IS_PRIVATE,
+          ],
         },
       ],
     },

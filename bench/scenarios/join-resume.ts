@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DatabaseSync } from 'node:sqlite';
-import { HistoryStore } from '../../src/main/store/history-store.ts';
+import { HistoryStore } from '../../src/host/store/history-store.ts';
 import { closed, join, sendPipelined } from '../lib/beacon-client.ts';
 import { BENCH_DIR, procStatus, sleep, startServer } from '../lib/proc.ts';
 import type { ScenarioOptions, ScenarioResult } from '../lib/scenario.ts';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DatabaseSync } from 'node:sqlite';
-import { HistoryStore } from '../../src/main/store/history-store.ts';
+import { HistoryStore } from '../../src/host/store/history-store.ts';
 import { join, sendPipelined } from '../lib/beacon-client.ts';
 import { BENCH_DIR, startServer, waitForQuiet } from '../lib/proc.ts';
 import type { ScenarioOptions, ScenarioResult } from '../lib/scenario.ts';

@@ -1,5 +1,5 @@
 /**
- * Beacon's real host (src/main/host/room-server.ts) in its own process, for the benchmarks.
+ * Beacon's real host (src/host/room-server.ts) in its own process, for the benchmarks.
  * Limits are the defaults except the per-connection rate limit, raised so one
  * benchmark sender can burst (BENCH_LIMITS, JSON, may override more).
  *   node bench/servers/beacon-host.ts <dataDir>
@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { type Profiler, Session } from 'node:inspector';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RoomServer } from '../../src/main/host/room-server.ts';
+import { RoomServer } from '../../src/host/room-server.ts';
 import { serveControl } from './control.ts';
 
 export const BENCH_RATE_LIMITS = { messagesPerSecond: 1_000_000_000, messageBurst: 1_000_000_000 };
@@ -35,7 +35,7 @@ const stopProfiler = (): Promise<Profiler.Profile> =>
 serveControl(
   server.port,
   () => server.stop(),
-  () => ({ members: server.members().length, lastSeq: server.store.lastSeq }),
+  () => ({ members: server.members().length, lastSeq: server.lastSeq }),
   {
     'profile-start': async () => {
       await post('Profiler.enable');

@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { RoomServer } from '../main/host/room-server.ts';
+import { RoomServer } from '../host/room-server.ts';
 import { BeaconError } from '../shared/errors.ts';
 import { randomJoinCode } from '../shared/ids.ts';
 import { DEFAULT_PORT } from '../shared/protocol.ts';
@@ -63,7 +63,7 @@ console.log(`Beacon room "${info.roomName}" is open. Join at:`);
 for (const address of info.addresses) console.log(address);
 console.log(info.code ? `Join code: ${info.code}` : 'No join code: anyone on the network may join.');
 console.log(`In a browser: ${info.webAddresses[0]}`);
-if (!server.store.hasFts5) console.warn('Warning: this SQLite has no FTS5; search will be unavailable.');
+if (!server.hasFts5) console.warn('Warning: this SQLite has no FTS5; search will be unavailable.');
 server.on('presence', (event, member) => {
   if (event === 'joined' || event === 'left') console.log(`${time()} ${member.name} ${event}`);
 });

@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { roomUrl } from '../shared/address.ts';
 import type { Member } from '../shared/protocol.ts';
 import { RoomClient } from '../shared/room-client.ts';
-import { wsSocketFactory } from '../main/ws-socket.ts';
+import { wsSocketFactory } from '../node/ws-socket.ts';
 import { printable } from './terminal-text.ts';
 
 const { values, positionals } = parseArgs({

@@ -16,12 +16,12 @@ import { ChatSession, fail, ok } from '../shared/chat-session.ts';
 import { BeaconError, ERROR_MESSAGES } from '../shared/errors.ts';
 import type { RoomClientOptions } from '../shared/room-client.ts';
 import type { ChatMessage } from '../shared/protocol.ts';
-import { formatHostPort } from './host/lan-addresses.ts';
-import { RoomServer } from './host/room-server.ts';
-import type { RoomLimits } from './host/options.ts';
-import { roomFolder } from './room-folder.ts';
+import { formatHostPort } from '../host/lan-addresses.ts';
+import { RoomServer } from '../host/room-server.ts';
+import type { RoomLimits } from '../host/options.ts';
+import { roomFolder } from '../host/room-folder.ts';
 import type { SettingsFile } from './settings.ts';
-import { wsSocketFactory } from './ws-socket.ts';
+import { wsSocketFactory } from '../node/ws-socket.ts';
 
 export interface DesktopSessionOptions {
   settings: SettingsFile;
@@ -81,22 +81,21 @@ export class DesktopSession implements ChatCommands {
       return fail('BEACON_ERR_INTERNAL', String(error));
     }
     this.#server = server;
-    if (!server.store.hasFts5) {
+    if (!server.hasFts5) {
       this.#options.emit({ type: 'error', code: 'BEACON_ERR_NO_FTS5', message: ERROR_MESSAGES.BEACON_ERR_NO_FTS5 });
     }
     const address = formatHostPort(this.#options.hostBind ?? '127.0.0.1', server.port);
-    const ownerKey = `owner-token:${input.name}`;
     const joined = await this.#join(
       { address, name: input.name, code: input.code },
       false,
-      server.store.getSetting(ownerKey),
+      server.ownerToken(input.name),
     );
     if (!joined.ok) {
       await this.#stopHosting();
       return fail(joined.error.code, joined.error.message);
     }
     const token = this.#chat.client?.token;
-    if (token) server.store.setSetting(ownerKey, token);
+    if (token) server.keepOwnerToken(input.name, token);
     const info = this.#hostInfo()!;
     this.#options.emit({ type: 'hostInfo', info });
     return ok(info);

@@ -2,7 +2,7 @@
  * What a display name may be: the same rules on the host, in the app and in the browser.
  * A name must look like what it is: nothing invisible, nothing that reorders the line
  * around it, nothing that reads as the interface's own "You".
- * Which names are too alike to share a room is the host's call (src/main/host/name-registry.ts).
+ * Which names are too alike to share a room is the host's call (src/host/name-registry.ts).
  */
 import { WIRE_LIMITS } from './protocol.ts';
 

@@ -5,10 +5,10 @@
 import { chmodSync, existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { roomFolder } from '../../src/main/room-folder.ts';
+import { roomFolder } from '../../src/host/room-folder.ts';
 import { DesktopSession } from '../../src/main/session.ts';
 import { SettingsFile } from '../../src/main/settings.ts';
-import { HistoryStore } from '../../src/main/store/history-store.ts';
+import { HistoryStore } from '../../src/host/store/history-store.ts';
 import type { ChatEvent } from '../../src/shared/chat-api.ts';
 import { cleanup, tempDir } from '../helpers/room.ts';
 

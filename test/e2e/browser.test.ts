@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { HistoryStore } from '../../src/main/store/history-store.ts';
+import { HistoryStore } from '../../src/host/store/history-store.ts';
 import { exited, freePort, killChildren, spawnNode } from '../helpers/processes.ts';
 import { tempDir, cleanup } from '../helpers/room.ts';
 import {

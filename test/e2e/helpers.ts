@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { webFilesHandler } from '../../src/main/host/web-files.ts';
+import { webFilesHandler } from '../../src/host/web-files.ts';
 import { eventSender, type IpcMainLike, registerIpc, type SenderFrame } from '../../src/main/ipc-bridge.ts';
 import { DesktopSession } from '../../src/main/session.ts';
 import { SettingsFile } from '../../src/main/settings.ts';

@@ -3,7 +3,7 @@
  * killed with SIGKILL and restarted on the same data folder.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { HistoryStore } from '../../src/main/store/history-store.ts';
+import { HistoryStore } from '../../src/host/store/history-store.ts';
 import type { ChatMessage } from '../../src/shared/protocol.ts';
 import { cleanup, joined, next, startRoom, tempDir } from '../helpers/room.ts';
 import { exited, freePort, killChildren, spawnNode } from '../helpers/processes.ts';

@@ -2,8 +2,8 @@ import { chmodSync, statSync, writeFileSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MIGRATIONS } from '../../src/main/store/migrations.ts';
-import { HistoryStore } from '../../src/main/store/history-store.ts';
+import { MIGRATIONS } from '../../src/host/store/migrations.ts';
+import { HistoryStore } from '../../src/host/store/history-store.ts';
 import { cleanup, tempDir } from '../helpers/room.ts';
 
 afterEach(cleanup);

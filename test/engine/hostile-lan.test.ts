@@ -6,7 +6,7 @@
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLOSE, type HostFrame } from '../../src/shared/protocol.ts';
-import type { RoomServer } from '../../src/main/host/room-server.ts';
+import type { RoomServer } from '../../src/host/room-server.ts';
 import type { RoomClient } from '../../src/shared/room-client.ts';
 import { cleanup, joined, next, RawPeer, startRoom } from '../helpers/room.ts';
 
@@ -320,7 +320,7 @@ describe('text is stored exactly as sent or refused', () => {
     peer.send({ type: 'send', clientId: 'broken', text: 'a\uD800b' });
     const error = await peer.frame('error', (frame: Extract<HostFrame, { type: 'error' }>) => frame.ref === 'broken');
     expect(error.message).toMatch(/lone surrogate/);
-    expect(server.store.lastSeq).toBe(0);
+    expect(server.lastSeq).toBe(0);
     const member = await joined(server, 'Typist');
     expect(member.send('x\uDC00', null, 'room')).toMatchObject({ status: 'failed' });
   });

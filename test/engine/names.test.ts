@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkDisplayName, withSuffix } from '../../src/shared/display-name.ts';
-import { NameRegistry } from '../../src/main/host/name-registry.ts';
+import { NameRegistry } from '../../src/host/name-registry.ts';
 
 const HOUR = 60 * 60 * 1000;
 const accepted = (raw: string): string | null => {

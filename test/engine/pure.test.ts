@@ -3,8 +3,8 @@ import { roomUrl } from '../../src/shared/address.ts';
 import { backoffDelay, DEFAULT_BACKOFF } from '../../src/shared/backoff.ts';
 import { decodeClientFrame, decodeHostFrames } from '../../src/shared/protocol.ts';
 import { TokenBucket } from '../../src/shared/token-bucket.ts';
-import { guardKey, JoinGuard } from '../../src/main/host/join-guard.ts';
-import { isLoopback, isOwnHostName } from '../../src/main/host/lan-addresses.ts';
+import { guardKey, JoinGuard } from '../../src/host/join-guard.ts';
+import { isLoopback, isOwnHostName } from '../../src/host/lan-addresses.ts';
 
 describe('room addresses people type', () => {
   it.each([

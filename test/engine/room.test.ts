@@ -1,9 +1,19 @@
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RoomServer } from '../../src/main/host/room-server.ts';
+import { RoomServer } from '../../src/host/room-server.ts';
 import type { ChatMessage } from '../../src/shared/protocol.ts';
 import type { RoomClient } from '../../src/shared/room-client.ts';
-import { cleanup, client, joined, next, RawPeer, startRoom, tempDir } from '../helpers/room.ts';
+import {
+  cleanup,
+  client,
+  joined,
+  next,
+  RawPeer,
+  seedHistory,
+  startRoom,
+  storedTexts,
+  tempDir,
+} from '../helpers/room.ts';
 import { tcpProxy } from '../helpers/tcp-proxy.ts';
 
 afterEach(cleanup);
@@ -43,7 +53,8 @@ describe('chatting', () => {
   });
 
   it('a direct message reaches only its recipient, and only the two of them can page it back', async () => {
-    const server = await startRoom();
+    const dataDir = tempDir();
+    const server = await startRoom({ dataDir });
     const ann = await joined(server, 'Ann');
     const bob = await joined(server, 'Bob');
     const cat = await joined(server, 'Cat');
@@ -66,10 +77,8 @@ describe('chatting', () => {
     const late = new RawPeer(server);
     const welcome = await late.hello('Late');
     expect(welcome.history.map((m) => m.text)).toEqual(['hello all']);
-    expect(server.store.page(cat.me!.id, 'all', {}, 100).messages.map((m) => m.text)).toEqual(['hello all']);
-    expect(server.store.page(bob.me!.id, { with: ann.me!.id }, {}, 100).messages.map((m) => m.text)).toEqual([
-      'psst, Bob',
-    ]);
+    expect(storedTexts(dataDir, cat.me!.id)).toEqual(['hello all']);
+    expect(storedTexts(dataDir, bob.me!.id, { with: ann.me!.id })).toEqual(['psst, Bob']);
   });
 
   it('two people with the same name are told apart', async () => {
@@ -88,10 +97,12 @@ describe('chatting', () => {
   });
 
   it('a newcomer gets the latest page in the welcome and older pages on request', async () => {
-    const server = await startRoom({ limits: { historyPageSize: 10 } });
-    for (let i = 1; i <= 25; i++) {
-      server.store.append({ sender: 'm_old', recipient: null, text: `old ${i}`, ts: i, clientId: `c${i}` });
-    }
+    const dataDir = tempDir();
+    seedHistory(
+      dataDir,
+      Array.from({ length: 25 }, (_, i) => `old ${i + 1}`),
+    );
+    const server = await startRoom({ dataDir, limits: { historyPageSize: 10 } });
     const peer = new RawPeer(server);
     const welcome = await peer.hello('Reader');
     expect(welcome.history.map((m) => m.text)).toEqual(Array.from({ length: 10 }, (_, i) => `old ${i + 16}`));
@@ -109,15 +120,17 @@ describe('chatting', () => {
     const typing = next(bob, 'typing');
     ann.typing(null);
     expect(await typing).toEqual([ann.me!.id, null]);
-    expect(server.store.lastSeq).toBe(0);
+    expect(server.lastSeq).toBe(0);
   });
 });
 
 describe('joining', () => {
   it('a wrong join code is refused with a clear reason and shows nothing of the room', async () => {
     const server = await startRoom({ code: '4321' });
-    await joined(server, 'Insider', { code: '4321' });
-    server.store.append({ sender: 'x', recipient: null, text: 'secret', ts: 1, clientId: 'c' });
+    const insider = await joined(server, 'Insider', { code: '4321' });
+    const stored = next(insider, 'status', (u) => u.status === 'sent');
+    insider.send('secret', null, 'room');
+    await stored;
     const peer = new RawPeer(server);
     await peer.opened();
     peer.send({ type: 'hello', v: 1, name: 'Guesser', code: '0000' });
@@ -234,7 +247,7 @@ describe('bad input', () => {
     peer.send({ type: 'send', clientId: 'c1', text: 'x'.repeat(2000) });
     expect((await peer.closed).code).toBe(1009);
     expect(bystander.state.kind).toBe('connected');
-    expect(server.store.lastSeq).toBe(0);
+    expect(server.lastSeq).toBe(0);
   });
 
   it('the client refuses to send a message too large for the room and says why', async () => {
@@ -405,7 +418,8 @@ describe('presence', () => {
 
 describe('the outbox and resume', () => {
   it('a message sent while the connection is down is delivered exactly once after reconnecting', async () => {
-    const server = await startRoom();
+    const dataDir = tempDir();
+    const server = await startRoom({ dataDir });
     const proxy = await tcpProxy(server.port);
     const ann = await joined(proxy.port, 'Ann', { backoff: { initialMs: 50, maxMs: 200, factor: 2 } });
     const bob = await joined(server, 'Bob');
@@ -419,9 +433,7 @@ describe('the outbox and resume', () => {
     proxy.accept();
     await sent;
     await expect.poll(() => seenByBob.filter((m) => m.text === 'typed while offline').length).toBe(1);
-    expect(
-      server.store.page(bob.me!.id, 'room', {}, 100).messages.filter((m) => m.text === 'typed while offline'),
-    ).toHaveLength(1);
+    expect(storedTexts(dataDir, bob.me!.id, 'room').filter((text) => text === 'typed while offline')).toHaveLength(1);
   });
 
   it('a host that goes silent is noticed by the client, which reconnects by itself', async () => {
@@ -467,7 +479,7 @@ describe('the outbox and resume', () => {
     await expect.poll(() => peer.frames.filter((f) => f.type === 'ack').length).toBe(2);
     const acks = peer.frames.filter((f) => f.type === 'ack');
     expect(acks[1]).toEqual(first);
-    expect(server.store.lastSeq).toBe(1);
+    expect(server.lastSeq).toBe(1);
   });
 
   it('a resuming member gets exactly what it missed, nothing twice', async () => {
@@ -481,7 +493,7 @@ describe('the outbox and resume', () => {
     await next(ann, 'presence', (e) => e === 'reconnecting');
     for (let i = 0; i < 3; i++) ann.send(`missed ${i}`, null, 'room');
     ann.send('missed direct', welcome.you.id, welcome.you.id);
-    await expect.poll(() => server.store.lastSeq).toBe(5);
+    await expect.poll(() => server.lastSeq).toBe(5);
     const again = new RawPeer(server);
     await again.opened();
     again.send({
@@ -517,8 +529,8 @@ describe('resuming after a long absence', () => {
     await seen;
     proxy.refuse();
     await next(bob, 'state', (s) => s.kind === 'reconnecting');
-    for (let i = 0; i < 17; i++)
-      server.store.append({ sender: ann.me!.id, recipient: null, text: `missed ${i}`, ts: 1, clientId: `m${i}` });
+    const sends = Array.from({ length: 17 }, (_, i) => ann.send(`missed ${i}`, null, 'room'));
+    await next(ann, 'status', (u) => u.status === 'sent' && u.clientId === sends.at(-1)!.clientId);
     const back = next(bob, 'state', (s) => s.kind === 'connected');
     proxy.accept();
     await back;

@@ -3,9 +3,10 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
-import type { RoomLimits } from '../../src/main/host/options.ts';
-import { RoomServer } from '../../src/main/host/room-server.ts';
-import { wsSocketFactory } from '../../src/main/ws-socket.ts';
+import type { RoomLimits } from '../../src/host/options.ts';
+import { type Conversation, HistoryStore } from '../../src/host/store/history-store.ts';
+import { RoomServer } from '../../src/host/room-server.ts';
+import { wsSocketFactory } from '../../src/node/ws-socket.ts';
 import { decodeHostFrames, type HostFrame } from '../../src/shared/protocol.ts';
 import { RoomClient, type RoomClientEvents, type RoomClientOptions } from '../../src/shared/room-client.ts';
 
@@ -42,6 +43,23 @@ export async function startRoom(
   });
   cleanups.push(() => server.stop());
   return server;
+}
+
+/** What a room's history file holds now, read through a connection of its own (the host's store is its own business). */
+export function storedTexts(dataDir: string, memberId: string, conversation: Conversation = 'all'): string[] {
+  const store = HistoryStore.open(dataDir);
+  try {
+    return store.page(memberId, conversation, {}, 1_000).messages.map((message) => message.text);
+  } finally {
+    store.close();
+  }
+}
+
+/** Puts messages into a room's history before its host starts. */
+export function seedHistory(dataDir: string, texts: readonly string[], sender = 'm_old'): void {
+  const store = HistoryStore.open(dataDir);
+  texts.forEach((text, i) => store.append({ sender, recipient: null, text, ts: i + 1, clientId: `seed${i}` }));
+  store.close();
 }
 
 export function roomAddress(server: RoomServer | number): string {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import sirv from 'sirv';
-import { contentSecurityPolicy } from '../../shared/csp.ts';
+import { contentSecurityPolicy } from '../shared/csp.ts';
 
 const WEB_CSP = contentSecurityPolicy({ header: true });
 

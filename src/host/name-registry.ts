@@ -4,8 +4,8 @@
  * Whether a name is acceptable at all is decided before, by checkDisplayName (src/shared/display-name.ts).
  */
 import { rectifyConfusion } from 'unicode-confusables';
-import { withSuffix } from '../../shared/display-name.ts';
-import { WIRE_LIMITS } from '../../shared/protocol.ts';
+import { withSuffix } from '../shared/display-name.ts';
+import { WIRE_LIMITS } from '../shared/protocol.ts';
 
 export interface NameRegistryOptions {
   /**

@@ -1,4 +1,4 @@
-import { TokenBucket } from '../../shared/token-bucket.ts';
+import { TokenBucket } from '../shared/token-bucket.ts';
 
 export interface JoinGuardOptions {
   /** Each wrong code from an address delays the answer by this much more (at most 5 s). */

@@ -1,4 +1,4 @@
-import { TokenBucket } from '../../shared/token-bucket.ts';
+import { TokenBucket } from '../shared/token-bucket.ts';
 import { isHostsOwnAddress } from './connection-gate.ts';
 import { guardKey } from './join-guard.ts';
 

@@ -1,5 +1,5 @@
 import { WebSocket } from 'ws';
-import { CLOSE } from '../../shared/protocol.ts';
+import { CLOSE } from '../shared/protocol.ts';
 
 /** One member's outgoing side, as the writer sees it. */
 export interface Outlet {

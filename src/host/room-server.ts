@@ -3,10 +3,10 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { HostInfo } from '../../shared/chat-api.ts';
-import { BeaconError, ERROR_MESSAGES, type ErrorCode } from '../../shared/errors.ts';
-import { checkDisplayName } from '../../shared/display-name.ts';
-import { normalizeJoinCode, randomId } from '../../shared/ids.ts';
+import type { HostInfo } from '../shared/chat-api.ts';
+import { BeaconError, ERROR_MESSAGES, type ErrorCode } from '../shared/errors.ts';
+import { checkDisplayName } from '../shared/display-name.ts';
+import { normalizeJoinCode, randomId } from '../shared/ids.ts';
 import {
   CLOSE,
   decodeClientFrame,
@@ -18,8 +18,8 @@ import {
   type PresenceEvent,
   PROTOCOL_VERSION,
   type SendFrame,
-} from '../../shared/protocol.ts';
-import { type Conversation, HistoryStore } from '../store/history-store.ts';
+} from '../shared/protocol.ts';
+import { type Conversation, HistoryStore } from './store/history-store.ts';
 import { ConnectionGate, isHostsOwnAddress } from './connection-gate.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { JoinGuard } from './join-guard.ts';
@@ -27,7 +27,7 @@ import { formatHostPort, isOwnHostName, shareableHosts } from './lan-addresses.t
 import { NameRegistry } from './name-registry.ts';
 import { RejoinThrottle } from './rejoin-throttle.ts';
 import { DEFAULT_LIMITS, DEFAULT_ROOM_NAME, type RoomLimits, type RoomServerOptions } from './options.ts';
-import { TokenBucket } from '../../shared/token-bucket.ts';
+import { TokenBucket } from '../shared/token-bucket.ts';
 import { type Outlet, TickWriter } from './tick-writer.ts';
 import { webFilesHandler } from './web-files.ts';
 
@@ -104,7 +104,7 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
   readonly limits: RoomLimits;
   readonly roomName: string;
   readonly code: string | null;
-  readonly store: HistoryStore;
+  readonly #store: HistoryStore;
   readonly #http: Server;
   readonly #wss: WebSocketServer;
   readonly #bind: string | undefined;
@@ -131,7 +131,7 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
     this.roomName = options.roomName ?? store.getSetting('name') ?? DEFAULT_ROOM_NAME;
     store.setSetting('name', this.roomName);
     this.code = options.code && options.code.length > 0 ? options.code : null;
-    this.store = store;
+    this.#store = store;
     this.#bind = options.bind;
     this.#gate = new ConnectionGate({
       total: limits.maxConnections,
@@ -247,6 +247,25 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
 
   members(): Member[] {
     return [...this.#members.values()].map(publicMember);
+  }
+
+  /** False when this SQLite lacks FTS5 (search will be unavailable). */
+  get hasFts5(): boolean {
+    return this.#store.hasFts5;
+  }
+
+  /** The sequence number of the newest stored message. */
+  get lastSeq(): number {
+    return this.#store.lastSeq;
+  }
+
+  /** The resume token of the person hosting under `name`, kept with the room so hosting again keeps them who they were. */
+  ownerToken(name: string): string | undefined {
+    return this.#store.getSetting(`owner-token:${name}`);
+  }
+
+  keepOwnerToken(name: string, token: string): void {
+    this.#store.setSetting(`owner-token:${name}`, token);
   }
 
   /** TCP connections held now (joined or not): for tests and diagnostics. */
@@ -503,7 +522,7 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
     member.connection = connection;
     connection.member = member;
     this.#gate.joined(connection.socket);
-    this.store.touchMember(member.id, now);
+    this.#store.touchMember(member.id, now);
     if (previous) {
       // The same person connected again (a new socket before the old one timed out): the newest wins.
       previous.member = null;
@@ -513,8 +532,8 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
     const lastSeq = hello.resume?.lastSeq ?? 0;
     const page =
       resumed && lastSeq > 0
-        ? this.store.page(member.id, 'all', { after: lastSeq }, this.limits.resumePageSize, this.limits.maxPageBytes)
-        : this.store.page(member.id, 'all', {}, this.limits.historyPageSize, this.limits.maxPageBytes);
+        ? this.#store.page(member.id, 'all', { after: lastSeq }, this.limits.resumePageSize, this.limits.maxPageBytes)
+        : this.#store.page(member.id, 'all', {}, this.limits.historyPageSize, this.limits.maxPageBytes);
     const welcome = encode({
       type: 'welcome',
       v: PROTOCOL_VERSION,
@@ -525,7 +544,7 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
       members: [],
       history: page.messages,
       hasMore: page.hasMore,
-      lastSeq: this.store.lastSeq,
+      lastSeq: this.#store.lastSeq,
       limits: {
         maxMessageBytes: this.limits.maxMessageBytes,
         pingIntervalMs: this.limits.pingIntervalMs,
@@ -576,7 +595,7 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
   #knownIdentity(token: string): MemberState | undefined {
     const live = this.#membersByToken.get(token);
     if (live) return live;
-    const stored = this.store.findMemberByToken(token);
+    const stored = this.#store.findMemberByToken(token);
     if (!stored) return undefined;
     // Their name is theirs again, unless someone else holds it now.
     return this.#register({ ...stored, name: this.#names.claim(stored.name, stored.id, Date.now()) });
@@ -585,7 +604,7 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
   #newMember(wanted: string, now: number): MemberState {
     const id = randomId('m_');
     const fresh = { id, name: this.#names.claim(wanted, id, now), token: randomId('t_', 24), joinedAt: now };
-    this.store.saveMember(fresh);
+    this.#store.saveMember(fresh);
     return this.#register(fresh);
   }
 
@@ -644,7 +663,7 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
     this.#membersByToken.delete(member.token);
     this.#names.release(member.id, now);
     this.#departedRates.set(member.id, { rates: member.rates, at: now });
-    this.store.touchMember(member.id, now);
+    this.#store.touchMember(member.id, now);
     const left: Member = { ...publicMember(member), status: 'reconnecting' };
     this.#writer.broadcastPresence(encode({ type: 'presence', event: 'left', member: left }), null);
     this.emit('presence', 'left', left);
@@ -676,8 +695,8 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
   #pruneIdentities(): void {
     const now = Date.now();
     // Members here now are seen now, however long ago they joined.
-    for (const member of this.#members.values()) this.store.touchMember(member.id, now);
-    this.store.pruneIdentities(this.limits.identityIdleMs, now);
+    for (const member of this.#members.values()) this.#store.touchMember(member.id, now);
+    this.#store.pruneIdentities(this.limits.identityIdleMs, now);
   }
 
   /** Tells the peer why (an error frame), then closes with a code whose reason is the stable error code. */
@@ -712,7 +731,7 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
     }
     if (to !== null && (to === member.id || !this.#members.has(to))) {
       // A resend after a lost ack is acknowledged again, even if its recipient has left since.
-      const stored = this.store.findSent(member.id, frame.clientId);
+      const stored = this.#store.findSent(member.id, frame.clientId);
       if (stored) {
         this.#writer.queue(
           connection,
@@ -723,7 +742,7 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
       }
       return;
     }
-    const { message, duplicate } = this.store.append({
+    const { message, duplicate } = this.#store.append({
       sender: member.id,
       recipient: to,
       text: frame.text,
@@ -750,7 +769,7 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
           : { with: request.conversation };
     const forward = request.after !== undefined;
     const range = forward ? { after: request.after } : { before: request.before };
-    const page = this.store.page(
+    const page = this.#store.page(
       member.id,
       conversation,
       range,
@@ -816,6 +835,6 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
       this.#http.close(() => resolve());
       this.#http.closeAllConnections();
     });
-    this.store.close();
+    this.#store.close();
   }
 }
