@@ -56,8 +56,9 @@ export class TickWriter {
     return this.#presenceNumber;
   }
 
-  /** Queues a frame for one member. */
+  /** Queues a frame for one member, after any presence news still waiting. */
   queue(outlet: Outlet, item: string): void {
+    this.releasePresence();
     outlet.pending.push(item);
     outlet.pendingChars += item.length;
     outlet.personal = true;
@@ -71,8 +72,14 @@ export class TickWriter {
     this.#markDirty(outlet);
   }
 
-  /** Queues a room frame for every member but `except` (and, for presence news, those whose welcome had it). */
-  broadcast(item: string, except: Outlet | null, presenceNumber?: number): void {
+  /** Queues a room frame for every member but `except`, after any presence news still waiting. */
+  broadcast(item: string, except: Outlet | null): void {
+    this.releasePresence();
+    this.#broadcast(item, except);
+  }
+
+  /** Presence news skips those whose welcome already reflected it. */
+  #broadcast(item: string, except: Outlet | null, presenceNumber?: number): void {
     let queued = false;
     for (const outlet of this.#audience()) {
       if (outlet === except) continue;
@@ -88,10 +95,10 @@ export class TickWriter {
   /**
    * Presence goes out at most every PRESENCE_COALESCE_MS: when many people join
    * at once (a meeting starts, the host restarts) each member gets one write for
-   * all of them instead of one per join. Call `releasePresence` before sending
-   * a message or typing notice, so nobody hears from a member before hearing
-   * that they joined. News that a member's welcome already reflected is not
-   * sent to that member again.
+   * all of them instead of one per join. Any other frame, queued or broadcast,
+   * releases the news first, so nobody hears from a member before hearing that
+   * they joined. News that a member's welcome already reflected is not sent to
+   * that member again.
    */
   broadcastPresence(item: string, except: Outlet | null): void {
     this.#presence.push({ item, except, number: ++this.#presenceNumber });
@@ -99,9 +106,10 @@ export class TickWriter {
   }
 
   releasePresence(): void {
+    if (this.#presence.length === 0) return;
     if (this.#presenceTimer) clearTimeout(this.#presenceTimer);
     this.#presenceTimer = null;
-    for (const { item, except, number } of this.#presence.splice(0)) this.broadcast(item, except, number);
+    for (const { item, except, number } of this.#presence.splice(0)) this.#broadcast(item, except, number);
   }
 
   /** Writes what is queued for one outlet now (before closing it). */

@@ -13,7 +13,7 @@ import type {
   SessionSnapshot,
 } from '../shared/chat-api.ts';
 import { ChatSession, fail, ok } from '../shared/chat-session.ts';
-import { BeaconError, ERROR_MESSAGES } from '../shared/errors.ts';
+import { BeaconError, errorMessage } from '../shared/errors.ts';
 import type { RoomClientOptions } from '../shared/room-client.ts';
 import type { ChatMessage } from '../shared/protocol.ts';
 import { formatHostPort } from '../host/lan-addresses.ts';
@@ -82,7 +82,7 @@ export class DesktopSession implements ChatCommands {
     }
     this.#server = server;
     if (!server.hasFts5) {
-      this.#options.emit({ type: 'error', code: 'BEACON_ERR_NO_FTS5', message: ERROR_MESSAGES.BEACON_ERR_NO_FTS5 });
+      this.#options.emit({ type: 'error', code: 'BEACON_ERR_NO_FTS5', message: errorMessage('BEACON_ERR_NO_FTS5') });
     }
     const address = formatHostPort(this.#options.hostBind ?? '127.0.0.1', server.port);
     const joined = await this.#join(

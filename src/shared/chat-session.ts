@@ -14,7 +14,7 @@ import {
   type RoomView,
   type SessionSnapshot,
 } from './chat-api.ts';
-import { ERROR_MESSAGES, type ErrorCode } from './errors.ts';
+import { errorMessage, type ErrorCode } from './errors.ts';
 import type { ChatMessage, Member } from './protocol.ts';
 import { RoomClient, type RoomClientOptions, type SocketFactory } from './room-client.ts';
 
@@ -29,7 +29,7 @@ export interface JoinRequest {
 }
 
 export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
-export const fail = <T>(code: ErrorCode, message: string = ERROR_MESSAGES[code]): Result<T> => ({
+export const fail = <T>(code: ErrorCode, message: string = errorMessage(code)): Result<T> => ({
   ok: false,
   error: { code, message },
 });

@@ -1,58 +1,146 @@
+import { CLOSE } from './protocol.ts';
+
+interface ErrorSpec {
+  message: string;
+  close?: number;
+  final?: boolean;
+}
+
 /**
  * Every failure Beacon reports has a stable code for programs and a sentence
- * for people. The wire carries the code; each side maps it to the sentence so
- * a person never sees a bare code.
+ * for people; the wire carries the code and each side shows the sentence, so
+ * a person never sees a bare code. One row per failure: the sentence a person reads, the WebSocket close code
+ * that carries it when it ends a connection, and whether it is final (trying
+ * again by itself cannot help until the person changes something: a code, a
+ * name, a version). The host closes with `close` and the code as the reason;
+ * the client reads both back through the same rows.
  */
-export const ERROR_MESSAGES = {
-  BEACON_ERR_WRONG_CODE: 'The join code is wrong. Ask the host for the current code.',
-  BEACON_ERR_LOCKED_OUT: 'Too many wrong join codes from this computer. Wait a minute and try again.',
-  BEACON_ERR_ROOM_BUSY:
-    'Too many wrong join codes were tried in this room just now, so no code is checked for a moment. Wait a minute and try again.',
-  BEACON_ERR_TOO_MANY_JOINS: 'This computer is joining too often. Beacon will try again in a moment.',
-  BEACON_ERR_PENALIZED:
-    'This computer was disconnected for flooding the room and may not rejoin yet. Wait and try again.',
-  BEACON_ERR_BAD_NAME: 'That name cannot be used.',
-  BEACON_ERR_BAD_TEXT: 'The message contains broken characters and was not sent.',
-  BEACON_ERR_VERSION: 'This room runs a different version of Beacon. Update Beacon on both sides.',
-  BEACON_ERR_NOT_JOINED: 'Say hello first: nothing of the room is shared before joining.',
-  BEACON_ERR_MALFORMED: 'A message could not be understood and was ignored.',
-  BEACON_ERR_UNKNOWN_TYPE: 'A message of an unknown kind was ignored.',
-  BEACON_ERR_TOO_LARGE: 'The message is too large to send.',
-  BEACON_ERR_RATE_LIMITED: 'You are sending too fast; messages will go out in a moment.',
-  BEACON_ERR_FLOODING: 'You were disconnected for sending too many messages too quickly.',
-  BEACON_ERR_ABUSE: 'You were disconnected after too many malformed messages.',
-  BEACON_ERR_NO_SUCH_MEMBER: 'That person is not in this room.',
-  BEACON_ERR_EMPTY: 'An empty message was not sent.',
-  BEACON_ERR_SLOW_READER: 'The connection was too slow to keep up with the room.',
-  BEACON_ERR_HOST_STOPPED: 'The host stopped the room.',
-  BEACON_ERR_REFUSED: 'Nothing is listening at that address. Is the room running?',
-  BEACON_ERR_UNREACHABLE: 'That address cannot be reached from this computer.',
-  BEACON_ERR_TIMEOUT: 'The host did not answer in time.',
-  BEACON_ERR_NETWORK: 'The network connection was lost.',
-  BEACON_ERR_BAD_ADDRESS: 'That is not a valid room address. Use a form like 192.168.1.20:4747.',
-  BEACON_ERR_PORT_IN_USE: 'That port is already in use by another program.',
-  BEACON_ERR_BIND: 'The room could not listen on that address.',
-  BEACON_ERR_ORIGIN: 'Browsers may only join from the page the host serves.',
-  BEACON_ERR_STORE: 'The room history could not be opened.',
-  BEACON_ERR_NO_FTS5: 'This SQLite build has no FTS5; search will be unavailable.',
-  BEACON_ERR_INTERNAL: 'Something went wrong inside Beacon.',
-  BEACON_ERR_INVALID_INPUT: 'That request was not valid.',
-  BEACON_ERR_CANCELLED: 'Joining was cancelled.',
-  BEACON_ERR_REPLACED:
-    'You opened this room again somewhere else (another window or tab), so this one was disconnected.',
-} as const;
+export const ERRORS = {
+  BEACON_ERR_WRONG_CODE: {
+    message: 'The join code is wrong. Ask the host for the current code.',
+    close: CLOSE.WRONG_CODE,
+    final: true,
+  },
+  BEACON_ERR_LOCKED_OUT: {
+    message: 'Too many wrong join codes from this computer. Wait a minute and try again.',
+    close: CLOSE.LOCKED_OUT,
+    final: true,
+  },
+  BEACON_ERR_ROOM_BUSY: {
+    message:
+      'Too many wrong join codes were tried in this room just now, so no code is checked for a moment. Wait a minute and try again.',
+    close: CLOSE.LOCKED_OUT,
+    final: true,
+  },
+  BEACON_ERR_TOO_MANY_JOINS: {
+    message: 'This computer is joining too often. Beacon will try again in a moment.',
+    close: CLOSE.TRY_AGAIN_LATER,
+  },
+  BEACON_ERR_PENALIZED: {
+    message: 'This computer was disconnected for flooding the room and may not rejoin yet. Wait and try again.',
+    close: CLOSE.POLICY,
+    final: true,
+  },
+  BEACON_ERR_BAD_NAME: { message: 'That name cannot be used.', close: CLOSE.BAD_NAME, final: true },
+  BEACON_ERR_BAD_TEXT: { message: 'The message contains broken characters and was not sent.' },
+  BEACON_ERR_VERSION: {
+    message: 'This room runs a different version of Beacon. Update Beacon on both sides.',
+    close: CLOSE.VERSION,
+    final: true,
+  },
+  BEACON_ERR_NOT_JOINED: {
+    message: 'Say hello first: nothing of the room is shared before joining.',
+    close: CLOSE.POLICY,
+  },
+  BEACON_ERR_HELLO_TIMEOUT: {
+    message: 'The connection said nothing in time and was closed.',
+    close: CLOSE.HELLO_TIMEOUT,
+  },
+  BEACON_ERR_MALFORMED: { message: 'A message could not be understood and was ignored.' },
+  BEACON_ERR_UNKNOWN_TYPE: { message: 'A message of an unknown kind was ignored.' },
+  BEACON_ERR_TOO_LARGE: { message: 'The message is too large to send.', close: CLOSE.TOO_LARGE },
+  BEACON_ERR_RATE_LIMITED: { message: 'You are sending too fast; messages will go out in a moment.' },
+  BEACON_ERR_FLOODING: {
+    message: 'You were disconnected for sending too many messages too quickly.',
+    close: CLOSE.POLICY,
+    final: true,
+  },
+  BEACON_ERR_ABUSE: {
+    message: 'You were disconnected after too many malformed messages.',
+    close: CLOSE.POLICY,
+    final: true,
+  },
+  BEACON_ERR_NO_SUCH_MEMBER: { message: 'That person is not in this room.' },
+  BEACON_ERR_EMPTY: { message: 'An empty message was not sent.' },
+  BEACON_ERR_SLOW_READER: {
+    message: 'The connection was too slow to keep up with the room.',
+    close: CLOSE.SLOW_READER,
+  },
+  BEACON_ERR_HOST_STOPPED: { message: 'The host stopped the room.', close: CLOSE.GOING_AWAY },
+  BEACON_ERR_REFUSED: { message: 'Nothing is listening at that address. Is the room running?' },
+  BEACON_ERR_UNREACHABLE: { message: 'That address cannot be reached from this computer.' },
+  BEACON_ERR_TIMEOUT: { message: 'The host did not answer in time.' },
+  BEACON_ERR_NETWORK: { message: 'The network connection was lost.' },
+  BEACON_ERR_BAD_ADDRESS: { message: 'That is not a valid room address. Use a form like 192.168.1.20:4747.' },
+  BEACON_ERR_PORT_IN_USE: { message: 'That port is already in use by another program.' },
+  BEACON_ERR_BIND: { message: 'The room could not listen on that address.' },
+  BEACON_ERR_ORIGIN: { message: 'Browsers may only join from the page the host serves.' },
+  BEACON_ERR_STORE: { message: 'The room history could not be opened.' },
+  BEACON_ERR_NO_FTS5: { message: 'This SQLite build has no FTS5; search will be unavailable.' },
+  BEACON_ERR_INTERNAL: { message: 'Something went wrong inside Beacon.', close: CLOSE.INTERNAL },
+  BEACON_ERR_INVALID_INPUT: { message: 'That request was not valid.' },
+  BEACON_ERR_CANCELLED: { message: 'Joining was cancelled.' },
+  BEACON_ERR_REPLACED: {
+    message: 'You opened this room again somewhere else (another window or tab), so this one was disconnected.',
+    close: CLOSE.REPLACED,
+    final: true,
+  },
+} as const satisfies Record<string, ErrorSpec>;
 
-export type ErrorCode = keyof typeof ERROR_MESSAGES;
+export type ErrorCode = keyof typeof ERRORS;
 
 export function isErrorCode(value: unknown): value is ErrorCode {
-  return typeof value === 'string' && Object.hasOwn(ERROR_MESSAGES, value);
+  return typeof value === 'string' && Object.hasOwn(ERRORS, value);
+}
+
+/** The sentence a person reads for `code`. */
+export function errorMessage(code: ErrorCode): string {
+  return ERRORS[code].message;
+}
+
+/** The close code a connection ended by `code` closes with (1008, a policy violation, when the row names none). */
+export function closeCodeOf(code: ErrorCode): number {
+  const spec: ErrorSpec = ERRORS[code];
+  return spec.close ?? CLOSE.POLICY;
+}
+
+/** True when retrying by itself cannot help. */
+export function isFinal(code: ErrorCode): boolean {
+  const spec: ErrorSpec = ERRORS[code];
+  return spec.final === true;
+}
+
+/**
+ * What a close code alone means, for a close without a Beacon reason (a
+ * browser drops it sometimes): the first row closing with it. 1008 is shared
+ * by many rows and means nothing on its own.
+ */
+const BY_CLOSE_CODE: ReadonlyMap<number, ErrorCode> = new Map(
+  (Object.entries(ERRORS) as [ErrorCode, ErrorSpec][])
+    .filter(([, spec]) => spec.close !== undefined && spec.close !== CLOSE.POLICY)
+    .reverse()
+    .map(([code, spec]) => [spec.close!, code]),
+);
+
+export function errorForClose(closeCode: number): ErrorCode | undefined {
+  return BY_CLOSE_CODE.get(closeCode);
 }
 
 /** An error with a stable code; `message` is always the human sentence. */
 export class BeaconError extends Error {
   readonly code: ErrorCode;
   constructor(code: ErrorCode, detail?: string) {
-    super(detail ? `${ERROR_MESSAGES[code]} (${detail})` : ERROR_MESSAGES[code]);
+    super(detail ? `${errorMessage(code)} (${detail})` : errorMessage(code));
     this.name = 'BeaconError';
     this.code = code;
   }

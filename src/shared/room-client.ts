@@ -8,7 +8,7 @@
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.ts';
 import type { ConnectionState, MessageStatus, OutgoingMessage } from './chat-api.ts';
 import { Emitter } from './emitter.ts';
-import { ERROR_MESSAGES, type ErrorCode, isErrorCode } from './errors.ts';
+import { errorForClose, errorMessage, type ErrorCode, isErrorCode, isFinal } from './errors.ts';
 import { randomId } from './ids.ts';
 import { TokenBucket } from './token-bucket.ts';
 import {
@@ -74,22 +74,6 @@ export type RoomClientEvents = {
   history: [page: HistoryPageEvent];
   error: [error: { code: ErrorCode; message: string }];
 };
-
-/** Close codes after which trying again cannot help until the person changes something. */
-const FATAL_CLOSES: Record<number, ErrorCode> = {
-  [CLOSE.WRONG_CODE]: 'BEACON_ERR_WRONG_CODE',
-  [CLOSE.LOCKED_OUT]: 'BEACON_ERR_LOCKED_OUT',
-  [CLOSE.VERSION]: 'BEACON_ERR_VERSION',
-  [CLOSE.REPLACED]: 'BEACON_ERR_REPLACED',
-  [CLOSE.BAD_NAME]: 'BEACON_ERR_BAD_NAME',
-};
-
-/** Refusals after which reconnecting by itself would only make things worse. */
-const FATAL_REASONS: ReadonlySet<ErrorCode> = new Set([
-  'BEACON_ERR_FLOODING',
-  'BEACON_ERR_ABUSE',
-  'BEACON_ERR_PENALIZED',
-]);
 
 const SYSTEM_ERRORS: Record<string, ErrorCode> = {
   ECONNREFUSED: 'BEACON_ERR_REFUSED',
@@ -204,7 +188,7 @@ export class RoomClient extends Emitter<RoomClientEvents> {
     const socket = this.#socket;
     if (socket && this.#state.kind === 'connected') this.#write({ type: 'leave' });
     this.#teardown(socket, CLOSE.NORMAL, 'leave');
-    this.#firstWelcome?.reject({ code: 'BEACON_ERR_CANCELLED', message: ERROR_MESSAGES.BEACON_ERR_CANCELLED });
+    this.#firstWelcome?.reject({ code: 'BEACON_ERR_CANCELLED', message: errorMessage('BEACON_ERR_CANCELLED') });
     this.#firstWelcome = null;
     this.#setState({ kind: 'idle' });
   }
@@ -265,7 +249,7 @@ export class RoomClient extends Emitter<RoomClientEvents> {
   }
 
   #failNow(message: OutgoingMessage & { to: string | null }, code: ErrorCode): OutgoingMessage {
-    return this.#public({ ...message, status: 'failed', error: ERROR_MESSAGES[code] });
+    return this.#public({ ...message, status: 'failed', error: errorMessage(code) });
   }
 
   #public({ clientId, conversation, text, ts, status, error }: OutgoingMessage): OutgoingMessage {
@@ -338,7 +322,7 @@ export class RoomClient extends Emitter<RoomClientEvents> {
         } catch (error) {
           this.emit('error', {
             code: 'BEACON_ERR_INTERNAL',
-            message: `${ERROR_MESSAGES.BEACON_ERR_INTERNAL} (${String(error)})`,
+            message: `${errorMessage('BEACON_ERR_INTERNAL')} (${String(error)})`,
           });
         }
       }
@@ -349,26 +333,25 @@ export class RoomClient extends Emitter<RoomClientEvents> {
     socket.onclose = (code, reason) => {
       if (this.#socket !== socket) return;
       this.#teardown(socket);
-      this.#failed(this.#closeReason(code, reason), code);
+      this.#failed(this.#closeReason(code, reason));
     };
   }
 
   #closeReason(code: number, reason: string): ErrorCode {
     if (isErrorCode(reason)) return reason;
-    if (FATAL_CLOSES[code]) return FATAL_CLOSES[code];
+    const byClose = errorForClose(code);
+    if (byClose && isFinal(byClose)) return byClose;
     if (this.#lastError) return this.#lastError;
-    if (code === CLOSE.TOO_LARGE) return 'BEACON_ERR_TOO_LARGE';
-    if (code === CLOSE.GOING_AWAY) return 'BEACON_ERR_HOST_STOPPED';
+    if (byClose) return byClose;
     // A browser tells nothing about a refused connection: 1006 before any welcome.
     return this.#state.kind === 'connecting' && !this.#everWelcomed ? 'BEACON_ERR_REFUSED' : 'BEACON_ERR_NETWORK';
   }
 
   /** Decides what follows a lost or refused connection: retry with backoff, or stop with the reason. */
-  #failed(reason: ErrorCode, closeCode?: number): void {
+  #failed(reason: ErrorCode): void {
     if (this.#closedByUser) return;
-    const reasonText = ERROR_MESSAGES[reason];
-    const fatal = (closeCode !== undefined && FATAL_CLOSES[closeCode] !== undefined) || FATAL_REASONS.has(reason);
-    if (!this.#everWelcomed || fatal) {
+    const reasonText = errorMessage(reason);
+    if (!this.#everWelcomed || isFinal(reason)) {
       this.#setState({ kind: 'offline', address: this.url, reason, reasonText, nextRetryAt: null });
       this.#firstWelcome?.reject({ code: reason, message: reasonText });
       this.#firstWelcome = null;

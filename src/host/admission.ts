@@ -1,0 +1,198 @@
+/**
+ * Who gets into the room: the upgrade (origin, unjoined connections per
+ * address), the hello (rate of joins, penalties, the name, the join code with
+ * its delays and lockouts, a resume token) and the welcome that ends it.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { checkDisplayName } from '../shared/display-name.ts';
+import { errorMessage } from '../shared/errors.ts';
+import { normalizeJoinCode } from '../shared/ids.ts';
+import { encode, type HelloFrame, PROTOCOL_VERSION } from '../shared/protocol.ts';
+import { type Connection, Replies } from './connection.ts';
+import { isHostsOwnAddress } from './connection-gate.ts';
+import { JoinGuard } from './join-guard.ts';
+import { isOwnHostName } from './lan-addresses.ts';
+import { type Members, publicMember } from './members.ts';
+import type { RoomLimits } from './options.ts';
+import type { RejoinThrottle } from './rejoin-throttle.ts';
+import type { HistoryStore } from './store/history-store.ts';
+import type { TickWriter } from './tick-writer.ts';
+
+export class Admission {
+  readonly #limits: RoomLimits;
+  readonly #code: string | null;
+  readonly #roomName: string;
+  readonly #bind: string | undefined;
+  readonly #port: () => number;
+  readonly #store: HistoryStore;
+  readonly #members: Members;
+  readonly #writer: TickWriter;
+  readonly #replies: Replies;
+  readonly #rejoins: RejoinThrottle;
+  readonly #guard: JoinGuard;
+
+  constructor(options: {
+    limits: RoomLimits;
+    code: string | null;
+    roomName: string;
+    bind: string | undefined;
+    port: () => number;
+    store: HistoryStore;
+    members: Members;
+    writer: TickWriter;
+    replies: Replies;
+    rejoins: RejoinThrottle;
+  }) {
+    this.#limits = options.limits;
+    this.#code = options.code;
+    this.#roomName = options.roomName;
+    this.#bind = options.bind;
+    this.#port = options.port;
+    this.#store = options.store;
+    this.#members = options.members;
+    this.#writer = options.writer;
+    this.#replies = options.replies;
+    this.#rejoins = options.rejoins;
+    this.#guard = new JoinGuard({
+      delayStepMs: options.limits.wrongCodeDelayMs,
+      lockoutAfter: options.limits.lockoutAfter,
+      lockoutMs: options.limits.lockoutMs,
+      maxLockoutMs: options.limits.maxLockoutMs,
+      roomWrongPerMinute: options.limits.roomWrongCodesPerMinute,
+      roomWrongBurst: options.limits.roomWrongCodeBurst,
+    });
+  }
+
+  /**
+   * Answers an upgrade that may not become a WebSocket with an HTTP refusal
+   * and returns false. `unjoinedFrom` counts the address's connections that
+   * have not joined yet.
+   */
+  mayUpgrade(req: IncomingMessage, socket: Duplex, unjoinedFrom: (address: string) => number): boolean {
+    // Browsers always send Origin; only the page this host served may connect.
+    // Programs (the desktop app, the terminal client) send none.
+    const origin = req.headers.origin;
+    if (origin !== undefined && !this.#ownOrigin(origin, req.headers.host)) {
+      socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\n\r\n${errorMessage('BEACON_ERR_ORIGIN')}`);
+      return false;
+    }
+    const address = req.socket.remoteAddress ?? 'unknown';
+    if (!isHostsOwnAddress(address) && unjoinedFrom(address) >= this.#limits.maxUnjoinedPerAddress) {
+      socket.end('HTTP/1.1 429 Too Many Requests\r\n\r\n');
+      return false;
+    }
+    return true;
+  }
+
+  /** A new connection has `helloTimeoutMs` to say hello. */
+  awaitHello(connection: Connection): void {
+    connection.helloTimer = setTimeout(
+      () => this.#replies.refuse(connection, 'BEACON_ERR_HELLO_TIMEOUT'),
+      this.#limits.helloTimeoutMs,
+    );
+  }
+
+  /** The connection's first hello: refused with a reason, or welcomed as a member. */
+  hello(connection: Connection, hello: HelloFrame): void {
+    connection.helloInProgress = true;
+    if (connection.helloTimer) clearTimeout(connection.helloTimer);
+    connection.helloTimer = null;
+    const now = Date.now();
+    const rejoin = this.#rejoins.hello(connection.address, now);
+    if (!rejoin.ok) {
+      const code = rejoin.reason === 'penalized' ? 'BEACON_ERR_PENALIZED' : 'BEACON_ERR_TOO_MANY_JOINS';
+      this.#replies.refuse(connection, code, { retryAfterMs: rejoin.retryAfterMs });
+      return;
+    }
+    const name = checkDisplayName(hello.name);
+    if (!name.ok) {
+      this.#replies.refuse(connection, 'BEACON_ERR_BAD_NAME', { detail: name.reason });
+      return;
+    }
+    // A member coming back with its resume token needs no code: the token is the stronger secret, and
+    // so a flood of wrong codes (which stops code checks room-wide) never keeps members out.
+    const known = hello.resume ? this.#members.known(hello.resume.token) : undefined;
+    if (!known && this.#code !== null && !this.#codeAccepted(connection, hello.code ?? '', now)) return;
+    const member = known ?? this.#members.newcomer(name.name, now);
+    const { replaced, news } = this.#members.attach(member, connection, now);
+    if (replaced) this.#replies.refuse(replaced, 'BEACON_ERR_REPLACED');
+
+    const lastSeq = hello.resume?.lastSeq ?? 0;
+    const page =
+      known && lastSeq > 0
+        ? this.#store.page(member.id, 'all', { after: lastSeq }, this.#limits.resumePageSize, this.#limits.maxPageBytes)
+        : this.#store.page(member.id, 'all', {}, this.#limits.historyPageSize, this.#limits.maxPageBytes);
+    const welcome = encode({
+      type: 'welcome',
+      v: PROTOCOL_VERSION,
+      room: { name: this.#roomName },
+      you: publicMember(member),
+      token: member.token,
+      resumed: known !== undefined,
+      members: [],
+      history: page.messages,
+      hasMore: page.hasMore,
+      lastSeq: this.#store.lastSeq,
+      limits: {
+        maxMessageBytes: this.#limits.maxMessageBytes,
+        pingIntervalMs: this.#limits.pingIntervalMs,
+        messagesPerSecond: this.#limits.messagesPerSecond,
+        messageBurst: this.#limits.messageBurst,
+      },
+    });
+    // The welcome reflects all presence news so far: none of it is sent to this connection again.
+    connection.presenceSeen = this.#writer.presenceNumber;
+    // Splice in the cached member list (`"members":[]` cannot occur inside an escaped string).
+    this.#writer.queue(connection, welcome.replace('"members":[]', `"members":${this.#members.listJson()}`));
+    if (member.droppedSlow) {
+      // The 4006 close queued behind the data it could not read, so it most likely never arrived: say it now.
+      member.droppedSlow = false;
+      this.#replies.error(connection, 'BEACON_ERR_SLOW_READER');
+    }
+    if (news) this.#members.announce(news, member, connection);
+  }
+
+  prune(now: number): void {
+    this.#guard.prune(now);
+  }
+
+  /**
+   * Checks a join code, if the guard allows a check at all; refuses the
+   * connection (after the guard's delay for a wrong code) and returns false otherwise.
+   */
+  #codeAccepted(connection: Connection, code: string, now: number): boolean {
+    const check = this.#guard.mayCheck(connection.address, now);
+    if (!check.ok) {
+      const error = check.reason === 'locked-out' ? 'BEACON_ERR_LOCKED_OUT' : 'BEACON_ERR_ROOM_BUSY';
+      this.#replies.refuse(connection, error, { retryAfterMs: check.retryAfterMs });
+      return false;
+    }
+    if (normalizeJoinCode(code) === normalizeJoinCode(this.#code ?? '')) {
+      this.#guard.recordSuccess(connection.address, now);
+      return true;
+    }
+    const { delayMs, lockedOut } = this.#guard.recordFailure(connection.address, now);
+    const error = lockedOut ? 'BEACON_ERR_LOCKED_OUT' : 'BEACON_ERR_WRONG_CODE';
+    setTimeout(() => this.#replies.refuse(connection, error), delayMs);
+    return false;
+  }
+
+  /**
+   * The page's origin must be this host, and named the way this machine is
+   * known (its addresses, localhost, its host name): comparing Origin with the
+   * Host header alone would let any web site in through DNS rebinding, since
+   * that site controls both.
+   */
+  #ownOrigin(origin: string, host: string | undefined): boolean {
+    try {
+      const url = new URL(origin);
+      const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+      return (
+        host !== undefined && url.host === host && port === this.#port() && isOwnHostName(url.hostname, this.#bind)
+      );
+    } catch {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,213 @@
+/**
+ * The room's members: who they are (identity, resume token, a name nobody
+ * else holds), whether they are connected, and the presence news that follows
+ * from it ("joined", "reconnecting" during a grace period, "back", "left").
+ */
+import { randomId } from '../shared/ids.ts';
+import { encode, type Member, type PresenceEvent } from '../shared/protocol.ts';
+import type { Connection } from './connection.ts';
+import { freshRates, type MemberRates } from './member-rates.ts';
+import { NameRegistry } from './name-registry.ts';
+import type { RoomLimits } from './options.ts';
+import type { HistoryStore } from './store/history-store.ts';
+import type { TickWriter } from './tick-writer.ts';
+
+/** Departed members' rate limits are kept at least this long, so leaving and coming back refills nothing. */
+const MIN_RATES_MEMORY_MS = 60_000;
+
+interface Identity {
+  id: string;
+  name: string;
+  token: string;
+  joinedAt: number;
+}
+
+export interface MemberState extends Identity {
+  /** What the member asked for; shown unless the connection is down. */
+  chosenStatus: 'online' | 'away';
+  connection: Connection | null;
+  leaveTimer: ReturnType<typeof setTimeout> | null;
+  /** The member's public JSON for its current status: every welcome lists every member, so it is built once. */
+  json: { status: Member['status']; text: string } | null;
+  rates: MemberRates;
+  /** The last connection was dropped for reading too slowly: said in the next welcome. */
+  droppedSlow: boolean;
+}
+
+export const publicMember = (member: MemberState): Member => ({
+  id: member.id,
+  name: member.name,
+  status: member.connection ? member.chosenStatus : 'reconnecting',
+  joinedAt: member.joinedAt,
+});
+
+export class Members {
+  readonly #limits: RoomLimits;
+  readonly #store: HistoryStore;
+  readonly #writer: TickWriter;
+  readonly #onPresence: (event: PresenceEvent, member: Member) => void;
+  readonly #names: NameRegistry;
+  readonly #byId = new Map<string, MemberState>();
+  readonly #byToken = new Map<string, MemberState>();
+  /** Rate limits of members who left recently: coming back does not refill them. */
+  readonly #departedRates = new Map<string, { rates: MemberRates; at: number }>();
+
+  constructor(options: {
+    limits: RoomLimits;
+    store: HistoryStore;
+    writer: TickWriter;
+    onPresence: (event: PresenceEvent, member: Member) => void;
+  }) {
+    this.#limits = options.limits;
+    this.#store = options.store;
+    this.#writer = options.writer;
+    this.#onPresence = options.onPresence;
+    this.#names = new NameRegistry({ reserveMs: this.#limits.nameReserveMs });
+    const now = Date.now();
+    // Names of people seen lately stay theirs across a restart of the host.
+    for (const identity of this.#store.recentIdentities(now - this.#limits.nameReserveMs)) {
+      this.#names.reserve(identity.name, identity.id, now + this.#limits.nameReserveMs);
+    }
+  }
+
+  get(id: string): MemberState | undefined {
+    return this.#byId.get(id);
+  }
+
+  list(): Member[] {
+    return [...this.#byId.values()].map(publicMember);
+  }
+
+  /** Every member as JSON, for a welcome: each member's text is cached until its status changes. */
+  listJson(): string {
+    let json = '';
+    for (const member of this.#byId.values()) {
+      const view = publicMember(member);
+      if (member.json?.status !== view.status) member.json = { status: view.status, text: JSON.stringify(view) };
+      json += json.length === 0 ? member.json.text : `,${member.json.text}`;
+    }
+    return `[${json}]`;
+  }
+
+  /** The connections of everyone connected now: the audience of room frames. */
+  *connections(): Iterable<Connection> {
+    for (const member of this.#byId.values()) if (member.connection) yield member.connection;
+  }
+
+  /** The member a resume token speaks for: one in the room now, or one the store remembers. */
+  known(token: string): MemberState | undefined {
+    const live = this.#byToken.get(token);
+    if (live) return live;
+    const stored = this.#store.findMemberByToken(token);
+    if (!stored) return undefined;
+    // Their name is theirs again, unless someone else holds it now.
+    return this.#add({ ...stored, name: this.#names.claim(stored.name, stored.id, Date.now()) });
+  }
+
+  /** A new identity, under `wanted` or a variant of it nobody else holds. */
+  newcomer(wanted: string, now: number): MemberState {
+    const id = randomId('m_');
+    const identity = { id, name: this.#names.claim(wanted, id, now), token: randomId('t_', 24), joinedAt: now };
+    this.#store.saveMember(identity);
+    return this.#add(identity);
+  }
+
+  /**
+   * Gives the member its new connection. Returns the connection it replaces
+   * (the same person connected again before the old socket timed out: the
+   * newest wins) and which presence news this is, if any.
+   */
+  attach(
+    member: MemberState,
+    connection: Connection,
+    now: number,
+  ): { replaced: Connection | null; news: 'joined' | 'back' | null } {
+    const replaced = member.connection;
+    const wasReconnecting = replaced === null && member.leaveTimer !== null;
+    if (member.leaveTimer) clearTimeout(member.leaveTimer);
+    member.leaveTimer = null;
+    member.connection = connection;
+    connection.member = member;
+    if (replaced) replaced.member = null;
+    this.#store.touchMember(member.id, now);
+    return { replaced, news: wasReconnecting ? 'back' : replaced ? null : 'joined' };
+  }
+
+  /** The member's connection closed: "left" at once after a leave, otherwise "reconnecting" for a grace period. */
+  detach(connection: Connection): void {
+    const member = connection.member;
+    if (!member || member.connection !== connection) return;
+    member.connection = null;
+    if (connection.leaving) {
+      this.#remove(member);
+      return;
+    }
+    this.announce('reconnecting', member, null);
+    // A silent member has already been gone since it was last heard from.
+    const wait = connection.silent
+      ? Math.max(0, connection.lastHeard + this.#limits.silentLeaveMs - Date.now())
+      : this.#limits.reconnectGraceMs;
+    member.leaveTimer = setTimeout(() => this.#remove(member), wait);
+  }
+
+  setStatus(member: MemberState, status: 'online' | 'away'): void {
+    if (member.chosenStatus === status) return;
+    member.chosenStatus = status;
+    // The sender hears it too: its own member list shows the status the room sees.
+    this.announce(status === 'away' ? 'away' : 'back', member, null);
+  }
+
+  announce(event: PresenceEvent, member: MemberState, except: Connection | null): void {
+    const view = publicMember(member);
+    this.#writer.broadcastPresence(encode({ type: 'presence', event, member: view }), except);
+    this.#onPresence(event, view);
+  }
+
+  /** Forgets what no longer matters (name holdings, departed members' rates), so no table grows without bound. */
+  prune(now: number): void {
+    this.#names.prune(now);
+    const keepMs = Math.max(this.#limits.floodWindowMs, MIN_RATES_MEMORY_MS);
+    for (const [id, departed] of this.#departedRates) if (now - departed.at > keepMs) this.#departedRates.delete(id);
+  }
+
+  /** Identities nobody has used for `identityIdleMs` are deleted; members here now are seen now. */
+  pruneIdentities(now: number): void {
+    for (const member of this.#byId.values()) this.#store.touchMember(member.id, now);
+    this.#store.pruneIdentities(this.#limits.identityIdleMs, now);
+  }
+
+  stop(): void {
+    for (const member of this.#byId.values()) if (member.leaveTimer) clearTimeout(member.leaveTimer);
+  }
+
+  #add(identity: Identity): MemberState {
+    const departed = this.#departedRates.get(identity.id);
+    this.#departedRates.delete(identity.id);
+    const member: MemberState = {
+      ...identity,
+      chosenStatus: 'online',
+      connection: null,
+      leaveTimer: null,
+      json: null,
+      rates: departed?.rates ?? freshRates(this.#limits, Date.now()),
+      droppedSlow: false,
+    };
+    this.#byId.set(member.id, member);
+    this.#byToken.set(member.token, member);
+    return member;
+  }
+
+  #remove(member: MemberState): void {
+    if (member.leaveTimer) clearTimeout(member.leaveTimer);
+    member.leaveTimer = null;
+    const now = Date.now();
+    this.#byId.delete(member.id);
+    this.#byToken.delete(member.token);
+    this.#names.release(member.id, now);
+    this.#departedRates.set(member.id, { rates: member.rates, at: now });
+    this.#store.touchMember(member.id, now);
+    const left: Member = { ...publicMember(member), status: 'reconnecting' };
+    this.#writer.broadcastPresence(encode({ type: 'presence', event: 'left', member: left }), null);
+    this.#onPresence('left', left);
+  }
+}

@@ -1,0 +1,210 @@
+/**
+ * Every frame a connection sends, after decoding: the hello goes to
+ * admission; a joined member's messages, typing, status, pings and history
+ * requests are rate-limited per member, stored and fanned out here. Malformed
+ * frames and flooding cost the connection, and its address a penalty.
+ */
+import {
+  decodeClientFrame,
+  encode,
+  type HistoryRequestFrame,
+  type HostFrame,
+  type SendFrame,
+} from '../shared/protocol.ts';
+import { CLOSE } from '../shared/protocol.ts';
+import type { Admission } from './admission.ts';
+import type { Connection, Replies } from './connection.ts';
+import { floodStrike } from './member-rates.ts';
+import type { Members, MemberState } from './members.ts';
+import type { RoomLimits } from './options.ts';
+import type { RejoinThrottle } from './rejoin-throttle.ts';
+import type { Conversation, HistoryStore } from './store/history-store.ts';
+import type { TickWriter } from './tick-writer.ts';
+
+export class RoomTraffic {
+  readonly #limits: RoomLimits;
+  readonly #store: HistoryStore;
+  readonly #members: Members;
+  readonly #admission: Admission;
+  readonly #writer: TickWriter;
+  readonly #replies: Replies;
+  readonly #rejoins: RejoinThrottle;
+  readonly #warn: (message: string) => void;
+
+  constructor(options: {
+    limits: RoomLimits;
+    store: HistoryStore;
+    members: Members;
+    admission: Admission;
+    writer: TickWriter;
+    replies: Replies;
+    rejoins: RejoinThrottle;
+    warn: (message: string) => void;
+  }) {
+    this.#limits = options.limits;
+    this.#store = options.store;
+    this.#members = options.members;
+    this.#admission = options.admission;
+    this.#writer = options.writer;
+    this.#replies = options.replies;
+    this.#rejoins = options.rejoins;
+    this.#warn = options.warn;
+  }
+
+  /** One frame from `connection`: `null` for a binary frame, which Beacon never sends. */
+  receive(connection: Connection, raw: string | null): void {
+    const decoded =
+      raw === null ? ({ ok: false, reason: 'malformed', detail: 'binary frame' } as const) : decodeClientFrame(raw);
+    if (!decoded.ok && decoded.reason === 'version') {
+      this.#replies.refuse(connection, 'BEACON_ERR_VERSION', { detail: decoded.detail });
+      return;
+    }
+    if (!decoded.ok) {
+      const code = decoded.reason === 'unknown-type' ? 'BEACON_ERR_UNKNOWN_TYPE' : 'BEACON_ERR_MALFORMED';
+      this.#replies.error(connection, code, {
+        detail: decoded.detail,
+        ref: 'ref' in decoded ? decoded.ref : undefined,
+      });
+      this.#strike(connection);
+      return;
+    }
+    const frame = decoded.frame;
+    const member = connection.member;
+    if (!member) {
+      if (frame.type !== 'hello') this.#replies.refuse(connection, 'BEACON_ERR_NOT_JOINED');
+      else if (connection.helloInProgress) this.#strike(connection);
+      else this.#admission.hello(connection, frame);
+      return;
+    }
+    switch (frame.type) {
+      case 'ping':
+        if (member.rates.pings.take().ok)
+          this.#writer.queue(connection, encode({ type: 'pong', id: frame.id, t: frame.t }));
+        else this.#floodStrike(connection, member);
+        return;
+      case 'hello':
+        this.#replies.error(connection, 'BEACON_ERR_MALFORMED', { detail: 'already joined' });
+        this.#strike(connection);
+        return;
+      case 'leave':
+        connection.leaving = true;
+        connection.ws.close(CLOSE.NORMAL, 'leave');
+        return;
+      case 'history': {
+        const allowed = member.rates.history.take();
+        if (allowed.ok) this.#history(connection, member, frame);
+        else this.#throttled(connection, member, undefined, allowed.retryAfterMs);
+        return;
+      }
+    }
+    const allowed = member.rates.messages.take();
+    if (!allowed.ok) {
+      this.#throttled(connection, member, frame.type === 'send' ? frame.clientId : undefined, allowed.retryAfterMs);
+      return;
+    }
+    switch (frame.type) {
+      case 'send':
+        this.#message(connection, member, frame);
+        return;
+      case 'typing': {
+        const to = frame.to ?? null;
+        this.#toRoomOrMember(to, connection, encode({ type: 'typing', from: member.id, to }));
+        return;
+      }
+      case 'status':
+        this.#members.setStatus(member, frame.status);
+        return;
+    }
+  }
+
+  #message(connection: Connection, member: MemberState, frame: SendFrame): void {
+    const to = frame.to ?? null;
+    if (frame.text.trim().length === 0) {
+      this.#replies.error(connection, 'BEACON_ERR_EMPTY', { ref: frame.clientId });
+      return;
+    }
+    if (to !== null && (to === member.id || !this.#members.get(to))) {
+      // A resend after a lost ack is acknowledged again, even if its recipient has left since.
+      const stored = this.#store.findSent(member.id, frame.clientId);
+      if (stored) {
+        this.#writer.queue(
+          connection,
+          encode({ type: 'ack', clientId: stored.clientId, seq: stored.seq, ts: stored.ts }),
+        );
+      } else {
+        this.#replies.error(connection, 'BEACON_ERR_NO_SUCH_MEMBER', { ref: frame.clientId });
+      }
+      return;
+    }
+    const { message, duplicate } = this.#store.append({
+      sender: member.id,
+      recipient: to,
+      text: frame.text,
+      ts: Date.now(),
+      clientId: frame.clientId,
+    });
+    this.#writer.queue(
+      connection,
+      encode({ type: 'ack', clientId: message.clientId, seq: message.seq, ts: message.ts }),
+    );
+    if (!duplicate) this.#toRoomOrMember(to, connection, encode({ type: 'message', message }));
+  }
+
+  #history(connection: Connection, member: MemberState, request: HistoryRequestFrame): void {
+    const conversation: Conversation =
+      request.conversation === undefined
+        ? 'all'
+        : request.conversation === 'room'
+          ? 'room'
+          : { with: request.conversation };
+    const forward = request.after !== undefined;
+    const range = forward ? { after: request.after } : { before: request.before };
+    const page = this.#store.page(
+      member.id,
+      conversation,
+      range,
+      request.limit ?? this.#limits.historyPageSize,
+      this.#limits.maxPageBytes,
+    );
+    const reply: HostFrame = {
+      type: 'history',
+      messages: page.messages,
+      hasMore: page.hasMore,
+      direction: forward ? 'after' : 'before',
+      ...(request.conversation === undefined ? {} : { conversation: request.conversation }),
+    };
+    this.#writer.queue(connection, encode(reply));
+  }
+
+  /** A room frame to everyone but the sender, or a direct one to its recipient if connected. */
+  #toRoomOrMember(to: string | null, sender: Connection, item: string): void {
+    if (to === null) {
+      this.#writer.broadcast(item, sender);
+      return;
+    }
+    const recipient = this.#members.get(to)?.connection;
+    if (recipient) this.#writer.queue(recipient, item);
+  }
+
+  /** A malformed, unknown or repeated frame: tolerated a few times, then the connection is closed and its address penalised. */
+  #strike(connection: Connection): void {
+    if (++connection.malformed < this.#limits.malformedCloseAfter) return;
+    this.#rejoins.penalize(connection.address);
+    this.#replies.refuse(connection, 'BEACON_ERR_ABUSE');
+  }
+
+  #throttled(connection: Connection, member: MemberState, ref: string | undefined, retryAfterMs: number): void {
+    if (this.#floodStrike(connection, member))
+      this.#replies.error(connection, 'BEACON_ERR_RATE_LIMITED', { ref, retryAfterMs });
+  }
+
+  /** Counts a refusal for rate; returns false when that closed the connection for flooding. */
+  #floodStrike(connection: Connection, member: MemberState): boolean {
+    const now = Date.now();
+    if (!floodStrike(member.rates, this.#limits, now)) return true;
+    const penaltyMs = this.#rejoins.penalize(connection.address, now);
+    this.#warn(`${member.name} (${connection.address}) was disconnected for flooding; penalty ${penaltyMs} ms`);
+    this.#replies.refuse(connection, 'BEACON_ERR_FLOODING');
+    return false;
+  }
+}
