@@ -1,7 +1,7 @@
 /**
  * Beacon's Electron shell: app lifecycle, the window, the IPC bridge,
  * notifications, idle/away and wake-from-sleep. Kept thin on purpose: the
- * behaviour lives in DesktopSession and below, which are tested without Electron.
+ * behaviour lives in DesktopChat and below, which are tested without Electron.
  */
 import { app, BrowserWindow, ipcMain, Notification, powerMonitor } from 'electron';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import type { ChatEvent } from '../shared/chat-api.ts';
 import { eventSender, registerIpc } from './ipc-bridge.ts';
 import { shouldNotify } from '../shared/notify-policy.ts';
-import { DesktopSession } from './session.ts';
+import { DesktopChat } from './desktop-chat.ts';
 import { SettingsFile } from './settings.ts';
 import { createMainWindow, hardenSession } from './window.ts';
 
@@ -39,16 +39,16 @@ function showWindow(): void {
 function start(): void {
   app.on('second-instance', showWindow);
   app.on('window-all-closed', () => app.quit());
-  void app.whenReady().then(startSession);
+  void app.whenReady().then(startChat);
 }
 
-function startSession(): void {
+function startChat(): void {
   hardenSession(rendererUrl, devServerUrl !== undefined);
   const settings = new SettingsFile(join(app.getPath('userData'), 'settings.json'));
   const toWindow = eventSender(() => window?.webContents ?? null);
   const emit = (event: ChatEvent): void => toWindow(event);
 
-  const session = new DesktopSession({
+  const chat = new DesktopChat({
     settings,
     roomsDir: join(app.getPath('userData'), 'rooms'),
     webRoot: rendererDir,
@@ -76,7 +76,7 @@ function startSession(): void {
       app.setBadgeCount(total);
     },
   });
-  registerIpc(ipcMain, session, rendererUrl);
+  registerIpc(ipcMain, chat, rendererUrl);
 
   window = createMainWindow(rendererUrl, settings.value.windowBounds);
   window.on('close', () => {
@@ -85,18 +85,18 @@ function startSession(): void {
   window.on('closed', () => (window = null));
 
   // Coming back from sleep or a lock screen: reconnect now, not after the backoff.
-  powerMonitor.on('resume', () => session.wake());
+  powerMonitor.on('resume', () => chat.wake());
   powerMonitor.on('unlock-screen', () => {
-    session.wake();
-    void session.setStatus({ status: 'online' });
+    chat.wake();
+    void chat.setStatus({ status: 'online' });
   });
-  powerMonitor.on('lock-screen', () => void session.setStatus({ status: 'away' }));
+  powerMonitor.on('lock-screen', () => void chat.setStatus({ status: 'away' }));
   let away = false;
   setInterval(() => {
     const idle = powerMonitor.getSystemIdleTime() >= AWAY_AFTER_IDLE_SECONDS;
     if (idle !== away) {
       away = idle;
-      void session.setStatus({ status: idle ? 'away' : 'online' });
+      void chat.setStatus({ status: idle ? 'away' : 'online' });
     }
   }, 15_000);
 
@@ -105,6 +105,6 @@ function startSession(): void {
     if (quitting) return;
     event.preventDefault();
     quitting = true;
-    void session.shutdown().finally(() => app.quit());
+    void chat.shutdown().finally(() => app.quit());
   });
 }

@@ -1,7 +1,7 @@
 /**
  * The IPC bridge: one handler per ChatApi command. Every call is checked for
  * its sender (only our own window's page) and its payload (the command's
- * schema) before it reaches the session; results travel as Result values.
+ * schema) before it reaches the commands; results travel as Result values.
  */
 import * as v from 'valibot';
 import {
@@ -11,7 +11,7 @@ import {
   CommandSchemas,
   type Result,
 } from '../shared/chat-api.ts';
-import { fail } from '../shared/chat-session.ts';
+import { fail } from '../shared/result.ts';
 
 export const EVENT_CHANNEL = 'beacon:event';
 export const commandChannel = (name: CommandName): string => `beacon:${name}`;
@@ -41,7 +41,7 @@ export function isTrustedSender(frameUrl: string | undefined, rendererUrl: strin
   }
 }
 
-export function registerIpc(ipcMain: IpcMainLike, session: ChatCommands, rendererUrl: string): () => void {
+export function registerIpc(ipcMain: IpcMainLike, commands: ChatCommands, rendererUrl: string): () => void {
   const names = Object.keys(CommandSchemas) as CommandName[];
   for (const name of names) {
     ipcMain.handle(commandChannel(name), async (event, payload): Promise<Result<unknown>> => {
@@ -55,8 +55,8 @@ export function registerIpc(ipcMain: IpcMainLike, session: ChatCommands, rendere
         return fail('BEACON_ERR_INVALID_INPUT', parsed.issues[0].message);
       }
       try {
-        const command = session[name] as (input: unknown) => Promise<Result<unknown>>;
-        return await command.call(session, parsed.output);
+        const command = commands[name] as (input: unknown) => Promise<Result<unknown>>;
+        return await command.call(commands, parsed.output);
       } catch (error) {
         return fail('BEACON_ERR_INTERNAL', error instanceof Error ? error.message : String(error));
       }
@@ -65,7 +65,7 @@ export function registerIpc(ipcMain: IpcMainLike, session: ChatCommands, rendere
   return () => names.forEach((name) => ipcMain.removeHandler(commandChannel(name)));
 }
 
-/** Sends session events to the window, if it is still there. */
+/** Sends chat events to the window, if it is still there. */
 export function eventSender(
   target: () => { isDestroyed(): boolean; send(channel: string, event: ChatEvent): void } | null,
 ) {

@@ -17,7 +17,7 @@ const api: ChatApi = {
   typing: (input) => ipcRenderer.invoke('beacon:typing', input),
   setStatus: (input) => ipcRenderer.invoke('beacon:setStatus', input),
   loadOlder: (input) => ipcRenderer.invoke('beacon:loadOlder', input),
-  markRead: (input) => ipcRenderer.invoke('beacon:markRead', input),
+  reportUnread: (input) => ipcRenderer.invoke('beacon:reportUnread', input),
   getState: () => ipcRenderer.invoke('beacon:getState'),
   setPreferences: (input) => ipcRenderer.invoke('beacon:setPreferences', input),
   onEvent(listener) {

@@ -83,7 +83,8 @@ export interface NotificationPreferences {
   notifyMentions: boolean;
 }
 
-export interface SessionSnapshot {
+/** Everything an interface that (re)loads needs to show where things stand; events then keep it current. */
+export interface ChatSnapshot {
   connection: ConnectionState;
   room: RoomView | null;
   history: ChatMessage[];
@@ -95,19 +96,32 @@ export interface SessionSnapshot {
   preferences: NotificationPreferences;
 }
 
+/**
+ * Every fact reaches the interface once, as one event, in the order it
+ * happened: a command's reply only says whether it was taken.
+ */
 export type ChatEvent =
   | { type: 'connection'; state: ConnectionState }
   | { type: 'welcome'; room: RoomView; history: ChatMessage[]; hasMore: boolean; resumed: boolean }
   | { type: 'presence'; event: PresenceEvent; member: Member }
-  | { type: 'message'; message: ChatMessage }
+  /** New messages: one that arrived live, or a whole page of what was missed while away. */
+  | { type: 'messages'; messages: ChatMessage[] }
+  /** One of this user's own messages, as it was queued (pending) or refused at once (failed). */
   | { type: 'outgoing'; message: OutgoingMessage }
   | { type: 'messageStatus'; clientId: string; status: MessageStatus; seq?: number; error?: string }
   | { type: 'typing'; from: string; conversation: ConversationId }
+  /** An older page, asked for with loadOlder. */
   | { type: 'history'; conversation: ConversationId; messages: ChatMessage[]; hasMore: boolean }
   | { type: 'hostInfo'; info: HostInfo | null }
   | { type: 'error'; code: ErrorCode; message: string }
   | { type: 'openConversation'; conversation: ConversationId }
-  | { type: 'left' };
+  /** Back at the start screen: what it shows now (the room just left is first among the recent rooms). */
+  | { type: 'left'; recentRooms: RecentRoom[]; displayName: string };
+
+/** What `send` answers: the message itself arrives as an `outgoing` event. */
+export interface SendReceipt {
+  clientId: string;
+}
 
 // ── command payloads, validated where they enter main ───────────────────────
 
@@ -117,7 +131,7 @@ const Conversation = v.pipe(v.string(), v.minLength(1), v.maxLength(WIRE_LIMITS.
 
 export const CommandSchemas = {
   host: v.object({
-    roomName: v.pipe(v.string(), v.trim(), v.minLength(1, 'Enter a room name.'), v.maxLength(60)),
+    roomName: v.pipe(v.string(), v.trim(), v.minLength(1, 'Enter a room name.'), v.maxLength(WIRE_LIMITS.roomNameChars)),
     name: Name,
     port: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535)),
     code: Code,
@@ -130,7 +144,8 @@ export const CommandSchemas = {
   typing: v.object({ conversation: Conversation }),
   setStatus: v.object({ status: v.picklist(['online', 'away']) }),
   loadOlder: v.object({ conversation: Conversation, before: v.pipe(v.number(), v.integer(), v.minValue(0)) }),
-  markRead: v.object({ conversation: Conversation, unreadTotal: v.pipe(v.number(), v.integer(), v.minValue(0)) }),
+  /** The interface's unread total, for the window title and the dock or taskbar badge. */
+  reportUnread: v.object({ total: v.pipe(v.number(), v.integer(), v.minValue(0)) }),
   getState: v.undefined(),
   setPreferences: v.object({ notifyDirect: v.boolean(), notifyMentions: v.boolean() }),
 } as const;
@@ -143,14 +158,14 @@ interface CommandOutputs {
   host: HostInfo;
   join: null;
   leave: null;
-  send: OutgoingMessage;
+  send: SendReceipt;
   retry: null;
   retryNow: null;
   typing: null;
   setStatus: null;
   loadOlder: null;
-  markRead: null;
-  getState: SessionSnapshot;
+  reportUnread: null;
+  getState: ChatSnapshot;
   setPreferences: null;
 }
 export type CommandOutput<K extends CommandName> = CommandOutputs[K];

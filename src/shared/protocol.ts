@@ -32,6 +32,8 @@ export const CLOSE = {
 /** Upper bounds every peer enforces, whatever the host's options say. */
 export const WIRE_LIMITS = {
   nameChars: 40,
+  /** A room's name as the host form takes it (the welcome carries it as the host chose it). */
+  roomNameChars: 60,
   codeChars: 64,
   idChars: 64,
   textChars: 16_000,

@@ -1,6 +1,6 @@
 /**
  * The desktop app's main side, without Electron: the IPC bridge and
- * DesktopSession against real hosts on loopback. Only ipcMain's registration
+ * DesktopChat against real hosts on loopback. Only ipcMain's registration
  * and webContents.send are stand-ins; everything behind them is real.
  */
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import {
   registerIpc,
   type SenderFrame,
 } from '../../src/main/ipc-bridge.ts';
-import { DesktopSession } from '../../src/main/session.ts';
+import { DesktopChat } from '../../src/main/desktop-chat.ts';
 import { SettingsFile } from '../../src/main/settings.ts';
 import type { ChatEvent, Result } from '../../src/shared/chat-api.ts';
 import { cleanup, startRoom, tempDir } from '../helpers/room.ts';
@@ -40,7 +40,7 @@ function desktopApp(dir = tempDir()) {
   const unread: number[] = [];
   const contents = { isDestroyed: () => false, send: (_channel: string, event: ChatEvent) => events.push(event) };
   const settings = new SettingsFile(join(dir, 'settings.json'));
-  const session = new DesktopSession({
+  const session = new DesktopChat({
     settings,
     roomsDir: join(dir, 'rooms'),
     emit: eventSender(() => contents),
@@ -67,7 +67,7 @@ function desktopApp(dir = tempDir()) {
   return { ipc, session, events, settings, unread, dir, waitFor };
 }
 
-const apps: DesktopSession[] = [];
+const apps: DesktopChat[] = [];
 afterEach(async () => {
   for (const session of apps.splice(0)) await session.shutdown();
   await cleanup();
@@ -98,18 +98,17 @@ describe('hosting and joining from the desktop app', () => {
     expect(welcome.room.name).toBe('Design team');
     expect(welcome.room.members.map((m) => m.name).sort()).toEqual(['Gus', 'Hana']);
 
-    const sent = await guest.ipc.invoke<{ clientId: string; status: string }>('send', {
-      conversation: 'room',
-      text: 'Hi Hana',
-    });
-    expect(sent).toMatchObject({ ok: true, value: { status: 'pending' } });
+    const sent = await guest.ipc.invoke<{ clientId: string }>('send', { conversation: 'room', text: 'Hi Hana' });
+    const pending = await guest.waitFor('outgoing');
+    expect(pending.message).toMatchObject({ text: 'Hi Hana', status: 'pending' });
+    expect(sent).toEqual({ ok: true, value: { clientId: pending.message.clientId } });
     await guest.waitFor('messageStatus', (e) => e.status === 'sent');
-    await host.waitFor('message', (e) => e.message.text === 'Hi Hana');
+    await host.waitFor('messages', (e) => e.messages.some((m) => m.text === 'Hi Hana'));
 
     const hana = welcome.room.members.find((m) => m.name === 'Hana')!;
     await guest.ipc.invoke('send', { conversation: hana.id, text: 'just for you' });
-    const direct = await host.waitFor('message', (e) => e.message.text === 'just for you');
-    expect(direct.message.to).toBe(hana.id);
+    const direct = await host.waitFor('messages', (e) => e.messages.some((m) => m.text === 'just for you'));
+    expect(direct.messages.find((m) => m.text === 'just for you')!.to).toBe(hana.id);
     await host.waitFor('hostInfo', (e) => e.info !== null);
   });
 
@@ -192,7 +191,7 @@ describe('hosting and joining from the desktop app', () => {
     await again.ipc.invoke('join', { address, name: 'Gus', code: '77' });
     const second = await again.waitFor('welcome');
     expect(second.room.you.id).toBe(first.room.you.id);
-    await again.ipc.invoke('markRead', { conversation: 'room', unreadTotal: 3 });
+    await again.ipc.invoke('reportUnread', { total: 3 });
     expect(again.unread).toEqual([3]);
   });
 });

@@ -6,13 +6,13 @@ import { chmodSync, existsSync, readdirSync, statSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { roomFolder } from '../../src/host/room-folder.ts';
-import { DesktopSession } from '../../src/main/session.ts';
+import { DesktopChat } from '../../src/main/desktop-chat.ts';
 import { SettingsFile } from '../../src/main/settings.ts';
 import { HistoryStore } from '../../src/host/store/history-store.ts';
 import type { ChatEvent } from '../../src/shared/chat-api.ts';
 import { cleanup, tempDir } from '../helpers/room.ts';
 
-const sessions: DesktopSession[] = [];
+const sessions: DesktopChat[] = [];
 afterEach(async () => {
   for (const session of sessions.splice(0)) await session.shutdown();
   await cleanup();
@@ -58,7 +58,7 @@ describe('room history folders', () => {
   it('rooms named in Japanese do not share a history', async () => {
     const dir = tempDir();
     const events: ChatEvent[] = [];
-    const session = new DesktopSession({
+    const session = new DesktopChat({
       settings: new SettingsFile(join(dir, 'settings.json')),
       roomsDir: join(dir, 'rooms'),
       emit: (event) => events.push(event),

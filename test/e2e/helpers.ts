@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { webFilesHandler } from '../../src/host/web-files.ts';
 import { eventSender, type IpcMainLike, registerIpc, type SenderFrame } from '../../src/main/ipc-bridge.ts';
-import { DesktopSession } from '../../src/main/session.ts';
+import { DesktopChat } from '../../src/main/desktop-chat.ts';
 import { SettingsFile } from '../../src/main/settings.ts';
 import type { ChatEvent } from '../../src/shared/chat-api.ts';
 export { launchChromium } from '../helpers/chromium.ts';
@@ -55,7 +55,7 @@ export const messageRow = (page: Page, text: string) =>
   page.getByTestId('message-row').filter({ has: page.getByTestId('message-text').getByText(text, { exact: true }) });
 
 /**
- * The desktop renderer in Chromium with a real DesktopSession behind it. The
+ * The desktop renderer in Chromium with a real DesktopChat behind it. The
  * preload's job (window.beacon, one function per command) is done by an init
  * script whose functions call the real IPC bridge through a Playwright binding;
  * events travel back the way webContents.send would carry them.
@@ -73,7 +73,7 @@ export async function desktopUser(browser: Browser, dataDir: string) {
   };
   const pendingEvents: ChatEvent[] = [];
   let flushing = Promise.resolve();
-  const session = new DesktopSession({
+  const session = new DesktopChat({
     settings: new SettingsFile(join(dataDir, 'settings.json')),
     roomsDir: join(dataDir, 'rooms'),
     webRoot: WEB_ROOT,
@@ -120,7 +120,7 @@ export async function desktopUser(browser: Browser, dataDir: string) {
       typing: call('typing'),
       setStatus: call('setStatus'),
       loadOlder: call('loadOlder'),
-      markRead: call('markRead'),
+      reportUnread: call('reportUnread'),
       getState: call('getState'),
       onEvent(listener: (event: unknown) => void) {
         listeners.add(listener);

@@ -11,7 +11,7 @@ import type {
   CommandOutput,
   OutgoingMessage,
   Result,
-  SessionSnapshot,
+  ChatSnapshot,
 } from '../../src/shared/chat-api.ts';
 
 export interface RecordedCall {
@@ -24,13 +24,13 @@ type Responder = (input: unknown) => Result<unknown>;
 export class FakeChatApi implements ChatApi {
   readonly capabilities: Capabilities;
   readonly calls: RecordedCall[] = [];
-  snapshot: SessionSnapshot;
+  snapshot: ChatSnapshot;
   /** Per-command overrides; each answers one call and is then removed. */
   readonly queued = new Map<CommandName, Responder[]>();
   #listeners = new Set<(event: ChatEvent) => void>();
   #clientIds = 0;
 
-  constructor(capabilities: Capabilities, snapshot: SessionSnapshot) {
+  constructor(capabilities: Capabilities, snapshot: ChatSnapshot) {
     this.capabilities = capabilities;
     this.snapshot = snapshot;
   }
@@ -79,14 +79,19 @@ export class FakeChatApi implements ChatApi {
   leave() {
     return this.#call('leave', undefined, () => null);
   }
+  /** Like the real ones: the pending message arrives as an `outgoing` event, the reply is a receipt. */
   send(input: CommandInput<'send'>) {
-    return this.#call('send', input, (): OutgoingMessage => ({
-      clientId: `client-${++this.#clientIds}`,
-      conversation: input.conversation,
-      text: input.text,
-      ts: Date.now(),
-      status: 'pending',
-    }));
+    return this.#call('send', input, () => {
+      const message: OutgoingMessage = {
+        clientId: `client-${++this.#clientIds}`,
+        conversation: input.conversation,
+        text: input.text,
+        ts: Date.now(),
+        status: 'pending',
+      };
+      this.emit({ type: 'outgoing', message });
+      return { clientId: message.clientId };
+    });
   }
   retry(input: CommandInput<'retry'>) {
     return this.#call('retry', input, () => null);
@@ -103,8 +108,8 @@ export class FakeChatApi implements ChatApi {
   loadOlder(input: CommandInput<'loadOlder'>) {
     return this.#call('loadOlder', input, () => null);
   }
-  markRead(input: CommandInput<'markRead'>) {
-    return this.#call('markRead', input, () => null);
+  reportUnread(input: CommandInput<'reportUnread'>) {
+    return this.#call('reportUnread', input, () => null);
   }
 
   setPreferences(input: CommandInput<'setPreferences'>) {
@@ -116,7 +121,7 @@ export class FakeChatApi implements ChatApi {
 }
 
 /** A session with nothing in it yet: the starting point tests override. */
-export const emptySnapshot: SessionSnapshot = {
+export const emptySnapshot: ChatSnapshot = {
   connection: { kind: 'idle' },
   room: null,
   history: [],

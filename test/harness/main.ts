@@ -1,12 +1,12 @@
 import { mount } from 'svelte';
 import App from '../../src/renderer/src/App.svelte';
-import type { Capabilities, SessionSnapshot } from '../../src/shared/chat-api.ts';
+import type { Capabilities, ChatSnapshot } from '../../src/shared/chat-api.ts';
 import type { ChatMessage, Member } from '../../src/shared/protocol.ts';
 import { emptySnapshot, FakeChatApi } from './fake-chat-api.ts';
 
 export interface MountOptions {
   capabilities?: Partial<Capabilities>;
-  snapshot?: Partial<SessionSnapshot>;
+  snapshot?: Partial<ChatSnapshot>;
 }
 
 /** `count` room messages ending at seq `lastSeq`, one second apart, from alternating senders. */

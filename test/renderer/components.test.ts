@@ -221,8 +221,8 @@ describe('Beacon interface in Chromium', () => {
     });
     const nasty = '<img src=x onerror=alert(1)> <script>window.pwned=true</script> see https://example.org/x';
     await emit({
-      type: 'message',
-      message: { seq: 4, from: 'bob', to: null, text: nasty, ts: Date.now(), clientId: 'x4' },
+      type: 'messages',
+      messages: [{ seq: 4, from: 'bob', to: null, text: nasty, ts: Date.now(), clientId: 'x4' }],
     });
     const row = `${tid('message-row')}[data-seq="4"] ${tid('message-text')}`;
     await page.waitForSelector(row);
@@ -281,8 +281,8 @@ describe('Beacon interface in Chromium', () => {
     await wheelToTop();
     await page.waitForSelector(`${tid('message-row')}[data-seq="1"]`);
     await emit({
-      type: 'message',
-      message: { seq: 301, from: 'bob', to: null, text: 'psst', ts: Date.now(), clientId: 'x301' },
+      type: 'messages',
+      messages: [{ seq: 301, from: 'bob', to: null, text: 'psst', ts: Date.now(), clientId: 'x301' }],
     });
     await page.waitForSelector(tid('new-messages-pill'));
     expect(await page.$(`${tid('message-row')}[data-seq="301"]`)).toBeNull();
@@ -292,8 +292,8 @@ describe('Beacon interface in Chromium', () => {
 
     // At the bottom, new messages just appear.
     await emit({
-      type: 'message',
-      message: { seq: 302, from: 'ann', to: null, text: 'hi', ts: Date.now(), clientId: 'x302' },
+      type: 'messages',
+      messages: [{ seq: 302, from: 'ann', to: null, text: 'hi', ts: Date.now(), clientId: 'x302' }],
     });
     await page.waitForSelector(`${tid('message-row')}[data-seq="302"]`);
     expect(await page.$(tid('new-messages-pill'))).toBeNull();
@@ -340,29 +340,29 @@ describe('Beacon interface in Chromium', () => {
   it('direct messages raise an unread count on their conversation until opened', async () => {
     await enterRoom(5, 5, false);
     await emit({
-      type: 'message',
-      message: { seq: 6, from: 'bob', to: 'me', text: 'hey', ts: Date.now(), clientId: 'x6' },
+      type: 'messages',
+      messages: [{ seq: 6, from: 'bob', to: 'me', text: 'hey', ts: Date.now(), clientId: 'x6' }],
     });
     await emit({
-      type: 'message',
-      message: { seq: 7, from: 'bob', to: 'me', text: 'you there?', ts: Date.now(), clientId: 'x7' },
+      type: 'messages',
+      messages: [{ seq: 7, from: 'bob', to: 'me', text: 'you there?', ts: Date.now(), clientId: 'x7' }],
     });
     await emit({
-      type: 'message',
-      message: { seq: 8, from: 'ann', to: null, text: 'room msg', ts: Date.now(), clientId: 'x8' },
+      type: 'messages',
+      messages: [{ seq: 8, from: 'ann', to: null, text: 'room msg', ts: Date.now(), clientId: 'x8' }],
     });
     const bob = `${tid('conversation')}[data-conversation="bob"]`;
     await page.waitForSelector(`${bob} ${tid('unread')}:has-text("2")`);
     expect(await page.$(`${tid('conversation')}[data-conversation="room"] ${tid('unread')}`)).toBeNull();
     expect(await page.$(`${tid('conversation')}[data-conversation="ann"] ${tid('unread')}`)).toBeNull();
     // The rise is reported too (one call for the burst), for the app badge.
-    await expect.poll(() => calls('markRead')).toEqual([{ conversation: 'room', unreadTotal: 2 }]);
+    await expect.poll(() => calls('reportUnread')).toEqual([{ total: 2 }]);
 
     await page.click(bob);
     await page.waitForSelector(`${tid('message-row')}[data-seq="7"]`);
     expect(await page.$(`${bob} ${tid('unread')}`)).toBeNull();
     // Reading it brings the total that feeds the app badge back to zero.
-    await expect.poll(async () => (await calls('markRead')).at(-1)).toEqual({ conversation: 'bob', unreadTotal: 0 });
+    await expect.poll(async () => (await calls('reportUnread')).at(-1)).toEqual({ total: 0 });
 
     // Members open direct conversations too.
     await page.click(`${tid('member')}[data-member-id="ann"] button`);

@@ -1,10 +1,11 @@
 /**
  * The ChatApi inside a browser page served by a Beacon host: the shared
- * ChatSession over the browser's own WebSocket, joining the host that served
+ * ChatFeed over the browser's own WebSocket, joining the host that served
  * the page. Hosting needs the desktop app.
  */
 import type { ChatApi, ChatEvent } from '../../shared/chat-api.ts';
-import { ChatSession, fail, ok } from '../../shared/chat-session.ts';
+import { ChatFeed } from '../../shared/chat-feed.ts';
+import { fail, ok } from '../../shared/result.ts';
 import { shouldNotify } from '../../shared/notify-policy.ts';
 import type { SocketFactory, SocketLike } from '../../shared/room-client.ts';
 
@@ -49,18 +50,19 @@ export function createWebChatApi(): ChatApi {
   } catch {
     // Damaged: defaults.
   }
-  const session = new ChatSession({
+  const feed = new ChatFeed({
     socketFactory: browserSocketFactory,
+    startInfo: () => ({ recentRooms: [], displayName: name }),
     emit: (event) => {
-      const token = session.client?.token;
+      const token = feed.client?.token;
       if (event.type === 'welcome' && token) storage()?.setItem(resumeKey(name), token);
-      if (event.type === 'message') notify(event.message);
+      if (event.type === 'messages') for (const message of event.messages) notify(message);
       for (const listener of listeners) listener(event);
     },
   });
 
   function notify(message: Parameters<typeof shouldNotify>[0]): void {
-    const me = session.client?.me;
+    const me = feed.client?.me;
     if (!canNotify || !me || Notification.permission !== 'granted') return;
     const context = { windowFocused: document.hasFocus(), ...preferences };
     if (shouldNotify(message, me, context)) new Notification('Beacon', { body: message.text.slice(0, 200) });
@@ -77,7 +79,7 @@ export function createWebChatApi(): ChatApi {
       if (canNotify && Notification.permission === 'default') void Notification.requestPermission();
       const token = storage()?.getItem(resumeKey(name)) || undefined;
       // The page can only join the host that served it, whatever address was typed.
-      return session.join({
+      return feed.join({
         address: roomAddress,
         name: input.name,
         code: input.code,
@@ -85,21 +87,20 @@ export function createWebChatApi(): ChatApi {
       });
     },
     leave: async () => {
-      session.leave();
+      feed.leave();
       return ok(null);
     },
-    send: async (input) => session.send(input.conversation, input.text),
-    retry: async (input) => session.retry(input.clientId),
-    retryNow: async () => session.retryNow(),
-    typing: async (input) => session.typing(input.conversation),
-    setStatus: async (input) => session.setStatus(input.status),
-    loadOlder: async (input) => session.loadOlder(input.conversation, input.before),
-    markRead: async (input) => {
-      document.title = input.unreadTotal > 0 ? `Beacon (${input.unreadTotal})` : 'Beacon';
+    send: async (input) => feed.send(input.conversation, input.text),
+    retry: async (input) => feed.retry(input.clientId),
+    retryNow: async () => feed.retryNow(),
+    typing: async (input) => feed.typing(input.conversation),
+    setStatus: async (input) => feed.setStatus(input.status),
+    loadOlder: async (input) => feed.loadOlder(input.conversation, input.before),
+    reportUnread: async (input) => {
+      document.title = input.total > 0 ? `Beacon (${input.total})` : 'Beacon';
       return ok(null);
     },
-    getState: async () =>
-      ok({ ...session.snapshot(), hostInfo: null, displayName: name, recentRooms: [], preferences }),
+    getState: async () => ok({ ...feed.snapshot(), hostInfo: null, displayName: name, recentRooms: [], preferences }),
     setPreferences: async (input) => {
       preferences = { ...input };
       storage()?.setItem('beacon:preferences', JSON.stringify(preferences));

@@ -11,7 +11,8 @@ import {
   type OutgoingMessage,
   type RecentRoom,
   type Result,
-  type SessionSnapshot,
+  type SendReceipt,
+  type ChatSnapshot,
 } from '../../../shared/chat-api.ts';
 import type { ChatMessage, Member } from '../../../shared/protocol.ts';
 import { conversationOf } from '../lib/conversation.ts';
@@ -135,7 +136,7 @@ export class SessionState {
     return id === ROOM ? (this.roomName ?? 'Room') : this.presence.nameOf(id);
   }
 
-  applySnapshot(s: SessionSnapshot): void {
+  applySnapshot(s: ChatSnapshot): void {
     const fresh = (type: ChatEvent['type']): boolean => !this.#seen.has(type);
     if (fresh('connection')) this.connection = s.connection;
     if (fresh('hostInfo')) this.hostInfo = s.hostInfo;
@@ -168,8 +169,8 @@ export class SessionState {
       case 'presence':
         this.#presence(event.event, event.member);
         break;
-      case 'message':
-        this.#receive(event.message);
+      case 'messages':
+        for (const message of event.messages) this.#receive(message);
         break;
       case 'outgoing':
         this.#accept(event.message);
@@ -198,6 +199,8 @@ export class SessionState {
         break;
       case 'left':
         this.#leftRoom();
+        this.recentRooms = event.recentRooms;
+        this.displayName = event.displayName;
         break;
     }
   }
@@ -320,13 +323,6 @@ export class SessionState {
     this.outgoing.replaceAll([]);
     this.#earlyAcks.clear();
     this.active = ROOM;
-    // The room we just left is now first among the recent rooms.
-    void this.api.getState().then((s) => {
-      if (s.ok) {
-        this.recentRooms = s.value.recentRooms;
-        this.displayName = s.value.displayName;
-      }
-    });
   }
 
   // ── commands ─────────────────────────────────────────────────────────────
@@ -374,7 +370,7 @@ export class SessionState {
   #reportUnread(conversation: ConversationId): void {
     if (this.#unreadTimer !== null) clearTimeout(this.#unreadTimer);
     this.#unreadTimer = null;
-    void this.api.markRead({ conversation, unreadTotal: this.#unreadTotal() });
+    void this.api.reportUnread({ total: this.#unreadTotal() });
   }
 
   /**
@@ -412,11 +408,10 @@ export class SessionState {
     return newest;
   }
 
-  async send(conversation: ConversationId, text: string): Promise<Result<OutgoingMessage>> {
+  /** The message appears through the `outgoing` event; the result says only whether it was taken. */
+  async send(conversation: ConversationId, text: string): Promise<Result<SendReceipt>> {
     this.#typingSentAt = null;
-    const result = await this.api.send({ conversation, text });
-    if (result.ok) this.#accept(result.value);
-    return result;
+    return this.api.send({ conversation, text });
   }
 
   async retry(clientId: string): Promise<void> {

@@ -1,25 +1,28 @@
 /**
- * ChatSession: the join side of the ChatApi, shared by the desktop app (in
- * main, over `ws`) and the browser client (in the page, over WebSocket). It
- * turns a RoomClient's events into ChatEvents and keeps a snapshot so an
- * interface that (re)loads can catch up with getState().
+ * ChatFeed: the join side of the ChatApi, shared by the desktop app (in main,
+ * over `ws`) and the browser client (in the page, over WebSocket). It turns a
+ * RoomClient's events into ChatEvents, one per fact, and keeps a snapshot of
+ * the latest messages so an interface that (re)loads can catch up with
+ * getState().
  */
 import { roomUrl } from './address.ts';
 import {
   type ChatEvent,
+  type ChatSnapshot,
   type ConversationId,
-  type OutgoingMessage,
+  type RecentRoom,
   type Result,
   ROOM,
   type RoomView,
-  type SessionSnapshot,
+  type SendReceipt,
 } from './chat-api.ts';
-import { errorMessage, type ErrorCode } from './errors.ts';
+import type { ErrorCode } from './errors.ts';
+import { fail, ok } from './result.ts';
 import type { ChatMessage, Member } from './protocol.ts';
 import { RoomClient, type RoomClientOptions, type SocketFactory } from './room-client.ts';
 
 /** Messages kept for getState(); older ones are paged from the host on demand. */
-const SNAPSHOT_MESSAGES = 500;
+export const SNAPSHOT_MESSAGES = 500;
 
 export interface JoinRequest {
   address: string;
@@ -28,15 +31,16 @@ export interface JoinRequest {
   resume?: { token: string; lastSeq: number };
 }
 
-export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
-export const fail = <T>(code: ErrorCode, message: string = errorMessage(code)): Result<T> => ({
-  ok: false,
-  error: { code, message },
-});
+/** What the start screen shows after leaving; the owner of the feed knows it. */
+export interface StartInfo {
+  recentRooms: RecentRoom[];
+  displayName: string;
+}
 
-export class ChatSession {
+export class ChatFeed {
   readonly #socketFactory: SocketFactory;
   readonly #emit: (event: ChatEvent) => void;
+  readonly #startInfo: () => StartInfo;
   readonly #clientOptions: Partial<RoomClientOptions>;
   #client: RoomClient | null = null;
   #unsubscribe: (() => void)[] = [];
@@ -49,10 +53,12 @@ export class ChatSession {
   constructor(options: {
     socketFactory: SocketFactory;
     emit: (event: ChatEvent) => void;
+    startInfo: () => StartInfo;
     clientOptions?: Partial<RoomClientOptions>;
   }) {
     this.#socketFactory = options.socketFactory;
     this.#emit = options.emit;
+    this.#startInfo = options.startInfo;
     this.#clientOptions = options.clientOptions ?? {};
   }
 
@@ -96,16 +102,17 @@ export class ChatSession {
     this.#kept.clear();
     this.#hasMore = false;
     this.#emit({ type: 'connection', state: { kind: 'idle' } });
-    this.#emit({ type: 'left' });
+    this.#emit({ type: 'left', ...this.#startInfo() });
   }
 
-  send(conversation: ConversationId, text: string): Result<OutgoingMessage> {
+  send(conversation: ConversationId, text: string): Result<SendReceipt> {
     const client = this.#client;
     if (!client || !this.#room) return fail('BEACON_ERR_NOT_JOINED');
     const to = conversation === ROOM ? null : conversation;
     const message = client.send(text, to, conversation);
+    // Emitted before any status of it can be: the interface learns of the message first, then of its ack.
     this.#emit({ type: 'outgoing', message });
-    return ok(message);
+    return ok({ clientId: message.clientId });
   }
 
   retry(clientId: string): Result<null> {
@@ -136,7 +143,7 @@ export class ChatSession {
   }
 
   /** The join-side part of the snapshot; the desktop session adds host info and settings. */
-  snapshot(): Pick<SessionSnapshot, 'connection' | 'room' | 'history' | 'hasMore' | 'outgoing'> {
+  snapshot(): Pick<ChatSnapshot, 'connection' | 'room' | 'history' | 'hasMore' | 'outgoing'> {
     return {
       connection: this.#client?.state ?? { kind: 'idle' },
       room: this.#room && { ...this.#room, members: [...this.#room.members] },
@@ -168,7 +175,7 @@ export class ChatSession {
       }),
       client.on('message', (message) => {
         this.#remember([message]);
-        this.#emit({ type: 'message', message });
+        this.#emit({ type: 'messages', messages: [message] });
       }),
       client.on('status', (update) => this.#emit({ type: 'messageStatus', ...update })),
       client.on('presence', (event, member) => {
@@ -181,9 +188,9 @@ export class ChatSession {
       }),
       client.on('history', (page) => {
         if (page.direction === 'after') {
-          // The rest of what was missed while away: ordinary new messages to the interface.
+          // The rest of what was missed while away: new messages to the interface, a page at a time.
           this.#remember(page.messages);
-          for (const message of page.messages) this.#emit({ type: 'message', message });
+          if (page.messages.length > 0) this.#emit({ type: 'messages', messages: page.messages });
           return;
         }
         this.#emit({

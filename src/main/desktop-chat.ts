@@ -1,18 +1,19 @@
 /**
- * The desktop app's chat session: joining (through the shared ChatSession)
- * and hosting (an embedded RoomServer that this user joins like anyone else).
- * Implements every ChatApi command; the IPC bridge validates and forwards.
+ * The desktop app's side of the ChatApi: joining (through the shared
+ * ChatFeed) and hosting (an embedded RoomServer that this user joins like
+ * anyone else). Implements every command; the IPC bridge validates and forwards.
  */
 import type {
   ChatCommands,
   ChatEvent,
   CommandInput,
   HostInfo,
-  OutgoingMessage,
+  ChatSnapshot,
   Result,
-  SessionSnapshot,
+  SendReceipt,
 } from '../shared/chat-api.ts';
-import { ChatSession, fail, ok } from '../shared/chat-session.ts';
+import { ChatFeed } from '../shared/chat-feed.ts';
+import { fail, ok } from '../shared/result.ts';
 import { BeaconError, errorMessage } from '../shared/errors.ts';
 import type { RoomClientOptions } from '../shared/room-client.ts';
 import type { ChatMessage } from '../shared/protocol.ts';
@@ -23,7 +24,7 @@ import { roomFolder } from '../host/room-folder.ts';
 import type { SettingsFile } from './settings.ts';
 import { wsSocketFactory } from '../node/ws-socket.ts';
 
-export interface DesktopSessionOptions {
+export interface DesktopChatOptions {
   settings: SettingsFile;
   /** Where hosted rooms keep their history: one folder per room name. */
   roomsDir: string;
@@ -40,19 +41,23 @@ export interface DesktopSessionOptions {
   clientOptions?: Partial<RoomClientOptions>;
 }
 
-export class DesktopSession implements ChatCommands {
-  readonly #options: DesktopSessionOptions;
-  readonly #chat: ChatSession;
+export class DesktopChat implements ChatCommands {
+  readonly #options: DesktopChatOptions;
+  readonly #feed: ChatFeed;
   #server: RoomServer | null = null;
   #joined: { address: string; code: string; name: string; remember: boolean } | null = null;
 
-  constructor(options: DesktopSessionOptions) {
+  constructor(options: DesktopChatOptions) {
     this.#options = options;
-    this.#chat = new ChatSession({
+    this.#feed = new ChatFeed({
       socketFactory: wsSocketFactory,
       clientOptions: options.clientOptions,
+      startInfo: () => ({
+        recentRooms: options.settings.recentRooms(),
+        displayName: options.settings.value.displayName,
+      }),
       emit: (event) => {
-        if (event.type === 'message') this.#noticeMessage(event.message);
+        if (event.type === 'messages') for (const message of event.messages) this.#noticeMessage(message);
         if (event.type === 'welcome') this.#saveRecent(event.room.name);
         options.emit(event);
       },
@@ -94,7 +99,7 @@ export class DesktopSession implements ChatCommands {
       await this.#stopHosting();
       return fail(joined.error.code, joined.error.message);
     }
-    const token = this.#chat.client?.token;
+    const token = this.#feed.client?.token;
     if (token) server.keepOwnerToken(input.name, token);
     const info = this.#hostInfo()!;
     this.#options.emit({ type: 'hostInfo', info });
@@ -118,14 +123,14 @@ export class DesktopSession implements ChatCommands {
   ): Promise<Result<null>> {
     this.#options.settings.update({ displayName: input.name });
     this.#joined = { ...input, remember };
-    const result = await this.#chat.join({ ...input, resume: token ? { token, lastSeq: 0 } : undefined });
+    const result = await this.#feed.join({ ...input, resume: token ? { token, lastSeq: 0 } : undefined });
     if (!result.ok) this.#joined = null;
     return result;
   }
 
   async leave(): Promise<Result<null>> {
     this.#saveRecent();
-    this.#chat.leave();
+    this.#feed.leave();
     this.#joined = null;
     await this.#stopHosting();
     return ok(null);
@@ -139,39 +144,39 @@ export class DesktopSession implements ChatCommands {
     this.#options.emit({ type: 'hostInfo', info: null });
   }
 
-  async send(input: CommandInput<'send'>): Promise<Result<OutgoingMessage>> {
-    return this.#chat.send(input.conversation, input.text);
+  async send(input: CommandInput<'send'>): Promise<Result<SendReceipt>> {
+    return this.#feed.send(input.conversation, input.text);
   }
 
   async retry(input: CommandInput<'retry'>): Promise<Result<null>> {
-    return this.#chat.retry(input.clientId);
+    return this.#feed.retry(input.clientId);
   }
 
   async retryNow(): Promise<Result<null>> {
-    return this.#chat.retryNow();
+    return this.#feed.retryNow();
   }
 
   async typing(input: CommandInput<'typing'>): Promise<Result<null>> {
-    return this.#chat.typing(input.conversation);
+    return this.#feed.typing(input.conversation);
   }
 
   async setStatus(input: CommandInput<'setStatus'>): Promise<Result<null>> {
-    return this.#chat.setStatus(input.status);
+    return this.#feed.setStatus(input.status);
   }
 
   async loadOlder(input: CommandInput<'loadOlder'>): Promise<Result<null>> {
-    return this.#chat.loadOlder(input.conversation, input.before);
+    return this.#feed.loadOlder(input.conversation, input.before);
   }
 
-  async markRead(input: CommandInput<'markRead'>): Promise<Result<null>> {
-    this.#options.onUnread?.(input.unreadTotal);
+  async reportUnread(input: CommandInput<'reportUnread'>): Promise<Result<null>> {
+    this.#options.onUnread?.(input.total);
     return ok(null);
   }
 
-  async getState(): Promise<Result<SessionSnapshot>> {
+  async getState(): Promise<Result<ChatSnapshot>> {
     const settings = this.#options.settings;
     return ok({
-      ...this.#chat.snapshot(),
+      ...this.#feed.snapshot(),
       hostInfo: this.#hostInfo(),
       displayName: settings.value.displayName,
       recentRooms: settings.recentRooms(),
@@ -191,7 +196,7 @@ export class DesktopSession implements ChatCommands {
 
   /** After sleep, a lock screen or a network change: try now instead of waiting out the backoff. */
   wake(): void {
-    this.#chat.retryNow();
+    this.#feed.retryNow();
   }
 
   #hostInfo(): HostInfo | null {
@@ -199,13 +204,13 @@ export class DesktopSession implements ChatCommands {
   }
 
   #noticeMessage(message: ChatMessage): void {
-    const me = this.#chat.client?.me;
+    const me = this.#feed.client?.me;
     if (me) this.#options.onMessage?.(message, me);
   }
 
   #saveRecent(roomName?: string): void {
     const joined = this.#joined;
-    const client = this.#chat.client;
+    const client = this.#feed.client;
     if (!joined?.remember || !client?.token) return;
     const settings = this.#options.settings;
     const previous = settings.findRoom(joined.address, joined.name);
