@@ -82,7 +82,8 @@ function outcome(value: unknown): unknown {
 }
 
 async function callHandler(listener: Listener, frame: FrameProbe['frame'] | null, embedded: boolean, payload: unknown) {
-  const senderFrame = frame === null ? null : { url: frame, parent: embedded ? { url: rendererUrl, parent: null } : null };
+  const senderFrame =
+    frame === null ? null : { url: frame, parent: embedded ? { url: rendererUrl, parent: null } : null };
   let result: unknown;
   try {
     result = outcome(await listener({ senderFrame, processId: 1, frameId: 1 }, payload));
@@ -95,6 +96,7 @@ async function callHandler(listener: Listener, frame: FrameProbe['frame'] | null
 /** Payloads every command's schema accepts without anything happening outside this process; others get none. */
 const HARMLESS: Record<string, unknown> = {
   markRead: { conversation: 'room', unreadTotal: 0 },
+  reportUnread: { total: 0 },
   setPreferences: { notifyDirect: true, notifyMentions: true },
   setStatus: { status: 'online' },
   typing: { conversation: 'room' },
@@ -119,7 +121,8 @@ async function probeHandlers(): Promise<HandlerReport[]> {
     const name = channel.replace(/^beacon:/, '');
     const harmless = HARMLESS[name];
     const untrusted: FrameProbe[] = [];
-    for (const frame of UNTRUSTED_FRAMES) untrusted.push(await callHandler(listener, frame.url, frame.embedded, harmless));
+    for (const frame of UNTRUSTED_FRAMES)
+      untrusted.push(await callHandler(listener, frame.url, frame.embedded, harmless));
     const badPayloads: FrameProbe[] = [];
     for (const payload of BAD_PAYLOADS) badPayloads.push(await callHandler(listener, rendererUrl, false, payload));
     const trusted = await callHandler(listener, rendererUrl, false, harmless);
@@ -170,7 +173,13 @@ async function probeWindowOpen(window: electron.BrowserWindow): Promise<WindowOp
   const probes: WindowOpenProbe[] = [];
   for (const url of NAVIGATION_URLS) {
     const before = recorder.openedExternally.length;
-    const details = { url, frameName: '', features: '', disposition: 'new-window', referrer: { url: '', policy: 'default' } };
+    const details = {
+      url,
+      frameName: '',
+      features: '',
+      disposition: 'new-window',
+      referrer: { url: '', policy: 'default' },
+    };
     const results = window.webContents.windowOpenHandlers.map((handler) => {
       try {
         return outcome(handler(details));
@@ -211,7 +220,8 @@ async function probePermissionRequests(): Promise<PermissionProbe[]> {
       for (const permission of PERMISSIONS) {
         asks.push(
           new Promise<PermissionProbe>((done) => {
-            const answer = (granted: PermissionProbe['granted']) => done({ permission, url, granted, withContents: true });
+            const answer = (granted: PermissionProbe['granted']) =>
+              done({ permission, url, granted, withContents: true });
             setTimeout(() => answer('no answer'), 1_000);
             try {
               handler(contentsAt(url), permission, (granted: unknown) => answer(granted === true), {
@@ -259,9 +269,10 @@ async function probeHeaders(): Promise<AppReport['headers']> {
       const responseHeaders = await new Promise<unknown>((done) => {
         setTimeout(() => done('no answer'), 1_000);
         try {
-          listener({ url, method: 'GET', resourceType: 'mainFrame', responseHeaders: { 'X-Probe': ['kept'] } }, (r: {
-            responseHeaders?: unknown;
-          }) => done(outcome(r?.responseHeaders)));
+          listener(
+            { url, method: 'GET', resourceType: 'mainFrame', responseHeaders: { 'X-Probe': ['kept'] } },
+            (r: { responseHeaders?: unknown }) => done(outcome(r?.responseHeaders)),
+          );
         } catch (error) {
           done({ threw: describe(error) });
         }
@@ -370,9 +381,13 @@ async function runPreload(): Promise<Report> {
   try {
     const source = readFileSync(file, 'utf8');
     const context = vm.createContext({ console });
-    const wrapper = vm.runInContext(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, context, {
-      filename: file,
-    }) as Listener;
+    const wrapper = vm.runInContext(
+      `(function (exports, require, module, __filename, __dirname) {${source}\n})`,
+      context,
+      {
+        filename: file,
+      },
+    ) as Listener;
     const module = { exports: {} };
     wrapper(module.exports, sandboxRequire, module, file, dirname(file));
   } catch (error) {
@@ -392,8 +407,14 @@ async function runPreload(): Promise<Report> {
     } catch (error) {
       errors.push(`beacon.${key}(): ${describe(error)}`);
     }
-    const invocations = recorder.invoked.slice(before).map(({ channel, args }) => ({ channel, args: outcome(args) as unknown[] }));
-    calls.push({ key, invocations, returnsPromise: typeof (returned as Promise<unknown> | undefined)?.then === 'function' });
+    const invocations = recorder.invoked
+      .slice(before)
+      .map(({ channel, args }) => ({ channel, args: outcome(args) as unknown[] }));
+    calls.push({
+      key,
+      invocations,
+      returnsPromise: typeof (returned as Promise<unknown> | undefined)?.then === 'function',
+    });
   }
 
   const onEvent: PreloadReport['onEvent'] = {
@@ -429,7 +450,8 @@ async function runPreload(): Promise<Report> {
     calls,
     leaksIpcRenderer: recorder.exposed.some(
       ({ api }) =>
-        api === ipc || Object.values(api as object).some((value) => value === ipc || Object.values(ipc).includes(value)),
+        api === ipc ||
+        Object.values(api as object).some((value) => value === ipc || Object.values(ipc).includes(value)),
     ),
     capabilities: outcome(beacon['capabilities']),
     onEvent,

@@ -1,0 +1,332 @@
+/**
+ * The Electron shell as BUILT (out/main/index.js and out/preload/index.cjs from
+ * `electron-vite build`), run on Node 24 against a recorded stand-in of the
+ * Electron API: the real binary cannot run here, but the shell's own code does.
+ *
+ * Each scenario is one child process (shell-standin/driver.ts, with the
+ * `electron` specifier redirected to shell-standin/electron.ts by a module
+ * hook) that starts the shell, replays inputs through everything it
+ * registered and prints one JSON report. The assertions live here; the
+ * command list comes from the contract (CommandSchemas), the channel names
+ * from the bridge (commandChannel), never from a copy.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as v from 'valibot';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commandChannel, EVENT_CHANNEL } from '../../src/main/ipc-bridge.ts';
+import { type CommandName, CommandSchemas } from '../../src/shared/chat-api.ts';
+import { contentSecurityPolicy } from '../../src/shared/csp.ts';
+import {
+  type AppReport,
+  type FrameProbe,
+  type PreloadReport,
+  REPORT_PREFIX,
+  type Report,
+} from './shell-standin/report.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const OUT = join(ROOT, 'out');
+const BUILT = {
+  main: join(OUT, 'main', 'index.js'),
+  preload: join(OUT, 'preload', 'index.cjs'),
+  page: join(OUT, 'renderer', 'index.html'),
+};
+const STANDIN = join(import.meta.dirname, 'shell-standin');
+const LOCAL_NODE = join(ROOT, 'node_modules', '.bin', 'node');
+const NODE = existsSync(LOCAL_NODE) ? LOCAL_NODE : process.execPath;
+const DRIVER_TIMEOUT_MS = 20_000;
+
+const COMMANDS = Object.keys(CommandSchemas) as CommandName[];
+const CHANNELS = COMMANDS.map(commandChannel);
+const DEV_URL_IN_PACKAGED_APP = 'http://evil.example:5173/';
+
+const userDataDirs: string[] = [];
+
+/** Runs one scenario of the driver in its own process and returns its report. */
+function runDriver(mode: 'app' | 'preload', env: Record<string, string> = {}): Promise<Report> {
+  const userData = mkdtempSync(join(tmpdir(), 'beacon-shell-'));
+  userDataDirs.push(userData);
+  const inherited = { ...process.env };
+  for (const key of Object.keys(inherited)) {
+    if (key === 'ELECTRON_RENDERER_URL' || key === 'NODE_OPTIONS' || key.startsWith('BEACON_')) delete inherited[key];
+  }
+  const child = spawn(
+    NODE,
+    ['--import', pathToFileURL(join(STANDIN, 'register.ts')).href, join(STANDIN, 'driver.ts'), mode],
+    {
+      cwd: ROOT,
+      env: { ...inherited, BEACON_SHELL_OUT: OUT, BEACON_STANDIN_USER_DATA: userData, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const what = `driver ${mode} ${JSON.stringify(env)}`;
+  return new Promise((done, fail) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      fail(new Error(`${what} did not finish in ${DRIVER_TIMEOUT_MS} ms.\nstderr: ${stderr}\nstdout: ${stdout}`));
+    }, DRIVER_TIMEOUT_MS);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      fail(error);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const line = stdout.split('\n').find((l) => l.startsWith(REPORT_PREFIX));
+      if (!line) {
+        fail(new Error(`${what} exited (${code ?? signal}) without a report.\nstderr: ${stderr}\nstdout: ${stdout}`));
+        return;
+      }
+      const report = JSON.parse(line.slice(REPORT_PREFIX.length)) as Report;
+      if ('loadError' in report) {
+        fail(
+          new Error(
+            `The built shell did not load against the Electron stand-in (${what}). If it names an export ` +
+              `of 'electron' that is missing, add it to test/desktop/shell-standin/electron.ts.\n${report.loadError}`,
+          ),
+        );
+        return;
+      }
+      done(report);
+    });
+  });
+}
+
+let app: AppReport;
+let preload: PreloadReport;
+let secondLaunch: AppReport;
+let packaged: AppReport;
+
+beforeAll(async () => {
+  const missing = Object.values(BUILT).filter((file) => !existsSync(file));
+  if (missing.length > 0) {
+    throw new Error(
+      `The built app is missing (${missing.join(', ')}): run \`npx electron-vite build\` first (\`npm test\` does).`,
+    );
+  }
+  [app, preload, secondLaunch, packaged] = (await Promise.all([
+    runDriver('app'),
+    runDriver('preload'),
+    runDriver('app', { BEACON_STANDIN_LOCK: '0' }),
+    runDriver('app', { BEACON_STANDIN_PACKAGED: '1', ELECTRON_RENDERER_URL: DEV_URL_IN_PACKAGED_APP }),
+  ])) as [AppReport, PreloadReport, AppReport, AppReport];
+}, DRIVER_TIMEOUT_MS + 10_000);
+
+afterAll(() => {
+  for (const dir of userDataDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+const isWebLink = (url: string): boolean => {
+  try {
+    return ['http:', 'https:'].includes(new URL(url).protocol);
+  } catch {
+    return false;
+  }
+};
+
+/** The bridge's refusal: what the page gets for a request main will not serve. */
+const isRefusal = (result: unknown): boolean => {
+  const r = result as { ok?: unknown; error?: { code?: unknown } } | null;
+  return r?.ok === false && r.error?.code === 'BEACON_ERR_INVALID_INPUT';
+};
+
+/** The probes whose result is not the refusal, described for a readable failure. */
+const notRefused = (channel: string, probes: FrameProbe[]): string[] =>
+  probes
+    .filter((probe) => !isRefusal(probe.result))
+    .map(
+      (probe) =>
+        `${channel} from ${probe.frame || '(empty URL)'}${probe.embedded ? ' (embedded)' : ''} ` +
+        `with ${JSON.stringify(probe.payload)}: ${JSON.stringify(probe.result)}`,
+    );
+
+describe('the desktop shell, as built', () => {
+  it('the window cannot reach Node and its preload exists in the build', () => {
+    expect(app.windows).toHaveLength(1);
+    const preferences = app.windows[0]!.options['webPreferences'] as Record<string, unknown>;
+    expect(preferences).toMatchObject({
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+    });
+    for (const risky of ['nodeIntegrationInSubFrames', 'nodeIntegrationInWorker', 'webviewTag'] as const) {
+      expect(preferences[risky], risky).not.toBe(true);
+    }
+    expect(preferences['allowRunningInsecureContent']).not.toBe(true);
+    const preloadPath = preferences['preload'];
+    expect(typeof preloadPath).toBe('string');
+    expect(resolve(preloadPath as string)).toBe(BUILT.preload);
+    expect(existsSync(preloadPath as string), `preload ${String(preloadPath)} exists`).toBe(true);
+  });
+
+  it('the window shows Beacon’s own page, and only once the page is ready', () => {
+    const [window] = app.windows;
+    expect(app.rendererUrl).toBe(pathToFileURL(BUILT.page).href);
+    expect(window!.loadedUrls).toEqual([app.rendererUrl]);
+    expect(window!.options['show']).toBe(false);
+    expect(window!.callsBeforeReadyToShow).not.toContain('show');
+    expect(window!.callsAfterReadyToShow).toContain('show');
+  });
+
+  it('a packaged app shows its own page even when ELECTRON_RENDERER_URL points elsewhere', () => {
+    expect(packaged.isPackaged).toBe(true);
+    expect(packaged.windows).toHaveLength(1);
+    expect(packaged.windows[0]!.loadedUrls).toEqual([packaged.rendererUrl]);
+    const fromDevUrl = packaged.handlers.flatMap(({ channel, untrusted }) =>
+      notRefused(
+        channel,
+        untrusted.filter(({ frame }) => frame === DEV_URL_IN_PACKAGED_APP),
+      ),
+    );
+    expect(packaged.handlers.length).toBeGreaterThan(0);
+    expect(fromDevUrl).toEqual([]);
+  });
+
+  it('every command of the interface reaches main through exactly one handler', () => {
+    expect(COMMANDS.length).toBeGreaterThan(0);
+    const duplicates = app.handlerChannels.filter((channel, i) => app.handlerChannels.indexOf(channel) !== i);
+    expect(duplicates, 'channels registered twice').toEqual([]);
+    expect([...app.handlerChannels].sort()).toEqual([...CHANNELS].sort());
+  });
+
+  it('the page gets exactly one function per command, each calling its own channel, plus onEvent', () => {
+    expect(preload.errors).toEqual([]);
+    const sandboxModules = ['electron', 'events', 'timers', 'url'];
+    expect(
+      preload.required.filter((id) => !sandboxModules.includes(id)),
+      'modules a sandbox lacks',
+    ).toEqual([]);
+    expect(preload.exposedKeys).toEqual(['beacon']);
+    expect(preload.leaksIpcRenderer).toBe(false);
+
+    const functions = preload.members.filter(({ type }) => type === 'function').map(({ key }) => key);
+    const others = preload.members.filter(({ type }) => type !== 'function').map(({ key }) => key);
+    expect(functions.sort()).toEqual([...COMMANDS, 'onEvent'].sort());
+    expect(others).toEqual(['capabilities']);
+    // The desktop app is the one interface that can host.
+    expect(preload.capabilities).toMatchObject({ host: true });
+
+    for (const name of COMMANDS) {
+      const call = preload.calls.find(({ key }) => key === name);
+      expect(
+        call?.invocations.map(({ channel }) => channel),
+        `beacon.${name}()`,
+      ).toEqual([commandChannel(name)]);
+      expect(call?.returnsPromise, `beacon.${name}() returns a promise`).toBe(true);
+      // Commands that take input pass it on unchanged.
+      if (!v.safeParse(CommandSchemas[name], undefined).success) {
+        expect(call?.invocations[0]?.args, `beacon.${name}() forwards its input`).toEqual([{ probe: name }]);
+      }
+    }
+
+    expect(preload.onEvent).toEqual({
+      subscribedChannels: [EVENT_CHANNEL],
+      receivedWhileSubscribed: [{ type: 'left' }],
+      receivedAfterUnsubscribe: [],
+      listenersLeft: 0,
+    });
+  });
+
+  it('requests from any other page, an embedded frame or no frame are refused', () => {
+    expect(app.handlers).toHaveLength(CHANNELS.length);
+    for (const { untrusted } of app.handlers) {
+      expect(untrusted.some(({ frame }) => frame === 'https://evil.example/')).toBe(true);
+      expect(untrusted.some(({ embedded }) => embedded)).toBe(true);
+    }
+    expect(app.handlers.flatMap(({ channel, untrusted }) => notRefused(channel, untrusted))).toEqual([]);
+  });
+
+  it('malformed requests from Beacon’s own window are refused', () => {
+    expect(app.handlers).toHaveLength(CHANNELS.length);
+    expect(app.handlers.flatMap(({ channel, badPayloads }) => notRefused(channel, badPayloads))).toEqual([]);
+  });
+
+  it('Beacon’s own window gets through: it reads the session state', () => {
+    const getState = app.handlers.find(({ channel }) => channel === commandChannel('getState'));
+    expect(getState?.trusted.frame).toBe(app.rendererUrl);
+    expect(getState?.trusted.result).toMatchObject({ ok: true, value: { connection: { kind: 'idle' }, room: null } });
+    // Every well-formed probe from the window passed the checks (so the refusals above are the frame's doing).
+    const refusedButValid = app.handlers.filter(({ channel, trusted }) => {
+      const name = COMMANDS.find((command) => commandChannel(command) === channel)!;
+      return v.safeParse(CommandSchemas[name], trusted.payload).success && isRefusal(trusted.result);
+    });
+    expect(refusedButValid.map(({ channel, trusted }) => `${channel}: ${JSON.stringify(trusted.result)}`)).toEqual([]);
+  });
+
+  it('links open in the system browser and the page itself never navigates', () => {
+    expect(app.navigationListeners).toBeGreaterThan(0);
+    expect(app.navigation.length).toBeGreaterThan(0);
+    for (const { url, prevented, openedExternally } of app.navigation) {
+      expect(prevented, `navigation to ${JSON.stringify(url)} is stopped`).toBe(true);
+      expect(openedExternally, `what ${JSON.stringify(url)} opens outside`).toEqual(isWebLink(url) ? [url] : []);
+    }
+    expect(app.navigation.some(({ url }) => isWebLink(url))).toBe(true);
+    expect(app.navigation.some(({ url }) => url.startsWith('javascript:'))).toBe(true);
+  });
+
+  it('pages cannot open windows; web links go to the system browser instead', () => {
+    expect(app.windows[0]!.windowOpenHandlers).toBe(1);
+    for (const { url, results, openedExternally } of app.windowOpen) {
+      expect(results, `window.open(${JSON.stringify(url)})`).toEqual([{ action: 'deny' }]);
+      expect(openedExternally, `what ${JSON.stringify(url)} opens outside`).toEqual(isWebLink(url) ? [url] : []);
+    }
+  });
+
+  it('a page cannot attach a webview', () => {
+    expect(app.webview).toEqual({ listeners: 1, prevented: true });
+  });
+
+  it('only Beacon’s own page may write to the clipboard; no page gets camera, location or notifications', () => {
+    expect(app.permissionRequestHandlers).toBe(1);
+    expect(app.permissionCheckHandlers).toBe(1);
+    const expected = (permission: string, url: string) =>
+      permission === 'clipboard-sanitized-write' && url === app.rendererUrl;
+    for (const probes of [app.permissionRequests, app.permissionChecks]) {
+      expect(probes.some(({ permission }) => permission === 'media')).toBe(true);
+      const wrong = probes.filter(({ permission, url, granted }) => granted !== expected(permission, url));
+      expect(wrong).toEqual([]);
+    }
+    expect(app.permissionRequests.filter(({ granted }) => granted === true)).toHaveLength(1);
+  });
+
+  it('every response the window loads carries Beacon’s Content-Security-Policy', () => {
+    expect(app.headersListeners).toBeGreaterThan(0);
+    const policy = contentSecurityPolicy({ header: true });
+    expect(app.headers.length).toBeGreaterThan(0);
+    for (const { url, responseHeaders } of app.headers) {
+      const headers = Object.entries(responseHeaders as Record<string, unknown>);
+      const csp = headers.filter(([name]) => name.toLowerCase() === 'content-security-policy');
+      expect(csp, `CSP header for ${url}`).toEqual([['Content-Security-Policy', [policy]]]);
+      expect(headers, `other headers of ${url} kept`).toContainEqual(['X-Probe', ['kept']]);
+    }
+  });
+
+  it('starting Beacon a second time quits at once without opening a window', () => {
+    expect(secondLaunch.lockRequests).toBe(1);
+    expect(secondLaunch.quitCalls).toBeGreaterThan(0);
+    expect(secondLaunch.windows).toEqual([]);
+    expect(secondLaunch.handlerChannels).toEqual([]);
+    expect(secondLaunch.permissionRequestHandlers + secondLaunch.headersListeners).toBe(0);
+  });
+
+  it('the running window comes forward when Beacon is started again', () => {
+    expect(app.quitCalls).toBe(0);
+    expect(app.appEvents).toContain('second-instance');
+    expect(app.windows[0]!.callsOnSecondInstance).toEqual(expect.arrayContaining(['restore', 'show', 'focus']));
+  });
+
+  it('starting and probing the shell opens no socket and raises no error', () => {
+    for (const report of [app, secondLaunch, packaged]) {
+      expect(report.networkAttempts).toEqual([]);
+      expect(report.errors).toEqual([]);
+    }
+  });
+});
