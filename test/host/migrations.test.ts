@@ -1,0 +1,278 @@
+/**
+ * A room's history written by any earlier Beacon opens in this one with
+ * nothing lost. Each earlier schema is built here by hand, as it shipped
+ * (frozen below: a shipped migration is never edited), filled with rows, and
+ * opened with HistoryStore.open on a real file.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { afterEach, describe, expect, it } from 'vitest';
+import { HistoryStore } from '../../src/host/store/history-store.ts';
+import { MIGRATIONS } from '../../src/host/store/migrations.ts';
+import { cleanup, tempDir } from '../helpers/room.ts';
+
+afterEach(cleanup);
+
+/** The schema of each version as it shipped: SHIPPED[n] takes a version-n file to version n + 1. */
+const SHIPPED: readonly string[] = [
+  `CREATE TABLE members (
+     id         TEXT PRIMARY KEY,
+     name       TEXT NOT NULL,
+     token      TEXT NOT NULL UNIQUE,
+     joined_at  INTEGER NOT NULL
+   );
+   CREATE TABLE messages (
+     seq        INTEGER PRIMARY KEY,
+     sender     TEXT NOT NULL,
+     recipient  TEXT,
+     text       TEXT NOT NULL,
+     ts         INTEGER NOT NULL,
+     client_id  TEXT NOT NULL,
+     UNIQUE (sender, client_id)
+   );
+   CREATE INDEX messages_direct ON messages (recipient, sender, seq) WHERE recipient IS NOT NULL;`,
+  `CREATE TABLE room (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  `ALTER TABLE members ADD COLUMN last_seen INTEGER;
+   UPDATE members SET last_seen = joined_at;
+   CREATE INDEX members_last_seen ON members (last_seen);`,
+];
+
+const LATEST = MIGRATIONS.length;
+const ANN = { id: 'm_ann', name: 'Ann', token: 't_ann', joinedAt: 1_000 };
+const BOB = { id: 'm_bob', name: 'Bob', token: 't_bob', joinedAt: 2_000 };
+/** Seen once, long ago, never wrote nor was written to. */
+const GHOST = { id: 'm_ghost', name: 'Ghost', token: 't_ghost', joinedAt: 10 };
+
+const file = (dir: string): string => join(dir, 'beacon.db');
+
+/** A history file at `version`, built with the schema that version shipped with, holding a few rows. */
+function historyAt(version: number): string {
+  const dir = tempDir();
+  const db = new DatabaseSync(file(dir));
+  for (const sql of SHIPPED.slice(0, version)) db.exec(sql);
+  db.exec(`PRAGMA user_version = ${version}`);
+  if (version >= 1) {
+    const member = db.prepare('INSERT INTO members (id, name, token, joined_at) VALUES (?, ?, ?, ?)');
+    for (const m of [ANN, BOB, GHOST]) member.run(m.id, m.name, m.token, m.joinedAt);
+    const message = db.prepare('INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?)');
+    message.run(1, ANN.id, null, 'hello room', 1_100, 'c1');
+    message.run(2, BOB.id, ANN.id, 'hi Ann, just you', 2_100, 'c1');
+    message.run(3, ANN.id, null, 'see you', 2_200, 'c2');
+  }
+  if (version >= 2) db.prepare("INSERT INTO room VALUES ('name', 'Team room')").run();
+  if (version >= 3) {
+    // As version 3 saves members (last seen when they joined), and Ann came back later.
+    db.exec('UPDATE members SET last_seen = joined_at');
+    db.prepare('UPDATE members SET last_seen = ? WHERE id = ?').run(5_000, ANN.id);
+  }
+  db.close();
+  return dir;
+}
+
+/** A raw look at the file, with the store closed. */
+function look<T>(dir: string, read: (db: DatabaseSync) => T): T {
+  const db = new DatabaseSync(file(dir), { readOnly: true });
+  try {
+    return read(db);
+  } finally {
+    db.close();
+  }
+}
+
+const versionOf = (dir: string): number =>
+  look(dir, (db) => (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version);
+
+const lastSeenOf = (dir: string): Record<string, number | null> =>
+  look(dir, (db) =>
+    Object.fromEntries(
+      (db.prepare('SELECT id, last_seen FROM members ORDER BY id').all() as { id: string; last_seen: number }[]).map(
+        (row) => [row.id, row.last_seen],
+      ),
+    ),
+  );
+
+const columnsOf = (dir: string, table: string): string[] =>
+  look(dir, (db) => (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name));
+
+const indexesOf = (dir: string): string[] =>
+  look(dir, (db) =>
+    (
+      db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").all() as { name: string }[]
+    ).map((row) => row.name),
+  );
+
+/** The tables and indexes a database holds, as SQLite records them. */
+function schemaOf(sqls: readonly string[]): unknown[] {
+  const db = new DatabaseSync(':memory:');
+  for (const sql of sqls) db.exec(sql);
+  const schema = db.prepare('SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name').all();
+  db.close();
+  return schema;
+}
+
+describe('the shipped schemas', () => {
+  it.each(Array.from({ length: LATEST }, (_, i) => i + 1))(
+    'the first %i migrations still build the schema that version shipped with',
+    (version) => {
+      expect(schemaOf(MIGRATIONS.slice(0, version))).toEqual(schemaOf(SHIPPED.slice(0, version)));
+    },
+  );
+
+  it('this build knows no version the tests do not (a new migration needs its fixture here)', () => {
+    expect(LATEST).toBe(SHIPPED.length);
+  });
+});
+
+describe('opening a history from an earlier version', () => {
+  it.each(Array.from({ length: LATEST - 1 }, (_, i) => i + 1))(
+    'version %i: every message and member is kept and the room carries on numbering',
+    (version) => {
+      const dir = historyAt(version);
+      const store = HistoryStore.open(dir);
+      expect(store.schemaVersion).toBe(LATEST);
+      expect(store.lastSeq).toBe(3);
+      expect(store.page(ANN.id, 'all', {}, 10).messages.map((m) => [m.seq, m.text, m.to])).toEqual([
+        [1, 'hello room', null],
+        [2, 'hi Ann, just you', ANN.id],
+        [3, 'see you', null],
+      ]);
+      expect(store.page(GHOST.id, 'all', {}, 10).messages.map((m) => m.seq)).toEqual([1, 3]);
+      for (const member of [ANN, BOB, GHOST]) expect(store.findMemberByToken(member.token)).toEqual(member);
+      // A resend of a message stored by the old version is still recognised as one.
+      expect(store.append({ sender: ANN.id, recipient: null, text: 'see you', ts: 9, clientId: 'c2' })).toMatchObject({
+        duplicate: true,
+        message: { seq: 3 },
+      });
+      expect(
+        store.append({ sender: BOB.id, recipient: null, text: 'new', ts: 9_000, clientId: 'c2' }).message.seq,
+      ).toBe(4);
+      store.close();
+      expect(versionOf(dir)).toBe(LATEST);
+    },
+  );
+
+  it.each(Array.from({ length: LATEST - 1 }, (_, i) => i + 1))(
+    'version %i: members are given as last seen the time they joined, so their names stay reserved and stale ones can be pruned',
+    (version) => {
+      const dir = historyAt(version);
+      const store = HistoryStore.open(dir);
+      expect(store.recentIdentities(1_000)).toEqual([
+        { id: ANN.id, name: 'Ann' },
+        { id: BOB.id, name: 'Bob' },
+      ]);
+      // Ghost never wrote and was never written to: the only one an idle-identity prune forgets.
+      expect(store.pruneIdentities(100, 1_000)).toBe(1);
+      expect(store.findMemberByToken(GHOST.token)).toBeUndefined();
+      store.close();
+      expect(lastSeenOf(dir)).toEqual({ [ANN.id]: ANN.joinedAt, [BOB.id]: BOB.joinedAt });
+      expect(indexesOf(dir)).toContain('members_last_seen');
+    },
+  );
+
+  it('version 1 (before room settings): the room gets a place for its name', () => {
+    const store = HistoryStore.open(historyAt(1));
+    expect(store.getSetting('name')).toBeUndefined();
+    store.setSetting('name', 'Named later');
+    expect(store.getSetting('name')).toBe('Named later');
+    store.close();
+  });
+
+  it('version 2: the room keeps its name', () => {
+    const dir = historyAt(2);
+    expect(HistoryStore.storedRoomName(dir)).toBe('Team room');
+    const store = HistoryStore.open(dir);
+    expect(store.getSetting('name')).toBe('Team room');
+    store.close();
+  });
+
+  it.each([
+    ['an empty file, as a first start that stopped early leaves it', (dir: string) => writeFileSync(file(dir), '')],
+    ['a database with no tables yet', (dir: string) => new DatabaseSync(file(dir)).close()],
+  ])('version 0 (%s) becomes an empty history', (_, make) => {
+    const dir = tempDir();
+    make(dir);
+    const store = HistoryStore.open(dir);
+    expect(store.schemaVersion).toBe(LATEST);
+    expect(store.lastSeq).toBe(0);
+    expect(store.page('m_a', 'all', {}, 10).messages).toEqual([]);
+    store.saveMember(ANN);
+    expect(store.findMemberByToken(ANN.token)).toEqual(ANN);
+    store.close();
+  });
+
+  it('the current version opens unchanged: last-seen times are not rewritten', () => {
+    const dir = historyAt(LATEST);
+    const store = HistoryStore.open(dir);
+    expect(store.schemaVersion).toBe(LATEST);
+    expect(store.getSetting('name')).toBe('Team room');
+    store.close();
+    expect(lastSeenOf(dir)).toEqual({ [ANN.id]: 5_000, [BOB.id]: BOB.joinedAt, [GHOST.id]: GHOST.joinedAt });
+  });
+
+  it('a migration that fails half way is a clear error, leaves nothing half done, and runs once the cause is gone', () => {
+    const dir = historyAt(2);
+    // An index already holding the name migration 3 gives its own: its ALTER and UPDATE run, then CREATE INDEX fails.
+    let db = new DatabaseSync(file(dir));
+    db.exec('CREATE INDEX members_last_seen ON messages (ts)');
+    db.close();
+    expect(() => HistoryStore.open(dir)).toThrow(
+      expect.objectContaining({
+        code: 'BEACON_ERR_STORE',
+        message: expect.stringMatching(
+          /^The room history could not be opened\. \(.*members_last_seen already exists\)$/,
+        ),
+      }),
+    );
+    expect(columnsOf(dir, 'members')).toEqual(['id', 'name', 'token', 'joined_at']);
+    expect(versionOf(dir)).toBe(2);
+
+    db = new DatabaseSync(file(dir));
+    db.exec('DROP INDEX members_last_seen');
+    db.close();
+    const store = HistoryStore.open(dir);
+    expect(store.schemaVersion).toBe(LATEST);
+    expect(store.findMemberByToken(ANN.token)).toEqual(ANN);
+    store.close();
+    expect(lastSeenOf(dir)).toEqual({
+      [ANN.id]: ANN.joinedAt,
+      [BOB.id]: BOB.joinedAt,
+      [GHOST.id]: GHOST.joinedAt,
+    });
+  });
+});
+
+describe('opening a history from a newer version', () => {
+  /** A file as a later Beacon might leave it: one migration further, with a column this build knows nothing of. */
+  function historyFromTheFuture(): string {
+    const dir = historyAt(LATEST);
+    const db = new DatabaseSync(file(dir));
+    db.exec(`ALTER TABLE messages ADD COLUMN edited_at INTEGER; PRAGMA user_version = ${LATEST + 1}`);
+    db.close();
+    return dir;
+  }
+
+  // Not so yet: HistoryStore.open runs no migration for such a file and opens it as if it were its own
+  // (src/host/store/history-store.ts, #migrate), so an older Beacon would write into a schema it does not know.
+  // When it is refused, `it.fails` reports this test as failing: make it a plain `it`.
+  it.fails('is refused with a clear error, and left untouched', () => {
+    const dir = historyFromTheFuture();
+    expect(() => HistoryStore.open(dir)).toThrow(
+      expect.objectContaining({
+        code: 'BEACON_ERR_STORE',
+        message: expect.stringMatching(/newer/i),
+      }),
+    );
+    expect(versionOf(dir)).toBe(LATEST + 1);
+  });
+
+  it('its version number is not lowered by opening it here', () => {
+    const dir = historyFromTheFuture();
+    try {
+      HistoryStore.open(dir).close();
+    } catch {
+      // Refusing it is right too.
+    }
+    expect(versionOf(dir)).toBe(LATEST + 1);
+  });
+});
