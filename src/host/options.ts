@@ -1,3 +1,5 @@
+import { DEFAULT_ROOM_LIMITS } from '../shared/protocol.ts';
+
 /** Every limit and interval of a room, with its default and why. docs/PROTOCOL.md lists the same. */
 export interface RoomLimits {
   /** Largest frame accepted; larger ones close the connection with 1009. 64 KiB holds a long pasted log. */
@@ -65,8 +67,8 @@ export interface RoomLimits {
 }
 
 export const DEFAULT_LIMITS: RoomLimits = {
-  maxMessageBytes: 64 * 1024,
-  pingIntervalMs: 5_000,
+  maxMessageBytes: DEFAULT_ROOM_LIMITS.maxMessageBytes,
+  pingIntervalMs: DEFAULT_ROOM_LIMITS.pingIntervalMs,
   // 15 s after going silent, less the 50 ms presence news may wait and timer slack.
   silentLeaveMs: 14_500,
   reconnectGraceMs: 10_000,
@@ -76,8 +78,8 @@ export const DEFAULT_LIMITS: RoomLimits = {
   maxConnections: 12_000,
   // A desktop app (1), a browser (up to 6 page connections plus one socket per tab), with room to spare.
   maxConnectionsPerAddress: 24,
-  messagesPerSecond: 20,
-  messageBurst: 40,
+  messagesPerSecond: DEFAULT_ROOM_LIMITS.messagesPerSecond,
+  messageBurst: DEFAULT_ROOM_LIMITS.messageBurst,
   floodCloseAfter: 200,
   floodWindowMs: 10_000,
   malformedCloseAfter: 10,

@@ -46,6 +46,20 @@ export const WIRE_LIMITS = {
   nestingDepth: 16,
 } as const;
 
+/**
+ * The room limits a welcome announces, as a host runs them unless its
+ * operator changes them. A client assumes these until its first welcome.
+ */
+export const DEFAULT_ROOM_LIMITS = {
+  /** Largest frame; larger ones close the connection with 1009. 64 KiB holds a long pasted log. */
+  maxMessageBytes: 64 * 1024,
+  /** The host pings every member this often. */
+  pingIntervalMs: 5_000,
+  /** Sustained messages per second per member. */
+  messagesPerSecond: 20,
+  messageBurst: 40,
+} as const;
+
 /** Text must be well-formed UTF-16: a lone surrogate cannot be stored as UTF-8, so it would come back changed. */
 const WellFormed = v.check((text: string) => text.isWellFormed(), 'not well-formed Unicode (lone surrogate)');
 const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(WIRE_LIMITS.idChars));
