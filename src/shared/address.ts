@@ -1,22 +1,96 @@
+/**
+ * Room addresses as people type them or copy them from the host panel:
+ * "192.168.1.20", "laptop.local:4747", "[::1]:4747", "ws://host:4747",
+ * "http://host:4747/" (the browser address the host hands out). One parser
+ * for the join form, the app and the terminal client, so what the form
+ * accepts is exactly what joining understands.
+ */
 import { DEFAULT_PORT } from './protocol.ts';
 
-/**
- * Turns what a person types ("192.168.1.20", "host:4747", "ws://host:4747",
- * "http://host:4747/") into the WebSocket URL of a room, or null if it is not an address.
- */
-export function roomUrl(input: string): string | null {
-  const text = input.trim();
-  if (text.length === 0 || /\s/.test(text)) return null;
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `ws://${text}`;
-  let url: URL;
-  try {
-    url = new URL(withScheme);
-  } catch {
-    return null;
+export type ParsedAddress = { ok: true; url: string } | { ok: false; problem: string };
+
+const EXAMPLE = '192.168.1.20:4747';
+const HOSTNAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
+const IPV4 = /^(?:\d{1,3}\.){3}\d{1,3}$/;
+/** Each scheme a room address may start with, and the WebSocket scheme it means. */
+const SCHEMES: Record<string, 'ws:' | 'wss:'> = { ws: 'ws:', wss: 'wss:', http: 'ws:', https: 'wss:' };
+
+function validHost(host: string): boolean {
+  if (host.startsWith('[') && host.endsWith(']')) return /^[0-9a-f:.]+$/i.test(host.slice(1, -1)) && host.includes(':');
+  if (IPV4.test(host)) return host.split('.').every((part) => Number(part) <= 255);
+  // All-digit dotted names are mistyped IPv4 addresses, not host names.
+  if (/^[\d.]+$/.test(host)) return false;
+  return HOSTNAME.test(host);
+}
+
+/** A TCP port a room can be reached on (1-65535), as typed. */
+export function validPort(port: string): boolean {
+  if (!/^\d{1,5}$/.test(port)) return false;
+  const n = Number(port);
+  return n >= 1 && n <= 65535;
+}
+
+/** Splits "host[:port]" where host may be a bracketed IPv6 address. */
+function splitHostPort(authority: string): { host: string; port: string | null } | null {
+  if (authority.startsWith('[')) {
+    const end = authority.indexOf(']');
+    if (end < 0) return null;
+    const rest = authority.slice(end + 1);
+    if (rest === '') return { host: authority.slice(0, end + 1), port: null };
+    if (!rest.startsWith(':')) return null;
+    return { host: authority.slice(0, end + 1), port: rest.slice(1) };
   }
-  const scheme = { 'ws:': 'ws:', 'wss:': 'wss:', 'http:': 'ws:', 'https:': 'wss:' }[url.protocol];
-  if (!scheme || url.hostname.length === 0 || url.username || url.password) return null;
-  const port = url.port || (url.protocol === 'https:' || url.protocol === 'wss:' ? '' : String(DEFAULT_PORT));
-  const host = port ? `${url.hostname}:${port}` : url.hostname;
-  return `${scheme}//${host}${url.pathname === '/' ? '/' : url.pathname}`;
+  const colon = authority.lastIndexOf(':');
+  if (colon < 0) return { host: authority, port: null };
+  if (authority.indexOf(':') !== colon) return null;
+  return { host: authority.slice(0, colon), port: authority.slice(colon + 1) };
+}
+
+/** The WebSocket URL of a room, or a sentence saying what is wrong with the address. */
+export function parseRoomAddress(raw: string): ParsedAddress {
+  const fail = (problem: string): ParsedAddress => ({ ok: false, problem });
+  const value = raw.trim();
+  if (value === '') return fail(`Enter the room address, like ${EXAMPLE}.`);
+  if (/\s/.test(value)) return fail('A room address has no spaces.');
+  let scheme: 'ws:' | 'wss:' = 'ws:';
+  let authority = value;
+  let path = '/';
+  const written = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value);
+  if (written) {
+    const name = written[1]!.toLowerCase();
+    const mapped = SCHEMES[name];
+    if (!mapped) {
+      return fail(
+        `Room addresses start with ws://, wss://, http:// or https://, not ${name}://. You can also type just ${EXAMPLE}.`,
+      );
+    }
+    scheme = mapped;
+    const rest = value.slice(written[0].length);
+    const cut = rest.search(/[/?#]/);
+    authority = cut < 0 ? rest : rest.slice(0, cut);
+    path = cut < 0 ? '/' : (rest.slice(cut).split(/[?#]/, 1)[0] ?? '') || '/';
+  } else if (/[/?#]/.test(value)) {
+    return fail(`Only addresses that start with ws:// or http:// can have a path. Use a form like ${EXAMPLE}.`);
+  }
+  if (authority.includes('@')) return fail('A room address has no user name part.');
+  const parts = splitHostPort(authority);
+  if (!parts || parts.host === '') return fail(`That is not a valid room address. Use a form like ${EXAMPLE}.`);
+  if (!validHost(parts.host)) return fail(`“${parts.host}” is not a valid computer name or IP address.`);
+  if (parts.port !== null && !validPort(parts.port)) return fail('The port must be a number from 1 to 65535.');
+  // A bare host means Beacon's port; a written https:// or wss:// without a port means the scheme's own.
+  const port = parts.port ?? (written && scheme === 'wss:' ? null : String(DEFAULT_PORT));
+  const host = parts.host.toLowerCase();
+  return { ok: true, url: `${scheme}//${port === null ? host : `${host}:${port}`}${path}` };
+}
+
+/** The WebSocket URL of a room, or null if `input` is not a room address. */
+export function roomUrl(input: string): string | null {
+  const parsed = parseRoomAddress(input);
+  return parsed.ok ? parsed.url : null;
+}
+
+/** What is wrong with a typed room address, or null when it is one. */
+export function addressProblem(input: string): string | null {
+  const parsed = parseRoomAddress(input);
+  return parsed.ok ? null : parsed.problem;
 }

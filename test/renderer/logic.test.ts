@@ -198,7 +198,7 @@ describe('start screen validation', () => {
 
   it('explains malformed addresses', () => {
     expect(addressProblem('')).toMatch(/Enter the room address/);
-    expect(addressProblem('http://10.0.0.2:4747')).toMatch(/ws:\/\//);
+    expect(addressProblem('ftp://10.0.0.2:4747')).toMatch(/ws:\/\//);
     expect(addressProblem('10.0.0.2:99999')).toMatch(/port/);
     expect(addressProblem('300.1.1.1')).toMatch(/not a valid/);
     expect(addressProblem('my host')).toMatch(/no spaces/);
