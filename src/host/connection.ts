@@ -43,7 +43,7 @@ export function newConnection(ws: WebSocket, socket: Socket): Connection {
     malformed: 0,
     pending: [],
     pendingChars: 0,
-    personal: false,
+    hasOwnFrames: false,
     presenceSeen: 0,
     refused: false,
   };

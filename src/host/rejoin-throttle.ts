@@ -22,6 +22,9 @@ interface AddressRecord {
 
 export type RejoinCheck = { ok: true } | { ok: false; reason: 'too-fast' | 'penalized'; retryAfterMs: number };
 
+/** When the table of addresses is full, a newcomer is asked to come back after this. */
+const TABLE_FULL_RETRY_MS = 1_000;
+
 /**
  * Slows an address down as a whole: a member disconnected for flooding cannot
  * come straight back with a fresh connection (or a fresh identity), and an
@@ -41,7 +44,7 @@ export class RejoinThrottle {
   hello(address: string, now = Date.now()): RejoinCheck {
     if (isHostsOwnAddress(address)) return { ok: true };
     const record = this.#record(guardKey(address), now);
-    if (record === null) return { ok: false, reason: 'too-fast', retryAfterMs: 1_000 };
+    if (record === null) return { ok: false, reason: 'too-fast', retryAfterMs: TABLE_FULL_RETRY_MS };
     if (record.penalizedUntil > now) {
       return { ok: false, reason: 'penalized', retryAfterMs: record.penalizedUntil - now };
     }

@@ -9,10 +9,13 @@ export interface Outlet {
   /** Their length in UTF-16 units: a member's queue is bounded before it is ever joined into one string. */
   pendingChars: number;
   /** True when `pending` holds anything besides this tick's shared room frames. */
-  personal: boolean;
+  hasOwnFrames: boolean;
   /** Presence news numbered at or below this was already in the outlet's welcome. */
   presenceSeen: number;
 }
+
+/** A dropped slow reader's close frame queues behind what it did not read: the socket is cut after this. */
+const SLOW_READER_CUT_MS = 1_000;
 
 /** How long presence news may wait to be sent together with more of it. */
 export const PRESENCE_COALESCE_MS = 50;
@@ -61,7 +64,7 @@ export class TickWriter {
     this.releasePresence();
     outlet.pending.push(item);
     outlet.pendingChars += item.length;
-    outlet.personal = true;
+    outlet.hasOwnFrames = true;
     // Several large replies in one tick (history pages) to a member that reads nothing. The first frame
     // queued is the one large write always allowed (a welcome); what comes after it must fit.
     const beyondFirst = outlet.pendingChars - outlet.pending[0]!.length;
@@ -142,7 +145,7 @@ export class TickWriter {
     const room = this.#tickRoom;
     let shared: Buffer | null = null;
     for (const outlet of this.#dirty) {
-      if (!outlet.personal && outlet.pending.length === room.length) {
+      if (!outlet.hasOwnFrames && outlet.pending.length === room.length) {
         shared ??= Buffer.from(room.length === 1 ? room[0]! : `[${room.join(',')}]`);
         this.#write(outlet, shared);
       } else {
@@ -156,7 +159,7 @@ export class TickWriter {
   #write(outlet: Outlet, data: string | Buffer): void {
     outlet.pending = [];
     outlet.pendingChars = 0;
-    outlet.personal = false;
+    outlet.hasOwnFrames = false;
     const { ws } = outlet;
     if (ws.readyState !== WebSocket.OPEN) return;
     const buffered = ws.bufferedAmount;
@@ -176,7 +179,7 @@ export class TickWriter {
     this.#onSlowReader(outlet);
     // The close frame queues behind what is stuck, so the socket is cut shortly after (the peer likely sees 1006).
     ws.close(CLOSE.SLOW_READER, 'BEACON_ERR_SLOW_READER');
-    setTimeout(() => ws.terminate(), 1_000).unref();
+    setTimeout(() => ws.terminate(), SLOW_READER_CUT_MS).unref();
   }
 }
 

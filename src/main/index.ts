@@ -14,6 +14,10 @@ import { SettingsFile } from './settings.ts';
 import { createMainWindow, hardenSession } from './window.ts';
 
 const AWAY_AFTER_IDLE_SECONDS = 5 * 60;
+/** Quitting waits at most this long for the room to be told and the history closed. */
+const SHUTDOWN_LIMIT_MS = 5_000;
+/** How often the system's idle time is looked at. */
+const IDLE_CHECK_MS = 15_000;
 const rendererDir = join(import.meta.dirname, '../renderer');
 // The dev server's URL is honoured only in development: a packaged app loads nothing but its own files.
 const devServerUrl = app.isPackaged ? undefined : process.env['ELECTRON_RENDERER_URL'];
@@ -80,7 +84,8 @@ function startChat(): void {
 
   window = createMainWindow(rendererUrl, settings.value.windowBounds);
   window.on('close', () => {
-    if (window) settings.update({ windowBounds: window.getBounds() });
+    // The bounds to restore to, not those of a maximised or minimised window.
+    if (window) settings.update({ windowBounds: window.getNormalBounds() });
   });
   window.on('closed', () => (window = null));
 
@@ -98,13 +103,15 @@ function startChat(): void {
       away = idle;
       void chat.setStatus({ status: idle ? 'away' : 'online' });
     }
-  }, 15_000);
+  }, IDLE_CHECK_MS);
 
   // Quitting while hosting: tell the members and close the history cleanly first.
   app.on('before-quit', (event) => {
     if (quitting) return;
     event.preventDefault();
     quitting = true;
-    void chat.shutdown().finally(() => app.quit());
+    // Telling the room and closing the history takes well under a second; a hung shutdown must not keep the app open.
+    const gaveUp = new Promise<void>((resolve) => setTimeout(resolve, SHUTDOWN_LIMIT_MS));
+    void Promise.race([chat.shutdown(), gaveUp]).finally(() => app.quit());
   });
 }

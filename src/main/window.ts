@@ -26,8 +26,9 @@ export function hardenSession(rendererUrl: string, dev: boolean): void {
   });
   const allowed = (permission: string, url: string | undefined): boolean =>
     permission === 'clipboard-sanitized-write' && url !== undefined && isTrustedSender(url, rendererUrl);
-  defaultSession.setPermissionRequestHandler((contents, permission, callback) =>
-    callback(allowed(permission, contents.getURL())),
+  // Judged by the frame that asks (`requestingUrl`), not the top page: a frame inside Beacon's page is not Beacon.
+  defaultSession.setPermissionRequestHandler((contents, permission, callback, details) =>
+    callback(allowed(permission, details.requestingUrl ?? contents.getURL())),
   );
   // The check gives only an origin (`file:///` for the packaged page): judge the full URL instead.
   defaultSession.setPermissionCheckHandler((contents, permission, _origin, details) =>

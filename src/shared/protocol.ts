@@ -268,8 +268,11 @@ function validate<T extends v.GenericSchema>(
   return { ok: true, frame: result.output };
 }
 
-const CLIENT_TYPES = new Set(['hello', 'send', 'typing', 'status', 'history', 'ping', 'leave']);
-const HOST_TYPES = new Set(['welcome', 'message', 'ack', 'presence', 'typing', 'history', 'pong', 'error', 'goodbye']);
+/** The frame types a variant schema knows, read off the schema itself so no list is written twice. */
+const typesOf = (schema: { options: readonly { entries: { type: { literal: string } } }[] }): ReadonlySet<string> =>
+  new Set(schema.options.map((option) => option.entries.type.literal));
+const CLIENT_TYPES = typesOf(ClientFrame);
+const HOST_TYPES = typesOf(HostFrame);
 
 export function decodeClientFrame(raw: string): Decoded<ClientFrame> {
   const parsed = parse(raw);

@@ -224,9 +224,10 @@ async function probePermissionRequests(): Promise<PermissionProbe[]> {
               done({ permission, url, granted, withContents: true });
             setTimeout(() => answer('no answer'), 1_000);
             try {
-              handler(contentsAt(url), permission, (granted: unknown) => answer(granted === true), {
+              // The window always shows Beacon's page; the asking frame may be another page embedded in it.
+              handler(contentsAt(rendererUrl), permission, (granted: unknown) => answer(granted === true), {
                 requestingUrl: url,
-                isMainFrame: true,
+                isMainFrame: url === rendererUrl,
               });
             } catch (error) {
               errors.push(`permission request ${permission} ${url}: ${describe(error)}`);

@@ -96,6 +96,9 @@ export class BrowserWindow extends EventEmitter {
   getBounds(): Rectangle {
     return { ...this.#bounds };
   }
+  getNormalBounds(): Rectangle {
+    return { ...this.#bounds };
+  }
 }
 
 const appEmitter = new EventEmitter();
