@@ -128,12 +128,16 @@ describe('every byte the host holds for a member is bounded', () => {
       for (let p = 0; p < 30; p++) peer.send({ type: 'history', after: 1, limit: 500 });
       stalled.push(peer);
     }
-    const carol = await joined(server, 'Carol');
+    // Wall-clock time is the claim itself: the stalled resumes are served (and dropped) on the host's one thread,
+    // so work they could make it do (reading and encoding pages of 45 KB messages) shows as Carol waiting, first
+    // to join, then for her ack. Both take tens of ms; the bound is generous for a loaded two-core machine, and
+    // still far below the seconds an unbounded page or queue per stalled member would cost.
     const started = Date.now();
+    const carol = await joined(server, 'Carol');
     const acks = next(carol, 'status', (update) => update.status === 'sent');
     carol.send('hello?', null, 'room');
     await acks;
-    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(Date.now() - started).toBeLessThan(3_000);
   });
 });
 
