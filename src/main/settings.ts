@@ -1,4 +1,13 @@
-import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import * as v from 'valibot';
 import type { RecentRoom } from '../shared/chat-api.ts';
@@ -14,12 +23,26 @@ const RecentRoomSchema = v.object({
 });
 export type StoredRecentRoom = v.InferOutput<typeof RecentRoomSchema>;
 
+/**
+ * Each setting falls back to its default on its own, and a damaged recent
+ * room is dropped alone: one bad value must not cost the others (the recent
+ * rooms hold this user's identities in those rooms).
+ */
 const SettingsSchema = v.object({
-  displayName: v.optional(v.string(), ''),
-  notifyDirect: v.optional(v.boolean(), true),
-  notifyMentions: v.optional(v.boolean(), true),
-  recentRooms: v.optional(v.array(RecentRoomSchema), []),
-  windowBounds: v.optional(v.object({ x: v.number(), y: v.number(), width: v.number(), height: v.number() })),
+  displayName: v.fallback(v.optional(v.string(), ''), ''),
+  notifyDirect: v.fallback(v.optional(v.boolean(), true), true),
+  notifyMentions: v.fallback(v.optional(v.boolean(), true), true),
+  recentRooms: v.fallback(
+    v.pipe(
+      v.optional(v.array(v.unknown()), []),
+      v.transform((rooms) => rooms.filter((room): room is StoredRecentRoom => v.is(RecentRoomSchema, room))),
+    ),
+    [],
+  ),
+  windowBounds: v.fallback(
+    v.optional(v.object({ x: v.number(), y: v.number(), width: v.number(), height: v.number() })),
+    undefined,
+  ),
 });
 export type Settings = v.InferOutput<typeof SettingsSchema>;
 
@@ -27,7 +50,8 @@ const MAX_RECENT = 8;
 
 /**
  * Settings in one JSON file in the user data folder. A damaged or missing
- * file falls back to defaults rather than stopping the app; writes go to a
+ * file falls back to defaults rather than stopping the app (a damaged one is
+ * kept as settings.json.damaged), and a wrong value costs only itself; writes go to a
  * temporary file first so a crash mid-write never leaves half a file.
  *
  * The file holds join codes and resume tokens, so only this user may read it
@@ -44,15 +68,19 @@ export class SettingsFile {
     try {
       raw = JSON.parse(readFileSync(path, 'utf8'));
     } catch {
-      // First start, or a damaged file: defaults.
+      // First start: defaults. A damaged file is kept beside the new one, for the person or for support.
+      if (existsSync(path)) keepDamagedCopy(path);
+    }
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      keepDamagedCopy(path);
+      raw = {};
     }
     try {
       chmodSync(path, 0o600);
     } catch {
       // No file yet; and any file is replaced by a 0600 one at the next write.
     }
-    const parsed = v.safeParse(SettingsSchema, raw);
-    this.#settings = parsed.success ? parsed.output : v.parse(SettingsSchema, {});
+    this.#settings = v.parse(SettingsSchema, raw);
   }
 
   get value(): Readonly<Settings> {
@@ -88,5 +116,14 @@ export class SettingsFile {
       name,
       lastJoined,
     }));
+  }
+}
+
+function keepDamagedCopy(path: string): void {
+  try {
+    copyFileSync(path, `${path}.damaged`);
+    chmodSync(`${path}.damaged`, 0o600);
+  } catch {
+    // Unreadable too: nothing to keep.
   }
 }

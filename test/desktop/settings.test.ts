@@ -65,24 +65,35 @@ describe('a damaged settings file', () => {
   ])('(%s) does not stop the app: it starts with the defaults', (_, content) => {
     const { path } = settingsIn(content);
     expect(new SettingsFile(path).value).toEqual(DEFAULTS);
-    // Reading it changes nothing on disk.
+    // Reading it leaves the file as it was.
     expect(readFileSync(path, 'utf8')).toBe(content);
   });
 
-  it('one wrong value makes the whole file count as damaged: every setting is back to its default', () => {
+  it('one wrong value costs only itself: the name and the recent rooms (with their identities) stay', () => {
     const { path } = settingsIn(
-      JSON.stringify({ displayName: 'Ann', notifyDirect: 'yes', recentRooms: [room(1, { token: 't_1' })] }),
+      JSON.stringify({
+        displayName: 'Ann',
+        notifyDirect: 'yes',
+        recentRooms: [room(1, { token: 't_1' }), { address: 42 }, room(2)],
+      }),
     );
-    expect(new SettingsFile(path).value).toEqual(DEFAULTS);
+    const settings = new SettingsFile(path);
+    expect(settings.value).toEqual({
+      ...DEFAULTS,
+      displayName: 'Ann',
+      recentRooms: [room(1, { token: 't_1' }), room(2)],
+    });
   });
 
-  it('is replaced by the next save, and no copy of it is kept', () => {
+  posixOnly('is kept beside the new one, readable only by this user, when the next save replaces it', () => {
     const damaged = '{"displayName": "Ann", "recentRooms": [{"address": "ws://10.0.0.1:4747/", "tok';
     const { path, dir } = settingsIn(damaged);
     const settings = new SettingsFile(path);
     settings.update({ displayName: 'Bob' });
     expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ ...DEFAULTS, displayName: 'Bob' });
-    expect(readdirSync(dir)).toEqual(['settings.json']);
+    expect(readdirSync(dir).sort()).toEqual(['settings.json', 'settings.json.damaged']);
+    expect(readFileSync(`${path}.damaged`, 'utf8')).toBe(damaged);
+    expect(modeOf(`${path}.damaged`)).toBe(0o600);
   });
 });
 

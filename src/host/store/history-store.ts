@@ -150,6 +150,10 @@ export class HistoryStore {
 
   static #migrate(db: DatabaseSync): void {
     const { user_version: version } = db.prepare('PRAGMA user_version').get() as { user_version: number };
+    // Writing into a schema this build does not know could damage what a newer Beacon stored.
+    if (version > MIGRATIONS.length) {
+      throw new Error(`written by a newer Beacon (schema ${version}; this one knows ${MIGRATIONS.length})`);
+    }
     for (let next = version; next < MIGRATIONS.length; next++) {
       db.exec('BEGIN');
       try {
