@@ -7,6 +7,7 @@ import { eventSender, type IpcMainLike, registerIpc, type SenderFrame } from '..
 import { DesktopChat } from '../../src/main/desktop-chat.ts';
 import { SettingsFile } from '../../src/main/settings.ts';
 import type { ChatEvent } from '../../src/shared/chat-api.ts';
+import { COMMAND_NAMES } from '../harness/commands.ts';
 export { launchChromium } from '../helpers/chromium.ts';
 
 export const WEB_ROOT = resolve('out/renderer');
@@ -98,36 +99,27 @@ export async function desktopUser(browser: Browser, dataDir: string) {
       payload,
     ),
   );
-  await page.addInitScript(() => {
+  // window.beacon as the preload makes it: one function per command, from the contract's own list of them.
+  await page.addInitScript((names: readonly string[]) => {
     const listeners = new Set<(event: unknown) => void>();
-    const call =
-      (name: string) =>
-      (input?: unknown): Promise<unknown> =>
-        (window as unknown as { __beaconInvoke: (n: string, p: unknown) => Promise<unknown> }).__beaconInvoke(
-          name,
-          input,
-        );
-    (window as unknown as Record<string, unknown>)['__beaconDispatch'] = (event: unknown) =>
-      listeners.forEach((listener) => listener(event));
-    (window as unknown as Record<string, unknown>)['beacon'] = {
+    // Looked up at each call, so it does not matter whether the binding or this script is installed first.
+    const invoke = (name: string, input: unknown): Promise<unknown> =>
+      (window as unknown as { __beaconInvoke: (n: string, p: unknown) => Promise<unknown> }).__beaconInvoke(
+        name,
+        input,
+      );
+    const beacon: Record<string, unknown> = {
       capabilities: { host: true, notifications: true },
-      host: call('host'),
-      join: call('join'),
-      leave: call('leave'),
-      send: call('send'),
-      retry: call('retry'),
-      retryNow: call('retryNow'),
-      typing: call('typing'),
-      setStatus: call('setStatus'),
-      loadOlder: call('loadOlder'),
-      reportUnread: call('reportUnread'),
-      getState: call('getState'),
       onEvent(listener: (event: unknown) => void) {
         listeners.add(listener);
         return () => listeners.delete(listener);
       },
     };
-  });
+    for (const name of names) beacon[name] = (input?: unknown): Promise<unknown> => invoke(name, input);
+    (window as unknown as Record<string, unknown>)['__beaconDispatch'] = (event: unknown) =>
+      listeners.forEach((listener) => listener(event));
+    (window as unknown as Record<string, unknown>)['beacon'] = beacon;
+  }, COMMAND_NAMES);
   await page.goto(url);
   return {
     page,

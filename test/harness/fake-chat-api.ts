@@ -1,126 +1,54 @@
 /**
- * A scriptable ChatApi for component tests: records every command, answers
- * with canned results, and lets the test push any ChatEvent.
+ * The one scriptable ChatApi for tests: every command of the contract (made
+ * from CommandSchemas' keys), each checking its input against the contract's
+ * schema as main's IPC bridge does, recording the call and answering with a
+ * result the test queued or a default. Events are whatever the test emits,
+ * plus those the real implementations emit as part of a command: `send`
+ * queues the message as an `outgoing` event before it replies.
  */
-import type {
-  Capabilities,
-  ChatApi,
-  ChatEvent,
-  CommandInput,
-  CommandName,
-  CommandOutput,
-  OutgoingMessage,
-  Result,
-  ChatSnapshot,
+import * as v from 'valibot';
+import {
+  type Capabilities,
+  type ChatApi,
+  type ChatEvent,
+  type ChatSnapshot,
+  type CommandInput,
+  type CommandName,
+  type CommandOutput,
+  CommandSchemas,
+  type OutgoingMessage,
+  type Result,
 } from '../../src/shared/chat-api.ts';
+import { commandTable } from './commands.ts';
 
 export interface RecordedCall {
   name: CommandName;
   input: unknown;
 }
 
-type Responder = (input: unknown) => Result<unknown>;
+/** What each command answers when nothing was queued for it; a new command must be given one here. */
+export type Answers = { [K in CommandName]: (input: CommandInput<K>) => CommandOutput<K> };
 
-export class FakeChatApi implements ChatApi {
-  readonly capabilities: Capabilities;
-  readonly calls: RecordedCall[] = [];
+export interface FakeChatApi extends ChatApi {
+  /** Every command called, in order, with its input as the interface passed it. */
+  readonly calls: RecordedCall[];
+  /** What getState answers (unless a test queued something else). */
   snapshot: ChatSnapshot;
-  /** Per-command overrides; each answers one call and is then removed. */
-  readonly queued = new Map<CommandName, Responder[]>();
-  #listeners = new Set<(event: ChatEvent) => void>();
-  #clientIds = 0;
-
-  constructor(capabilities: Capabilities, snapshot: ChatSnapshot) {
-    this.capabilities = capabilities;
-    this.snapshot = snapshot;
-  }
-
-  emit(event: ChatEvent): void {
-    for (const listener of this.#listeners) listener(event);
-  }
-
-  onEvent(listener: (event: ChatEvent) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
-  }
-
-  respondOnce(name: CommandName, result: Result<unknown>): void {
-    const list = this.queued.get(name) ?? [];
-    list.push(() => result);
-    this.queued.set(name, list);
-  }
-
-  #call<K extends CommandName>(
-    name: K,
-    input: unknown,
-    fallback: () => CommandOutput<K>,
-  ): Promise<Result<CommandOutput<K>>> {
-    this.calls.push({ name, input });
-    const responder = this.queued.get(name)?.shift();
-    // Queued results are written by the test for this exact command.
-    const result = responder
-      ? (responder(input) as Result<CommandOutput<K>>)
-      : { ok: true as const, value: fallback() };
-    return Promise.resolve(result);
-  }
-
-  host(input: CommandInput<'host'>) {
-    return this.#call('host', input, () => ({
-      roomName: input.roomName,
-      port: input.port,
-      code: input.code || null,
-      addresses: [`ws://192.168.1.20:${input.port}`],
-      webAddresses: [`http://192.168.1.20:${input.port}`],
-    }));
-  }
-  join(input: CommandInput<'join'>) {
-    return this.#call('join', input, () => null);
-  }
-  leave() {
-    return this.#call('leave', undefined, () => null);
-  }
-  /** Like the real ones: the pending message arrives as an `outgoing` event, the reply is a receipt. */
-  send(input: CommandInput<'send'>) {
-    return this.#call('send', input, () => {
-      const message: OutgoingMessage = {
-        clientId: `client-${++this.#clientIds}`,
-        conversation: input.conversation,
-        text: input.text,
-        ts: Date.now(),
-        status: 'pending',
-      };
-      this.emit({ type: 'outgoing', message });
-      return { clientId: message.clientId };
-    });
-  }
-  retry(input: CommandInput<'retry'>) {
-    return this.#call('retry', input, () => null);
-  }
-  retryNow() {
-    return this.#call('retryNow', undefined, () => null);
-  }
-  typing(input: CommandInput<'typing'>) {
-    return this.#call('typing', input, () => null);
-  }
-  setStatus(input: CommandInput<'setStatus'>) {
-    return this.#call('setStatus', input, () => null);
-  }
-  loadOlder(input: CommandInput<'loadOlder'>) {
-    return this.#call('loadOlder', input, () => null);
-  }
-  reportUnread(input: CommandInput<'reportUnread'>) {
-    return this.#call('reportUnread', input, () => null);
-  }
-
-  setPreferences(input: CommandInput<'setPreferences'>) {
-    return this.#call('setPreferences', input, () => null);
-  }
-  getState() {
-    return this.#call('getState', undefined, () => this.snapshot);
-  }
+  emit(event: ChatEvent): void;
+  /** The next call of `name` answers `result`; queued results are used once each, in order. */
+  respondOnce<K extends CommandName>(name: K, result: Result<CommandOutput<K>>): void;
+  /** The inputs `name` was called with, in order. */
+  callsTo(name: CommandName): unknown[];
 }
 
-/** A session with nothing in it yet: the starting point tests override. */
+export interface FakeOptions {
+  capabilities?: Partial<Capabilities>;
+  snapshot?: Partial<ChatSnapshot>;
+  /** Answers that replace the defaults for the life of the fake. */
+  answers?: Partial<Answers>;
+}
+
+/** A chat with nothing in it yet: the starting point tests override. */
 export const emptySnapshot: ChatSnapshot = {
   connection: { kind: 'idle' },
   room: null,
@@ -132,3 +60,81 @@ export const emptySnapshot: ChatSnapshot = {
   recentRooms: [],
   preferences: { notifyDirect: true, notifyMentions: true },
 };
+
+type Queue = { [K in CommandName]?: Array<Result<CommandOutput<K>>> };
+
+export function createFakeChatApi(options: FakeOptions = {}): FakeChatApi {
+  const listeners = new Set<(event: ChatEvent) => void>();
+  const calls: RecordedCall[] = [];
+  const queue: Queue = {};
+  let clientIds = 0;
+  const emit = (event: ChatEvent): void => listeners.forEach((listener) => listener(event));
+
+  const defaults: Answers = {
+    host: (input) => ({
+      roomName: input.roomName,
+      port: input.port,
+      code: input.code || null,
+      addresses: [`ws://192.168.1.20:${input.port}`],
+      webAddresses: [`http://192.168.1.20:${input.port}`],
+    }),
+    join: () => null,
+    leave: () => null,
+    // Like the real ones: the pending message arrives as an `outgoing` event, the reply is a receipt.
+    send: (input) => {
+      const message: OutgoingMessage = {
+        clientId: `client-${++clientIds}`,
+        conversation: input.conversation,
+        text: input.text,
+        ts: Date.now(),
+        status: 'pending',
+      };
+      emit({ type: 'outgoing', message });
+      return { clientId: message.clientId };
+    },
+    retry: () => null,
+    retryNow: () => null,
+    typing: () => null,
+    setStatus: () => null,
+    loadOlder: () => null,
+    reportUnread: () => null,
+    getState: () => fake.snapshot,
+    setPreferences: () => null,
+  };
+  const answers: Answers = { ...defaults, ...options.answers };
+
+  function enqueue<K extends CommandName>(name: K, result: Result<CommandOutput<K>>): void {
+    const forK: { [P in K]?: Array<Result<CommandOutput<P>>> } = queue;
+    (forK[name] ??= []).push(result);
+  }
+
+  function answer<K extends CommandName>(name: K, raw: unknown): Result<CommandOutput<K>> {
+    calls.push({ name, input: raw });
+    // As main's bridge does, before any command sees it.
+    const parsed = v.safeParse(CommandSchemas[name], raw);
+    if (!parsed.success) {
+      return { ok: false, error: { code: 'BEACON_ERR_INVALID_INPUT', message: parsed.issues[0].message } };
+    }
+    const queued = queue[name]?.shift();
+    if (queued) return queued;
+    const respond: (input: CommandInput<K>) => CommandOutput<K> = answers[name];
+    return { ok: true, value: respond(parsed.output) };
+  }
+
+  const fake: FakeChatApi = {
+    ...commandTable((name) => async (input) => answer(name, input)),
+    capabilities: { host: true, notifications: false, ...options.capabilities },
+    calls,
+    snapshot: { ...emptySnapshot, ...options.snapshot },
+    emit,
+    onEvent(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    respondOnce: enqueue,
+    callsTo(name) {
+      return calls.filter((call) => call.name === name).map((call) => call.input);
+    },
+  };
+  return fake;
+}

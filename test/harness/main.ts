@@ -2,7 +2,7 @@ import { mount } from 'svelte';
 import App from '../../src/renderer/src/App.svelte';
 import type { Capabilities, ChatSnapshot } from '../../src/shared/chat-api.ts';
 import type { ChatMessage, Member } from '../../src/shared/protocol.ts';
-import { emptySnapshot, FakeChatApi } from './fake-chat-api.ts';
+import { createFakeChatApi, type FakeChatApi } from './fake-chat-api.ts';
 
 export interface MountOptions {
   capabilities?: Partial<Capabilities>;
@@ -36,10 +36,7 @@ const harness = {
   makeMessages,
   member,
   mount(options: MountOptions = {}): FakeChatApi {
-    const fake = new FakeChatApi(
-      { host: true, notifications: false, ...options.capabilities },
-      { ...emptySnapshot, ...options.snapshot },
-    );
+    const fake = createFakeChatApi(options);
     harness.fake = fake;
     mount(App, { target: document.getElementById('app')!, props: { api: fake } });
     return fake;
