@@ -202,7 +202,7 @@ export class IncrementalTimeline {
       prev.notes === notes &&
       prev.me === me &&
       prev.now === now &&
-      extends_(prev.messages, messages) &&
+      grewOnlyAtEnd(prev.messages, messages) &&
       // A note placed after a message that had not arrived yet must be re-placed.
       (messages.length === prev.messages.length || notes.every((n) => n.afterSeq < messages[prev.messages.length]!.seq))
     ) {
@@ -221,7 +221,7 @@ export class IncrementalTimeline {
 }
 
 /** Whether `next` is `prev` plus items at the end (merges keep message objects, so identity is enough). */
-function extends_(prev: readonly ChatMessage[], next: readonly ChatMessage[]): boolean {
+function grewOnlyAtEnd(prev: readonly ChatMessage[], next: readonly ChatMessage[]): boolean {
   if (next.length < prev.length) return false;
   if (prev.length === 0) return true;
   return next[0] === prev[0] && next[prev.length - 1] === prev[prev.length - 1];
