@@ -1,6 +1,6 @@
 /**
  * The interface in real Chromium, against a fake ChatApi the test drives.
- * Each test loads a fresh page, mounts the App and pushes session events.
+ * Each test loads a fresh page, mounts the App and pushes chat events.
  */
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { fileURLToPath } from 'node:url';

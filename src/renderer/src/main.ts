@@ -2,7 +2,7 @@ import { mount } from 'svelte';
 import App from './App.svelte';
 import { createWebChatApi } from './web-chat-api.ts';
 
-// Electron's preload exposes the session as window.beacon; a browser served by the host builds its own.
+// Electron's preload exposes the ChatApi as window.beacon; a browser served by the host builds its own.
 const api = window.beacon ?? createWebChatApi();
 
 const target = document.getElementById('app');

@@ -29,6 +29,18 @@ export function clearTyping(entries: TypingEntries, conversation: ConversationId
   return next;
 }
 
+/** Drops every notice by one member, in whatever conversation: they left the room. */
+export function clearTypingBy(entries: TypingEntries, from: string): TypingEntries {
+  const suffix = `\n${from}`;
+  let changed = false;
+  const next = new Map<string, number>();
+  for (const [key, expires] of entries) {
+    if (key.endsWith(suffix)) changed = true;
+    else next.set(key, expires);
+  }
+  return changed ? next : entries;
+}
+
 export function pruneTyping(entries: TypingEntries, now: number): TypingEntries {
   let changed = false;
   const next = new Map<string, number>();

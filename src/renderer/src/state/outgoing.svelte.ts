@@ -1,16 +1,14 @@
 import type { ConversationId, MessageStatus, OutgoingMessage } from '../../../shared/chat-api.ts';
 
-/** This user's messages the host has not acknowledged yet, or refused. */
+/**
+ * This user's messages the host has not acknowledged yet, or refused. Each
+ * arrives once, as an `outgoing` event before any status of it, so nothing
+ * here has to remember messages it has already let go of.
+ */
 export class OutgoingState {
   items = $state.raw<readonly OutgoingMessage[]>([]);
-  /**
-   * clientIds already acknowledged: a late `send` result or `outgoing` event
-   * for them must not bring back a pending copy.
-   */
-  #done = new Set<string>();
 
   upsert(message: OutgoingMessage): void {
-    if (this.#done.has(message.clientId)) return;
     const index = this.items.findIndex((m) => m.clientId === message.clientId);
     if (index < 0) this.items = [...this.items, message];
     else this.items = this.items.map((m, i) => (i === index ? message : m));
@@ -28,7 +26,6 @@ export class OutgoingState {
 
   /** Removes an acknowledged message and returns it so it can join the conversation. */
   resolve(clientId: string): OutgoingMessage | null {
-    this.#done.add(clientId);
     const item = this.items.find((m) => m.clientId === clientId) ?? null;
     if (item) this.items = this.items.filter((m) => m.clientId !== clientId);
     return item;
@@ -38,7 +35,7 @@ export class OutgoingState {
     return this.items.filter((m) => m.conversation === conversation);
   }
 
-  replaceAll(items: readonly OutgoingMessage[]): void {
-    this.items = items.filter((m) => !this.#done.has(m.clientId));
+  clear(): void {
+    this.items = [];
   }
 }

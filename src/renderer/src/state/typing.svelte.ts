@@ -1,6 +1,7 @@
 import type { ConversationId } from '../../../shared/chat-api.ts';
-import { clearTyping, pruneTyping, renewTyping, typingIn, type TypingEntries } from '../lib/typing.ts';
+import { clearTyping, clearTypingBy, pruneTyping, renewTyping, typingIn, type TypingEntries } from '../lib/typing.ts';
 
+/** Who is typing where, until their notice expires, they send, or they leave. */
 export class TypingState {
   entries = $state.raw<TypingEntries>(new Map());
 
@@ -10,6 +11,11 @@ export class TypingState {
 
   stop(conversation: ConversationId, from: string): void {
     this.entries = clearTyping(this.entries, conversation, from);
+  }
+
+  /** Someone who left is typing nowhere. */
+  stopAll(from: string): void {
+    this.entries = clearTypingBy(this.entries, from);
   }
 
   prune(now: number): void {

@@ -1,0 +1,130 @@
+import type { ChatApi, ChatEvent, ChatSnapshot, RoomView } from '../../../shared/chat-api.ts';
+import type { ChatMessage } from '../../../shared/protocol.ts';
+import { Clock } from './clock.svelte.ts';
+import { ConversationsState } from './conversations.svelte.ts';
+import { ProfileState } from './profile.svelte.ts';
+import { RoomState } from './room.svelte.ts';
+
+export interface ChatOptions {
+  clock?: Clock;
+  /** Whether the person can see the window; unread counts only grow for what they cannot see. */
+  isVisible?: () => boolean;
+}
+
+/**
+ * The one listener to the ChatApi: it loads where things stand, then hands
+ * each event to the part of the interface's state it concerns. The parts
+ * (profile, room, conversations) hold the state and the commands; this only
+ * routes, and owns what spans them: starting up and leaving.
+ */
+export class ChatState {
+  readonly clock: Clock;
+  readonly profile: ProfileState;
+  readonly room: RoomState;
+  readonly conversations: ConversationsState;
+  /** False until the snapshot is in; the window shows "Loading…" until then. */
+  ready = $state(false);
+
+  readonly #api: ChatApi;
+  #unsubscribe: (() => void) | null = null;
+
+  constructor(api: ChatApi, options: ChatOptions = {}) {
+    this.#api = api;
+    this.clock = options.clock ?? new Clock();
+    this.profile = new ProfileState(api);
+    this.room = new RoomState(api, () => this.#left());
+    this.conversations = new ConversationsState(api, this.room, { isVisible: options.isVisible });
+  }
+
+  /**
+   * Subscribes, then reads the snapshot. Events that come while the snapshot
+   * is on its way are held and applied after it, in order: each is either
+   * already part of the snapshot (applying it again changes nothing) or newer
+   * than it. So an ack that beat the snapshot still resolves the pending
+   * message the snapshot may carry, instead of the snapshot bringing it back.
+   */
+  async start(): Promise<void> {
+    const early: ChatEvent[] = [];
+    let loading = true;
+    this.#unsubscribe = this.#api.onEvent((event) => {
+      if (loading) early.push(event);
+      else this.handle(event);
+    });
+    this.clock.start();
+    const snapshot = await this.#api.getState();
+    if (snapshot.ok) this.#load(snapshot.value);
+    else this.room.notice = snapshot.error.message;
+    loading = false;
+    for (const event of early) this.handle(event);
+    this.ready = true;
+  }
+
+  stop(): void {
+    this.conversations.stop();
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
+    this.clock.stop();
+  }
+
+  handle(event: ChatEvent): void {
+    switch (event.type) {
+      case 'connection':
+        this.room.connectionChanged(event.state);
+        break;
+      case 'welcome':
+        this.#enter(event.room, event.history, event.hasMore, event.resumed);
+        break;
+      case 'presence':
+        this.room.memberChanged(event.event, event.member);
+        this.conversations.memberChanged(event.event, event.member);
+        break;
+      case 'messages':
+        this.conversations.received(event.messages);
+        break;
+      case 'outgoing':
+        this.conversations.queued(event.message);
+        break;
+      case 'messageStatus':
+        this.conversations.statusChanged(event.clientId, event.status, event.seq, event.error);
+        break;
+      case 'typing':
+        this.room.someoneTyping(event.from, event.conversation);
+        break;
+      case 'history':
+        this.conversations.olderPage(event.conversation, event.messages, event.hasMore);
+        break;
+      case 'hostInfo':
+        this.room.hostInfo = event.info;
+        break;
+      case 'error':
+        this.room.notice = event.message;
+        break;
+      case 'openConversation':
+        this.conversations.open(event.conversation);
+        break;
+      case 'left':
+        this.#left();
+        this.profile.backAtStart(event);
+        break;
+    }
+  }
+
+  #load(s: ChatSnapshot): void {
+    this.room.connection = s.connection;
+    this.room.hostInfo = s.hostInfo;
+    this.profile.loaded(s);
+    if (s.room) this.#enter(s.room, s.history, s.hasMore, false);
+    for (const item of s.outgoing) this.conversations.queued(item);
+  }
+
+  #enter(room: RoomView, history: readonly ChatMessage[], hasMore: boolean, resumed: boolean): void {
+    // The room first: the conversations sort the history by who we are in it.
+    this.room.entered(room);
+    this.conversations.entered(room.you, history, hasMore, resumed);
+  }
+
+  #left(): void {
+    this.room.left();
+    this.conversations.left();
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * How components reach the chat's state: each reads only the part it needs
+ * (the room, the conversations, the profile, the clock) from the context that
+ * App sets up, instead of being handed the whole of it as a prop.
+ */
+import { createContext } from 'svelte';
+import type { ChatState } from './chat.svelte.ts';
+import type { Clock } from './clock.svelte.ts';
+import type { ConversationsState } from './conversations.svelte.ts';
+import type { ProfileState } from './profile.svelte.ts';
+import type { RoomState } from './room.svelte.ts';
+
+export const [getRoom, setRoom] = createContext<RoomState>();
+export const [getConversations, setConversations] = createContext<ConversationsState>();
+export const [getProfile, setProfile] = createContext<ProfileState>();
+export const [getClock, setClock] = createContext<Clock>();
+
+/** Makes each part of `chat` available below the calling component; call it while that component initialises. */
+export function provideChat(chat: ChatState): void {
+  setRoom(chat.room);
+  setConversations(chat.conversations);
+  setProfile(chat.profile);
+  setClock(chat.clock);
+}

@@ -1,0 +1,245 @@
+import { SvelteMap } from 'svelte/reactivity';
+import {
+  ROOM,
+  type ChatApi,
+  type ConversationId,
+  type MessageStatus,
+  type OutgoingMessage,
+  type Result,
+  type SendReceipt,
+} from '../../../shared/chat-api.ts';
+import type { ChatMessage, Member, PresenceEvent } from '../../../shared/protocol.ts';
+import { conversationOf } from '../lib/conversation.ts';
+import { shouldSendTyping } from '../lib/typing.ts';
+import { countsAsUnread, totalUnread } from '../lib/unread.ts';
+import { ConversationState } from './conversation.svelte.ts';
+import { OutgoingState } from './outgoing.svelte.ts';
+import type { RoomState } from './room.svelte.ts';
+import { UnreadReport } from './unread-report.ts';
+
+export interface ConversationsOptions {
+  /** Whether the person can see the window; unread counts only grow for what they cannot see. */
+  isVisible?: () => boolean;
+}
+
+/**
+ * The room's conversation and the direct ones: their messages, which one is
+ * open, what is unread, and this user's own messages on their way out. It
+ * reads the room (who we are, who is here) but never changes it, except to
+ * show a notice when a command fails.
+ */
+export class ConversationsState {
+  readonly outgoing = new OutgoingState();
+  readonly byId = new SvelteMap<ConversationId, ConversationState>();
+  active = $state<ConversationId>(ROOM);
+
+  /** Room first, then a direct conversation per other member, then past ones with people who left. */
+  conversationIds = $derived.by((): ConversationId[] => {
+    const ids: ConversationId[] = [ROOM];
+    const seen = new Set(ids);
+    for (const m of this.#room.presence.others) {
+      ids.push(m.id);
+      seen.add(m.id);
+    }
+    for (const [id, conv] of this.byId) {
+      if (!seen.has(id) && conv.messages.length > 0 && id !== this.#room.youId) ids.push(id);
+    }
+    return ids;
+  });
+
+  activeConversation = $derived(this.byId.get(this.active));
+
+  readonly #api: ChatApi;
+  readonly #room: RoomState;
+  readonly #isVisible: () => boolean;
+  readonly #unread: UnreadReport;
+  /** What the welcome said about older history; conversations created later start with it. */
+  #historyMayHaveMore = false;
+  #noteId = 0;
+  #typingSentAt: number | null = null;
+  #typingConversation: ConversationId | null = null;
+
+  constructor(api: ChatApi, room: RoomState, options: ConversationsOptions = {}) {
+    this.#api = api;
+    this.#room = room;
+    this.#isVisible =
+      options.isVisible ?? (() => typeof document === 'undefined' || document.visibilityState === 'visible');
+    this.#unread = new UnreadReport(
+      (total) => void this.#api.reportUnread({ total }),
+      () => totalUnread([...this.byId.values()].map((c) => c.unread)),
+    );
+  }
+
+  /** Returns the conversation, creating it on first use. Not for use inside $derived. */
+  ensure(id: ConversationId): ConversationState {
+    let conv = this.byId.get(id);
+    if (!conv) {
+      conv = new ConversationState(id, this.#historyMayHaveMore);
+      this.byId.set(id, conv);
+    }
+    return conv;
+  }
+
+  conversation(id: ConversationId): ConversationState | undefined {
+    return this.byId.get(id);
+  }
+
+  // ── facts, as the events tell them ───────────────────────────────────────
+
+  /** A welcome: a fresh one starts the conversations over, a resumed one only adds what was missed. */
+  entered(you: Member, history: readonly ChatMessage[], hasMore: boolean, resumed: boolean): void {
+    if (!resumed) {
+      this.#historyMayHaveMore = hasMore;
+      for (const conv of this.byId.values()) {
+        conv.reset();
+        conv.hasMore = hasMore;
+      }
+      if (!this.byId.has(this.active)) this.active = ROOM;
+    }
+    const groups = new Map<ConversationId, ChatMessage[]>();
+    for (const m of history) {
+      const id = conversationOf(m, you.id);
+      let list = groups.get(id);
+      if (!list) groups.set(id, (list = []));
+      list.push(m);
+    }
+    for (const [id, list] of groups) this.ensure(id).add(list);
+    if (!resumed) this.ensure(ROOM).hasMore = hasMore;
+    // The history can hold our own messages whose ack was lost with the connection: they are sent.
+    for (const m of history) if (m.from === you.id) this.outgoing.resolve(m.clientId);
+  }
+
+  /** Live messages, or a page of what was missed while away. */
+  received(messages: readonly ChatMessage[]): void {
+    const me = this.#room.youId ?? '';
+    for (const message of messages) {
+      const id = conversationOf(message, me);
+      const conv = this.ensure(id);
+      const kind = conv.add([message]);
+      if (message.from === me) this.outgoing.resolve(message.clientId);
+      else this.#room.typing.stop(id, message.from);
+      if (kind !== 'none' && countsAsUnread(message, me, this.active, this.#isVisible())) {
+        conv.unread += 1;
+        this.#unread.soon();
+      }
+    }
+  }
+
+  /** One of our messages as it was queued; its status can only come after this. */
+  queued(message: OutgoingMessage): void {
+    this.outgoing.upsert(message);
+  }
+
+  statusChanged(clientId: string, status: MessageStatus, seq?: number, error?: string): void {
+    if (status !== 'sent' || seq === undefined) {
+      this.outgoing.setStatus(clientId, status, error);
+      return;
+    }
+    const item = this.outgoing.resolve(clientId);
+    const me = this.#room.youId;
+    if (!item || me === null) return;
+    // The acknowledged message takes its place in the conversation; a later echo of it is deduplicated by seq.
+    this.ensure(item.conversation).add([
+      {
+        seq,
+        from: me,
+        to: item.conversation === ROOM ? null : item.conversation,
+        text: item.text,
+        ts: item.ts,
+        clientId: item.clientId,
+      },
+    ]);
+  }
+
+  olderPage(id: ConversationId, messages: readonly ChatMessage[], hasMore: boolean): void {
+    const conv = this.ensure(id);
+    conv.add(messages);
+    conv.hasMore = hasMore;
+    conv.loadingOlder = false;
+  }
+
+  /** A line in the room when someone else comes or goes. */
+  memberChanged(event: PresenceEvent, member: Member): void {
+    if (member.id === this.#room.youId || (event !== 'joined' && event !== 'left')) return;
+    const room = this.ensure(ROOM);
+    room.addNote({
+      id: `${++this.#noteId}`,
+      afterSeq: room.newestSeq ?? -1,
+      ts: Date.now(),
+      text: `${member.name} ${event === 'joined' ? 'joined' : 'left'}`,
+    });
+  }
+
+  left(): void {
+    this.byId.clear();
+    this.outgoing.clear();
+    this.active = ROOM;
+  }
+
+  stop(): void {
+    this.#unread.stop();
+  }
+
+  // ── commands ─────────────────────────────────────────────────────────────
+
+  open(id: ConversationId): void {
+    this.active = id;
+    const conv = this.ensure(id);
+    this.markRead(id);
+    if (conv.messages.length === 0 && conv.hasMore) this.loadOlder(id);
+  }
+
+  markRead(id: ConversationId): void {
+    const conv = this.byId.get(id);
+    if (!conv || conv.unread === 0) return;
+    conv.unread = 0;
+    this.#unread.now();
+  }
+
+  /** Called when the window becomes visible again: what is on screen is now read. */
+  seen(): void {
+    this.markRead(this.active);
+  }
+
+  loadOlder(id: ConversationId): void {
+    const conv = this.ensure(id);
+    if (conv.loadingOlder || !conv.hasMore) return;
+    conv.loadingOlder = true;
+    // An empty direct conversation asks for everything before the newest message anywhere.
+    const before = conv.oldestSeq ?? this.#newestSeqAnywhere() + 1;
+    void this.#api.loadOlder({ conversation: id, before }).then((r) => {
+      if (!r.ok) {
+        conv.loadingOlder = false;
+        this.#room.notice = r.error.message;
+      }
+    });
+  }
+
+  #newestSeqAnywhere(): number {
+    let newest = 0;
+    for (const conv of this.byId.values()) newest = Math.max(newest, conv.newestSeq ?? 0);
+    return newest;
+  }
+
+  /** The message appears through the `outgoing` event; the result says only whether it was taken. */
+  async send(conversation: ConversationId, text: string): Promise<Result<SendReceipt>> {
+    // The message itself tells the others we stopped typing: the next keystroke starts a new notice.
+    this.#typingSentAt = null;
+    return this.#api.send({ conversation, text });
+  }
+
+  async retry(clientId: string): Promise<void> {
+    this.outgoing.setStatus(clientId, 'pending');
+    const result = await this.#api.retry({ clientId });
+    if (!result.ok) this.outgoing.setStatus(clientId, 'failed', result.error.message);
+  }
+
+  /** Tells others we are typing, at most every few seconds per conversation. */
+  typed(conversation: ConversationId, now = Date.now()): void {
+    if (conversation !== this.#typingConversation) this.#typingSentAt = null;
+    if (!shouldSendTyping(this.#typingSentAt, now)) return;
+    this.#typingSentAt = now;
+    this.#typingConversation = conversation;
+    void this.#api.typing({ conversation });
+  }
+}

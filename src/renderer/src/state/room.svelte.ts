@@ -1,0 +1,121 @@
+import {
+  ROOM,
+  type ChatApi,
+  type CommandInput,
+  type ConnectionState,
+  type ConversationId,
+  type HostInfo,
+  type Result,
+  type RoomView,
+} from '../../../shared/chat-api.ts';
+import type { Member, PresenceEvent } from '../../../shared/protocol.ts';
+import { PresenceState } from './presence.svelte.ts';
+import { TypingState } from './typing.svelte.ts';
+
+/** A join or host call cut short by a newer one: not a failure to show, the newer call decides. */
+export function superseded(result: Result<unknown>): boolean {
+  return !result.ok && result.error.code === 'BEACON_ERR_CANCELLED';
+}
+
+/**
+ * The room this window is in, or is trying to get into: the connection, who
+ * is here and typing, what we host, and the last thing that went wrong.
+ * Conversations live in ConversationsState; this only knows the room.
+ */
+export class RoomState {
+  readonly presence = new PresenceState();
+  readonly typing = new TypingState();
+
+  connection = $state.raw<ConnectionState>({ kind: 'idle' });
+  roomName = $state<string | null>(null);
+  hostInfo = $state.raw<HostInfo | null>(null);
+  /** True from a join/host request until the room welcomes us or the attempt fails. */
+  joining = $state(false);
+  /** The last error, shown until dismissed or replaced. */
+  notice = $state<string | null>(null);
+
+  inRoom = $derived(this.roomName !== null);
+  youId = $derived(this.presence.youId);
+
+  readonly #api: ChatApi;
+  /** Leaving resets more than the room (conversations too), so the owner says what leaving means. */
+  readonly #leave: () => void;
+
+  constructor(api: ChatApi, onLeave?: () => void) {
+    this.#api = api;
+    this.#leave = onLeave ?? (() => this.left());
+  }
+
+  titleOf(id: ConversationId): string {
+    return id === ROOM ? (this.roomName ?? 'Room') : this.presence.nameOf(id);
+  }
+
+  // ── facts, as the events tell them ───────────────────────────────────────
+
+  connectionChanged(state: ConnectionState): void {
+    this.connection = state;
+    // Giving up on a room we never got into ends the attempt; inside a room, reconnecting goes on.
+    if (state.kind === 'offline' && !this.inRoom) this.joining = false;
+  }
+
+  entered(room: RoomView): void {
+    this.roomName = room.name;
+    this.joining = false;
+    this.presence.reset(room.you, room.members);
+  }
+
+  memberChanged(event: PresenceEvent, member: Member): void {
+    if (event === 'left') {
+      this.presence.remove(member.id);
+      this.typing.stopAll(member.id);
+    } else {
+      this.presence.upsert(member);
+    }
+  }
+
+  someoneTyping(from: string, conversation: ConversationId, now = Date.now()): void {
+    if (from !== this.youId) this.typing.renew(conversation, from, now);
+  }
+
+  left(): void {
+    this.roomName = null;
+    this.joining = false;
+    this.hostInfo = null;
+    this.presence.clear();
+    this.typing.clear();
+  }
+
+  // ── commands ─────────────────────────────────────────────────────────────
+
+  async join(input: CommandInput<'join'>): Promise<Result<null>> {
+    this.joining = true;
+    const result = await this.#api.join(input);
+    if (!result.ok && !superseded(result)) this.joining = false;
+    return result;
+  }
+
+  async host(input: CommandInput<'host'>): Promise<Result<HostInfo>> {
+    this.joining = true;
+    const result = await this.#api.host(input);
+    if (result.ok) this.hostInfo = result.value;
+    else if (!superseded(result)) this.joining = false;
+    return result;
+  }
+
+  async leave(): Promise<void> {
+    const result = await this.#api.leave();
+    if (!result.ok) this.notice = result.error.message;
+    // The start screen does not wait for the 'left' event; a second reset when it comes is harmless.
+    else if (this.inRoom || this.joining) this.#leave();
+  }
+
+  retryNow(): void {
+    void this.#api.retryNow().then((r) => {
+      if (!r.ok) this.notice = r.error.message;
+    });
+  }
+
+  setStatus(status: 'online' | 'away'): void {
+    void this.#api.setStatus({ status });
+  }
+}

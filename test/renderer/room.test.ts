@@ -1,0 +1,166 @@
+/**
+ * RoomState: the room this window is in or is getting into — connection,
+ * who is here and typing, hosting, and the notice for what went wrong.
+ */
+import { describe, expect, it } from 'vitest';
+import { RoomState, superseded } from '../../src/renderer/src/state/room.svelte.ts';
+import { createFakeChatApi } from '../harness/fake-chat-api.ts';
+import { ann, bob, lab, me, member, settle } from './fixtures.ts';
+
+const refused = { ok: false as const, error: { code: 'BEACON_ERR_WRONG_CODE' as const, message: 'Wrong code.' } };
+const cancelled = { ok: false as const, error: { code: 'BEACON_ERR_CANCELLED' as const, message: 'Cancelled.' } };
+
+function inLab() {
+  const api = createFakeChatApi();
+  const room = new RoomState(api);
+  room.entered(lab([me, bob]));
+  return { api, room };
+}
+
+describe('entering a room', () => {
+  it('is in the room once welcomed: its name, who is here and who we are', () => {
+    const { room } = inLab();
+    expect(room.inRoom).toBe(true);
+    expect(room.roomName).toBe('Lab');
+    expect(room.youId).toBe('me');
+    expect(room.presence.members.map((m) => m.id)).toEqual(['me', 'bob']);
+    expect(room.titleOf('room')).toBe('Lab');
+    expect(room.titleOf('bob')).toBe('Bob');
+  });
+
+  it('is joining from the request until the welcome', async () => {
+    const api = createFakeChatApi();
+    const room = new RoomState(api);
+    const joined = room.join({ address: '10.0.0.2:4747', name: 'Me', code: '1' });
+    expect(room.joining).toBe(true);
+    expect(await joined).toEqual({ ok: true, value: null });
+    // Accepted is not yet in: the welcome ends the attempt.
+    expect(room.joining).toBe(true);
+    room.entered(lab());
+    expect(room.joining).toBe(false);
+    expect(api.callsTo('join')).toEqual([{ address: '10.0.0.2:4747', name: 'Me', code: '1' }]);
+  });
+
+  it('stops joining when the request is refused, but not when a newer request replaced it', async () => {
+    const api = createFakeChatApi();
+    const room = new RoomState(api);
+    api.respondOnce('join', refused);
+    expect(await room.join({ address: 'a', name: 'Me', code: '' })).toEqual(refused);
+    expect(room.joining).toBe(false);
+
+    api.respondOnce('join', cancelled);
+    await room.join({ address: 'a', name: 'Me', code: '' });
+    expect(superseded(cancelled)).toBe(true);
+    expect(room.joining).toBe(true);
+  });
+
+  it('stops joining when the connection gives up before the room let us in, not after', () => {
+    const api = createFakeChatApi();
+    const room = new RoomState(api);
+    room.joining = true;
+    const offline = {
+      kind: 'offline' as const,
+      address: 'a',
+      reason: 'BEACON_ERR_NETWORK' as const,
+      reasonText: 'Lost.',
+      nextRetryAt: null,
+    };
+    room.connectionChanged(offline);
+    expect(room.joining).toBe(false);
+    expect(room.connection).toEqual(offline);
+
+    const { room: inside } = inLab();
+    inside.joining = true;
+    inside.connectionChanged(offline);
+    expect(inside.joining).toBe(true);
+  });
+
+  it('hosting keeps what the host command answered', async () => {
+    const api = createFakeChatApi();
+    const room = new RoomState(api);
+    const result = await room.host({ roomName: 'Lab', name: 'Me', port: 4747, code: '42' });
+    expect(result.ok).toBe(true);
+    expect(room.hostInfo).toMatchObject({ roomName: 'Lab', port: 4747, code: '42' });
+    expect(room.joining).toBe(true);
+
+    api.respondOnce('host', refused);
+    await room.host({ roomName: 'Lab', name: 'Me', port: 4747, code: '42' });
+    expect(room.joining).toBe(false);
+  });
+});
+
+describe('people in the room', () => {
+  it('adds who joins, updates who changes status, removes who leaves', () => {
+    const { room } = inLab();
+    room.memberChanged('joined', ann);
+    expect(room.presence.members.map((m) => m.id)).toEqual(['me', 'bob', 'ann']);
+    room.memberChanged('away', member('bob', 'Bob', 'away'));
+    expect(room.presence.get('bob')?.status).toBe('away');
+    room.memberChanged('left', ann);
+    expect(room.presence.members.map((m) => m.id)).toEqual(['me', 'bob']);
+    // Their name stays known for their old messages.
+    expect(room.titleOf('ann')).toBe('Ann');
+    expect(room.titleOf('nobody')).toBe('Someone');
+  });
+
+  it('shows who is typing, not ourselves, and forgets someone who left wherever they were typing', () => {
+    const { room } = inLab();
+    const now = Date.now();
+    room.someoneTyping('bob', 'room', now);
+    room.someoneTyping('bob', 'bob', now);
+    room.someoneTyping('me', 'room', now);
+    expect(room.typing.in('room', now)).toEqual(['bob']);
+    expect(room.typing.in('bob', now)).toEqual(['bob']);
+    room.memberChanged('left', bob);
+    expect(room.typing.in('room', now)).toEqual([]);
+    expect(room.typing.in('bob', now)).toEqual([]);
+  });
+});
+
+describe('leaving', () => {
+  it('goes back to the start screen once the api took the request', async () => {
+    const { api, room } = inLab();
+    room.hostInfo = { roomName: 'Lab', port: 1, code: null, addresses: [], webAddresses: [] };
+    room.someoneTyping('bob', 'room');
+    await room.leave();
+    expect(api.callsTo('leave')).toHaveLength(1);
+    expect(room.inRoom).toBe(false);
+    expect(room.hostInfo).toBeNull();
+    expect(room.presence.members).toEqual([]);
+    expect(room.typing.entries.size).toBe(0);
+  });
+
+  it('lets the owner decide what leaving resets', async () => {
+    const api = createFakeChatApi();
+    let resets = 0;
+    const room = new RoomState(api, () => resets++);
+    room.entered(lab());
+    await room.leave();
+    expect(resets).toBe(1);
+  });
+
+  it('stays and says why when leaving failed', async () => {
+    const { api, room } = inLab();
+    api.respondOnce('leave', { ok: false, error: { code: 'BEACON_ERR_INTERNAL', message: 'Stuck.' } });
+    await room.leave();
+    expect(room.inRoom).toBe(true);
+    expect(room.notice).toBe('Stuck.');
+  });
+});
+
+describe('room commands', () => {
+  it('asks to retry now, and says why when that fails', async () => {
+    const { api, room } = inLab();
+    api.respondOnce('retryNow', { ok: false, error: { code: 'BEACON_ERR_NOT_JOINED', message: 'Not in a room.' } });
+    room.retryNow();
+    await settle();
+    expect(api.callsTo('retryNow')).toHaveLength(1);
+    expect(room.notice).toBe('Not in a room.');
+  });
+
+  it('sets our status', () => {
+    const { api, room } = inLab();
+    room.setStatus('away');
+    expect(api.callsTo('setStatus')).toEqual([{ status: 'away' }]);
+  });
+});
