@@ -9,7 +9,7 @@
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.ts';
 import type { ConnectionState, MessageStatus, OutgoingMessage } from './chat-api.ts';
 import { Emitter } from './emitter.ts';
-import { errorForClose, errorMessage, type ErrorCode, isErrorCode, isFinal } from './errors.ts';
+import { errorMessage, type ErrorCode, isErrorCode, isFinal } from './errors.ts';
 import { Liveness } from './liveness.ts';
 import { Outbox } from './outbox.ts';
 import {
@@ -27,19 +27,9 @@ import {
   WIRE_LIMITS,
 } from './protocol.ts';
 import { ResumeCursor } from './resume-cursor.ts';
+import { errorForSystemCode, reasonForClose, type SocketFactory, type SocketLike } from './room-socket.ts';
 
-/** The part of a WebSocket the client needs; the browser's WebSocket fits, Node wraps `ws`. */
-export interface SocketLike {
-  send(data: string): void;
-  close(code?: number, reason?: string): void;
-  onopen: (() => void) | null;
-  onmessage: ((data: string) => void) | null;
-  /** `code` is the close code; `reason` the close reason. */
-  onclose: ((code: number, reason: string) => void) | null;
-  /** `errorCode` is a system error code such as ECONNREFUSED when the platform tells it. */
-  onerror: ((errorCode: string | undefined) => void) | null;
-}
-export type SocketFactory = (url: string) => SocketLike;
+export type { SocketFactory, SocketLike } from './room-socket.ts';
 
 export interface RoomClientOptions {
   url: string;
@@ -86,17 +76,6 @@ const OFFLINE_AFTER_ATTEMPTS = 4;
 const OLDER_PAGE = 100;
 /** A throttled request without a retryAfterMs is asked again after this. */
 const DEFAULT_RETRY_AFTER_MS = 1_000;
-
-const SYSTEM_ERRORS: Record<string, ErrorCode> = {
-  ECONNREFUSED: 'BEACON_ERR_REFUSED',
-  ECONNRESET: 'BEACON_ERR_NETWORK',
-  EHOSTUNREACH: 'BEACON_ERR_UNREACHABLE',
-  ENETUNREACH: 'BEACON_ERR_UNREACHABLE',
-  EADDRNOTAVAIL: 'BEACON_ERR_UNREACHABLE',
-  ETIMEDOUT: 'BEACON_ERR_TIMEOUT',
-  ENOTFOUND: 'BEACON_ERR_BAD_ADDRESS',
-  EAI_AGAIN: 'BEACON_ERR_UNREACHABLE',
-};
 
 export class RoomClient extends Emitter<RoomClientEvents> {
   readonly url: string;
@@ -280,21 +259,18 @@ export class RoomClient extends Emitter<RoomClientEvents> {
       }
     };
     socket.onerror = (errorCode) => {
-      if (errorCode && SYSTEM_ERRORS[errorCode]) this.#knownReason ??= SYSTEM_ERRORS[errorCode];
+      this.#knownReason ??= errorForSystemCode(errorCode);
     };
     socket.onclose = (code, reason) => {
-      if (this.#socket === socket) this.#lost(socket, this.#closeReason(code, reason));
+      if (this.#socket === socket)
+        this.#lost(
+          socket,
+          reasonForClose(code, reason, {
+            known: this.#knownReason,
+            neverConnected: this.#state.kind === 'connecting' && !this.#hasBeenWelcomed,
+          }),
+        );
     };
-  }
-
-  #closeReason(code: number, reason: string): ErrorCode {
-    if (isErrorCode(reason)) return reason;
-    const byClose = errorForClose(code);
-    if (byClose && isFinal(byClose)) return byClose;
-    if (this.#knownReason) return this.#knownReason;
-    if (byClose) return byClose;
-    // A browser tells nothing about a refused connection: 1006 before any welcome.
-    return this.#state.kind === 'connecting' && !this.#hasBeenWelcomed ? 'BEACON_ERR_REFUSED' : 'BEACON_ERR_NETWORK';
   }
 
   /** The connection on `socket` is over (closed, timed out, gone silent) for `reason`. */
