@@ -38,24 +38,25 @@ export class ChatState {
 
   /**
    * Subscribes, then reads the snapshot. Events that come while the snapshot
-   * is on its way are held and applied after it, in order: each is either
-   * already part of the snapshot (applying it again changes nothing) or newer
-   * than it. So an ack that beat the snapshot still resolves the pending
-   * message the snapshot may carry, instead of the snapshot bringing it back.
+   * is on its way are held and applied after it, in order: each is newer than
+   * the snapshot, or already part of it, and replaying those in order ends
+   * where the snapshot already was. So an ack that beat the snapshot still
+   * resolves the pending message the snapshot may carry, instead of the
+   * snapshot bringing it back.
    */
   async start(): Promise<void> {
     const early: ChatEvent[] = [];
     let loading = true;
     this.#unsubscribe = this.#api.onEvent((event) => {
       if (loading) early.push(event);
-      else this.handle(event);
+      else this.#handle(event);
     });
     this.clock.start();
     const snapshot = await this.#api.getState();
     if (snapshot.ok) this.#load(snapshot.value);
     else this.room.notice = snapshot.error.message;
     loading = false;
-    for (const event of early) this.handle(event);
+    for (const event of early) this.#handle(event);
     this.ready = true;
   }
 
@@ -66,7 +67,7 @@ export class ChatState {
     this.clock.stop();
   }
 
-  handle(event: ChatEvent): void {
+  #handle(event: ChatEvent): void {
     switch (event.type) {
       case 'connection':
         this.room.connectionChanged(event.state);

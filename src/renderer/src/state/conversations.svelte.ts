@@ -25,8 +25,8 @@ export interface ConversationsOptions {
 /**
  * The room's conversation and the direct ones: their messages, which one is
  * open, what is unread, and this user's own messages on their way out. It
- * reads the room (who we are, who is here) but never changes it, except to
- * show a notice when a command fails.
+ * reads the room (who we are, who is here) and touches it only twice: a
+ * message ends its sender's typing notice, and a failed command shows a notice.
  */
 export class ConversationsState {
   readonly outgoing = new OutgoingState();
