@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { RoomServer } from '../host/room-server.ts';
 import { BeaconError } from '../shared/errors.ts';
 import { randomJoinCode } from '../shared/ids.ts';
-import { DEFAULT_PORT } from '../shared/protocol.ts';
+import { DEFAULT_PORT, MAX_PORT } from '../shared/protocol.ts';
 
 const HELP = `Usage: npm run host -- [options]
   --port N       port to listen on (default ${DEFAULT_PORT}; 0 picks a free one)
@@ -36,8 +36,8 @@ if (values.help) {
   process.exit(0);
 }
 const port = Number(values.port);
-if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  console.error(`--port must be a number from 0 to 65535, not "${values.port}".`);
+if (!Number.isInteger(port) || port < 0 || port > MAX_PORT) {
+  console.error(`--port must be a number from 0 to ${MAX_PORT}, not "${values.port}".`);
   process.exit(2);
 }
 

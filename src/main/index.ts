@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ChatEvent } from '../shared/chat-api.ts';
 import { eventSender, registerIpc } from './ipc-bridge.ts';
-import { shouldNotify } from '../shared/notify-policy.ts';
+import { NOTIFICATION_BODY_CHARS, shouldNotify } from '../shared/notify-policy.ts';
 import { DesktopChat } from './desktop-chat.ts';
 import { SettingsFile } from './settings.ts';
 import { createMainWindow, hardenSession } from './window.ts';
@@ -67,7 +67,7 @@ function startChat(): void {
       const conversation = message.to === null ? 'room' : message.from;
       const notification = new Notification({
         title: message.to === null ? 'Mentioned in the room' : 'Direct message',
-        body: message.text.slice(0, 200),
+        body: message.text.slice(0, NOTIFICATION_BODY_CHARS),
       });
       notification.on('click', () => {
         showWindow();

@@ -5,7 +5,7 @@
  * for the join form, the app and the terminal client, so what the form
  * accepts is exactly what joining understands.
  */
-import { DEFAULT_PORT } from './protocol.ts';
+import { DEFAULT_PORT, MAX_PORT } from './protocol.ts';
 
 export type ParsedAddress = { ok: true; url: string } | { ok: false; problem: string };
 
@@ -23,11 +23,11 @@ function validHost(host: string): boolean {
   return HOSTNAME.test(host);
 }
 
-/** A TCP port a room can be reached on (1-65535), as typed. */
+/** A TCP port a room can be reached on (1 to MAX_PORT), as typed. */
 export function validPort(port: string): boolean {
   if (!/^\d{1,5}$/.test(port)) return false;
   const n = Number(port);
-  return n >= 1 && n <= 65535;
+  return n >= 1 && n <= MAX_PORT;
 }
 
 /** Splits "host[:port]" where host may be a bracketed IPv6 address. */
@@ -76,7 +76,7 @@ export function parseRoomAddress(raw: string): ParsedAddress {
   const parts = splitHostPort(authority);
   if (!parts || parts.host === '') return fail(`That is not a valid room address. Use a form like ${EXAMPLE}.`);
   if (!validHost(parts.host)) return fail(`“${parts.host}” is not a valid computer name or IP address.`);
-  if (parts.port !== null && !validPort(parts.port)) return fail('The port must be a number from 1 to 65535.');
+  if (parts.port !== null && !validPort(parts.port)) return fail(`The port must be a number from 1 to ${MAX_PORT}.`);
   // A bare host means Beacon's port; a written https:// or wss:// without a port means the scheme's own.
   const port = parts.port ?? (written && scheme === 'wss:' ? null : String(DEFAULT_PORT));
   const host = parts.host.toLowerCase();

@@ -5,7 +5,7 @@
  */
 import * as v from 'valibot';
 import type { ErrorCode } from './errors.ts';
-import { type ChatMessage, type Member, type PresenceEvent, WIRE_LIMITS } from './protocol.ts';
+import { type ChatMessage, MAX_PORT, type Member, type PresenceEvent, WIRE_LIMITS } from './protocol.ts';
 
 /** 'room' or the member id of the other person in a direct conversation. */
 export type ConversationId = string;
@@ -131,9 +131,14 @@ const Conversation = v.pipe(v.string(), v.minLength(1), v.maxLength(WIRE_LIMITS.
 
 export const CommandSchemas = {
   host: v.object({
-    roomName: v.pipe(v.string(), v.trim(), v.minLength(1, 'Enter a room name.'), v.maxLength(WIRE_LIMITS.roomNameChars)),
+    roomName: v.pipe(
+      v.string(),
+      v.trim(),
+      v.minLength(1, 'Enter a room name.'),
+      v.maxLength(WIRE_LIMITS.roomNameChars),
+    ),
     name: Name,
-    port: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535)),
+    port: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(MAX_PORT)),
     code: Code,
   }),
   join: v.object({ address: v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(300)), name: Name, code: Code }),

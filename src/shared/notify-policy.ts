@@ -1,6 +1,9 @@
 import type { ChatMessage } from './protocol.ts';
 
 /** True when `text` mentions `name` as a whole word (with or without @), ignoring case. */
+/** A notification shows the start of a message, not all of it. */
+export const NOTIFICATION_BODY_CHARS = 200;
+
 export function mentions(text: string, name: string): boolean {
   if (name.trim().length === 0) return false;
   const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

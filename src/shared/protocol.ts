@@ -7,6 +7,8 @@ import * as v from 'valibot';
 
 export const PROTOCOL_VERSION = 1;
 export const DEFAULT_PORT = 4747;
+/** The highest TCP port. */
+export const MAX_PORT = 65_535;
 
 /** Close codes used on the wire. The close reason carries the stable error code. */
 export const CLOSE = {

@@ -135,7 +135,7 @@ describe('Beacon interface in Chromium', () => {
   it('start screen explains a malformed address and does not try to join with it', async () => {
     await mount({ snapshot: { displayName: 'Me' } });
     await page.waitForSelector(tid('start-screen'));
-    await page.fill(tid('join-address'), 'http://10.0.0.2:4747');
+    await page.fill(tid('join-address'), 'ftp://10.0.0.2:4747');
     await page.waitForSelector(tid('join-address-error'));
     expect(await page.textContent(tid('join-address-error'))).toMatch(/ws:\/\//);
     await page.fill(tid('join-address'), '10.0.0.2:99999');

@@ -6,7 +6,7 @@
 import type { ChatApi, ChatEvent } from '../../shared/chat-api.ts';
 import { ChatFeed } from '../../shared/chat-feed.ts';
 import { fail, ok } from '../../shared/result.ts';
-import { shouldNotify } from '../../shared/notify-policy.ts';
+import { NOTIFICATION_BODY_CHARS, shouldNotify } from '../../shared/notify-policy.ts';
 import type { SocketFactory, SocketLike } from '../../shared/room-client.ts';
 
 const browserSocketFactory: SocketFactory = (url) => {
@@ -65,7 +65,8 @@ export function createWebChatApi(): ChatApi {
     const me = feed.client?.me;
     if (!canNotify || !me || Notification.permission !== 'granted') return;
     const context = { windowFocused: document.hasFocus(), ...preferences };
-    if (shouldNotify(message, me, context)) new Notification('Beacon', { body: message.text.slice(0, 200) });
+    if (shouldNotify(message, me, context))
+      new Notification('Beacon', { body: message.text.slice(0, NOTIFICATION_BODY_CHARS) });
   }
 
   const roomAddress = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`;

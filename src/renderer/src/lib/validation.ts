@@ -1,5 +1,5 @@
 import { checkDisplayName } from '../../../shared/display-name.ts';
-import { WIRE_LIMITS } from '../../../shared/protocol.ts';
+import { MAX_PORT, WIRE_LIMITS } from '../../../shared/protocol.ts';
 import { validPort } from '../../../shared/address.ts';
 
 /** One parser for the form and for joining (src/shared/address.ts). */
@@ -27,7 +27,7 @@ export function roomNameProblem(raw: string): string | null {
 export function portProblem(raw: string): string | null {
   const value = raw.trim();
   if (value === '0' || validPort(value)) return null;
-  return 'The port must be a number from 1 to 65535, or 0 for any free port.';
+  return `The port must be a number from 1 to ${MAX_PORT}, or 0 for any free port.`;
 }
 
 export function codeProblem(raw: string): string | null {
