@@ -59,9 +59,14 @@ export class TickWriter {
     return this.#presenceNumber;
   }
 
-  /** Queues a frame for one member, after any presence news still waiting. */
+  /**
+   * Queues a frame for one member, after any presence news still waiting that
+   * this member has not had. The news goes to this member alone, so a join
+   * storm stays one write per member per window for everyone else (a welcome,
+   * which already reflects the news, takes none).
+   */
   queue(outlet: Outlet, item: string): void {
-    this.releasePresence();
+    this.#presenceTo(outlet);
     outlet.pending.push(item);
     outlet.pendingChars += item.length;
     outlet.hasOwnFrames = true;
@@ -98,14 +103,27 @@ export class TickWriter {
   /**
    * Presence goes out at most every PRESENCE_COALESCE_MS: when many people join
    * at once (a meeting starts, the host restarts) each member gets one write for
-   * all of them instead of one per join. Any other frame, queued or broadcast,
-   * releases the news first, so nobody hears from a member before hearing that
-   * they joined. News that a member's welcome already reflected is not sent to
+   * all of them instead of one per join. A room frame releases the news to
+   * everyone first, and a frame queued for one member takes the news that
+   * member has not had along, so nobody hears from a member before hearing
+   * that they joined. News that a member's welcome already reflected is not sent to
    * that member again.
    */
   broadcastPresence(item: string, except: Outlet | null): void {
     this.#presence.push({ item, except, number: ++this.#presenceNumber });
     this.#presenceTimer ??= setTimeout(() => this.releasePresence(), PRESENCE_COALESCE_MS);
+  }
+
+  /** Puts the waiting news `outlet` has not had in its queue now; the room-wide release then skips it. */
+  #presenceTo(outlet: Outlet): void {
+    if (this.#presence.length === 0 || outlet.presenceSeen >= this.#presenceNumber) return;
+    for (const { item, except, number } of this.#presence) {
+      if (number <= outlet.presenceSeen || except === outlet) continue;
+      outlet.pending.push(item);
+      outlet.pendingChars += item.length;
+    }
+    outlet.presenceSeen = this.#presenceNumber;
+    outlet.hasOwnFrames = true;
   }
 
   releasePresence(): void {

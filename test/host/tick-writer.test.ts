@@ -278,11 +278,37 @@ describe('nobody hears from a member before hearing that they joined', () => {
     writer.queue(observer, frame('direct-message-from-x'));
     endOfTick();
     expect(observer.socket.texts).toEqual([batch(joinedX, frame('direct-message-from-x'))]);
-    // Everyone else hears the news in the same tick: it was released for the whole room.
+    // Everyone else hears the news when its wait ends, still once; the observer not again.
+    expect(other.socket.sent).toEqual([]);
+    vi.advanceTimersByTime(PRESENCE_COALESCE_MS);
+    endOfTick();
     expect(other.socket.texts).toEqual([joinedX]);
-    vi.runAllTimers();
     expect(observer.socket.sent).toHaveLength(1);
-    expect(other.socket.sent).toHaveLength(1);
+  });
+
+  it('a join storm stays one write of news per member: welcoming the next newcomer releases nothing to the others', () => {
+    const { writer, members } = room(1);
+    const [observer] = members as [FakeOutlet];
+    const newcomers = Array.from({ length: 20 }, (_, i) => {
+      const newcomer = outlet();
+      members.push(newcomer);
+      newcomer.presenceSeen = writer.presenceNumber;
+      writer.queue(newcomer, frame(`welcome-${i}`));
+      writer.broadcastPresence(
+        JSON.stringify({ type: 'presence', event: 'joined', member: { id: `m_${i}` } }),
+        newcomer,
+      );
+      return newcomer;
+    });
+    endOfTick();
+    expect(observer.socket.sent).toEqual([]);
+    vi.advanceTimersByTime(PRESENCE_COALESCE_MS);
+    endOfTick();
+    expect(observer.socket.sent).toHaveLength(1);
+    // The first newcomer: its welcome, then the 19 who came after it, in one write.
+    expect(newcomers[0]!.socket.sent).toHaveLength(2);
+    // The last: its welcome only (it reflected everyone before it; news of itself is not for it).
+    expect(newcomers[19]!.socket.sent).toHaveLength(1);
   });
 
   it('a newcomer’s welcome goes out at once, while the news of their arrival still waits for others joining', () => {
