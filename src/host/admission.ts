@@ -31,6 +31,7 @@ export class Admission {
   readonly #replies: Replies;
   readonly #rejoins: RejoinThrottle;
   readonly #guard: JoinGuard;
+  readonly #onJoined: (connection: Connection) => void;
 
   constructor(options: {
     limits: RoomLimits;
@@ -43,6 +44,8 @@ export class Admission {
     writer: TickWriter;
     replies: Replies;
     rejoins: RejoinThrottle;
+    /** A member joined over this connection: its socket is never closed to make room for others. */
+    onJoined: (connection: Connection) => void;
   }) {
     this.#limits = options.limits;
     this.#code = options.code;
@@ -54,6 +57,7 @@ export class Admission {
     this.#writer = options.writer;
     this.#replies = options.replies;
     this.#rejoins = options.rejoins;
+    this.#onJoined = options.onJoined;
     this.#guard = new JoinGuard({
       delayStepMs: options.limits.wrongCodeDelayMs,
       lockoutAfter: options.limits.lockoutAfter,
@@ -116,6 +120,7 @@ export class Admission {
     if (!known && this.#code !== null && !this.#codeAccepted(connection, hello.code ?? '', now)) return;
     const member = known ?? this.#members.newcomer(name.name, now);
     const { replaced, news } = this.#members.attach(member, connection, now);
+    this.#onJoined(connection);
     if (replaced) this.#replies.refuse(replaced, 'BEACON_ERR_REPLACED');
 
     const lastSeq = hello.resume?.lastSeq ?? 0;

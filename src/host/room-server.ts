@@ -112,6 +112,7 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
       writer: this.#writer,
       replies,
       rejoins: this.#rejoins,
+      onJoined: (connection) => this.#gate.joined(connection.socket),
     });
     this.#traffic = new RoomTraffic({
       limits,
