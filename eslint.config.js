@@ -10,7 +10,7 @@ const NODE_ONLY = {
   message: 'Not in this layer: it must run in a browser too.',
 };
 const PLAIN_NODE = {
-  group: ['electron', 'electron/*', '**/main/**', '**/renderer/**', '**/preload/**', 'svelte', 'svelte/*'],
+  group: ['electron', 'electron/*', '**/main/**', '**/renderer/**', '**/preload/**', '**/cli/**', 'svelte', 'svelte/*'],
   message: 'The host and the CLI run on plain Node: no Electron, no shell, no interface.',
 };
 const STORE_IS_PRIVATE = {
@@ -51,7 +51,16 @@ export default tseslint.config(
           patterns: [
             NODE_ONLY,
             {
-              group: ['svelte', 'svelte/*', '**/main/**', '**/host/**', '**/renderer/**', '**/preload/**'],
+              group: [
+                'svelte',
+                'svelte/*',
+                '**/main/**',
+                '**/host/**',
+                '**/node/**',
+                '**/cli/**',
+                '**/renderer/**',
+                '**/preload/**',
+              ],
               message: 'src/shared imports nothing from other layers.',
             },
           ],
@@ -69,7 +78,7 @@ export default tseslint.config(
           patterns: [
             NODE_ONLY,
             {
-              group: ['**/main/**', '**/host/**', '**/preload/**'],
+              group: ['**/main/**', '**/host/**', '**/node/**', '**/cli/**', '**/preload/**'],
               message: 'The renderer talks to main only through ChatApi.',
             },
           ],
@@ -85,7 +94,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['node:*', 'ws', '**/main/**', '**/host/**', '**/renderer/**'],
+              group: ['node:*', 'ws', '**/main/**', '**/host/**', '**/node/**', '**/cli/**', '**/renderer/**'],
               message: 'The preload exposes ChatApi and nothing else.',
             },
           ],
@@ -94,12 +103,26 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/host/**', 'src/node/**'],
+    files: ['src/host/**'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [PLAIN_NODE],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/node/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            PLAIN_NODE,
+            { group: ['**/host/**'], message: 'src/node holds client pieces; the host is not one of them.' },
+          ],
         },
       ],
     },
@@ -122,7 +145,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['**/renderer/**', 'svelte', 'svelte/*'], message: 'Main never imports the interface.' },
+            {
+              group: ['**/renderer/**', '**/cli/**', '**/preload/**', 'svelte', 'svelte/*'],
+              message: 'Main never imports the interface, the CLI or the preload.',
+            },
             STORE_IS_PRIVATE,
           ],
         },

@@ -9,6 +9,7 @@
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { roomUrl } from '../shared/address.ts';
+import { ROOM } from '../shared/chat-api.ts';
 import type { Member } from '../shared/protocol.ts';
 import { RoomClient } from '../shared/room-client.ts';
 import { wsSocketFactory } from '../node/ws-socket.ts';
@@ -86,7 +87,7 @@ lines.on('line', (line) => {
     client.send(direct[2]!, target.id, target.id);
     return;
   }
-  if (line.trim().length > 0) client.send(line, null, 'room');
+  if (line.trim().length > 0) client.send(line, null, ROOM);
 });
 lines.on('close', () => {
   inputEnded = true;

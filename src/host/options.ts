@@ -1,4 +1,4 @@
-import { DEFAULT_ROOM_LIMITS } from '../shared/protocol.ts';
+import { DEFAULT_HISTORY_PAGE, DEFAULT_ROOM_LIMITS } from '../shared/protocol.ts';
 
 /** Every limit and interval of a room, with its default and why. docs/PROTOCOL.md lists the same. */
 export interface RoomLimits {
@@ -87,7 +87,7 @@ export const DEFAULT_LIMITS: RoomLimits = {
   historyPerSecond: 10,
   historyBurst: 20,
   maxPageBytes: 512 * 1024,
-  historyPageSize: 100,
+  historyPageSize: DEFAULT_HISTORY_PAGE,
   resumePageSize: 1_000,
   wrongCodeDelayMs: 500,
   maxUnjoinedPerAddress: 16,

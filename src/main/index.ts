@@ -6,7 +6,7 @@
 import { app, BrowserWindow, ipcMain, Notification, powerMonitor } from 'electron';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ChatEvent } from '../shared/chat-api.ts';
+import { type ChatEvent, ROOM } from '../shared/chat-api.ts';
 import { eventSender, registerIpc } from './ipc-bridge.ts';
 import { NOTIFICATION_BODY_CHARS, shouldNotify } from '../shared/notify-policy.ts';
 import { DesktopChat } from './desktop-chat.ts';
@@ -64,7 +64,7 @@ function startChat(): void {
         notifyMentions: settings.value.notifyMentions,
       };
       if (!Notification.isSupported() || !shouldNotify(message, me, context)) return;
-      const conversation = message.to === null ? 'room' : message.from;
+      const conversation = message.to === null ? ROOM : message.from;
       const notification = new Notification({
         title: message.to === null ? 'Mentioned in the room' : 'Direct message',
         body: message.text.slice(0, NOTIFICATION_BODY_CHARS),

@@ -1,10 +1,14 @@
 import { WebSocket } from 'ws';
-import type { SocketFactory, SocketLike } from '../shared/room-client.ts';
+import { CONNECT_TIMEOUT_MS, type SocketFactory, type SocketLike } from '../shared/room-client.ts';
 
 /** RoomClient's socket on Node, over `ws`, which (unlike a browser) reports why a connection failed. */
 export const wsSocketFactory: SocketFactory = (url) => {
   // maxPayload: a host's frames are bounded by its page budgets (well under 8 MiB); a larger one is an attack.
-  const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: 8_000, maxPayload: 16 * 1024 * 1024 });
+  const ws = new WebSocket(url, {
+    perMessageDeflate: false,
+    handshakeTimeout: CONNECT_TIMEOUT_MS,
+    maxPayload: 16 * 1024 * 1024,
+  });
   const socket: SocketLike = {
     send: (data) => ws.send(data),
     close: (code, reason) => (ws.readyState === WebSocket.CONNECTING ? ws.terminate() : ws.close(code, reason)),

@@ -1,7 +1,7 @@
 /**
- * The contract between the interface and a chat session: every command the
+ * The contract between the interface and the chat behind it: every command the
  * UI can call and every event it receives. The Electron preload, the IPC
- * bridge in main and the in-browser session all type-check against it.
+ * bridge in main and the in-browser ChatFeed all type-check against it.
  */
 import * as v from 'valibot';
 import type { ErrorCode } from './errors.ts';
@@ -184,6 +184,6 @@ export type ChatCommands = {
 
 export interface ChatApi extends ChatCommands {
   readonly capabilities: Capabilities;
-  /** Subscribes to session events; returns the unsubscribe function. */
+  /** Subscribes to chat events; returns the unsubscribe function. */
   onEvent(listener: (event: ChatEvent) => void): () => void;
 }

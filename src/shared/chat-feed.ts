@@ -10,6 +10,7 @@ import {
   type ChatEvent,
   type ChatSnapshot,
   type ConversationId,
+  type OutgoingMessage,
   type RecentRoom,
   type Result,
   ROOM,
@@ -49,6 +50,8 @@ export class ChatFeed {
   /** Sequence numbers in #history. */
   readonly #kept = new Set<number>();
   #hasMore = false;
+  /** Own messages sent and not acknowledged yet, to enter the snapshot once they are. */
+  readonly #unacknowledged = new Map<string, OutgoingMessage>();
 
   constructor(options: {
     socketFactory: SocketFactory;
@@ -100,6 +103,7 @@ export class ChatFeed {
     this.#room = null;
     this.#history = [];
     this.#kept.clear();
+    this.#unacknowledged.clear();
     this.#hasMore = false;
     this.#emit({ type: 'connection', state: { kind: 'idle' } });
     this.#emit({ type: 'left', ...this.#startInfo() });
@@ -110,6 +114,7 @@ export class ChatFeed {
     if (!client || !this.#room) return fail('BEACON_ERR_NOT_JOINED');
     const to = conversation === ROOM ? null : conversation;
     const message = client.send(text, to, conversation);
+    if (message.status === 'pending') this.#unacknowledged.set(message.clientId, message);
     // Emitted before any status of it can be: the interface learns of the message first, then of its ack.
     this.#emit({ type: 'outgoing', message });
     return ok({ clientId: message.clientId });
@@ -142,7 +147,7 @@ export class ChatFeed {
     return ok(null);
   }
 
-  /** The join-side part of the snapshot; the desktop session adds host info and settings. */
+  /** The join-side part of the snapshot; the desktop app adds host info and settings. */
   snapshot(): Pick<ChatSnapshot, 'connection' | 'room' | 'history' | 'hasMore' | 'outgoing'> {
     return {
       connection: this.#client?.state ?? { kind: 'idle' },
@@ -157,7 +162,7 @@ export class ChatFeed {
     this.#unsubscribe.push(
       client.on('state', (state) => this.#emit({ type: 'connection', state })),
       client.on('welcome', (welcome, continues) => {
-        // A welcome that does not continue this session (first join, rejoin with a token) is a fresh start.
+        // A welcome that does not continue where this client left off (first join, rejoin with a token) is a fresh start.
         if (!continues) {
           this.#history = [];
           this.#kept.clear();
@@ -177,7 +182,17 @@ export class ChatFeed {
         this.#remember([message]);
         this.#emit({ type: 'messages', messages: [message] });
       }),
-      client.on('status', (update) => this.#emit({ type: 'messageStatus', ...update })),
+      client.on('status', (update) => {
+        // The host does not echo our own messages back: an acknowledged one enters the snapshot here.
+        const mine = this.#unacknowledged.get(update.clientId);
+        if (update.status === 'sent' && update.seq !== undefined && mine && this.#room) {
+          this.#unacknowledged.delete(update.clientId);
+          const to = mine.conversation === ROOM ? null : mine.conversation;
+          const { clientId, text, ts } = mine;
+          this.#remember([{ seq: update.seq, from: this.#room.you.id, to, text, ts, clientId }]);
+        }
+        this.#emit({ type: 'messageStatus', ...update });
+      }),
       client.on('presence', (event, member) => {
         this.#updateMember(event === 'left' ? null : member, member.id);
         this.#emit({ type: 'presence', event, member });

@@ -48,6 +48,9 @@ export const WIRE_LIMITS = {
   nestingDepth: 16,
 } as const;
 
+/** Messages in a page of older history unless asked otherwise (and in a newcomer's welcome). */
+export const DEFAULT_HISTORY_PAGE = 100;
+
 /**
  * The room limits a welcome announces, as a host runs them unless its
  * operator changes them. A client assumes these until its first welcome.

@@ -68,7 +68,7 @@ export class ResumeCursor {
     }
     for (const message of welcome.history) this.#lastSeq = Math.max(this.#lastSeq, message.seq);
     if (!welcome.resumed || welcome.history.length === 0) this.#lastSeq = Math.max(this.#lastSeq, welcome.lastSeq);
-    // It continues this client's session when it resumed it: from a position, or (in an empty room) after
+    // It continues where this client left off when it resumed: from a position, or (in an empty room) after
     // an earlier welcome. Otherwise hasMore means "older messages exist", not "more missed".
     const continues = welcome.resumed && (this.#resumedFrom > 0 || welcomedBefore);
     const pageEnd = welcome.history.at(-1)?.seq;

@@ -17,6 +17,7 @@ import {
   CLOSE,
   type ClientFrame,
   decodeHostFrames,
+  DEFAULT_HISTORY_PAGE,
   DEFAULT_ROOM_LIMITS,
   encode,
   type HostFrame,
@@ -36,7 +37,7 @@ export interface RoomClientOptions {
   name: string;
   code?: string;
   socketFactory: SocketFactory;
-  /** Identity and position from an earlier session (kept in settings). */
+  /** Identity and position from an earlier visit to the room (kept in settings). */
   resume?: { token: string; lastSeq: number };
   /** Protocol ping interval; by default the host's (from the welcome). A host silent for two intervals is gone. */
   pingIntervalMs?: number;
@@ -69,11 +70,9 @@ export type RoomClientEvents = {
 };
 
 /** Time from opening a socket to the welcome, unless told otherwise. */
-const CONNECT_TIMEOUT_MS = 8_000;
+export const CONNECT_TIMEOUT_MS = 8_000;
 /** Attempts shown as "reconnecting" before the state says "offline". */
 const OFFLINE_AFTER_ATTEMPTS = 4;
-/** Older messages asked for per page. */
-const OLDER_PAGE = 100;
 /** A throttled request without a retryAfterMs is asked again after this. */
 const DEFAULT_RETRY_AFTER_MS = 1_000;
 
@@ -204,7 +203,7 @@ export class RoomClient extends Emitter<RoomClientEvents> {
   }
 
   /** Asks for older messages; the page arrives as a 'history' event. */
-  loadOlder(conversation: string | undefined, before: number, limit = OLDER_PAGE): void {
+  loadOlder(conversation: string | undefined, before: number, limit = DEFAULT_HISTORY_PAGE): void {
     if (this.#state.kind !== 'connected') return;
     this.#write({ type: 'history', before, limit, ...(conversation === undefined ? {} : { conversation }) });
   }

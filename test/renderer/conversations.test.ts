@@ -179,6 +179,27 @@ describe('unread', () => {
     expect(api.callsTo('reportUnread')).toEqual([{ total: 0 }]);
   });
 
+  it('a page of missed messages lands in each conversation at once, and counts only what was not there yet', () => {
+    const { conversations } = inLab();
+    const bobBefore = conversations.conversation('bob')!;
+    let changes = 0;
+    const add = bobBefore.add.bind(bobBefore);
+    bobBefore.add = (messages) => {
+      changes += 1;
+      return add(messages);
+    };
+    conversations.received([
+      message(2, 'bob', 'me'),
+      message(3, 'bob', 'me'),
+      message(4, 'ann'),
+      message(5, 'bob', 'me'),
+    ]);
+    expect(seqs(conversations, 'bob')).toEqual([2, 3, 5]);
+    expect(seqs(conversations, 'room')).toEqual([1, 4]);
+    expect(changes).toBe(1);
+    expect(conversations.conversation('bob')?.unread).toBe(2);
+  });
+
   it('counts messages in the open conversation while the window is hidden, until seen', () => {
     const { conversations } = inLab({ visible: false });
     conversations.received([message(3, 'ann')]);

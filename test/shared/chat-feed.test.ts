@@ -119,6 +119,18 @@ describe('the snapshot an interface reloads from', () => {
     expect(events.at(-1)).toEqual({ type: 'left', recentRooms: [], displayName: 'Me' });
   });
 
+  it('holds this user’s own acknowledged messages too (the host does not echo them back)', async () => {
+    const { feed, host } = await joinedFeed([msg(1)]);
+    const receipt = feed.send('room', 'mine');
+    const clientId = receipt.ok ? receipt.value.clientId : '';
+    host.push({ type: 'ack', clientId, seq: 2, ts: 5 });
+    expect(feed.snapshot().history.map((m) => [m.seq, m.from, m.text])).toEqual([
+      [1, 'm_ann', 't1'],
+      [2, 'm_me', 'mine'],
+    ]);
+    expect(feed.snapshot().outgoing).toEqual([]);
+  });
+
   it('an own message is one outgoing event, then its status; the reply is only a receipt', async () => {
     const { feed, events } = await joinedFeed();
     const receipt = feed.send('room', 'hi');

@@ -96,30 +96,34 @@ export class ConversationsState {
       }
       if (!this.byId.has(this.active)) this.active = ROOM;
     }
-    const groups = new Map<ConversationId, ChatMessage[]>();
-    for (const m of history) {
-      const id = conversationOf(m, you.id);
-      let list = groups.get(id);
-      if (!list) groups.set(id, (list = []));
-      list.push(m);
-    }
-    for (const [id, list] of groups) this.ensure(id).add(list);
+    for (const [id, list] of groupByConversation(history, you.id)) this.ensure(id).add(list);
     if (!resumed) this.ensure(ROOM).hasMore = hasMore;
     // The history can hold our own messages whose ack was lost with the connection: they are sent.
     for (const m of history) if (m.from === you.id) this.outgoing.resolve(m.clientId);
   }
 
-  /** Live messages, or a page of what was missed while away. */
+  /**
+   * Live messages, or a page of what was missed while away: merged into each
+   * conversation once per page (a conversation may hold 100,000 messages, so
+   * not once per message), and only those not already there count as unread.
+   */
   received(messages: readonly ChatMessage[]): void {
     const me = this.#room.youId ?? '';
-    for (const message of messages) {
-      const id = conversationOf(message, me);
+    const visible = this.#isVisible();
+    for (const [id, list] of groupByConversation(messages, me)) {
       const conv = this.ensure(id);
-      const kind = conv.add([message]);
-      if (message.from === me) this.outgoing.resolve(message.clientId);
-      else this.#room.typing.stop(id, message.from);
-      if (kind !== 'none' && countsAsUnread(message, me, this.active, this.#isVisible())) {
-        conv.unread += 1;
+      const seen = new Set<number>();
+      const fresh = list.filter(
+        (message) => !holdsSeq(conv.messages, message.seq) && !seen.has(message.seq) && seen.add(message.seq),
+      );
+      conv.add(fresh);
+      for (const message of list) {
+        if (message.from === me) this.outgoing.resolve(message.clientId);
+        else this.#room.typing.stop(id, message.from);
+      }
+      const unread = fresh.filter((message) => countsAsUnread(message, me, this.active, visible)).length;
+      if (unread > 0) {
+        conv.unread += unread;
         this.#unread.soon();
       }
     }
@@ -242,4 +246,29 @@ export class ConversationsState {
     this.#typingConversation = conversation;
     void this.#api.typing({ conversation });
   }
+}
+
+function groupByConversation(messages: readonly ChatMessage[], me: string): Map<ConversationId, ChatMessage[]> {
+  const groups = new Map<ConversationId, ChatMessage[]>();
+  for (const message of messages) {
+    const id = conversationOf(message, me);
+    let list = groups.get(id);
+    if (!list) groups.set(id, (list = []));
+    list.push(message);
+  }
+  return groups;
+}
+
+/** Whether seq-ordered `messages` holds `seq`: a binary search. */
+function holdsSeq(messages: readonly ChatMessage[], seq: number): boolean {
+  let low = 0;
+  let high = messages.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >> 1;
+    const found = messages[middle]!.seq;
+    if (found === seq) return true;
+    if (found < seq) low = middle + 1;
+    else high = middle - 1;
+  }
+  return false;
 }

@@ -39,11 +39,11 @@ export class RoomState {
 
   readonly #api: ChatApi;
   /** Leaving resets more than the room (conversations too), so the owner says what leaving means. */
-  readonly #leave: () => void;
+  readonly #onLeft: () => void;
 
   constructor(api: ChatApi, onLeave?: () => void) {
     this.#api = api;
-    this.#leave = onLeave ?? (() => this.left());
+    this.#onLeft = onLeave ?? (() => this.left());
   }
 
   titleOf(id: ConversationId): string {
@@ -106,7 +106,7 @@ export class RoomState {
     const result = await this.#api.leave();
     if (!result.ok) this.notice = result.error.message;
     // The start screen does not wait for the 'left' event; a second reset when it comes is harmless.
-    else if (this.inRoom || this.joining) this.#leave();
+    else if (this.inRoom || this.joining) this.#onLeft();
   }
 
   retryNow(): void {
