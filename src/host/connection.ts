@@ -44,7 +44,9 @@ export function newConnection(ws: WebSocket, socket: Socket): Connection {
     pending: [],
     pendingChars: 0,
     hasOwnFrames: false,
-    presenceSeen: 0,
+    // Owed no presence news until it joins (admission then sets what its welcome reflected): news must
+    // never reach a connection that has not joined, not even with an error frame.
+    presenceSeen: Number.POSITIVE_INFINITY,
     refused: false,
   };
 }

@@ -10,7 +10,7 @@ export interface Outlet {
   pendingChars: number;
   /** True when `pending` holds anything besides this tick's shared room frames. */
   hasOwnFrames: boolean;
-  /** Presence news numbered at or below this was already in the outlet's welcome. */
+  /** Presence news numbered at or below this was already in the outlet's welcome (Infinity: not joined, owed none). */
   presenceSeen: number;
 }
 

@@ -1,7 +1,7 @@
 /** Who the host makes room for when it is full: never a member who has joined. */
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, joined, next, startRoom } from '../helpers/room.ts';
+import { cleanup, joined, next, RawPeer, startRoom } from '../helpers/room.ts';
 
 afterEach(cleanup);
 
@@ -25,5 +25,19 @@ describe('a host at its connection limit', () => {
     ann.send('still here', null, 'room');
     expect((await heard)[0].text).toBe('still here');
     for (const socket of sockets) socket.destroy();
+  });
+});
+
+describe('a socket that has not joined', () => {
+  it('hears nothing of who joins, not even alongside the error it is sent', async () => {
+    const server = await startRoom();
+    const stranger = new RawPeer(server);
+    await stranger.opened();
+    // Ann's arrival is news waiting to go out (presence is sent in batches) when the stranger is answered.
+    const ann = new RawPeer(server);
+    await ann.hello('Ann');
+    stranger.send({ type: 'history' });
+    expect(await stranger.closed).toEqual({ code: 1008, reason: 'BEACON_ERR_NOT_JOINED' });
+    expect(stranger.frames.map((frame) => frame.type)).toEqual(['error']);
   });
 });

@@ -286,6 +286,17 @@ describe('nobody hears from a member before hearing that they joined', () => {
     expect(observer.socket.sent).toHaveLength(1);
   });
 
+  it('a connection that has not joined (owed no news) gets none with the error it is sent', () => {
+    const { writer, members } = room(1);
+    const [member] = members as [FakeOutlet];
+    const stranger = outlet();
+    stranger.presenceSeen = Number.POSITIVE_INFINITY;
+    writer.broadcastPresence(joinedX, member);
+    writer.queue(stranger, frame('error'));
+    endOfTick();
+    expect(stranger.socket.texts).toEqual([frame('error')]);
+  });
+
   it('a join storm stays one write of news per member: welcoming the next newcomer releases nothing to the others', () => {
     const { writer, members } = room(1);
     const [observer] = members as [FakeOutlet];
