@@ -1,3 +1,6 @@
+import type { ConnectionState } from './chat-api.ts';
+import type { ErrorCode } from './errors.ts';
+
 export interface BackoffOptions {
   initialMs: number;
   maxMs: number;
@@ -14,4 +17,60 @@ export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 500, maxMs: 10_000, 
 export function backoffDelay(attempt: number, options: BackoffOptions, random: () => number = Math.random): number {
   const ceiling = Math.min(options.maxMs, options.initialMs * options.factor ** Math.max(0, attempt - 1));
   return Math.round(ceiling / 2 + (ceiling / 2) * random());
+}
+
+export interface ReconnectOptions {
+  backoff: BackoffOptions;
+  /** Attempts shown as "reconnecting" before the state says "offline" (retries go on in the background). */
+  offlineAfterAttempts: number;
+  random: () => number;
+  now: () => number;
+}
+
+/**
+ * When the next attempt after a lost connection happens, and what the person
+ * is told until then: "reconnecting" with the attempt number for the first
+ * few, then "offline" with the time of the next try in the background.
+ */
+export class ReconnectSchedule {
+  readonly #options: ReconnectOptions;
+  /** Failed attempts since the last welcome. */
+  #failures = 0;
+  #timer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(options: ReconnectOptions) {
+    this.#options = options;
+  }
+
+  /** The number of the attempt that starts next. */
+  get nextAttempt(): number {
+    return this.#failures + 1;
+  }
+
+  /** A welcome: the count starts again. */
+  welcomed(): void {
+    this.#failures = 0;
+  }
+
+  /** Schedules `retry` after the backoff, and returns the state to show until then. */
+  afterLoss(address: string, reason: ErrorCode, reasonText: string, retry: () => void): ConnectionState {
+    this.cancel();
+    this.#failures += 1;
+    const delay = backoffDelay(this.#failures, this.#options.backoff, this.#options.random);
+    const nextRetryAt = this.#options.now() + delay;
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      retry();
+    }, delay);
+    if (this.#failures > this.#options.offlineAfterAttempts) {
+      return { kind: 'offline', address, reason, reasonText, nextRetryAt };
+    }
+    return { kind: 'reconnecting', address, attempt: this.#failures, nextRetryAt, reason, reasonText };
+  }
+
+  /** No attempt is waiting any more (the person left, or tries now). */
+  cancel(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
 }

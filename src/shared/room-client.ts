@@ -6,7 +6,7 @@
  * ResumeCursor (resume from the last sequence number, catch up page by page)
  * and Liveness (round-trip time; a silent host counts as gone).
  */
-import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.ts';
+import { type BackoffOptions, DEFAULT_BACKOFF, ReconnectSchedule } from './backoff.ts';
 import type { ConnectionState, MessageStatus, OutgoingMessage } from './chat-api.ts';
 import { Emitter } from './emitter.ts';
 import { errorMessage, type ErrorCode, isErrorCode, isFinal } from './errors.ts';
@@ -82,13 +82,12 @@ export class RoomClient extends Emitter<RoomClientEvents> {
   readonly #outbox: Outbox;
   readonly #cursor: ResumeCursor;
   readonly #liveness: Liveness;
+  readonly #reconnects: ReconnectSchedule;
   #state: ConnectionState = { kind: 'idle' };
   #socket: SocketLike | null = null;
   #token: string | undefined;
   #me: Member | null = null;
   #hostPingIntervalMs: number = DEFAULT_ROOM_LIMITS.pingIntervalMs;
-  /** Failed attempts since the last welcome. */
-  #failures = 0;
   /** Some connection of this client was welcomed: from then on, a lost connection is retried by itself. */
   #hasBeenWelcomed = false;
   /** The current socket was welcomed: an error frame is news, not the reason for a close that follows. */
@@ -96,7 +95,6 @@ export class RoomClient extends Emitter<RoomClientEvents> {
   #leftOnPurpose = false;
   /** The reason the current attempt is failing, when the host or the platform told it before the close. */
   #knownReason: ErrorCode | null = null;
-  #retryTimer: ReturnType<typeof setTimeout> | null = null;
   #connectTimer: ReturnType<typeof setTimeout> | null = null;
   #chosenStatus: 'online' | 'away' = 'online';
   /** The promise `connect()` returned, settled by the first welcome or the first failure. */
@@ -118,6 +116,7 @@ export class RoomClient extends Emitter<RoomClientEvents> {
       now: options.now ?? Date.now,
     };
     this.#token = options.resume?.token;
+    this.#reconnects = new ReconnectSchedule(this.#options);
     this.#cursor = new ResumeCursor(options.resume?.lastSeq ?? 0);
     this.#outbox = new Outbox({ write: (frame) => this.#socket?.send(frame), now: this.#options.now });
     this.#liveness = new Liveness({
@@ -161,14 +160,14 @@ export class RoomClient extends Emitter<RoomClientEvents> {
   retryNow(): void {
     // A socket means an attempt is under way (or the connection is up).
     if (this.#leftOnPurpose || this.#state.kind === 'idle' || this.#socket) return;
-    this.#clearRetry();
+    this.#reconnects.cancel();
     this.#open();
   }
 
   /** Leaves the room on purpose: others see "left" at once, not "reconnecting". */
   close(): void {
     this.#leftOnPurpose = true;
-    this.#clearRetry();
+    this.#reconnects.cancel();
     const socket = this.#socket;
     if (socket && this.#state.kind === 'connected') this.#write({ type: 'leave' });
     this.#teardown(socket, CLOSE.NORMAL, 'leave');
@@ -220,7 +219,7 @@ export class RoomClient extends Emitter<RoomClientEvents> {
         this.#setState({ ...state, nextRetryAt: this.#options.now() });
       }
     } else {
-      this.#setState({ kind: 'connecting', address: this.url, attempt: this.#failures + 1 });
+      this.#setState({ kind: 'connecting', address: this.url, attempt: this.#reconnects.nextAttempt });
     }
     let socket: SocketLike;
     try {
@@ -288,25 +287,7 @@ export class RoomClient extends Emitter<RoomClientEvents> {
       this.#firstWelcome = null;
       return;
     }
-    this.#failures += 1;
-    const delay = backoffDelay(this.#failures, this.#options.backoff, this.#options.random);
-    const nextRetryAt = this.#options.now() + delay;
-    this.#retryTimer = setTimeout(() => {
-      this.#retryTimer = null;
-      this.#open();
-    }, delay);
-    if (this.#failures > this.#options.offlineAfterAttempts) {
-      this.#setState({ kind: 'offline', address: this.url, reason, reasonText, nextRetryAt });
-    } else {
-      this.#setState({
-        kind: 'reconnecting',
-        address: this.url,
-        attempt: this.#failures,
-        nextRetryAt,
-        reason,
-        reasonText,
-      });
-    }
+    this.#setState(this.#reconnects.afterLoss(this.url, reason, reasonText, () => this.#open()));
   }
 
   #teardown(socket: SocketLike | null, code: number = CLOSE.NORMAL, reason = ''): void {
@@ -322,11 +303,6 @@ export class RoomClient extends Emitter<RoomClientEvents> {
     } catch {
       // Closing a socket that never opened can throw in some runtimes; it is gone either way.
     }
-  }
-
-  #clearRetry(): void {
-    if (this.#retryTimer) clearTimeout(this.#retryTimer);
-    this.#retryTimer = null;
   }
 
   #write(frame: ClientFrame): void {
@@ -388,7 +364,7 @@ export class RoomClient extends Emitter<RoomClientEvents> {
     this.#me = welcome.you;
     this.#hostPingIntervalMs = welcome.limits.pingIntervalMs;
     for (const message of welcome.history) this.#noteOwn(message);
-    this.#failures = 0;
+    this.#reconnects.welcomed();
     this.#setState({ kind: 'connected', address: this.url, rttMs: this.#liveness.rttMs });
     this.emit('welcome', welcome, continues);
     if (fetchAfter !== null) this.#askCatchUp(fetchAfter);

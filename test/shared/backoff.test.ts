@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { backoffDelay, DEFAULT_BACKOFF } from '../../src/shared/backoff.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { DEFAULT_BACKOFF, ReconnectSchedule, backoffDelay } from '../../src/shared/backoff.ts';
 
 describe('reconnect backoff', () => {
   it('grows exponentially to a cap of about 10 s, with jitter that never drops below half', () => {
@@ -22,6 +22,51 @@ describe('reconnect backoff', () => {
         expect(delay).toBeLessThanOrEqual(ceiling);
       }
       expect(new Set(delays).size).toBeGreaterThan(100);
+    }
+  });
+});
+
+describe('what a person sees after losing the connection', () => {
+  const schedule = () => {
+    let tries = 0;
+    const reconnects = new ReconnectSchedule({
+      backoff: { initialMs: 100, maxMs: 1_000, factor: 2 },
+      offlineAfterAttempts: 2,
+      random: () => 1,
+      now: () => Date.now(),
+    });
+    const lose = () => reconnects.afterLoss('ws://host/', 'BEACON_ERR_NETWORK', 'lost', () => tries++);
+    return { reconnects, lose, tries: () => tries };
+  };
+
+  it('"reconnecting" with the attempt number, then "offline" with the next try, each after a longer wait', () => {
+    vi.useFakeTimers({ now: 0 });
+    try {
+      const { reconnects, lose, tries } = schedule();
+      expect(lose()).toMatchObject({ kind: 'reconnecting', attempt: 1, nextRetryAt: 100 });
+      vi.advanceTimersByTime(100);
+      expect(tries()).toBe(1);
+      expect(lose()).toMatchObject({ kind: 'reconnecting', attempt: 2, nextRetryAt: 300 });
+      vi.advanceTimersByTime(200);
+      expect(lose()).toMatchObject({ kind: 'offline', reason: 'BEACON_ERR_NETWORK', nextRetryAt: 700 });
+      expect(reconnects.nextAttempt).toBe(4);
+      reconnects.welcomed();
+      expect(reconnects.nextAttempt).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('a cancelled attempt never starts', () => {
+    vi.useFakeTimers({ now: 0 });
+    try {
+      const { reconnects, lose, tries } = schedule();
+      lose();
+      reconnects.cancel();
+      vi.advanceTimersByTime(10_000);
+      expect(tries()).toBe(0);
+    } finally {
+      vi.useRealTimers();
     }
   });
 });
