@@ -138,6 +138,7 @@ export class Admission {
       members: [],
       history: page.messages,
       hasMore: page.hasMore,
+      names: this.#store.namesFor(page.messages),
       lastSeq: this.#store.lastSeq,
       limits: {
         maxMessageBytes: this.#limits.maxMessageBytes,
@@ -148,8 +149,13 @@ export class Admission {
     });
     // The welcome reflects all presence news so far: none of it is sent to this connection again.
     connection.presenceSeen = this.#writer.presenceNumber;
-    // Splice in the cached member list (`"members":[]` cannot occur inside an escaped string).
-    this.#writer.queue(connection, welcome.replace('"members":[]', `"members":${this.#members.listJson()}`));
+    // Splice in the cached member list (`"members":[]` cannot occur inside an escaped string). A function,
+    // not a string, as the replacement: a name holding `$'` or `$&` must not be read as a pattern.
+    const members = `"members":${this.#members.listJson()}`;
+    this.#writer.queue(
+      connection,
+      welcome.replace('"members":[]', () => members),
+    );
     if (member.droppedSlow) {
       // The 4006 close queued behind the data it could not read, so it most likely never arrived: say it now.
       member.droppedSlow = false;
@@ -177,9 +183,17 @@ export class Admission {
       this.#guard.recordSuccess(connection.address, now);
       return true;
     }
-    const { delayMs, lockedOut } = this.#guard.recordFailure(connection.address, now);
-    const error = lockedOut ? 'BEACON_ERR_LOCKED_OUT' : 'BEACON_ERR_WRONG_CODE';
-    setTimeout(() => this.#replies.refuse(connection, error), delayMs);
+    const { delayMs, lockedOut, lockedForMs } = this.#guard.recordFailure(connection.address, now);
+    // A lockout says how long it lasts, so the person sees a countdown instead of guessing.
+    setTimeout(
+      () =>
+        lockedOut
+          ? this.#replies.refuse(connection, 'BEACON_ERR_LOCKED_OUT', {
+              retryAfterMs: Math.max(0, lockedForMs - delayMs),
+            })
+          : this.#replies.refuse(connection, 'BEACON_ERR_WRONG_CODE'),
+      delayMs,
+    );
     return false;
   }
 

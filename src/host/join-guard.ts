@@ -64,7 +64,7 @@ export class JoinGuard {
   }
 
   /** Records a wrong code; returns how long to wait before answering, and whether the address is now locked out. */
-  recordFailure(address: string, now = Date.now()): { delayMs: number; lockedOut: boolean } {
+  recordFailure(address: string, now = Date.now()): { delayMs: number; lockedOut: boolean; lockedForMs: number } {
     this.#room.take(now);
     const key = guardKey(address);
     let record = this.#records.get(key);
@@ -84,7 +84,11 @@ export class JoinGuard {
       record.count = 0;
       record.lockedUntil = now + length;
     }
-    return { delayMs: Math.min(record.count * this.#options.delayStepMs, 5_000), lockedOut };
+    return {
+      delayMs: Math.min(record.count * this.#options.delayStepMs, 5_000),
+      lockedOut,
+      lockedForMs: lockedOut ? record.lockedUntil - now : 0,
+    };
   }
 
   /** A right code clears an address's count of mistakes, never an active lockout (others may share the address). */

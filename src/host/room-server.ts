@@ -131,7 +131,7 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
         requestTimeout: 2 * limits.handshakeTimeoutMs,
         connectionsCheckingInterval: HTTP_TIMEOUT_CHECK_MS,
       },
-      webFilesHandler(options.webRoot),
+      webFilesHandler(options.webRoot, { name: this.roomName, codeRequired: this.code !== null }),
     );
     this.#http.on('connection', (socket: Socket) => this.#gate.admit(socket));
     this.#http.on('request', (req: IncomingMessage) => this.#gate.spoke(req.socket));

@@ -171,6 +171,7 @@ export class RoomTraffic {
       messages: page.messages,
       hasMore: page.hasMore,
       direction: forward ? 'after' : 'before',
+      names: this.#store.namesFor(page.messages),
       ...(request.conversation === undefined ? {} : { conversation: request.conversation }),
     };
     this.#writer.queue(connection, encode(reply));

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import sirv from 'sirv';
 import { contentSecurityPolicy } from '../shared/csp.ts';
+import { WIRE_LIMITS } from '../shared/protocol.ts';
 
 const WEB_CSP = contentSecurityPolicy({ header: true });
 
@@ -14,12 +15,52 @@ function notFound(res: ServerResponse, text: string): void {
 }
 
 /**
- * Serves only the built web client. sirv lists the folder once at start and
+ * Serves only the built web client, and (given `room`) what the join page
+ * shows before joining at /room.json. sirv lists the folder once at start and
  * answers only for files in that list, so no path (encoded `..` included) can
  * reach outside it. Hashed assets are cached for good; index.html never is, so a
  * new version loads on the next visit.
  */
-export function webFilesHandler(webRoot: string | undefined): Handler {
+export function webFilesHandler(webRoot: string | undefined, room?: RoomInfo): Handler {
+  const files = staticFiles(webRoot);
+  if (!room) return files;
+  // Fixed for the life of the server: built once, never from anything a request says.
+  const body = JSON.stringify(roomInfoJson(room));
+  return (req, res) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== ROOM_INFO_PATH) {
+      files(req, res);
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { Allow: 'GET, HEAD' }).end();
+      return;
+    }
+    res.writeHead(200, {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+      'Content-Security-Policy': WEB_CSP,
+    });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  };
+}
+
+/** What the join page may know before joining: the room's name and whether it asks for a code. No secrets. */
+export interface RoomInfo {
+  name: string;
+  codeRequired: boolean;
+}
+
+/** Where the host serves RoomInfo as JSON. */
+export const ROOM_INFO_PATH = '/room.json';
+
+/** Only these two fields, whatever else a caller's object holds; the name capped like the host form caps it. */
+function roomInfoJson(room: RoomInfo): RoomInfo {
+  return { name: room.name.slice(0, WIRE_LIMITS.roomNameChars), codeRequired: room.codeRequired };
+}
+
+function staticFiles(webRoot: string | undefined): Handler {
   if (!webRoot || !existsSync(join(webRoot, 'index.html'))) {
     return (_req, res) =>
       notFound(res, 'This Beacon host has no web client built. On the host, run `npm run build` and restart it.');

@@ -95,6 +95,15 @@ export const ChatMessage = v.object({
 });
 export type ChatMessage = v.InferOutput<typeof ChatMessage>;
 
+/**
+ * Names of the people a page of messages mentions (authors and direct
+ * recipients), by member id, as the host last knew them: so a message from
+ * someone who has left still shows who wrote it. Only ids on the page; added
+ * in protocol v1.1, absent from older hosts.
+ */
+export const Names = v.record(Id, v.pipe(v.string(), v.maxLength(WIRE_LIMITS.nameChars)));
+export type Names = v.InferOutput<typeof Names>;
+
 // ── client → host ───────────────────────────────────────────────────────────
 
 export const Hello = v.object({
@@ -143,6 +152,8 @@ export const Welcome = v.object({
   history: v.array(ChatMessage),
   /** True when older (new join) or more missed (resume) messages exist than `history` holds. */
   hasMore: v.boolean(),
+  /** Names of the authors and recipients in `history` (v1.1; optional). */
+  names: v.optional(Names),
   lastSeq: Seq,
   limits: v.object({
     maxMessageBytes: v.number(),
@@ -163,6 +174,8 @@ export const HistoryPage = v.object({
   messages: v.array(ChatMessage),
   hasMore: v.boolean(),
   direction: v.picklist(['before', 'after']),
+  /** Names of the authors and recipients in `messages` (v1.1; optional). */
+  names: v.optional(Names),
 });
 export const Pong = v.object({ type: v.literal('pong'), id: v.number(), t: v.number() });
 export const ErrorFrame = v.object({

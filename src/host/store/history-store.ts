@@ -87,6 +87,7 @@ export class HistoryStore {
   readonly #touch: StatementSync;
   readonly #prune: StatementSync;
   readonly #recent: StatementSync;
+  readonly #namesOf: StatementSync;
   #checkpointer: Worker | null = null;
 
   private constructor(path: string, db: DatabaseSync) {
@@ -107,6 +108,8 @@ export class HistoryStore {
          AND NOT EXISTS (SELECT 1 FROM messages WHERE recipient = members.id)`,
     );
     this.#recent = db.prepare('SELECT id, name FROM members WHERE last_seen >= ? ORDER BY last_seen');
+    // One lookup per page, by primary key: the ids travel as one JSON array.
+    this.#namesOf = db.prepare('SELECT id, name FROM members WHERE id IN (SELECT value FROM json_each(?))');
     const row = db.prepare('SELECT max(seq) AS last FROM messages').get() as { last: number | null };
     this.#lastSeq = row.last ?? 0;
   }
@@ -265,6 +268,25 @@ export class HistoryStore {
     }
     if (!forward) rows.reverse();
     return { messages: rows.map(toMessage), hasMore };
+  }
+
+  /**
+   * The names of everyone `messages` mentions (senders and direct
+   * recipients), by id, as stored: so a page keeps who wrote it after they
+   * left. Ids with no stored identity are left out.
+   */
+  namesFor(messages: readonly ChatMessage[]): Record<string, string> {
+    const ids = new Set<string>();
+    for (const message of messages) {
+      ids.add(message.from);
+      if (message.to !== null) ids.add(message.to);
+    }
+    const names: Record<string, string> = {};
+    if (ids.size === 0) return names;
+    for (const row of this.#namesOf.iterate(JSON.stringify([...ids])) as Iterable<{ id: string; name: string }>) {
+      names[row.id] = row.name;
+    }
+    return names;
   }
 
   findMemberByToken(token: string): StoredMember | undefined {
