@@ -55,6 +55,7 @@ export class DesktopChat implements ChatCommands {
       startInfo: () => ({
         recentRooms: options.settings.recentRooms(),
         displayName: options.settings.value.displayName,
+        lastHosted: options.settings.value.lastHosted ?? null,
       }),
       emit: (event) => {
         if (event.type === 'messages') for (const message of event.messages) this.#noticeMessage(message);
@@ -86,6 +87,10 @@ export class DesktopChat implements ChatCommands {
       return fail('BEACON_ERR_INTERNAL', String(error));
     }
     this.#server = server;
+    // Kept after Stop hosting: hosting the same room again offers the same name, port and code.
+    this.#options.settings.update({
+      lastHosted: { roomName: server.roomName, port: server.port, code: input.code },
+    });
     if (!server.hasFts5) {
       this.#options.emit({ type: 'error', code: 'BEACON_ERR_NO_FTS5', message: errorMessage('BEACON_ERR_NO_FTS5') });
     }
@@ -156,6 +161,12 @@ export class DesktopChat implements ChatCommands {
     return this.#feed.retryNow();
   }
 
+  async retryWithCode(input: CommandInput<'retryWithCode'>): Promise<Result<null>> {
+    // Remembered with the room once it lets us in: the old code is stale.
+    if (this.#joined) this.#joined = { ...this.#joined, code: input.code };
+    return this.#feed.retryWithCode(input.code);
+  }
+
   async typing(input: CommandInput<'typing'>): Promise<Result<null>> {
     return this.#feed.typing(input.conversation);
   }
@@ -180,6 +191,7 @@ export class DesktopChat implements ChatCommands {
       hostInfo: this.#hostInfo(),
       displayName: settings.value.displayName,
       recentRooms: settings.recentRooms(),
+      lastHosted: settings.value.lastHosted ?? null,
       preferences: { notifyDirect: settings.value.notifyDirect, notifyMentions: settings.value.notifyMentions },
     });
   }

@@ -39,6 +39,17 @@ const SettingsSchema = v.object({
     ),
     [],
   ),
+  /** The room hosted last (name, port, join code), so hosting it again gives guests the same code. */
+  lastHosted: v.fallback(
+    v.optional(
+      v.object({
+        roomName: v.pipe(v.string(), v.minLength(1)),
+        port: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65_535)),
+        code: v.string(),
+      }),
+    ),
+    undefined,
+  ),
   windowBounds: v.fallback(
     v.optional(v.object({ x: v.number(), y: v.number(), width: v.number(), height: v.number() })),
     undefined,

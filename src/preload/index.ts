@@ -14,6 +14,7 @@ const api: ChatApi = {
   send: (input) => ipcRenderer.invoke('beacon:send', input),
   retry: (input) => ipcRenderer.invoke('beacon:retry', input),
   retryNow: () => ipcRenderer.invoke('beacon:retryNow'),
+  retryWithCode: (input) => ipcRenderer.invoke('beacon:retryWithCode', input),
   typing: (input) => ipcRenderer.invoke('beacon:typing', input),
   setStatus: (input) => ipcRenderer.invoke('beacon:setStatus', input),
   loadOlder: (input) => ipcRenderer.invoke('beacon:loadOlder', input),

@@ -8,6 +8,11 @@ export interface BackoffOptions {
 }
 
 export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 500, maxMs: 10_000, factor: 2 };
+/**
+ * After the host said goodbye (it was stopped on purpose), Beacon keeps trying
+ * quietly in case it comes back: slower, and never counted out loud.
+ */
+export const HOST_STOPPED_BACKOFF: BackoffOptions = { initialMs: 2_000, maxMs: 30_000, factor: 2 };
 
 /**
  * Delay before reconnect attempt `attempt` (1-based): exponential, capped, with
@@ -52,17 +57,23 @@ export class ReconnectSchedule {
     this.#failures = 0;
   }
 
-  /** Schedules `retry` after the backoff, and returns the state to show until then. */
-  afterLoss(address: string, reason: ErrorCode, reasonText: string, retry: () => void): ConnectionState {
+  /**
+   * Schedules `retry` after the backoff, and returns the state to show until
+   * then. `quiet`: the host stopped the room, so the slow backoff, and the
+   * state says "offline" with that reason from the first attempt on.
+   */
+  afterLoss(address: string, reason: ErrorCode, reasonText: string, retry: () => void, quiet = false): ConnectionState {
     this.cancel();
     this.#failures += 1;
-    const delay = backoffDelay(this.#failures, this.#options.backoff, this.#options.random);
+    const backoff = quiet ? HOST_STOPPED_BACKOFF : this.#options.backoff;
+    const delay = backoffDelay(this.#failures, backoff, this.#options.random);
     const nextRetryAt = this.#options.now() + delay;
     this.#timer = setTimeout(() => {
       this.#timer = null;
       retry();
     }, delay);
-    if (this.#failures > this.#options.offlineAfterAttempts) {
+    // Quiet: the reason is known and final for now (the host stopped); no attempt count to watch.
+    if (quiet || this.#failures > this.#options.offlineAfterAttempts) {
       return { kind: 'offline', address, reason, reasonText, nextRetryAt };
     }
     return { kind: 'reconnecting', address, attempt: this.#failures, nextRetryAt, reason, reasonText };

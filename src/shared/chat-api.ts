@@ -11,7 +11,13 @@ import { type ChatMessage, MAX_PORT, type Member, type PresenceEvent, WIRE_LIMIT
 export type ConversationId = string;
 export const ROOM: ConversationId = 'room';
 
-export type Result<T> = { ok: true; value: T } | { ok: false; error: { code: ErrorCode; message: string } };
+export type Result<T> =
+  | { ok: true; value: T }
+  | {
+      ok: false;
+      /** `retryAfterMs`: the host will refuse again for this long (a lockout), when it said so. */
+      error: { code: ErrorCode; message: string; retryAfterMs?: number };
+    };
 
 export type ConnectionState =
   | { kind: 'idle' }
@@ -33,6 +39,8 @@ export type ConnectionState =
       reasonText: string;
       /** Epoch milliseconds of the next background attempt, or null when Beacon will not retry by itself. */
       nextRetryAt: number | null;
+      /** Epoch milliseconds before which the host will refuse again (a lockout), when it said so. */
+      retryAfter?: number;
     };
 
 export type MessageStatus = 'pending' | 'sent' | 'failed';
@@ -75,6 +83,18 @@ export interface RoomView {
   name: string;
   you: Member;
   members: Member[];
+  /**
+   * Names of people the history mentions who may have left, by member id
+   * (from the host, protocol v1.1): the author of an old message keeps a name.
+   */
+  names?: Record<string, string>;
+}
+
+/** The room this app hosted last: hosting "the same room" again keeps its name, port and join code. */
+export interface LastHosted {
+  roomName: string;
+  port: number;
+  code: string;
 }
 
 /** When to show a desktop notification (kept in the settings file). */
@@ -94,6 +114,8 @@ export interface ChatSnapshot {
   displayName: string;
   recentRooms: RecentRoom[];
   preferences: NotificationPreferences;
+  /** Desktop only: the room hosted last, to offer again. */
+  lastHosted?: LastHosted | null;
 }
 
 /**
@@ -105,18 +127,24 @@ export type ChatEvent =
   | { type: 'welcome'; room: RoomView; history: ChatMessage[]; hasMore: boolean; resumed: boolean }
   | { type: 'presence'; event: PresenceEvent; member: Member }
   /** New messages: one that arrived live, or a whole page of what was missed while away. */
-  | { type: 'messages'; messages: ChatMessage[] }
+  | { type: 'messages'; messages: ChatMessage[]; names?: Record<string, string> }
   /** One of this user's own messages, as it was queued (pending) or refused at once (failed). */
   | { type: 'outgoing'; message: OutgoingMessage }
   | { type: 'messageStatus'; clientId: string; status: MessageStatus; seq?: number; error?: string }
   | { type: 'typing'; from: string; conversation: ConversationId }
   /** An older page, asked for with loadOlder. */
-  | { type: 'history'; conversation: ConversationId; messages: ChatMessage[]; hasMore: boolean }
+  | {
+      type: 'history';
+      conversation: ConversationId;
+      messages: ChatMessage[];
+      hasMore: boolean;
+      names?: Record<string, string>;
+    }
   | { type: 'hostInfo'; info: HostInfo | null }
   | { type: 'error'; code: ErrorCode; message: string }
   | { type: 'openConversation'; conversation: ConversationId }
   /** Back at the start screen: what it shows now (the room just left is first among the recent rooms). */
-  | { type: 'left'; recentRooms: RecentRoom[]; displayName: string };
+  | { type: 'left'; recentRooms: RecentRoom[]; displayName: string; lastHosted?: LastHosted | null };
 
 /** What `send` answers: the message itself arrives as an `outgoing` event. */
 export interface SendReceipt {
@@ -146,6 +174,8 @@ export const CommandSchemas = {
   send: v.object({ conversation: Conversation, text: v.pipe(v.string(), v.maxLength(WIRE_LIMITS.textChars)) }),
   retry: v.object({ clientId: v.pipe(v.string(), v.minLength(1), v.maxLength(WIRE_LIMITS.idChars)) }),
   retryNow: v.undefined(),
+  /** Tries again now with a new join code (the host restarted with another one). */
+  retryWithCode: v.object({ code: Code }),
   typing: v.object({ conversation: Conversation }),
   setStatus: v.object({ status: v.picklist(['online', 'away']) }),
   loadOlder: v.object({ conversation: Conversation, before: v.pipe(v.number(), v.integer(), v.minValue(0)) }),
@@ -166,6 +196,7 @@ interface CommandOutputs {
   send: SendReceipt;
   retry: null;
   retryNow: null;
+  retryWithCode: null;
   typing: null;
   setStatus: null;
   loadOlder: null;

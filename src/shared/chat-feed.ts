@@ -10,6 +10,7 @@ import {
   type ChatEvent,
   type ChatSnapshot,
   type ConversationId,
+  type LastHosted,
   type OutgoingMessage,
   type RecentRoom,
   type Result,
@@ -36,6 +37,7 @@ export interface JoinRequest {
 export interface StartInfo {
   recentRooms: RecentRoom[];
   displayName: string;
+  lastHosted?: LastHosted | null;
 }
 
 export class ChatFeed {
@@ -50,6 +52,8 @@ export class ChatFeed {
   /** Sequence numbers in #history. */
   readonly #kept = new Set<number>();
   #hasMore = false;
+  /** Names the host told for people on the pages seen (those who left included), by member id. */
+  #names: Record<string, string> = {};
   /** Own messages sent and not acknowledged yet, to enter the snapshot once they are. */
   readonly #unacknowledged = new Map<string, OutgoingMessage>();
 
@@ -88,9 +92,9 @@ export class ChatFeed {
       await client.connect();
       return ok(null);
     } catch (error) {
-      const { code, message } = error as { code: ErrorCode; message: string };
+      const { code, message, retryAfterMs } = error as { code: ErrorCode; message: string; retryAfterMs?: number };
       if (this.#client === client) this.leave();
-      return fail(code, message);
+      return fail(code, message, retryAfterMs);
     }
   }
 
@@ -105,6 +109,7 @@ export class ChatFeed {
     this.#kept.clear();
     this.#unacknowledged.clear();
     this.#hasMore = false;
+    this.#names = {};
     this.#emit({ type: 'connection', state: { kind: 'idle' } });
     this.#emit({ type: 'left', ...this.#startInfo() });
   }
@@ -131,6 +136,12 @@ export class ChatFeed {
     return ok(null);
   }
 
+  retryWithCode(code: string): Result<null> {
+    if (!this.#client) return fail('BEACON_ERR_NOT_JOINED');
+    this.#client.retryWithCode(code);
+    return ok(null);
+  }
+
   typing(conversation: ConversationId): Result<null> {
     this.#client?.typing(conversation === ROOM ? null : conversation);
     return ok(null);
@@ -151,7 +162,7 @@ export class ChatFeed {
   snapshot(): Pick<ChatSnapshot, 'connection' | 'room' | 'history' | 'hasMore' | 'outgoing'> {
     return {
       connection: this.#client?.state ?? { kind: 'idle' },
-      room: this.#room && { ...this.#room, members: [...this.#room.members] },
+      room: this.#room && { ...this.#room, members: [...this.#room.members], names: { ...this.#names } },
       history: [...this.#history],
       hasMore: this.#hasMore,
       outgoing: this.#client?.outbox ?? [],
@@ -167,12 +178,13 @@ export class ChatFeed {
           this.#history = [];
           this.#kept.clear();
         }
+        this.#learnNames(welcome.names);
         this.#room = { name: welcome.room.name, you: welcome.you, members: welcome.members };
         this.#remember(welcome.history);
         if (!continues) this.#hasMore = welcome.hasMore;
         this.#emit({
           type: 'welcome',
-          room: this.#room,
+          room: { ...this.#room, names: { ...this.#names } },
           history: welcome.history,
           hasMore: welcome.hasMore,
           resumed: continues,
@@ -202,10 +214,12 @@ export class ChatFeed {
         this.#emit({ type: 'typing', from, conversation: to === null ? ROOM : to === me ? from : to });
       }),
       client.on('history', (page) => {
+        this.#learnNames(page.names);
+        const names = Object.keys(page.names).length > 0 ? { names: page.names } : {};
         if (page.direction === 'after') {
           // The rest of what was missed while away: new messages to the interface, a page at a time.
           this.#remember(page.messages);
-          if (page.messages.length > 0) this.#emit({ type: 'messages', messages: page.messages });
+          if (page.messages.length > 0) this.#emit({ type: 'messages', messages: page.messages, ...names });
           return;
         }
         this.#emit({
@@ -213,10 +227,15 @@ export class ChatFeed {
           conversation: page.conversation ?? ROOM,
           messages: page.messages,
           hasMore: page.hasMore,
+          ...names,
         });
       }),
       client.on('error', (error) => this.#emit({ type: 'error', ...error })),
     );
+  }
+
+  #learnNames(names: Record<string, string> | undefined): void {
+    if (names) for (const [id, name] of Object.entries(names)) this.#names[id] = name;
   }
 
   #updateMember(member: Member | null, id: string): void {

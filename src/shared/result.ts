@@ -4,7 +4,7 @@ import { type ErrorCode, errorMessage } from './errors.ts';
 export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
 
 /** A refusal with its stable code and, unless told otherwise, the code's own sentence. */
-export const fail = <T>(code: ErrorCode, message: string = errorMessage(code)): Result<T> => ({
+export const fail = <T>(code: ErrorCode, message: string = errorMessage(code), retryAfterMs?: number): Result<T> => ({
   ok: false,
-  error: { code, message },
+  error: retryAfterMs === undefined ? { code, message } : { code, message, retryAfterMs },
 });

@@ -55,6 +55,8 @@ export interface HistoryPageEvent {
   messages: ChatMessage[];
   hasMore: boolean;
   direction: 'before' | 'after';
+  /** Names of the people on the page, when the host sends them (v1.1). */
+  names: Record<string, string>;
 }
 
 export type RoomClientEvents = {
@@ -95,10 +97,17 @@ export class RoomClient extends Emitter<RoomClientEvents> {
   #leftOnPurpose = false;
   /** The reason the current attempt is failing, when the host or the platform told it before the close. */
   #knownReason: ErrorCode | null = null;
+  /** When the host said how long it will refuse (a lockout), before the close that follows. */
+  #knownRetryAfterMs: number | null = null;
+  /** The host said goodbye (it was stopped): until a welcome, every failure is reported as that, quietly retried. */
+  #hostStopped = false;
   #connectTimer: ReturnType<typeof setTimeout> | null = null;
   #chosenStatus: 'online' | 'away' = 'online';
   /** The promise `connect()` returned, settled by the first welcome or the first failure. */
-  #firstWelcome: { resolve: () => void; reject: (error: { code: ErrorCode; message: string }) => void } | null = null;
+  #firstWelcome: {
+    resolve: () => void;
+    reject: (error: { code: ErrorCode; message: string; retryAfterMs?: number }) => void;
+  } | null = null;
 
   constructor(options: RoomClientOptions) {
     super();
@@ -164,6 +173,15 @@ export class RoomClient extends Emitter<RoomClientEvents> {
     this.#open();
   }
 
+  /**
+   * A new join code (the host restarted with another one): the next attempt
+   * uses it, and it starts now. The old code is never sent again.
+   */
+  retryWithCode(code: string): void {
+    this.#options.code = code;
+    this.retryNow();
+  }
+
   /** Leaves the room on purpose: others see "left" at once, not "reconnecting". */
   close(): void {
     this.#leftOnPurpose = true;
@@ -211,6 +229,7 @@ export class RoomClient extends Emitter<RoomClientEvents> {
 
   #open(): void {
     this.#knownReason = null;
+    this.#knownRetryAfterMs = null;
     this.#socketWelcomed = false;
     // While reconnecting, the state keeps saying why (and which attempt) instead of flipping to "connecting".
     const state = this.#state;
@@ -278,16 +297,25 @@ export class RoomClient extends Emitter<RoomClientEvents> {
   }
 
   /** Decides what follows a lost or refused connection: retry with backoff, or stop with the reason. */
-  #failed(reason: ErrorCode): void {
+  #failed(lostFor: ErrorCode): void {
     if (this.#leftOnPurpose) return;
+    if (lostFor === 'BEACON_ERR_HOST_STOPPED') this.#hostStopped = true;
+    // While the host is away on purpose, a refused or timed-out attempt is no news: it is still stopped.
+    const reason = this.#hostStopped && !isFinal(lostFor) ? 'BEACON_ERR_HOST_STOPPED' : lostFor;
     const reasonText = errorMessage(reason);
     if (!this.#hasBeenWelcomed || isFinal(reason)) {
-      this.#setState({ kind: 'offline', address: this.url, reason, reasonText, nextRetryAt: null });
-      this.#firstWelcome?.reject({ code: reason, message: reasonText });
+      const retryAfter =
+        this.#knownRetryAfterMs === null ? {} : { retryAfter: this.#options.now() + this.#knownRetryAfterMs };
+      this.#setState({ kind: 'offline', address: this.url, reason, reasonText, nextRetryAt: null, ...retryAfter });
+      this.#firstWelcome?.reject({
+        code: reason,
+        message: reasonText,
+        ...(this.#knownRetryAfterMs === null ? {} : { retryAfterMs: this.#knownRetryAfterMs }),
+      });
       this.#firstWelcome = null;
       return;
     }
-    this.#setState(this.#reconnects.afterLoss(this.url, reason, reasonText, () => this.#open()));
+    this.#setState(this.#reconnects.afterLoss(this.url, reason, reasonText, () => this.#open(), this.#hostStopped));
   }
 
   #teardown(socket: SocketLike | null, code: number = CLOSE.NORMAL, reason = ''): void {
@@ -360,6 +388,7 @@ export class RoomClient extends Emitter<RoomClientEvents> {
     const { continues, fetchAfter } = this.#cursor.welcome(welcome, identityChanged, this.#hasBeenWelcomed);
     this.#socketWelcomed = true;
     this.#hasBeenWelcomed = true;
+    this.#hostStopped = false;
     this.#token = welcome.token;
     this.#me = welcome.you;
     this.#hostPingIntervalMs = welcome.limits.pingIntervalMs;
@@ -391,6 +420,7 @@ export class RoomClient extends Emitter<RoomClientEvents> {
       messages,
       hasMore: frame.hasMore,
       direction: frame.direction,
+      names: frame.names ?? {},
     });
   }
 
@@ -418,7 +448,12 @@ export class RoomClient extends Emitter<RoomClientEvents> {
       return;
     }
     // Before the welcome an error explains the close that follows; after it, it is news for the person.
-    if (!this.#socketWelcomed) this.#knownReason = known;
+    if (!this.#socketWelcomed) {
+      this.#knownReason = known;
+      if (retryAfterMs !== undefined) this.#knownRetryAfterMs = retryAfterMs;
+      // Said once, as the reason the connection ends (the join form, the indicator), not also as news.
+      return;
+    }
     const catchUpFrom = this.#cursor.catchingUpFrom;
     if (known === 'BEACON_ERR_RATE_LIMITED' && catchUpFrom !== null) {
       // A throttled catch-up request is asked again, or the resume position would stay frozen.

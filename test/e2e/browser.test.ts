@@ -254,6 +254,8 @@ describe('the desktop interface', () => {
       await sendMessage(page, 'Welcome, Gus');
       await messageRow(guest, 'Welcome, Gus').waitFor();
 
+      // Gus is in the room: Stop hosting asks first (test/e2e/ends.test.ts), and Hana says yes.
+      page.once('dialog', (dialog) => void dialog.accept());
       await page.getByTestId('stop-hosting').click();
       await expect.poll(() => indicator(guest).getAttribute('data-state'), { timeout: 10_000 }).not.toBe('connected');
       await page.getByTestId('start-screen').waitFor();

@@ -94,6 +94,7 @@ export function createFakeChatApi(options: FakeOptions = {}): FakeChatApi {
     },
     retry: () => null,
     retryNow: () => null,
+    retryWithCode: () => null,
     typing: () => null,
     setStatus: () => null,
     loadOlder: () => null,

@@ -40,6 +40,29 @@ function storage(): Storage | null {
   }
 }
 
+/** This tab's session: the room it is in survives a reload of the tab, not its closing. */
+function tabStorage(): Storage | null {
+  try {
+    return window.sessionStorage;
+  } catch {
+    return null;
+  }
+}
+
+/** The name and code this tab last joined with, kept until it leaves on purpose. */
+const SESSION_KEY = 'beacon:session';
+
+function savedSession(): { name: string; code: string } | null {
+  try {
+    const value: unknown = JSON.parse(tabStorage()?.getItem(SESSION_KEY) ?? 'null');
+    if (typeof value !== 'object' || value === null) return null;
+    const { name, code } = value as { name?: unknown; code?: unknown };
+    return typeof name === 'string' && typeof code === 'string' && name !== '' ? { name, code } : null;
+  } catch {
+    return null;
+  }
+}
+
 export function createWebChatApi(): ChatApi {
   const listeners = new Set<(event: ChatEvent) => void>();
   const canNotify = typeof Notification !== 'undefined' && window.isSecureContext;
@@ -50,12 +73,17 @@ export function createWebChatApi(): ChatApi {
   } catch {
     // Damaged: defaults.
   }
+  /** The code of the current room, kept with the session so a reload can get in again. */
+  let code = '';
   const feed = new ChatFeed({
     socketFactory: browserSocketFactory,
     startInfo: () => ({ recentRooms: [], displayName: name }),
     emit: (event) => {
       const token = feed.client?.token;
-      if (event.type === 'welcome' && token) storage()?.setItem(resumeKey(name), token);
+      if (event.type === 'welcome' && token) {
+        storage()?.setItem(resumeKey(name), token);
+        tabStorage()?.setItem(SESSION_KEY, JSON.stringify({ name, code }));
+      }
       if (event.type === 'messages') for (const message of event.messages) notify(message);
       for (const listener of listeners) listener(event);
     },
@@ -71,29 +99,49 @@ export function createWebChatApi(): ChatApi {
 
   const roomAddress = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`;
 
+  function join(input: { name: string; code: string }): ReturnType<ChatFeed['join']> {
+    name = input.name;
+    code = input.code;
+    storage()?.setItem('beacon:name', name);
+    const token = storage()?.getItem(resumeKey(name)) || undefined;
+    // The page can only join the host that served it, whatever address was typed.
+    return feed.join({
+      address: roomAddress,
+      name: input.name,
+      code: input.code,
+      resume: token ? { token, lastSeq: 0 } : undefined,
+    });
+  }
+
+  // A reload of a tab that was in the room goes back in as the same member, without the join form.
+  const session = savedSession();
+  if (session) {
+    void join(session).then((result) => {
+      if (!result.ok && result.error.code !== 'BEACON_ERR_CANCELLED') tabStorage()?.removeItem(SESSION_KEY);
+    });
+  }
+  // A closed (or reloaded) tab leaves at once: the others see "left", not "reconnecting" for a while.
+  window.addEventListener('pagehide', () => feed.client?.close());
+
   return {
     capabilities: { host: false, notifications: canNotify },
     host: async () => fail('BEACON_ERR_INVALID_INPUT', 'Hosting a room needs the Beacon desktop app.'),
     async join(input) {
-      name = input.name;
-      storage()?.setItem('beacon:name', name);
       if (canNotify && Notification.permission === 'default') void Notification.requestPermission();
-      const token = storage()?.getItem(resumeKey(name)) || undefined;
-      // The page can only join the host that served it, whatever address was typed.
-      return feed.join({
-        address: roomAddress,
-        name: input.name,
-        code: input.code,
-        resume: token ? { token, lastSeq: 0 } : undefined,
-      });
+      return join(input);
     },
     leave: async () => {
+      tabStorage()?.removeItem(SESSION_KEY);
       feed.leave();
       return ok(null);
     },
     send: async (input) => feed.send(input.conversation, input.text),
     retry: async (input) => feed.retry(input.clientId),
     retryNow: async () => feed.retryNow(),
+    retryWithCode: async (input) => {
+      code = input.code;
+      return feed.retryWithCode(input.code);
+    },
     typing: async (input) => feed.typing(input.conversation),
     setStatus: async (input) => feed.setStatus(input.status),
     loadOlder: async (input) => feed.loadOlder(input.conversation, input.before),

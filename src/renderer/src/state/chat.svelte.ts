@@ -26,6 +26,12 @@ export class ChatState {
   ready = $state(false);
 
   readonly #api: ChatApi;
+  /**
+   * Everyone this window has seen in the room and not seen leave. A host that
+   * restarts forgets who was there, so people coming back to it are news to
+   * the host ("joined") but not to this window: no "joined" note without a "left".
+   */
+  readonly #present = new Set<string>();
   #unsubscribe: (() => void) | null = null;
 
   constructor(api: ChatApi, options: ChatOptions = {}) {
@@ -75,11 +81,23 @@ export class ChatState {
       case 'welcome':
         this.#enter(event.room, event.history, event.hasMore, event.resumed);
         break;
-      case 'presence':
+      case 'presence': {
+        const id = event.member.id;
+        // Joining again without having left is coming back; a departure never seen arrive is no news.
+        const news =
+          event.event === 'joined' && this.#present.has(id)
+            ? 'back'
+            : event.event === 'left' && !this.#present.has(id)
+              ? null
+              : event.event;
+        if (event.event === 'left') this.#present.delete(id);
+        else this.#present.add(id);
         this.room.memberChanged(event.event, event.member);
-        this.conversations.memberChanged(event.event, event.member);
+        if (news) this.conversations.memberChanged(news, event.member);
         break;
+      }
       case 'messages':
+        this.room.presence.learn(event.names);
         this.conversations.received(event.messages);
         break;
       case 'outgoing':
@@ -92,6 +110,7 @@ export class ChatState {
         this.room.someoneTyping(event.from, event.conversation);
         break;
       case 'history':
+        this.room.presence.learn(event.names);
         this.conversations.olderPage(event.conversation, event.messages, event.hasMore);
         break;
       case 'hostInfo':
@@ -111,7 +130,7 @@ export class ChatState {
   }
 
   #load(s: ChatSnapshot): void {
-    this.room.connection = s.connection;
+    this.room.connectionChanged(s.connection);
     this.room.hostInfo = s.hostInfo;
     this.profile.loaded(s);
     if (s.room) this.#enter(s.room, s.history, s.hasMore, false);
@@ -119,12 +138,17 @@ export class ChatState {
   }
 
   #enter(room: RoomView, history: readonly ChatMessage[], hasMore: boolean, resumed: boolean): void {
+    // A fresh start knows only the members now here; a resume also remembers those not back yet.
+    if (!resumed) this.#present.clear();
+    this.#present.add(room.you.id);
+    for (const member of room.members) this.#present.add(member.id);
     // The room first: the conversations sort the history by who we are in it.
     this.room.entered(room);
     this.conversations.entered(room.you, history, hasMore, resumed);
   }
 
   #left(): void {
+    this.#present.clear();
     this.room.left();
     this.conversations.left();
   }

@@ -33,6 +33,14 @@ export class PresenceState {
     return this.#names[id] ?? 'Someone';
   }
 
+  /** Names the host told for people on a page of history, those who left included. */
+  learn(names: Readonly<Record<string, string>> | undefined): void {
+    if (!names) return;
+    const entries = Object.entries(names).filter(([id, name]) => this.#names[id] !== name);
+    if (entries.length === 0) return;
+    this.#names = { ...this.#names, ...Object.fromEntries(entries) };
+  }
+
   clear(): void {
     this.members = [];
     this.youId = null;

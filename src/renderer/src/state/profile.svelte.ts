@@ -1,4 +1,10 @@
-import type { ChatApi, ChatSnapshot, NotificationPreferences, RecentRoom } from '../../../shared/chat-api.ts';
+import type {
+  ChatApi,
+  ChatSnapshot,
+  LastHosted,
+  NotificationPreferences,
+  RecentRoom,
+} from '../../../shared/chat-api.ts';
 
 /**
  * What Beacon remembers about this person from one room to the next: the
@@ -8,6 +14,8 @@ import type { ChatApi, ChatSnapshot, NotificationPreferences, RecentRoom } from 
 export class ProfileState {
   recentRooms = $state.raw<readonly RecentRoom[]>([]);
   displayName = $state('');
+  /** The room this app hosted last (desktop), offered again by the host form. */
+  lastHosted = $state.raw<LastHosted | null>(null);
   preferences = $state<NotificationPreferences>({ notifyDirect: true, notifyMentions: true });
   /** Only the desktop app can host; a page served by a host can only join it. */
   readonly canHost: boolean;
@@ -21,16 +29,22 @@ export class ProfileState {
     this.canNotify = api.capabilities.notifications;
   }
 
-  loaded(snapshot: Pick<ChatSnapshot, 'recentRooms' | 'displayName' | 'preferences'>): void {
+  loaded(snapshot: Pick<ChatSnapshot, 'recentRooms' | 'displayName' | 'preferences' | 'lastHosted'>): void {
     this.recentRooms = snapshot.recentRooms;
     this.displayName = snapshot.displayName;
+    this.lastHosted = snapshot.lastHosted ?? null;
     this.preferences = snapshot.preferences;
   }
 
   /** After leaving: the room just left is now first among the recent rooms. */
-  backAtStart(start: { recentRooms: readonly RecentRoom[]; displayName: string }): void {
+  backAtStart(start: {
+    recentRooms: readonly RecentRoom[];
+    displayName: string;
+    lastHosted?: LastHosted | null;
+  }): void {
     this.recentRooms = start.recentRooms;
     this.displayName = start.displayName;
+    if (start.lastHosted !== undefined) this.lastHosted = start.lastHosted;
   }
 
   setPreferences(change: Partial<NotificationPreferences>): void {

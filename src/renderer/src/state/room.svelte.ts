@@ -36,10 +36,33 @@ export class RoomState {
 
   inRoom = $derived(this.roomName !== null);
   youId = $derived(this.presence.youId);
+  /** Nobody's presence is known while this window is not connected: lists say so and dim their dots. */
+  presenceStale = $derived(this.connection.kind !== 'connected');
+  /** What the composer says while messages cannot go out: when they will. */
+  offlineHint = $derived.by((): string | null => {
+    const c = this.connection;
+    if (c.kind === 'offline' && c.reason === 'BEACON_ERR_HOST_STOPPED') {
+      return 'The host stopped the room — messages will be sent when the host is back.';
+    }
+    if (c.kind === 'offline' && c.reason === 'BEACON_ERR_WRONG_CODE') {
+      return 'Messages will be sent once you rejoin with the new join code.';
+    }
+    if (c.kind === 'reconnecting' || c.kind === 'offline' || c.kind === 'connecting') {
+      return 'Offline — messages will be sent when you reconnect.';
+    }
+    return null;
+  });
 
   readonly #api: ChatApi;
   /** Leaving resets more than the room (conversations too), so the owner says what leaving means. */
   readonly #onLeft: () => void;
+
+  /**
+   * Asks the person to confirm a question (stopping a room others are in);
+   * the window's own dialog unless a view or a test provides another.
+   */
+  confirm: (question: string) => boolean = (question) =>
+    typeof globalThis.confirm === 'function' ? globalThis.confirm(question) : true;
 
   constructor(api: ChatApi, onLeave?: () => void) {
     this.#api = api;
@@ -54,6 +77,8 @@ export class RoomState {
 
   connectionChanged(state: ConnectionState): void {
     this.connection = state;
+    // A window that opens while its page is already getting back in (a reloaded tab) shows that, not the form.
+    if (state.kind === 'connecting' && !this.inRoom) this.joining = true;
     // Giving up on a room we never got into ends the attempt; inside a room, reconnecting goes on.
     if (state.kind === 'offline' && !this.inRoom) this.joining = false;
   }
@@ -61,6 +86,7 @@ export class RoomState {
   entered(room: RoomView): void {
     this.roomName = room.name;
     this.joining = false;
+    this.presence.learn(room.names);
     this.presence.reset(room.you, room.members);
   }
 
@@ -102,15 +128,33 @@ export class RoomState {
     return result;
   }
 
-  async leave(): Promise<void> {
+  /**
+   * Leaves the room (and stops hosting it). Stopping a room others are in
+   * ends it for them too, so that is asked first; returns false if the
+   * person said no.
+   */
+  async leave(): Promise<boolean> {
+    const others = this.presence.others.length;
+    if (this.hostInfo && others > 0) {
+      const people = others === 1 ? '1 other person is' : `${others} other people are`;
+      if (!this.confirm(`${people} in this room. Stop hosting and end the room for everyone?`)) return false;
+    }
     const result = await this.#api.leave();
     if (!result.ok) this.notice = result.error.message;
     // The start screen does not wait for the 'left' event; a second reset when it comes is harmless.
     else if (this.inRoom || this.joining) this.#onLeft();
+    return result.ok;
   }
 
   retryNow(): void {
     void this.#api.retryNow().then((r) => {
+      if (!r.ok) this.notice = r.error.message;
+    });
+  }
+
+  /** Tries again with the new code the host gave (it restarted with another one). */
+  retryWithCode(code: string): void {
+    void this.#api.retryWithCode({ code }).then((r) => {
       if (!r.ok) this.notice = r.error.message;
     });
   }

@@ -1,0 +1,274 @@
+/**
+ * Honest end states and identities that stay (issue 10, items 2, 3, 4, 5, 10
+ * and 12), in real Chromium against a real headless host child process.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { exited, freePort, killChildren, spawnNode } from '../helpers/processes.ts';
+import { cleanup, tempDir } from '../helpers/room.ts';
+import {
+  browserUser,
+  desktopUser,
+  launchChromium,
+  messageRow,
+  requireBuild,
+  sendMessage,
+  WEB_ROOT,
+} from './helpers.ts';
+
+let browser: Browser;
+
+beforeAll(async () => {
+  requireBuild();
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+afterEach(async () => {
+  killChildren();
+  for (const context of browser.contexts()) await context.close();
+  await cleanup();
+});
+
+async function headlessHost(options: { port?: number; data?: string; code?: string; name?: string } = {}) {
+  const port = options.port ?? (await freePort());
+  const data = options.data ?? tempDir();
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--data', data, '--code', options.code ?? '1234'];
+  if (options.name) args.push('--name', options.name);
+  args.push('--web', WEB_ROOT);
+  const host = await spawnNode('src/cli/host.ts', args, /^ws:\/\//);
+  return { ...host, port, data, url: `http://127.0.0.1:${port}/`, args };
+}
+
+const indicator = (page: Page) => page.getByTestId('connection-indicator');
+const member = (page: Page, name: string) =>
+  page.getByTestId('members-list').getByTestId('member').filter({ hasText: name });
+const inRoom = (page: Page) => page.getByTestId('composer-input').waitFor();
+const bodyText = (page: Page) => page.locator('body').innerText();
+
+describe('names that stay', () => {
+  it('someone who left keeps their name on their messages for later joiners and in a DM title after a reload', async () => {
+    const host = await headlessHost();
+    const ann = await browserUser(browser, host.url, 'Ann', '1234');
+    const bob = await browserUser(browser, host.url, 'Bob', '1234');
+    await member(ann, 'Bob').waitFor();
+    await sendMessage(bob, 'Bob was here');
+    await messageRow(ann, 'Bob was here').waitFor();
+    await member(bob, 'Ann').click();
+    await sendMessage(bob, 'Just for Ann');
+    await expect.poll(() => messageRow(bob, 'Just for Ann').getAttribute('data-status')).toBe('sent');
+    await bob.getByTestId('leave').click();
+    await bob.getByTestId('start-screen').waitFor();
+    await expect.poll(() => member(ann, 'Bob').count()).toBe(0);
+
+    // Cat never met Bob: the message still says who wrote it.
+    const cat = await browserUser(browser, host.url, 'Cat', '1234');
+    await messageRow(cat, 'Bob was here').waitFor();
+    expect(await bodyText(cat)).toContain('Bob');
+    expect(await bodyText(cat)).not.toContain('Someone');
+
+    // Ann reloads: the direct conversation with Bob is still titled Bob.
+    await ann.reload();
+    if (await ann.getByTestId('join-form').isVisible()) {
+      await ann.getByTestId('join-name').fill('Ann');
+      await ann.getByTestId('join-code').fill('1234');
+      await ann.getByTestId('join-submit').click();
+    }
+    await inRoom(ann);
+    const direct = ann.getByTestId('conversation').filter({ hasText: 'Bob' });
+    await expect.poll(() => direct.count(), { timeout: 5_000 }).toBeGreaterThan(0);
+    expect(await bodyText(ann)).not.toContain('Someone');
+  });
+});
+
+describe('the host stopped the room', () => {
+  it('says so in words, stays so instead of turning into a network failure, and comes back by itself', async () => {
+    const host = await headlessHost();
+    const ann = await browserUser(browser, host.url, 'Ann', '1234');
+    await inRoom(ann);
+    host.child.kill('SIGINT');
+    await exited(host.child);
+    await expect
+      .poll(() => indicator(ann).getByTestId('connection-text').textContent(), { timeout: 3_000 })
+      .toBe('The host stopped the room');
+    // Still that, in words, after the attempts that find nothing listening.
+    await new Promise((done) => setTimeout(done, 5_000));
+    const text = (await indicator(ann).innerText()).replace(/\s+/g, ' ');
+    expect(text).toContain('The host stopped the room');
+    expect(text).not.toMatch(/attempt|network/i);
+    expect(await bodyText(ann)).toContain('messages will be sent when the host is back');
+    await sendMessage(ann, 'waiting for the host');
+
+    await spawnNode('src/cli/host.ts', host.args, /^ws:\/\//);
+    await expect.poll(() => indicator(ann).getAttribute('data-state'), { timeout: 40_000 }).toBe('connected');
+    await expect.poll(() => messageRow(ann, 'waiting for the host').getAttribute('data-status')).toBe('sent');
+  });
+});
+
+describe('a host restarted with a new code', () => {
+  it('offers a field for the new code right there, does not burn lockout attempts, and rejoins with it', async () => {
+    const port = await freePort();
+    const first = await headlessHost({ port, code: '1111' });
+    const ann = await browserUser(browser, first.url, 'Ann', '1111');
+    await inRoom(ann);
+    first.child.kill('SIGINT');
+    await exited(first.child);
+    // A new host on the same port: new history, new code.
+    await headlessHost({ port, code: '2222' });
+    await ann.getByTestId('retry-now').click();
+    await ann.getByTestId('new-code').waitFor({ timeout: 20_000 });
+    // Nothing retries the old code by itself: minutes later it is still "type the new code", not a lockout.
+    await new Promise((done) => setTimeout(done, 4_000));
+    expect(await indicator(ann).innerText()).not.toMatch(/locked|too many/i);
+    await ann.getByTestId('new-code').fill('2222');
+    await ann.getByTestId('rejoin-with-code').click();
+    await expect.poll(() => indicator(ann).getAttribute('data-state'), { timeout: 10_000 }).toBe('connected');
+    await sendMessage(ann, 'back with the new code');
+    await expect.poll(() => messageRow(ann, 'back with the new code').getAttribute('data-status')).toBe('sent');
+  });
+});
+
+describe('sessions that stay', () => {
+  it('a reloaded tab is back in the room as the same person, without the join form', async () => {
+    const host = await headlessHost();
+    const ann = await browserUser(browser, host.url, 'Ann', '1234');
+    const bob = await browserUser(browser, host.url, 'Bob', '1234');
+    await member(bob, 'Ann').waitFor();
+    await sendMessage(ann, 'before the reload');
+    await messageRow(bob, 'before the reload').waitFor();
+    const annId = await member(bob, 'Ann').getAttribute('data-member-id');
+
+    await ann.reload();
+    await inRoom(ann);
+    expect(await ann.getByTestId('join-form').count()).toBe(0);
+    await messageRow(ann, 'before the reload').waitFor();
+    await expect.poll(() => member(bob, 'Ann').getAttribute('data-member-id')).toBe(annId);
+    expect(await member(bob, 'Ann').count()).toBe(1);
+  });
+
+  it('on the desktop, hosting the same room again after Stop hosting gives guests the same code; stopping asks first', async () => {
+    const desktop = await desktopUser(browser, tempDir());
+    try {
+      const page = desktop.page;
+      await page.getByTestId('host-room-name').fill('Design team');
+      await page.getByTestId('host-name').fill('Hana');
+      await page.getByTestId('host-port').fill('0');
+      await page.getByTestId('host-submit').click();
+      await page.getByTestId('host-panel').waitFor();
+      const code = (await page.getByTestId('host-code-display').textContent())!.trim();
+      const port = desktop.session.hosting!.port;
+      const guest = await browserUser(browser, `http://127.0.0.1:${port}/`, 'Gus', code);
+      await member(page, 'Gus').waitFor();
+
+      // With a guest in the room, Stop hosting asks; saying no keeps the room.
+      const questions: string[] = [];
+      page.once('dialog', (dialog) => {
+        questions.push(dialog.message());
+        void dialog.dismiss();
+      });
+      await page.getByTestId('stop-hosting').click();
+      await expect.poll(() => questions.length).toBe(1);
+      expect(questions[0]).toMatch(/1 other person/);
+      expect(desktop.session.hosting).not.toBeNull();
+      page.once('dialog', (dialog) => void dialog.accept());
+      await page.getByTestId('stop-hosting').click();
+      await page.getByTestId('start-screen').waitFor();
+
+      expect(await page.getByTestId('host-room-name').inputValue()).toBe('Design team');
+      expect(await page.getByTestId('host-code').inputValue()).toBe(code);
+      await page.getByTestId('host-submit').click();
+      await page.getByTestId('host-panel').waitFor();
+      expect((await page.getByTestId('host-code-display').textContent())!.trim()).toBe(code);
+      await expect.poll(() => indicator(guest).getAttribute('data-state'), { timeout: 40_000 }).toBe('connected');
+    } finally {
+      await desktop.close();
+    }
+  });
+});
+
+describe('states that agree', () => {
+  it('a closed tab shows as left at once, not reconnecting', async () => {
+    const host = await headlessHost();
+    const ann = await browserUser(browser, host.url, 'Ann', '1234');
+    const bob = await browserUser(browser, host.url, 'Bob', '1234');
+    await member(ann, 'Bob').waitFor();
+    await bob.context().close();
+    await expect.poll(() => member(ann, 'Bob').count(), { timeout: 2_000 }).toBe(0);
+  });
+
+  it('the connection label says Connected; the round-trip time is only in its details', async () => {
+    const host = await headlessHost();
+    const ann = await browserUser(browser, host.url, 'Ann', '1234');
+    await inRoom(ann);
+    await expect.poll(() => indicator(ann).getAttribute('title'), { timeout: 15_000 }).toMatch(/\d+ ms/);
+    expect((await indicator(ann).innerText()).trim()).toBe('Connected');
+  });
+
+  it('after a host restart nobody "joined" who never left', async () => {
+    const host = await headlessHost();
+    const bob = await browserUser(browser, host.url, 'Bob', '1234');
+    await inRoom(bob);
+    const ann = await browserUser(browser, host.url, 'Ann', '1234');
+    await member(ann, 'Bob').waitFor();
+    host.child.kill('SIGKILL');
+    await exited(host.child);
+    await spawnNode('src/cli/host.ts', host.args, /^ws:\/\//);
+    for (const page of [ann, bob]) await page.getByTestId('retry-now').click();
+    for (const page of [ann, bob]) {
+      await expect.poll(() => indicator(page).getAttribute('data-state'), { timeout: 20_000 }).toBe('connected');
+    }
+    await member(ann, 'Bob').waitFor();
+    await new Promise((done) => setTimeout(done, 1_000));
+    expect(await bodyText(ann)).not.toContain('Bob joined');
+  });
+});
+
+describe('the join page', () => {
+  it("shows the room's name as text, focuses the first field to fix, and counts down a lockout", async () => {
+    const host = await headlessHost({ name: 'Team <b>room</b>' });
+    const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
+    const page = await context.newPage();
+    await page.goto(host.url);
+    await expect.poll(() => page.getByTestId('join-form').innerText()).toContain('Team <b>room</b>');
+    expect(await page.locator('[data-testid="join-form"] b').count()).toBe(0);
+
+    // An empty submit: focus goes to the name, where the person has to type.
+    await page.getByTestId('join-name').fill('');
+    await page.getByTestId('join-submit').click();
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('join-name');
+
+    await page.getByTestId('join-name').fill('Guesser');
+    await page.getByTestId('join-code').fill('0000');
+    await page.getByTestId('join-submit').click();
+    await expect.poll(() => page.getByTestId('form-error').textContent()).toContain('The join code is wrong');
+    // Said once, in the error colour, and the code field is where to fix it.
+    expect((await bodyText(page)).split('join code is wrong').length - 1).toBe(1);
+    const colours = await page.evaluate(() => {
+      const error = document.querySelector('[data-testid="form-error"]')!;
+      const probe = document.createElement('span');
+      probe.style.color = 'var(--bad)';
+      document.body.append(probe);
+      const bad = getComputedStyle(probe).color;
+      probe.remove();
+      return { error: getComputedStyle(error).color, bad };
+    });
+    expect(colours.error).toBe(colours.bad);
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('join-code');
+
+    // Wrong until locked out: a countdown, not "wait a minute".
+    for (let i = 0; i < 6; i++) {
+      const error = await page.getByTestId('form-error').textContent();
+      if (/try again in/i.test(error ?? '')) break;
+      await page.getByTestId('join-code').fill(`000${i}`);
+      await page.getByTestId('join-submit').click();
+      await expect.poll(() => page.getByTestId('join-submit').textContent(), { timeout: 10_000 }).toBe('Join room');
+    }
+    await expect
+      .poll(() => page.getByTestId('form-error').textContent(), { timeout: 10_000 })
+      .toMatch(/Try again in (\d+ s|1 min)/);
+    const first = await page.getByTestId('form-error').textContent();
+    await new Promise((done) => setTimeout(done, 2_200));
+    expect(await page.getByTestId('form-error').textContent()).not.toBe(first);
+  });
+});
