@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -19,10 +19,69 @@ export function requireBuild(): void {
   }
 }
 
-export async function screenshot(page: Page, name: string): Promise<void> {
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+export interface ScreenshotOptions {
+  /** Dark or light colours (prefers-color-scheme); the page's own setting otherwise. */
+  theme?: 'light' | 'dark';
+  /** A viewport width for this picture only (420: a phone); the height stays. */
+  width?: number;
 }
+
+/** Saves docs/screenshots/NAME.png, in the theme and width asked for, then puts the page back as it was. */
+export async function screenshot(page: Page, name: string, options: ScreenshotOptions = {}): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const size = page.viewportSize();
+  if (options.theme) await page.emulateMedia({ colorScheme: options.theme });
+  if (options.width && size) await page.setViewportSize({ width: options.width, height: size.height });
+  // Two frames so layout and styles have settled after the change.
+  await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+  if (options.width && size) await page.setViewportSize(size);
+  if (options.theme) await page.emulateMedia({ colorScheme: null });
+}
+
+/** The same screen light, dark, and narrow (420 px, light): NAME-light, NAME-dark, NAME-narrow. */
+export async function screenshots(page: Page, name: string): Promise<void> {
+  await screenshot(page, `${name}-light`, { theme: 'light' });
+  await screenshot(page, `${name}-dark`, { theme: 'dark' });
+  await screenshot(page, `${name}-narrow`, { theme: 'light', width: 420 });
+}
+
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  targets: string[];
+}
+
+/**
+ * Runs axe-core (WCAG 2.x A and AA rules and best practices) on the page as it
+ * is now and returns the serious and critical violations, one line each.
+ * The script goes in through the DevTools protocol, so the host's
+ * Content-Security-Policy (script-src 'self') does not stop it.
+ */
+export async function seriousAxeViolations(page: Page): Promise<AxeViolation[]> {
+  if (!(await page.evaluate(() => 'axe' in window))) {
+    await page.evaluate(readFileSync(AXE_SCRIPT, 'utf8'));
+  }
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (context: Document, options: object) => Promise<AxeResults> } })
+      .axe;
+    const results = await axe.run(document, { resultTypes: ['violations'] });
+    return results.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      targets: v.nodes.map((n) => n.target.join(' ')),
+    }));
+  });
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
+
+interface AxeResults {
+  violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[];
+}
+
+const AXE_SCRIPT = resolve('node_modules/axe-core/axe.min.js');
 
 /** Watches a page for anything a script injection would do. */
 export async function trackInjection(page: Page): Promise<{ dialogs: string[]; errors: string[] }> {
@@ -36,8 +95,14 @@ export async function trackInjection(page: Page): Promise<{ dialogs: string[]; e
 }
 
 /** Opens the host's page in a new browser context (one person) and joins with `name` and `code`. */
-export async function browserUser(browser: Browser, url: string, name: string, code: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
+export async function browserUser(
+  browser: Browser,
+  url: string,
+  name: string,
+  code: string,
+  viewport = { width: 1100, height: 720 },
+): Promise<Page> {
+  const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   await page.goto(url);
   await page.getByTestId('join-name').fill(name);

@@ -1,7 +1,8 @@
 /**
  * How components reach the chat's state: each reads only the part it needs
- * (the room, the conversations, the profile, the clock) from the context that
- * App sets up, instead of being handed the whole of it as a prop.
+ * (the room, the conversations, the profile, the clock, the window's own UI
+ * state) from the context that App sets up, instead of being handed the whole
+ * of it as a prop.
  */
 import { createContext } from 'svelte';
 import type { ChatState } from './chat.svelte.ts';
@@ -9,11 +10,13 @@ import type { Clock } from './clock.svelte.ts';
 import type { ConversationsState } from './conversations.svelte.ts';
 import type { ProfileState } from './profile.svelte.ts';
 import type { RoomState } from './room.svelte.ts';
+import type { UiState } from './ui.svelte.ts';
 
 export const [getRoom, setRoom] = createContext<RoomState>();
 export const [getConversations, setConversations] = createContext<ConversationsState>();
 export const [getProfile, setProfile] = createContext<ProfileState>();
 export const [getClock, setClock] = createContext<Clock>();
+export const [getUi, setUi] = createContext<UiState>();
 
 /** Makes each part of `chat` available below the calling component; call it while that component initialises. */
 export function provideChat(chat: ChatState): void {
