@@ -89,9 +89,7 @@ describe('the host stopped the room', () => {
     await inRoom(ann);
     host.child.kill('SIGINT');
     await exited(host.child);
-    await expect
-      .poll(() => indicator(ann).getByTestId('connection-text').textContent(), { timeout: 3_000 })
-      .toBe('The host stopped the room');
+    await expect.poll(() => indicator(ann).innerText(), { timeout: 3_000 }).toContain('The host stopped the room');
     // Still that, in words, after the attempts that find nothing listening.
     await new Promise((done) => setTimeout(done, 5_000));
     const text = (await indicator(ann).innerText()).replace(/\s+/g, ' ');
@@ -140,7 +138,7 @@ describe('sessions that stay', () => {
     const annId = await member(bob, 'Ann').getAttribute('data-member-id');
 
     await ann.reload();
-    await inRoom(ann);
+    await ann.getByTestId('composer-input').waitFor({ timeout: 10_000 });
     expect(await ann.getByTestId('join-form').count()).toBe(0);
     await messageRow(ann, 'before the reload').waitFor();
     await expect.poll(() => member(bob, 'Ann').getAttribute('data-member-id')).toBe(annId);
@@ -201,8 +199,11 @@ describe('states that agree', () => {
     const host = await headlessHost();
     const ann = await browserUser(browser, host.url, 'Ann', '1234');
     await inRoom(ann);
-    await expect.poll(() => indicator(ann).getAttribute('title'), { timeout: 15_000 }).toMatch(/\d+ ms/);
+    // Once the first round trip is measured (a ping every 5 s), it is somewhere: in the details, not the label.
+    const shown = async () => `${await indicator(ann).getAttribute('title')} ${await indicator(ann).innerText()}`;
+    await expect.poll(shown, { timeout: 15_000 }).toMatch(/\d+ ms/);
     expect((await indicator(ann).innerText()).trim()).toBe('Connected');
+    expect(await indicator(ann).getAttribute('title')).toMatch(/\d+ ms/);
   });
 
   it('after a host restart nobody "joined" who never left', async () => {
@@ -225,24 +226,42 @@ describe('states that agree', () => {
 });
 
 describe('the join page', () => {
-  it("shows the room's name as text, focuses the first field to fix, and counts down a lockout", async () => {
-    const host = await headlessHost({ name: 'Team <b>room</b>' });
+  const openJoinPage = async (url: string) => {
     const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
     const page = await context.newPage();
-    await page.goto(host.url);
+    await page.goto(url);
+    await page.getByTestId('join-form').waitFor();
+    return page;
+  };
+  const focused = (page: Page) => page.evaluate(() => document.activeElement?.getAttribute('data-testid'));
+  const tryCode = async (page: Page, code: string) => {
+    await page.getByTestId('join-code').fill(code);
+    await page.getByTestId('join-submit').click();
+    await expect.poll(() => page.getByTestId('join-submit').textContent(), { timeout: 10_000 }).toBe('Join room');
+  };
+
+  it("shows the room's name, as text", async () => {
+    const host = await headlessHost({ name: 'Team <b>room</b>' });
+    const page = await openJoinPage(host.url);
     await expect.poll(() => page.getByTestId('join-form').innerText()).toContain('Team <b>room</b>');
     expect(await page.locator('[data-testid="join-form"] b').count()).toBe(0);
+  });
 
-    // An empty submit: focus goes to the name, where the person has to type.
+  it('an empty submit moves focus to the first field to fill', async () => {
+    const host = await headlessHost();
+    const page = await openJoinPage(host.url);
     await page.getByTestId('join-name').fill('');
     await page.getByTestId('join-submit').click();
-    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('join-name');
+    await expect.poll(() => focused(page)).toBe('join-name');
+  });
 
+  it('a wrong code is said once, in the error colour, with focus on the code', async () => {
+    const host = await headlessHost();
+    const page = await openJoinPage(host.url);
     await page.getByTestId('join-name').fill('Guesser');
-    await page.getByTestId('join-code').fill('0000');
-    await page.getByTestId('join-submit').click();
+    await tryCode(page, '0000');
     await expect.poll(() => page.getByTestId('form-error').textContent()).toContain('The join code is wrong');
-    // Said once, in the error colour, and the code field is where to fix it.
+    await new Promise((done) => setTimeout(done, 500));
     expect((await bodyText(page)).split('join code is wrong').length - 1).toBe(1);
     const colours = await page.evaluate(() => {
       const error = document.querySelector('[data-testid="form-error"]')!;
@@ -254,16 +273,14 @@ describe('the join page', () => {
       return { error: getComputedStyle(error).color, bad };
     });
     expect(colours.error).toBe(colours.bad);
-    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('join-code');
+    expect(await focused(page)).toBe('join-code');
+  });
 
-    // Wrong until locked out: a countdown, not "wait a minute".
-    for (let i = 0; i < 6; i++) {
-      const error = await page.getByTestId('form-error').textContent();
-      if (/try again in/i.test(error ?? '')) break;
-      await page.getByTestId('join-code').fill(`000${i}`);
-      await page.getByTestId('join-submit').click();
-      await expect.poll(() => page.getByTestId('join-submit').textContent(), { timeout: 10_000 }).toBe('Join room');
-    }
+  it('a lockout counts down', async () => {
+    const host = await headlessHost();
+    const page = await openJoinPage(host.url);
+    await page.getByTestId('join-name').fill('Guesser');
+    for (let i = 0; i < 5; i++) await tryCode(page, `000${i}`);
     await expect
       .poll(() => page.getByTestId('form-error').textContent(), { timeout: 10_000 })
       .toMatch(/Try again in (\d+ s|1 min)/);
