@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RoomServer } from '../../src/host/room-server.ts';
 import { HistoryStore } from '../../src/host/store/history-store.ts';
 import type { RoomClient } from '../../src/shared/room-client.ts';
+import { exited, freePort, killChildren, spawnNode } from '../helpers/processes.ts';
 import { cleanup, joined, next, tempDir } from '../helpers/room.ts';
 import {
   type AxeViolation,
@@ -36,6 +37,7 @@ afterAll(async () => {
   await browser?.close();
 });
 afterEach(async () => {
+  killChildren();
   for (const context of browser.contexts()) await context.close();
   await cleanup();
   for (const server of servers.splice(0)) await server.stop().catch(() => {});
@@ -55,6 +57,15 @@ async function startHost(options: { dataDir?: string; port?: number } = {}) {
   });
   servers.push(server);
   return { server, dataDir, url: `http://127.0.0.1:${server.port}/` };
+}
+
+/** A headless host in a child process, so it can be killed without a goodbye (a crash, a pulled cable). */
+async function crashableHost(options: { port?: number; dataDir?: string } = {}) {
+  const port = options.port ?? (await freePort());
+  const dataDir = options.dataDir ?? tempDir();
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--data', dataDir, '--code', '1234'];
+  const host = await spawnNode('src/cli/host.ts', [...args, '--web', WEB_ROOT, '--name', ROOM_NAME], /^ws:\/\//);
+  return { ...host, port, dataDir, url: `http://127.0.0.1:${port}/` };
 }
 
 /** A room history of `count` messages from two people who are not here now. */
@@ -206,8 +217,9 @@ describe('keyboard first', () => {
     const { url } = await startHost({ dataDir });
     const ann = await joinBrowser(url, 'Ann');
     await expect.poll(() => newestInView(ann, 'archived message 300')).toBe(true);
-    const scroller = ann.getByRole('log', { name: 'Messages' });
-    await scroller.evaluate((element) => (element.scrollTop = 0));
+    // Reading back as a person would: the keyboard in the messages, Home.
+    await ann.getByRole('log', { name: 'Messages' }).focus();
+    await ann.keyboard.press('Home');
     await expect.poll(() => newestInView(ann, 'archived message 300')).toBe(false);
     await ann.getByTestId('composer-input').focus();
     await ann.keyboard.press('Alt+End');
@@ -287,7 +299,8 @@ describe('accessibility', () => {
     const check = async (page: Page, screen: string) => {
       found[screen] = await seriousAxeViolations(page);
     };
-    const { server, url } = await startHost();
+    const host = await crashableHost();
+    const url = host.url;
 
     const start = await browser.newPage({ viewport: { width: 1100, height: 720 } });
     await start.goto(url);
@@ -302,15 +315,18 @@ describe('accessibility', () => {
     await start.getByTestId('form-error').waitFor();
     await check(start, 'join, wrong code');
 
-    const bob = await joined(server, 'Bob Okafor');
+    const bob = await joined(host.port, 'Bob Okafor');
     bob.setStatus('away');
-    await joined(server, 'נועה כהן');
+    await joined(host.port, 'נועה כהן');
     const ann = await joinBrowser(url, 'Ann');
     await sendMessage(ann, 'Hello **everyone**, the review starts at 3');
-    await dm(bob, server, 'Ann', 'Can you share the deck?');
+    const annId = (await member(ann, 'Ann').getAttribute('data-member-id'))!;
+    const bobId = (await member(ann, 'Bob Okafor').getAttribute('data-member-id'))!;
+    const sent = bob.send('Can you share the deck?', annId, annId);
+    await next(bob, 'status', (s) => s.clientId === sent.clientId && s.status === 'sent');
     await expect.poll(() => member(ann, 'Bob Okafor').getAttribute('data-status')).toBe('away');
     await check(ann, 'room');
-    await ann.locator(`[data-testid="conversation"][data-conversation="${idOf(server, 'Bob Okafor')}"]`).click();
+    await ann.locator(`[data-testid="conversation"][data-conversation="${bobId}"]`).click();
     await messageRow(ann, 'Can you share the deck?').waitFor();
     await check(ann, 'direct message');
     // A panel that does not open is a failure of its own, and the screens after it are still checked.
@@ -340,8 +356,8 @@ describe('accessibility', () => {
       await ann.keyboard.press('?');
     });
 
-    await server.stop();
-    servers.pop();
+    host.child.kill('SIGKILL');
+    await exited(host.child);
     const indicator = ann.getByTestId('connection-indicator');
     await expect.poll(() => indicator.getAttribute('data-state'), { timeout: 10_000 }).toBe('reconnecting');
     await check(ann, 'reconnecting');
@@ -370,15 +386,15 @@ describe('accessibility', () => {
   }, 90_000);
 
   it('a screen reader hears "Connection lost, reconnecting" and then "Connected"; every screen has a top-level heading', async () => {
-    const { server, url, dataDir } = await startHost();
-    const port = server.port;
+    const host = await crashableHost();
+    const url = host.url;
     const ann = await joinBrowser(url, 'Ann');
     expect(await ann.getByRole('heading', { level: 1 }).count()).toBe(1);
     const region = ann.locator('[aria-live="polite"]').filter({ hasText: /Connection lost|Connected/ });
-    await server.stop();
-    servers.pop();
+    host.child.kill('SIGKILL');
+    await exited(host.child);
     await expect.poll(() => region.textContent(), { timeout: 10_000 }).toContain('Connection lost, reconnecting');
-    await startHost({ dataDir, port });
+    await crashableHost({ port: host.port, dataDir: host.dataDir });
     const retry = ann.getByTestId('retry-now');
     if (await retry.isVisible()) await retry.click();
     await expect.poll(() => region.textContent(), { timeout: 30_000 }).toBe('Connected');

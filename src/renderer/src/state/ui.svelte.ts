@@ -30,10 +30,12 @@ export function applyTheme(theme: Theme): void {
 /**
  * Asks the message list to do something it owns (the list belongs to the
  * messages components): `latest` scrolls to the newest message and follows
- * it again, `older` scrolls to the oldest one shown, which loads the page
+ * it again, `older` scrolls to the oldest message shown, which loads the page
  * before it. The list may handle the event and call preventDefault(); if
- * nothing does, the scroller is moved directly, which the list's own scroll
- * handling then follows.
+ * nothing does, the keyboard goes to the list and its scroller is moved the
+ * way the End or Home key would move it, which the list's own scroll handling
+ * then follows (a list that tells a person's scrolling from its own layout
+ * sees the key press first).
  */
 export const MESSAGE_LIST_COMMAND = 'beacon:message-list';
 export type MessageListCommand = 'latest' | 'older';
@@ -44,6 +46,9 @@ export function commandMessageList(command: MessageListCommand): void {
   const event = new CustomEvent<MessageListCommand>(MESSAGE_LIST_COMMAND, { detail: command, cancelable: true });
   if (!list.dispatchEvent(event)) return;
   const scroller = list.querySelector<HTMLElement>('[data-virtua-scroller]') ?? list;
+  // Older messages are read with the keyboard from there (Page Up); the latest leaves it where it was.
+  if (command === 'older') scroller.focus({ preventScroll: true });
+  scroller.dispatchEvent(new KeyboardEvent('keydown', { key: command === 'latest' ? 'End' : 'Home', bubbles: true }));
   scroller.scrollTop = command === 'latest' ? scroller.scrollHeight : 0;
 }
 
