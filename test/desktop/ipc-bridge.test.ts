@@ -247,3 +247,44 @@ describe('the IPC boundary', () => {
     expect(await app.ipc.invoke('getState')).toMatchObject({ ok: true });
   });
 });
+
+describe('ends that keep what a person set up (issue 10)', () => {
+  it('Stop hosting remembers the room: a restarted app offers the same name, port and code again', async () => {
+    const host = desktopApp();
+    const hosted = await host.ipc.invoke<{ port: number }>('host', {
+      roomName: 'Design team',
+      name: 'Hana',
+      port: 0,
+      code: '13572468',
+    });
+    if (!hosted.ok) throw new Error('host failed');
+    await host.ipc.invoke('leave');
+    const left = await host.waitFor('left');
+    const remembered = { roomName: 'Design team', port: hosted.value.port, code: '13572468' };
+    expect(left.lastHosted).toEqual(remembered);
+    const restarted = desktopApp(host.dir);
+    const state = await restarted.ipc.invoke<{ lastHosted: unknown }>('getState');
+    expect(state.ok && state.value.lastHosted).toEqual(remembered);
+  });
+
+  it('a host restarted with a new code: retryWithCode gets back in, and the recent room keeps the new code', async () => {
+    const dataDir = tempDir();
+    const first = await startRoom({ code: '1111', dataDir });
+    const port = first.port;
+    const guest = desktopApp();
+    const address = `127.0.0.1:${port}`;
+    await guest.ipc.invoke('join', { address, name: 'Gus', code: '1111' });
+    await guest.waitFor('welcome');
+    await first.stop();
+    await startRoom({ port, code: '2222' });
+    await guest.ipc.invoke('retryNow');
+    await guest.waitFor('connection', (e) => e.state.kind === 'offline' && e.state.reason === 'BEACON_ERR_WRONG_CODE');
+    expect(await guest.ipc.invoke('retryWithCode', { code: 'x'.repeat(65) })).toMatchObject({ ok: false });
+    guest.events.length = 0;
+    expect(await guest.ipc.invoke('retryWithCode', { code: '2222' })).toEqual({ ok: true, value: null });
+    await guest.waitFor('welcome');
+    await guest.ipc.invoke('leave');
+    const state = await guest.ipc.invoke<{ recentRooms: { code: string }[] }>('getState');
+    expect(state.ok && state.value.recentRooms[0]?.code).toBe('2222');
+  });
+});

@@ -196,3 +196,36 @@ describe('the fake ChatApi', () => {
     expect(result.ok).toBe(false);
   });
 });
+
+describe('names and presence that agree (issue 10)', () => {
+  const noteTexts = (chat: ChatState): string[] =>
+    (chat.conversations.conversation('room')?.notes ?? []).map((note) => note.text);
+
+  it('the author of an old message keeps the name the host sent, after leaving', async () => {
+    const { api, chat } = await started(inLabSnapshot({ room: { ...lab(), names: { gone: 'Gina' } } }));
+    expect(chat.room.presence.nameOf('gone')).toBe('Gina');
+    api.emit({
+      type: 'history',
+      conversation: 'room',
+      messages: [message(0, 'old')],
+      hasMore: false,
+      names: { old: 'Olaf' },
+    });
+    expect(chat.room.presence.nameOf('old')).toBe('Olaf');
+    expect(chat.room.presence.nameOf('nobody')).toBe('Someone');
+  });
+
+  it('someone coming back to a restarted host did not "join": no note without a "left" first', async () => {
+    const { api, chat } = await started(inLabSnapshot());
+    // The host restarted: its welcome knows only those back so far; Bob comes back after.
+    api.emit({ type: 'welcome', room: lab([me]), history: [], hasMore: false, resumed: true });
+    api.emit({ type: 'presence', event: 'joined', member: bob });
+    expect(noteTexts(chat)).toEqual([]);
+    expect(chat.room.presence.get('bob')?.name).toBe('Bob');
+    // A real departure and return are both said.
+    api.emit({ type: 'presence', event: 'left', member: bob });
+    api.emit({ type: 'presence', event: 'joined', member: bob });
+    api.emit({ type: 'presence', event: 'joined', member: ann });
+    expect(noteTexts(chat)).toEqual(['Bob left', 'Bob joined', 'Ann joined']);
+  });
+});

@@ -164,3 +164,55 @@ describe('room commands', () => {
     expect(api.callsTo('setStatus')).toEqual([{ status: 'away' }]);
   });
 });
+
+describe('ends that say what happened (issue 10)', () => {
+  const hosting = { roomName: 'Lab', port: 4747, code: '1', addresses: [], webAddresses: [] };
+
+  it('asks before stopping a room others are in, and stays when the answer is no', async () => {
+    const { api, room } = inLab();
+    room.hostInfo = hosting;
+    const asked: string[] = [];
+    room.confirm = (question) => (asked.push(question), false);
+    expect(await room.leave()).toBe(false);
+    expect(api.callsTo('leave')).toHaveLength(0);
+    expect(asked[0]).toMatch(/1 other person is in this room/);
+    room.confirm = () => true;
+    expect(await room.leave()).toBe(true);
+    expect(api.callsTo('leave')).toHaveLength(1);
+  });
+
+  it('does not ask when nobody else is there, or when only leaving', async () => {
+    const api = createFakeChatApi();
+    const room = new RoomState(api);
+    room.entered(lab([me]));
+    room.hostInfo = hosting;
+    room.confirm = () => {
+      throw new Error('asked');
+    };
+    expect(await room.leave()).toBe(true);
+    const { room: guest } = inLab();
+    guest.confirm = room.confirm;
+    expect(await guest.leave()).toBe(true);
+  });
+
+  it('the composer hint says when messages will go out, by why the room is away', () => {
+    const { room } = inLab();
+    const offline = (reason: 'BEACON_ERR_HOST_STOPPED' | 'BEACON_ERR_WRONG_CODE' | 'BEACON_ERR_NETWORK') =>
+      room.connectionChanged({ kind: 'offline', address: 'a', reason, reasonText: '', nextRetryAt: null });
+    offline('BEACON_ERR_HOST_STOPPED');
+    expect(room.offlineHint).toMatch(/when the host is back/);
+    offline('BEACON_ERR_WRONG_CODE');
+    expect(room.offlineHint).toMatch(/new join code/);
+    offline('BEACON_ERR_NETWORK');
+    expect(room.offlineHint).toMatch(/when you reconnect/);
+    room.connectionChanged({ kind: 'connected', address: 'a', rttMs: 1 });
+    expect(room.offlineHint).toBeNull();
+  });
+
+  it('retryWithCode passes the new code on', async () => {
+    const { api, room } = inLab();
+    room.retryWithCode('2222');
+    await settle();
+    expect(api.callsTo('retryWithCode')).toEqual([{ code: '2222' }]);
+  });
+});

@@ -70,3 +70,27 @@ describe('what a person sees after losing the connection', () => {
     }
   });
 });
+
+describe('after the host stopped the room', () => {
+  it('says "offline" from the first attempt, with the slow backoff, and counts no attempts out loud', () => {
+    vi.useFakeTimers();
+    try {
+      const reconnects = new ReconnectSchedule({
+        backoff: DEFAULT_BACKOFF,
+        offlineAfterAttempts: 4,
+        random: () => 1,
+        now: () => 0,
+      });
+      const lose = () =>
+        reconnects.afterLoss('ws://host/', 'BEACON_ERR_HOST_STOPPED', 'The host stopped the room.', () => {}, true);
+      const states = [lose(), lose(), lose(), lose(), lose(), lose()];
+      expect(states.map((s) => s.kind)).toEqual(Array(6).fill('offline'));
+      expect(states.map((s) => (s.kind === 'offline' ? s.nextRetryAt : null))).toEqual([
+        2_000, 4_000, 8_000, 16_000, 30_000, 30_000,
+      ]);
+      reconnects.cancel();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
