@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RoomState, superseded } from '../../src/renderer/src/state/room.svelte.ts';
+import { connectionSummary } from '../../src/renderer/src/components/connection/connection-summary.ts';
 import { createFakeChatApi } from '../harness/fake-chat-api.ts';
 import { ann, bob, lab, me, member, settle } from './fixtures.ts';
 
@@ -214,5 +215,48 @@ describe('ends that say what happened (issue 10)', () => {
     room.retryWithCode('2222');
     await settle();
     expect(api.callsTo('retryWithCode')).toEqual([{ code: '2222' }]);
+  });
+});
+
+describe('what the connection indicator says', () => {
+  const offline = (
+    reason: 'BEACON_ERR_HOST_STOPPED' | 'BEACON_ERR_WRONG_CODE' | 'BEACON_ERR_LOCKED_OUT',
+    retryAfter?: number,
+  ) => ({
+    kind: 'offline' as const,
+    address: 'ws://h/',
+    reason,
+    reasonText: 'x',
+    nextRetryAt: null,
+    ...(retryAfter === undefined ? {} : { retryAfter }),
+  });
+
+  it('Connected, with the round trip only in the details', () => {
+    const summary = connectionSummary({ kind: 'connected', address: 'ws://h/', rttMs: 2.4 }, 0);
+    expect(summary.text).toBe('Connected');
+    expect(summary.detail).toContain('round trip 2 ms');
+  });
+
+  it('the host stopped the room, in words, with what Beacon does about it', () => {
+    const summary = connectionSummary(offline('BEACON_ERR_HOST_STOPPED'), 0);
+    expect(summary.text).toBe('The host stopped the room');
+    expect(summary.next).toMatch(/comes back/);
+  });
+
+  it('a wrong code asks for the new one and offers no retry of the old', () => {
+    const summary = connectionSummary(offline('BEACON_ERR_WRONG_CODE'), 0);
+    expect(summary.asksForCode).toBe(true);
+    expect(summary.canRetryNow).toBe(false);
+  });
+
+  it('a lockout counts down, then asks for the code', () => {
+    expect(connectionSummary(offline('BEACON_ERR_LOCKED_OUT', 125_000), 0).text).toBe(
+      'Locked out · try again in 2 min 5 s',
+    );
+    expect(connectionSummary(offline('BEACON_ERR_LOCKED_OUT', 125_000), 120_500).text).toBe(
+      'Locked out · try again in 5 s',
+    );
+    const over = connectionSummary(offline('BEACON_ERR_LOCKED_OUT', 125_000), 126_000);
+    expect(over.asksForCode).toBe(true);
   });
 });

@@ -122,6 +122,10 @@ export function createWebChatApi(): ChatApi {
   }
   // A closed (or reloaded) tab leaves at once: the others see "left", not "reconnecting" for a while.
   window.addEventListener('pagehide', () => feed.client?.close());
+  // A page brought back from the back/forward cache left the room on its way out: load it afresh, which resumes.
+  window.addEventListener('pageshow', (event) => {
+    if (event.persisted) location.reload();
+  });
 
   return {
     capabilities: { host: false, notifications: canNotify },
