@@ -14,7 +14,6 @@ import {
   launchChromium,
   messageRow,
   requireBuild,
-  screenshot,
   sendMessage,
   trackInjection,
   WEB_ROOT,
@@ -64,7 +63,6 @@ describe('people in browsers', () => {
     const start = await browser.newPage({ viewport: { width: 1100, height: 720 } });
     await start.goto(host.url);
     await start.getByTestId('join-form').waitFor();
-    await screenshot(start, 'start');
 
     const ann = await browserUser(browser, host.url, 'Ann', '1234');
     const bob = await browserUser(browser, host.url, 'Bob', '1234');
@@ -110,7 +108,6 @@ describe('people in browsers', () => {
     terminal.stdin.end('Hello browsers\n');
     await messageRow(cat, 'Hello browsers').waitFor();
     expect(await exited(terminal as never)).toBe(0);
-    await screenshot(cat, 'conversation');
   });
 
   it('see who is typing, and the notice goes away', async () => {
@@ -140,7 +137,6 @@ describe('people in browsers', () => {
     }
     await expect.poll(() => indicator(ann).textContent()).toMatch(/Reconnecting · attempt \d+ · next try in \d+ s/);
     expect(await ann.getByTestId('members-stale').textContent()).toContain('As of the last connection');
-    await screenshot(ann, 'reconnecting');
     await sendMessage(ann, 'typed while the host was down');
     await expect
       .poll(() => messageRow(ann, 'typed while the host was down').getAttribute('data-status'))
@@ -148,7 +144,6 @@ describe('people in browsers', () => {
     await expect.poll(() => indicator(ann).getAttribute('data-state'), { timeout: 20_000 }).toBe('offline');
     expect(await indicator(ann).textContent()).toMatch(/Offline/);
     expect(await indicator(ann).getAttribute('title')).toMatch(/127\.0\.0\.1/);
-    await screenshot(ann, 'offline');
 
     const restarted = await spawnNode('src/cli/host.ts', host.args, /^ws:\/\//);
     void restarted;
@@ -248,7 +243,6 @@ describe('the desktop interface', () => {
 
       const guest = await browserUser(browser, `http://127.0.0.1:${port}/`, 'Gus', code);
       await member(page, 'Gus').waitFor();
-      await screenshot(page, 'hosting');
       await sendMessage(guest, 'Hello from the browser');
       await messageRow(page, 'Hello from the browser').waitFor();
       await sendMessage(page, 'Welcome, Gus');

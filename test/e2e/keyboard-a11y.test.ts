@@ -9,6 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RoomServer } from '../../src/host/room-server.ts';
 import { HistoryStore } from '../../src/host/store/history-store.ts';
+import { DEFAULT_HISTORY_PAGE } from '../../src/shared/protocol.ts';
 import type { RoomClient } from '../../src/shared/room-client.ts';
 import { exited, freePort, killChildren, spawnNode } from '../helpers/processes.ts';
 import { cleanup, joined, next, tempDir } from '../helpers/room.ts';
@@ -279,7 +280,9 @@ describe('older messages', () => {
           .getByTestId('message-row')
           .evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-seq')) || Infinity))),
       );
-    const before = await oldestShown();
+    // The welcome brought the newest page (seq 201 to 300); the view is at its end, far from 201.
+    const firstPage = 300 - DEFAULT_HISTORY_PAGE + 1;
+    expect(await oldestShown()).toBeGreaterThan(firstPage);
     const older = ann.getByRole('button', { name: /older messages/i });
     await older.waitFor({ timeout: 5_000 });
     // From the message box, Shift+Tab reaches it without the mouse.
@@ -289,7 +292,8 @@ describe('older messages', () => {
     }
     expect(await older.evaluate((b) => b === document.activeElement)).toBe(true);
     await ann.keyboard.press('Enter');
-    await expect.poll(oldestShown, { timeout: 10_000 }).toBeLessThan(before);
+    // The view went to the top of what was there, and the page before it came and is shown.
+    await expect.poll(oldestShown, { timeout: 10_000 }).toBeLessThan(firstPage);
   });
 });
 
@@ -363,6 +367,10 @@ describe('accessibility', () => {
     await check(ann, 'reconnecting');
     await expect.poll(() => indicator.getAttribute('data-state'), { timeout: 30_000 }).toBe('offline');
     await check(ann, 'offline');
+    // Nobody's presence is known while offline: the direct conversation says so instead of the last status.
+    const bobsRow = ann.locator(`[data-testid="conversation"][data-conversation="${bobId}"]`);
+    expect(await bobsRow.textContent()).toContain('status unknown');
+    expect(await bobsRow.locator('.status-dot').getAttribute('class')).not.toMatch(/\b(online|away)\b/);
 
     const desktop = await desktopUser(browser, tempDir());
     try {
@@ -389,7 +397,6 @@ describe('accessibility', () => {
     const host = await crashableHost();
     const url = host.url;
     const ann = await joinBrowser(url, 'Ann');
-    expect(await ann.getByRole('heading', { level: 1 }).count()).toBe(1);
     const region = ann.locator('[aria-live="polite"]').filter({ hasText: /Connection lost|Connected/ });
     host.child.kill('SIGKILL');
     await exited(host.child);
@@ -398,6 +405,7 @@ describe('accessibility', () => {
     const retry = ann.getByTestId('retry-now');
     if (await retry.isVisible()) await retry.click();
     await expect.poll(() => region.textContent(), { timeout: 30_000 }).toBe('Connected');
+    expect(await ann.getByRole('heading', { level: 1 }).count()).toBe(1);
 
     const start = await browser.newPage();
     await start.goto(url);
