@@ -9,7 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, killChildren, spawnNode } from '../helpers/processes.ts';
 import { cleanup, joined, startRoom, tempDir } from '../helpers/room.ts';
-import { browserUser, launchChromium, requireBuild, WEB_ROOT } from './helpers.ts';
+import { browserUser, launchChromium, requireBuild, sendMessage, trackInjection, WEB_ROOT } from './helpers.ts';
 
 let browser: Browser;
 
@@ -143,6 +143,10 @@ describe('the view at the newest message', () => {
     const viewer = await browserUser(browser, host.url, 'Viewer', '1234');
     await viewer.getByTestId('composer-input').waitFor();
     const people = await Promise.all(Array.from({ length: 10 }, (_, i) => nodeMember(host.port, `Person ${i}`)));
+    // Eleven people send at once, so which message is the newest is the host's call: an observer hears the order.
+    const observer = await nodeMember(host.port, 'Observer');
+    const heard: string[] = [];
+    observer.on('message', (message) => heard.push(message.text));
     for (let round = 0; round < 20; round++) {
       people.forEach((p, i) =>
         p.send(
@@ -152,9 +156,11 @@ describe('the view at the newest message', () => {
         ),
       );
     }
-    await row(viewer, 'burst19x9').waitFor({ state: 'attached', timeout: 20_000 });
+    await expect.poll(() => heard.length, { timeout: 20_000 }).toBe(200);
+    const newest = heard[199]!.split('\n').pop()!;
+    await row(viewer, newest).waitFor({ state: 'attached', timeout: 20_000 });
     expect(await settledDistanceFromEnd(viewer)).toBeLessThanOrEqual(1);
-    expect(await fullyVisible(viewer, 'burst19x9')).toBe(true);
+    expect(await fullyVisible(viewer, newest)).toBe(true);
     expect(await viewer.getByTestId('new-messages-pill').count()).toBe(0);
   });
 
@@ -206,5 +212,145 @@ describe('when the view is not at the end', () => {
     expect(await settledDistanceFromEnd(bob)).toBeLessThanOrEqual(1);
     expect(await fullyVisible(bob, 'new while away 2')).toBe(true);
     expect(await jump.count()).toBe(0);
+  });
+});
+
+describe('reading messages', () => {
+  it('each message in a group is told apart: a gap, its own time on hover, and an avatar with the sender colour', async () => {
+    const host = await headlessHost();
+    const ann = await nodeMember(host.port, 'Ann');
+    const bob = await browserUser(browser, host.url, 'Bob', '1234');
+    await bob.getByTestId('composer-input').waitFor();
+    for (const text of ['grouped one', 'grouped two', 'grouped three']) ann.send(text, null, 'room');
+    await row(bob, 'grouped three').waitFor();
+    await sendMessage(bob, 'mine one');
+    await sendMessage(bob, 'mine two');
+    await expect.poll(() => row(bob, 'mine two').getAttribute('data-status')).toBe('sent');
+    await bob.screenshot({ path: '/tmp/messages-look.png' });
+
+    const boxes = await Promise.all(['grouped one', 'grouped two'].map((t) => row(bob, t).boundingBox()));
+    // A visible gap between two messages of one sender.
+    expect(boxes[1]!.y - (boxes[0]!.y + boxes[0]!.height)).toBeGreaterThanOrEqual(2);
+    // The second message's own time appears on hover.
+    const time = row(bob, 'grouped two').locator('time');
+    expect(await time.isVisible()).toBe(false);
+    await row(bob, 'grouped two').hover();
+    await expect.poll(() => time.isVisible()).toBe(true);
+    expect(await time.textContent()).toMatch(/\d/);
+
+    // An avatar with the initial, in the same colour for the same person on every screen.
+    const avatar = row(bob, 'grouped one').locator('.avatar');
+    expect(await avatar.textContent()).toBe('A');
+    const hue = await avatar.evaluate((el) => getComputedStyle(el).backgroundColor);
+    const cat = await browserUser(browser, host.url, 'Cat', '1234');
+    const catsAvatar = row(cat, 'grouped one').locator('.avatar');
+    await catsAvatar.waitFor({ state: 'attached' });
+    expect(await catsAvatar.evaluate((el) => getComputedStyle(el).backgroundColor)).toBe(hue);
+    expect(await row(cat, 'mine one').locator('.avatar').textContent()).toBe('B');
+
+    // One's own messages are not a band of colour across the list.
+    for (const text of ['mine one', 'mine two']) {
+      expect(await row(bob, text).evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgba(0, 0, 0, 0)');
+    }
+  });
+
+  it('Markdown shows as formatting: bold, italics, code in a monospace font, quotes, lists, links', async () => {
+    const host = await headlessHost();
+    const ann = await nodeMember(host.port, 'Ann');
+    const bob = await browserUser(browser, host.url, 'Bob', '1234');
+    await bob.getByTestId('composer-input').waitFor();
+    ann.send('fmt1 **bold words** and _slanted_ and `inline code`', null, 'room');
+    ann.send('fmt2\n```\nconst x = 1;\n```', null, 'room');
+    ann.send('> fmt3 a quote', null, 'room');
+    ann.send('fmt4:\n- apples\n- pears', null, 'room');
+    ann.send('fmt5 [the docs](https://example.org/docs)', null, 'room');
+    await row(bob, 'fmt5').waitFor();
+    expect(await row(bob, 'fmt1').locator('strong').textContent()).toBe('bold words');
+    expect(await row(bob, 'fmt1').locator('em').textContent()).toBe('slanted');
+    const mono = (locator: ReturnType<Page['locator']>) =>
+      locator.evaluate((el) => getComputedStyle(el).fontFamily.toLowerCase());
+    expect(await mono(row(bob, 'fmt1').locator('code'))).toMatch(/mono|consolas|menlo/);
+    expect(await row(bob, 'fmt2').locator('pre code').textContent()).toBe('const x = 1;');
+    expect(await mono(row(bob, 'fmt2').locator('pre code'))).toMatch(/mono|consolas|menlo/);
+    expect(await row(bob, 'fmt2').getByText('```').count()).toBe(0);
+    expect(await row(bob, 'fmt3').locator('blockquote').textContent()).toBe('fmt3 a quote');
+    expect(await row(bob, 'fmt4').locator('li').allTextContents()).toEqual(['apples', 'pears']);
+    const link = row(bob, 'fmt5').locator('a');
+    expect(await link.textContent()).toBe('the docs');
+    expect(await link.getAttribute('href')).toBe('https://example.org/docs');
+    expect(await link.getAttribute('rel')).toBe('noopener noreferrer');
+  });
+
+  it('nothing in a message runs or links anywhere but the web: img onerror, javascript: and data: links, 1,000-deep quotes, a 16,000-character line', async () => {
+    const host = await headlessHost();
+    const ann = await nodeMember(host.port, 'Ann');
+    const bob = await browserUser(browser, host.url, 'Bob', '1234');
+    const seen = await trackInjection(bob);
+    await bob.getByTestId('composer-input').waitFor();
+    const attacks = [
+      'atk1 <img src=x onerror="alert(1)"> <script>alert(2)</script> <b>bold</b>',
+      'atk2 [x](javascript:alert(1)) [y](JaVaScRiPt:alert(2)) <javascript:alert(3)>',
+      'atk3 [d](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==) data:text/html,<script>alert(4)</script>',
+      `atk4 ${'>'.repeat(1_000)} deep`,
+      `atk5 ${'word **x** '.repeat(1_600)}`.slice(0, 16_000),
+    ];
+    const list = bob.getByTestId('message-list');
+    // One at a time, each checked as it arrives at the end of the view (a 16,000-character row pushes the others out).
+    for (const [n, text] of attacks.entries()) {
+      ann.send(text, null, 'room');
+      const shown = row(bob, `atk${n + 1}`);
+      await shown.waitFor({ state: 'attached' });
+      expect(await list.locator('img, script, b, iframe, object, embed').count()).toBe(0);
+      const hrefs = await list.locator('a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+      expect(hrefs.every((h) => h !== null && /^https?:\/\//.test(h))).toBe(true);
+      const textShown = (await shown.getByTestId('message-text').textContent()) ?? '';
+      if (n === 0) expect(textShown).toBe(text);
+      if (n === 1) expect(textShown).toContain('[x](javascript:alert(1))');
+      if (n === 3) expect(textShown).toContain('deep');
+      // 'word **x** ' reads 'word x ': 7 of every 11 characters, none lost.
+      if (n === 4) expect(textShown.length).toBeGreaterThan(10_000);
+    }
+    expect(seen).toEqual({ dialogs: [], errors: [] });
+  });
+
+  it('Hebrew and Arabic messages read right to left, punctuation on the correct side', async () => {
+    const host = await headlessHost();
+    const ann = await nodeMember(host.port, 'Ann');
+    const bob = await browserUser(browser, host.url, 'Bob', '1234');
+    await bob.getByTestId('composer-input').waitFor();
+    ann.send('שלום לכולם!', null, 'room');
+    ann.send('مرحبا بالجميع؟', null, 'room');
+    ann.send('ltrmarker plain English.', null, 'room');
+    await row(bob, 'ltrmarker').waitFor();
+    const direction = (marker: string) =>
+      row(bob, marker)
+        .getByTestId('message-text')
+        .locator('p')
+        .evaluate((el) => getComputedStyle(el).direction);
+    expect(await direction('שלום')).toBe('rtl');
+    expect(await direction('مرحبا')).toBe('rtl');
+    expect(await direction('ltrmarker')).toBe('ltr');
+  });
+
+  it('a 20,000-character paste is sent whole, as two messages, and the composer says so first', async () => {
+    const host = await headlessHost();
+    const ann = await nodeMember(host.port, 'Ann');
+    const received: string[] = [];
+    ann.on('message', (message) => received.push(message.text));
+    const bob = await browserUser(browser, host.url, 'Bob', '1234');
+    const input = bob.getByTestId('composer-input');
+    await input.waitFor();
+    const paste = Array.from({ length: 2_000 }, (_, i) => `line ${String(i).padStart(4, '0')}`).join('\n') + '\nEND';
+    expect(paste.length).toBeGreaterThan(19_000);
+    await input.focus();
+    await bob.evaluate((text) => navigator.clipboard?.writeText?.(text).catch(() => {}), paste).catch(() => {});
+    await input.fill(paste);
+    expect((await input.inputValue()).length).toBe(paste.length);
+    await expect.poll(() => bob.getByTestId('composer-hint').textContent()).toMatch(/sent as 2 messages/);
+    await input.press('Enter');
+    await expect.poll(() => received.length, { timeout: 10_000 }).toBe(2);
+    expect(received.join('')).toBe(paste);
+    expect(received.every((t) => t.length <= 16_000)).toBe(true);
+    expect(await input.inputValue()).toBe('');
   });
 });

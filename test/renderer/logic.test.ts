@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../../src/shared/protocol.ts';
 import { conversationOf, mergeBySeq } from '../../src/renderer/src/lib/conversation.ts';
 import { splitLinks } from '../../src/renderer/src/lib/links.ts';
+import { splitMessage } from '../../src/renderer/src/lib/split-message.ts';
 import { IncrementalTimeline, buildTimeline, dayLabel } from '../../src/renderer/src/lib/timeline.ts';
 import {
   TYPING_TTL_MS,
@@ -258,5 +259,33 @@ describe('connection summary', () => {
         0,
       ).text,
     ).toBe('Offline · The host stopped the room.');
+  });
+});
+
+describe('long messages split for sending', () => {
+  it('returns text that fits as it is', () => {
+    expect(splitMessage('hello')).toEqual(['hello']);
+    expect(splitMessage('x'.repeat(16_000))).toEqual(['x'.repeat(16_000)]);
+  });
+
+  it('splits at paragraph, line or space, losing nothing and keeping every part within the limits', () => {
+    const text = Array.from({ length: 3_000 }, (_, i) => `line ${i}`).join('\n');
+    const parts = splitMessage(text);
+    expect(parts.length).toBe(2);
+    expect(parts.join('')).toBe(text);
+    expect(parts[0]!.endsWith('\n')).toBe(true);
+    for (const part of parts) expect(part.length).toBeLessThanOrEqual(16_000);
+  });
+
+  it('counts bytes too: 16,000 emoji are split by the frame size, never inside a surrogate pair', () => {
+    const text = '😀'.repeat(16_000);
+    const parts = splitMessage(text, { maxChars: 16_000, maxFrameBytes: 64 * 1024 });
+    expect(parts.join('')).toBe(text);
+    for (const part of parts) {
+      expect(part.isWellFormed()).toBe(true);
+      expect(new TextEncoder().encode(JSON.stringify(part)).length).toBeLessThanOrEqual(64 * 1024);
+    }
+    const escapes = '\u0001'.repeat(16_000);
+    expect(splitMessage(escapes).length).toBeGreaterThan(1);
   });
 });
