@@ -75,6 +75,14 @@ export type RoomClientEvents = {
 export const CONNECT_TIMEOUT_MS = 8_000;
 /** Attempts shown as "reconnecting" before the state says "offline". */
 const OFFLINE_AFTER_ATTEMPTS = 4;
+/** What an attempt finds while a stopped host is still away: nothing listening, or no answer. */
+const HOST_ABSENT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'BEACON_ERR_HOST_STOPPED',
+  'BEACON_ERR_REFUSED',
+  'BEACON_ERR_NETWORK',
+  'BEACON_ERR_TIMEOUT',
+  'BEACON_ERR_UNREACHABLE',
+]);
 /** A throttled request without a retryAfterMs is asked again after this. */
 const DEFAULT_RETRY_AFTER_MS = 1_000;
 
@@ -300,8 +308,9 @@ export class RoomClient extends Emitter<RoomClientEvents> {
   #failed(lostFor: ErrorCode): void {
     if (this.#leftOnPurpose) return;
     if (lostFor === 'BEACON_ERR_HOST_STOPPED') this.#hostStopped = true;
-    // While the host is away on purpose, a refused or timed-out attempt is no news: it is still stopped.
-    const reason = this.#hostStopped && !isFinal(lostFor) ? 'BEACON_ERR_HOST_STOPPED' : lostFor;
+    // While the host is away on purpose, finding nothing there is no news: it is still stopped. Anything
+    // the host itself says (a throttle, a wrong code) means it is back, and is said as it is.
+    const reason = this.#hostStopped && HOST_ABSENT.has(lostFor) ? 'BEACON_ERR_HOST_STOPPED' : lostFor;
     const reasonText = errorMessage(reason);
     if (!this.#hasBeenWelcomed || isFinal(reason)) {
       const retryAfter =
