@@ -1,7 +1,7 @@
 /**
  * The window's own state, apart from the chat: which panel is open, whether
- * the narrow layout's sidebar is showing, the colour theme, and what the
- * polite live region last said. Nothing here reaches the ChatApi.
+ * the narrow layout's sidebar is showing, and the colour theme. Nothing here
+ * reaches the ChatApi.
  */
 import { ROOM, type ConversationId } from '../../../shared/chat-api.ts';
 import type { ConversationsState } from './conversations.svelte.ts';
@@ -88,8 +88,6 @@ export class UiState {
   /** The narrow layout's sidebar drawer; the wide layout always shows the sidebar. */
   sidebarOpen = $state(false);
   theme = $state<Theme>(storedTheme());
-  /** The polite live region's text: connection changes, said once each. */
-  announcement = $state('');
 
   open(panel: Panel): void {
     this.sidebarOpen = false;
@@ -109,10 +107,6 @@ export class UiState {
     } catch {
       // Storage can be off (private windows); the choice then lasts until reload.
     }
-  }
-
-  announce(text: string): void {
-    this.announcement = text;
   }
 }
 
