@@ -49,6 +49,8 @@ const toMessage = (row: MessageRow): ChatMessage => ({
 });
 
 const COLUMNS = 'seq, sender, recipient, text, ts, client_id';
+/** Names of people in pages kept in memory at most (about 1 MB); past it the cache starts again. */
+const NAME_CACHE_SIZE = 10_000;
 
 /**
  * What a message costs in a page beyond its text's UTF-8 bytes: the other
@@ -88,6 +90,8 @@ export class HistoryStore {
   readonly #prune: StatementSync;
   readonly #recent: StatementSync;
   readonly #namesOf: StatementSync;
+  /** Names by member id, as stored: a welcome names its page's people without a query once they are known. */
+  readonly #nameCache = new Map<string, string>();
   #checkpointer: Worker | null = null;
 
   private constructor(path: string, db: DatabaseSync) {
@@ -282,9 +286,18 @@ export class HistoryStore {
       if (message.to !== null) ids.add(message.to);
     }
     const names: Record<string, string> = {};
-    if (ids.size === 0) return names;
-    for (const row of this.#namesOf.iterate(JSON.stringify([...ids])) as Iterable<{ id: string; name: string }>) {
+    const missing: string[] = [];
+    for (const id of ids) {
+      const cached = this.#nameCache.get(id);
+      if (cached === undefined) missing.push(id);
+      else names[id] = cached;
+    }
+    if (missing.length === 0) return names;
+    // Bounded like the page it serves: the cache starts again rather than grow past what a room holds.
+    if (this.#nameCache.size + missing.length > NAME_CACHE_SIZE) this.#nameCache.clear();
+    for (const row of this.#namesOf.iterate(JSON.stringify(missing)) as Iterable<{ id: string; name: string }>) {
       names[row.id] = row.name;
+      this.#nameCache.set(row.id, row.name);
     }
     return names;
   }
@@ -302,6 +315,7 @@ export class HistoryStore {
          ON CONFLICT (id) DO UPDATE SET name = excluded.name`,
       )
       .run(member.id, member.name, member.token, member.joinedAt, member.joinedAt);
+    this.#nameCache.set(member.id, member.name);
   }
 
   /** Records that member `id` was here at `now` (the host calls it on join and on leave). */
@@ -315,7 +329,10 @@ export class HistoryStore {
    * their resume tokens are only something to steal. Returns how many went.
    */
   pruneIdentities(unseenSinceMs: number, now: number): number {
-    return Number(this.#prune.run(now - unseenSinceMs).changes);
+    const pruned = Number(this.#prune.run(now - unseenSinceMs).changes);
+    // Pruned identities wrote nothing, so no page names them; the cache forgets them all the same.
+    if (pruned > 0) this.#nameCache.clear();
+    return pruned;
   }
 
   /** Members seen at or after `since`, longest ago first (to reserve their names at start-up). */
