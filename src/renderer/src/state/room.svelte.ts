@@ -59,9 +59,10 @@ export class RoomState {
 
   /**
    * Asks the person to confirm a question (stopping a room others are in);
-   * the window's own dialog unless a view or a test provides another.
+   * the window's own dialog unless a view (an in-app dialog) or a test
+   * provides another, which may answer later.
    */
-  confirm: (question: string) => boolean = (question) =>
+  confirm: (question: string) => boolean | Promise<boolean> = (question) =>
     typeof globalThis.confirm === 'function' ? globalThis.confirm(question) : true;
 
   constructor(api: ChatApi, onLeave?: () => void) {
@@ -137,7 +138,7 @@ export class RoomState {
     const others = this.presence.others.length;
     if (this.hostInfo && others > 0) {
       const people = others === 1 ? '1 other person is' : `${others} other people are`;
-      if (!this.confirm(`${people} in this room. Stop hosting and end the room for everyone?`)) return false;
+      if (!(await this.confirm(`${people} in this room. Stop hosting and end the room for everyone?`))) return false;
     }
     const result = await this.#api.leave();
     if (!result.ok) this.notice = result.error.message;
