@@ -197,6 +197,14 @@ describe('keyboard first', () => {
     await help.waitFor();
     await ann.keyboard.press('Escape');
     await help.waitFor({ state: 'detached' });
+
+    // Settings links to the same list; the help replaces Settings and stays open.
+    await ann.getByRole('button', { name: 'Settings' }).click();
+    await ann.getByRole('dialog', { name: 'Settings' }).getByRole('button', { name: 'Keyboard shortcuts' }).click();
+    await help.waitFor();
+    await ann.evaluate(() => new Promise((done) => setTimeout(() => requestAnimationFrame(done), 50)));
+    expect(await help.isVisible()).toBe(true);
+    expect(await ann.getByRole('dialog', { name: 'Settings' }).count()).toBe(0);
   });
 
   it('on a phone-narrow screen, Escape closes the conversations drawer and the keyboard goes back to its button', async () => {
@@ -207,6 +215,10 @@ describe('keyboard first', () => {
     const sidebar = ann.locator('#chat-sidebar');
     await toggle.click();
     await sidebar.waitFor({ state: 'visible' });
+    // The drawer takes the keyboard, on the open conversation.
+    await expect
+      .poll(() => ann.evaluate(() => document.activeElement?.getAttribute('data-conversation') ?? ''))
+      .toBe('room');
     await ann.keyboard.press('Escape');
     await sidebar.waitFor({ state: 'hidden', timeout: 5_000 });
     expect(await toggle.evaluate((button) => button === document.activeElement)).toBe(true);
