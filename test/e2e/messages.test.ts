@@ -8,7 +8,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, killChildren, spawnNode } from '../helpers/processes.ts';
-import { cleanup, joined, startRoom, tempDir } from '../helpers/room.ts';
+import { cleanup, joined, next, startRoom, tempDir } from '../helpers/room.ts';
 import { browserUser, launchChromium, requireBuild, sendMessage, trackInjection, WEB_ROOT } from './helpers.ts';
 
 let browser: Browser;
@@ -212,6 +212,48 @@ describe('when the view is not at the end', () => {
     expect(await settledDistanceFromEnd(bob)).toBeLessThanOrEqual(1);
     expect(await fullyVisible(bob, 'new while away 2')).toBe(true);
     expect(await jump.count()).toBe(0);
+  });
+});
+
+describe('coming back to a conversation', () => {
+  it('shows a "new since you last read" line above the first unread message, lands at the newest, and jumps to the line', async () => {
+    const host = await headlessHost();
+    const ann = await nodeMember(host.port, 'Ann');
+    ann.send('read before leaving', null, 'room');
+    const bobJoined = next(ann, 'presence', (event, member) => event === 'joined' && member.name === 'Bob');
+    const bob = await browserUser(browser, host.url, 'Bob', '1234');
+    await row(bob, 'read before leaving').waitFor();
+    // Bob reads a direct message from Ann meanwhile; 30 messages come in the room.
+    const bobId = (await bobJoined)[1].id;
+    ann.send('psst, a direct message', bobId, bobId);
+    const direct = bob.getByTestId('conversation').filter({ hasText: 'Ann' });
+    await direct.click();
+    await row(bob, 'psst').waitFor();
+    for (let i = 0; i < 30; i++) ann.send(`unread${i}\n${MIXED[i % MIXED.length]}`, null, 'room');
+    await expect.poll(() => ann.outbox.length).toBe(0);
+    const roomEntry = bob.getByTestId('conversation').first();
+    await expect.poll(() => roomEntry.getByTestId('unread').textContent()).toBe('30');
+    await roomEntry.click();
+
+    // At the newest, with a way up to where reading stopped.
+    await row(bob, 'unread29').waitFor({ state: 'attached' });
+    expect(await settledDistanceFromEnd(bob)).toBeLessThanOrEqual(1);
+    const jump = bob.getByTestId('jump-to-unread');
+    await expect.poll(() => jump.textContent()).toMatch(/30 new messages since you last read/);
+    await jump.click();
+    const divider = bob.getByTestId('unread-divider');
+    await divider.waitFor();
+    await settledDistanceFromEnd(bob);
+    // The line sits right above the first unread message, at the top of the view.
+    const [line, first, list] = await Promise.all([
+      divider.boundingBox(),
+      row(bob, 'unread0').boundingBox(),
+      scroller(bob).boundingBox(),
+    ]);
+    expect(first!.y).toBeGreaterThanOrEqual(line!.y + line!.height - 1);
+    expect(Math.abs(line!.y - list!.y)).toBeLessThan(60);
+    expect(await bob.getByTestId('unread-divider').count()).toBe(1);
+    await expect.poll(() => jump.count()).toBe(0);
   });
 });
 

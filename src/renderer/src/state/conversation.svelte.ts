@@ -12,6 +12,13 @@ export class ConversationState {
   hasMore = $state(false);
   loadingOlder = $state(false);
   unread = $state(0);
+  /**
+   * The first message that was unread when the person last came to this
+   * conversation: the list draws "new since you last read" above it. Set when
+   * the conversation is opened (or the window shown again) with unread
+   * messages, cleared when the person leaves it.
+   */
+  firstUnreadSeq = $state<number | null>(null);
   /** Where the last change put new items; the list keeps its anchor from the end on 'prepend'. */
   lastChange = $state<MergeKind | 'reset'>('reset');
 
@@ -32,6 +39,20 @@ export class ConversationState {
     return kind;
   }
 
+  /** Puts the "new since you last read" mark above the oldest of the `unread` newest messages from others. */
+  markFirstUnread(me: string | null): void {
+    if (this.unread === 0) return;
+    let left = this.unread;
+    for (let i = this.messages.length - 1; i >= 0; i--) {
+      if (this.messages[i]!.from === me) continue;
+      if (--left === 0) {
+        this.firstUnreadSeq = this.messages[i]!.seq;
+        return;
+      }
+    }
+    this.firstUnreadSeq = this.messages[0]?.seq ?? null;
+  }
+
   addNote(note: PresenceNote): void {
     this.notes = [...this.notes, note];
     this.lastChange = 'append';
@@ -41,6 +62,7 @@ export class ConversationState {
     this.messages = [];
     this.notes = [];
     this.loadingOlder = false;
+    this.firstUnreadSeq = null;
     this.lastChange = 'reset';
   }
 }

@@ -187,8 +187,13 @@ export class ConversationsState {
   // ── commands ─────────────────────────────────────────────────────────────
 
   open(id: ConversationId): void {
+    if (id !== this.active) {
+      const leaving = this.byId.get(this.active);
+      if (leaving) leaving.firstUnreadSeq = null;
+    }
     this.active = id;
     const conv = this.ensure(id);
+    if (conv.unread > 0) conv.markFirstUnread(this.#room.youId);
     this.markRead(id);
     if (conv.messages.length === 0 && conv.hasMore) this.loadOlder(id);
   }
@@ -202,6 +207,7 @@ export class ConversationsState {
 
   /** Called when the window becomes visible again: what is on screen is now read. */
   seen(): void {
+    this.byId.get(this.active)?.markFirstUnread(this.#room.youId);
     this.markRead(this.active);
   }
 
