@@ -362,6 +362,7 @@ describe('reading messages', () => {
     await bob.getByTestId('composer-input').waitFor();
     ann.send('שלום לכולם!', null, 'room');
     ann.send('مرحبا بالجميع؟', null, 'room');
+    ann.send('mixedmarker English first.\n\nואז עברית!', null, 'room');
     ann.send('ltrmarker plain English.', null, 'room');
     await row(bob, 'ltrmarker').waitFor();
     const direction = (marker: string) =>
@@ -372,6 +373,9 @@ describe('reading messages', () => {
     expect(await direction('שלום')).toBe('rtl');
     expect(await direction('مرحبا')).toBe('rtl');
     expect(await direction('ltrmarker')).toBe('ltr');
+    // Each paragraph takes its own direction: a Hebrew one after an English one still reads right to left.
+    const paragraphs = row(bob, 'mixedmarker').getByTestId('message-text').locator('p');
+    expect(await paragraphs.evaluateAll((ps) => ps.map((p) => getComputedStyle(p).direction))).toEqual(['ltr', 'rtl']);
   });
 
   it('a 20,000-character paste is sent whole, as two messages, and the composer says so first', async () => {
