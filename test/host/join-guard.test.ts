@@ -17,10 +17,11 @@ const guardOptions = {
 describe('lockout', () => {
   it('wrong codes are answered ever slower, then the address is locked out for a while', () => {
     const guard = new JoinGuard(guardOptions, 0);
-    expect(guard.recordFailure('a', 0)).toEqual({ delayMs: 500, lockedOut: false });
-    expect(guard.recordFailure('a', 0)).toEqual({ delayMs: 1000, lockedOut: false });
+    expect(guard.recordFailure('a', 0)).toEqual({ delayMs: 500, lockedOut: false, lockedForMs: 0 });
+    expect(guard.recordFailure('a', 0)).toEqual({ delayMs: 1000, lockedOut: false, lockedForMs: 0 });
     expect(guard.mayCheck('a', 0).ok).toBe(true);
-    expect(guard.recordFailure('a', 0).lockedOut).toBe(true);
+    // The failure that locks says for how long, so the refusal can carry a countdown.
+    expect(guard.recordFailure('a', 0)).toMatchObject({ lockedOut: true, lockedForMs: 60_000 });
     expect(guard.mayCheck('a', 59_999)).toEqual({ ok: false, reason: 'locked-out', retryAfterMs: 1 });
     expect(guard.mayCheck('b', 0).ok).toBe(true);
     expect(guard.mayCheck('a', 60_001).ok).toBe(true);
@@ -119,7 +120,7 @@ describe('on the clock', () => {
     guard.recordFailure('10.0.0.5');
     guard.recordSuccess('10.0.0.5');
     vi.advanceTimersByTime(1_000);
-    expect(guard.recordFailure('10.0.0.5')).toEqual({ delayMs: 500, lockedOut: false });
+    expect(guard.recordFailure('10.0.0.5')).toEqual({ delayMs: 500, lockedOut: false, lockedForMs: 0 });
   });
 
   it('old mistakes are forgiven after a quiet lockout period, and the record is then forgotten', () => {
@@ -128,7 +129,7 @@ describe('on the clock', () => {
     guard.recordFailure('10.0.0.5');
     guard.recordFailure('10.0.0.5');
     vi.advanceTimersByTime(60_001);
-    expect(guard.recordFailure('10.0.0.5')).toEqual({ delayMs: 500, lockedOut: false });
+    expect(guard.recordFailure('10.0.0.5')).toEqual({ delayMs: 500, lockedOut: false, lockedForMs: 0 });
     expect(guard.size).toBe(1);
     guard.prune();
     expect(guard.size).toBe(1);
