@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { isWebLink, MAX_NESTING, type MdNode, parseMarkdown } from '../../src/renderer/src/lib/markdown.ts';
+import {
+  directionOf,
+  isWebLink,
+  MAX_NESTING,
+  type MdNode,
+  parseMarkdown,
+} from '../../src/renderer/src/lib/markdown.ts';
 
 /** The nodes as compact HTML-like text, for readable expectations (this is not how they are rendered). */
 function show(nodes: MdNode[]): string {
@@ -94,5 +100,15 @@ describe('the Markdown subset in messages', () => {
     expect(allText(parseMarkdown(unbroken))).toBe(unbroken);
     const stars = '*'.repeat(16_000);
     expect(allText(parseMarkdown(stars)).length).toBeGreaterThan(0);
+  });
+});
+
+describe('the direction of a message', () => {
+  it('follows the first letter, as dir="auto" does, skipping code and punctuation', () => {
+    expect(directionOf(parseMarkdown('שלום לכולם!'))).toBe('rtl');
+    expect(directionOf(parseMarkdown('  123, مرحبا؟'))).toBe('rtl');
+    expect(directionOf(parseMarkdown('Hello שלום'))).toBe('ltr');
+    expect(directionOf(parseMarkdown('`code` שלום'))).toBe('rtl');
+    expect(directionOf(parseMarkdown('123 !?'))).toBe('auto');
   });
 });

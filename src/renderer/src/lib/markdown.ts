@@ -167,6 +167,30 @@ export function parseMarkdown(text: string): MdNode[] {
   return root;
 }
 
+const FIRST_LETTER = /\p{L}/u;
+const RTL_SCRIPT =
+  /[\p{Script=Hebrew}\p{Script=Arabic}\p{Script=Syriac}\p{Script=Thaana}\p{Script=Nko}\p{Script=Adlam}\p{Script=Samaritan}\p{Script=Mandaic}]/u;
+
+/**
+ * The direction of a block, from its first letter (the rule dir="auto" follows):
+ * Hebrew, Arabic and the other right-to-left scripts make it 'rtl', any other
+ * letter 'ltr', no letter at all leaves it to the browser. Chromium does not
+ * always work dir="auto" out again when the text arrives after the element,
+ * as it does when Svelte fills a block in, so the direction is set outright.
+ */
+export function directionOf(nodes: readonly MdNode[]): 'rtl' | 'ltr' | 'auto' {
+  for (const node of nodes) {
+    if (node.kind === 'text') {
+      const letter = FIRST_LETTER.exec(node.text);
+      if (letter) return RTL_SCRIPT.test(letter[0]) ? 'rtl' : 'ltr';
+    } else if (node.tag !== 'code' && node.tag !== 'pre') {
+      const inner = directionOf(node.children);
+      if (inner !== 'auto') return inner;
+    }
+  }
+  return 'auto';
+}
+
 const cache = new Map<string, MdNode[]>();
 const CACHE_SIZE = 2_000;
 
