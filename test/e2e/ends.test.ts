@@ -127,6 +127,38 @@ describe('a host restarted with a new code', () => {
   });
 });
 
+describe('locked out inside the room', () => {
+  it('wrong new codes end in a lockout that counts down, in the indicator', async () => {
+    const port = await freePort();
+    const first = await headlessHost({ port, code: '1111' });
+    const ann = await browserUser(browser, first.url, 'Ann', '1111');
+    await inRoom(ann);
+    first.child.kill('SIGINT');
+    await exited(first.child);
+    await headlessHost({ port, code: '2222' });
+    await ann.getByTestId('retry-now').click();
+    for (let i = 0; i < 5; i++) {
+      await ann.getByTestId('new-code').waitFor({ timeout: 20_000 });
+      await ann.getByTestId('new-code').fill(`999${i}`);
+      await ann.getByTestId('rejoin-with-code').click();
+      // The host's answer (each refusal a little slower) before the next try.
+      const answered = async () => {
+        if ((await indicator(ann).innerText()).includes('Locked out')) return true;
+        const button = ann.getByTestId('rejoin-with-code');
+        return (await button.count()) > 0 && (await button.isEnabled());
+      };
+      await expect.poll(answered, { timeout: 15_000 }).toBe(true);
+      if ((await indicator(ann).innerText()).includes('Locked out')) break;
+    }
+    await expect
+      .poll(() => indicator(ann).innerText(), { timeout: 10_000 })
+      .toMatch(/Locked out · try again in (\d+ s|1 min)/);
+    const before = await indicator(ann).innerText();
+    await new Promise((done) => setTimeout(done, 2_200));
+    expect(await indicator(ann).innerText()).not.toBe(before);
+  });
+});
+
 describe('sessions that stay', () => {
   it('a reloaded tab is back in the room as the same person, without the join form', async () => {
     const host = await headlessHost();
