@@ -165,6 +165,26 @@ describe('own messages', () => {
 });
 
 describe('unread', () => {
+  it('marks where "new since you last read" starts when a conversation with unread messages is opened, until it is left', () => {
+    const { conversations } = inLab();
+    conversations.open('bob');
+    // Bob's two, one of ours in between, then Ann's in the room (read there) do not move the mark.
+    conversations.received([message(3, 'bob', 'me')]);
+    conversations.received([message(4, 'me', 'bob')]);
+    conversations.received([message(5, 'bob', 'me')]);
+    expect(conversations.conversation('bob')?.unread).toBe(0);
+    conversations.open('room');
+    conversations.received([message(6, 'bob', 'me'), message(7, 'me', 'bob'), message(8, 'bob', 'me')]);
+    expect(conversations.conversation('bob')?.firstUnreadSeq).toBeNull();
+    conversations.open('bob');
+    expect(conversations.conversation('bob')?.firstUnreadSeq).toBe(6);
+    conversations.open('room');
+    expect(conversations.conversation('bob')?.firstUnreadSeq).toBeNull();
+    // Nothing unread: no mark.
+    conversations.open('bob');
+    expect(conversations.conversation('bob')?.firstUnreadSeq).toBeNull();
+  });
+
   it('counts other people’s new messages in conversations not on screen until opened', () => {
     const { api, conversations } = inLab();
     conversations.received([message(3, 'bob', 'me')]);
