@@ -3,59 +3,25 @@
  * it can be killed), the built web client it serves, and two or three people.
  */
 import { spawn } from 'node:child_process';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { HistoryStore } from '../../src/host/store/history-store.ts';
-import { exited, freePort, killChildren, spawnNode } from '../helpers/processes.ts';
-import { tempDir, cleanup } from '../helpers/room.ts';
+import { exited, spawnNode } from '../helpers/processes.ts';
+import { tempDir } from '../helpers/room.ts';
 import {
   browserUser,
   desktopUser,
-  launchChromium,
+  headlessHost,
+  indicator,
+  member,
   messageRow,
-  requireBuild,
   sendMessage,
   trackInjection,
-  WEB_ROOT,
+  useChromium,
 } from './helpers.ts';
 
 let browser: Browser;
-
-beforeAll(async () => {
-  requireBuild();
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-afterEach(async () => {
-  killChildren();
-  for (const context of browser.contexts()) await context.close();
-  await cleanup();
-});
-
-async function headlessHost(options: { port?: number; data?: string; code?: string } = {}) {
-  const port = options.port ?? (await freePort());
-  const data = options.data ?? tempDir();
-  const args = [
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--data',
-    data,
-    '--code',
-    options.code ?? '1234',
-    '--web',
-    WEB_ROOT,
-  ];
-  const host = await spawnNode('src/cli/host.ts', args, /^ws:\/\//);
-  return { ...host, port, data, url: `http://127.0.0.1:${port}/`, args };
-}
-
-const indicator = (page: Page) => page.getByTestId('connection-indicator');
-const member = (page: Page, name: string) =>
-  page.getByTestId('members-list').getByTestId('member').filter({ hasText: name });
+useChromium((launched) => (browser = launched));
 
 describe('people in browsers', () => {
   it('join, see each other, chat both ways, and keep direct messages private; a terminal user chats along', async () => {

@@ -3,47 +3,23 @@
  * and 12), in real Chromium against a real headless host child process.
  */
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { exited, freePort, killChildren, spawnNode } from '../helpers/processes.ts';
-import { cleanup, tempDir } from '../helpers/room.ts';
+import { describe, expect, it } from 'vitest';
+import { exited, freePort, spawnNode } from '../helpers/processes.ts';
+import { tempDir } from '../helpers/room.ts';
 import {
   browserUser,
   desktopUser,
-  launchChromium,
+  headlessHost,
+  indicator,
+  member,
   messageRow,
-  requireBuild,
   sendMessage,
-  WEB_ROOT,
+  useChromium,
 } from './helpers.ts';
 
 let browser: Browser;
+useChromium((launched) => (browser = launched));
 
-beforeAll(async () => {
-  requireBuild();
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-afterEach(async () => {
-  killChildren();
-  for (const context of browser.contexts()) await context.close();
-  await cleanup();
-});
-
-async function headlessHost(options: { port?: number; data?: string; code?: string; name?: string } = {}) {
-  const port = options.port ?? (await freePort());
-  const data = options.data ?? tempDir();
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--data', data, '--code', options.code ?? '1234'];
-  if (options.name) args.push('--name', options.name);
-  args.push('--web', WEB_ROOT);
-  const host = await spawnNode('src/cli/host.ts', args, /^ws:\/\//);
-  return { ...host, port, data, url: `http://127.0.0.1:${port}/`, args };
-}
-
-const indicator = (page: Page) => page.getByTestId('connection-indicator');
-const member = (page: Page, name: string) =>
-  page.getByTestId('members-list').getByTestId('member').filter({ hasText: name });
 const inRoom = (page: Page) => page.getByTestId('composer-input').waitFor();
 const bodyText = (page: Page) => page.locator('body').innerText();
 /** "Retry now", as a person would click it to skip the wait; it may be gone already (back, or refused). */

@@ -2,16 +2,57 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { webFilesHandler } from '../../src/host/web-files.ts';
 import { eventSender, type IpcMainLike, registerIpc, type SenderFrame } from '../../src/main/ipc-bridge.ts';
 import { DesktopChat } from '../../src/main/desktop-chat.ts';
 import { SettingsFile } from '../../src/main/settings.ts';
 import type { ChatEvent } from '../../src/shared/chat-api.ts';
 import { COMMAND_NAMES } from '../harness/commands.ts';
+import { launchChromium } from '../helpers/chromium.ts';
+import { freePort, killChildren, spawnNode } from '../helpers/processes.ts';
+import { cleanup, tempDir } from '../helpers/room.ts';
 export { launchChromium } from '../helpers/chromium.ts';
 
 export const WEB_ROOT = resolve('out/renderer');
 export const SCREENSHOTS = resolve('docs/screenshots');
+
+/**
+ * One Chromium for a test file, launched once (after checking the web client
+ * is built) and closed at the end; after each test its pages, the child
+ * processes and temporary folders go. `onLaunch` receives the browser.
+ */
+export function useChromium(onLaunch: (browser: Browser) => void): void {
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    requireBuild();
+    browser = await launchChromium();
+    onLaunch(browser);
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  afterEach(async () => {
+    killChildren();
+    for (const context of browser?.contexts() ?? []) await context.close();
+    await cleanup();
+  });
+}
+
+/** A headless host in a child process (so it can be killed), serving the built web client on loopback. */
+export async function headlessHost(options: { port?: number; data?: string; code?: string; name?: string } = {}) {
+  const port = options.port ?? (await freePort());
+  const data = options.data ?? tempDir();
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--data', data, '--code', options.code ?? '1234'];
+  if (options.name) args.push('--name', options.name);
+  args.push('--web', WEB_ROOT);
+  const host = await spawnNode('src/cli/host.ts', args, /^ws:\/\//);
+  return { ...host, port, data, url: `http://127.0.0.1:${port}/`, args };
+}
+
+export const indicator = (page: Page) => page.getByTestId('connection-indicator');
+export const member = (page: Page, name: string) =>
+  page.getByTestId('members-list').getByTestId('member').filter({ hasText: name });
 
 export function requireBuild(): void {
   if (!existsSync(join(WEB_ROOT, 'index.html'))) {

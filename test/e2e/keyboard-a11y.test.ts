@@ -6,43 +6,37 @@
  * narrow and zoomed layouts. Other people are RoomClients in this process.
  */
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RoomServer } from '../../src/host/room-server.ts';
 import { HistoryStore } from '../../src/host/store/history-store.ts';
 import { DEFAULT_HISTORY_PAGE } from '../../src/shared/protocol.ts';
 import type { RoomClient } from '../../src/shared/room-client.ts';
-import { exited, freePort, killChildren, spawnNode } from '../helpers/processes.ts';
-import { cleanup, joined, next, tempDir } from '../helpers/room.ts';
+import { exited } from '../helpers/processes.ts';
+import { joined, next, tempDir } from '../helpers/room.ts';
 import {
   type AxeViolation,
   browserUser,
   desktopUser,
-  launchChromium,
+  headlessHost,
+  member,
   messageRow,
-  requireBuild,
   screenshot,
   screenshots,
   sendMessage,
   seriousAxeViolations,
+  useChromium,
   WEB_ROOT,
 } from './helpers.ts';
 
 let browser: Browser;
+useChromium((launched) => (browser = launched));
 const servers: RoomServer[] = [];
 
-beforeAll(async () => {
+beforeAll(() => {
   // Two cores shared with Chromium and a host: a condition gets 5 s to come true, not 1.
   vi.setConfig({ expect: { poll: { timeout: 5_000 } } });
-  requireBuild();
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
 });
 afterEach(async () => {
-  killChildren();
-  for (const context of browser.contexts()) await context.close();
-  await cleanup();
   for (const server of servers.splice(0)) await server.stop().catch(() => {});
 });
 
@@ -63,13 +57,7 @@ async function startHost(options: { dataDir?: string; port?: number } = {}) {
 }
 
 /** A headless host in a child process, so it can be killed without a goodbye (a crash, a pulled cable). */
-async function crashableHost(options: { port?: number; dataDir?: string } = {}) {
-  const port = options.port ?? (await freePort());
-  const dataDir = options.dataDir ?? tempDir();
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--data', dataDir, '--code', '1234'];
-  const host = await spawnNode('src/cli/host.ts', [...args, '--web', WEB_ROOT, '--name', ROOM_NAME], /^ws:\/\//);
-  return { ...host, port, dataDir, url: `http://127.0.0.1:${port}/` };
-}
+const crashableHost = (options: { port?: number; data?: string } = {}) => headlessHost({ ...options, name: ROOM_NAME });
 
 /** A room history of `count` messages from two people who are not here now. */
 function seed(dataDir: string, count: number): void {
@@ -90,8 +78,6 @@ const idOf = (server: RoomServer, name: string): string => server.members().find
 const focusedTestId = (page: Page) => page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? '');
 const activeConversation = (page: Page) =>
   page.locator('[data-testid="conversation"][aria-current="true"]').getAttribute('data-conversation');
-const member = (page: Page, name: string) =>
-  page.getByTestId('members-list').getByTestId('member').filter({ hasText: name });
 /** Whether the newest message's row is inside the visible part of the message list. */
 const newestInView = (page: Page, text: string) =>
   messageRow(page, text).evaluateAll((rows) =>
@@ -421,7 +407,7 @@ describe('accessibility', () => {
     host.child.kill('SIGKILL');
     await exited(host.child);
     await expect.poll(() => region.textContent(), { timeout: 10_000 }).toMatch(/Connection lost\W+reconnecting/i);
-    await crashableHost({ port: host.port, dataDir: host.dataDir });
+    await crashableHost({ port: host.port, data: host.data });
     const retry = ann.getByTestId('retry-now');
     // Skips the backoff wait; it may already have reconnected by itself, and the button gone with it.
     if (await retry.isVisible()) await retry.click({ timeout: 2_000 }).catch(() => {});

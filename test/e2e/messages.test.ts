@@ -6,43 +6,13 @@
  * browsers.
  */
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, killChildren, spawnNode } from '../helpers/processes.ts';
-import { cleanup, joined, next, startRoom, tempDir } from '../helpers/room.ts';
-import { browserUser, launchChromium, requireBuild, sendMessage, trackInjection, WEB_ROOT } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+
+import { joined, next, startRoom } from '../helpers/room.ts';
+import { browserUser, headlessHost, sendMessage, trackInjection, useChromium, WEB_ROOT } from './helpers.ts';
 
 let browser: Browser;
-
-beforeAll(async () => {
-  requireBuild();
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-afterEach(async () => {
-  await cleanup();
-  killChildren();
-  for (const context of browser.contexts()) await context.close();
-});
-
-async function headlessHost() {
-  const port = await freePort();
-  const args = [
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--data',
-    tempDir(),
-    '--code',
-    '1234',
-    '--web',
-    WEB_ROOT,
-  ];
-  await spawnNode('src/cli/host.ts', args, /^ws:\/\//);
-  return { port, url: `http://127.0.0.1:${port}/` };
-}
+useChromium((launched) => (browser = launched));
 
 /** Messages of every height: one line, several, a list, a word too long for a line, a code block. */
 const MIXED = [
