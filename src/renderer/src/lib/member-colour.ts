@@ -25,8 +25,18 @@ export function memberHue(id: string): number {
 // One segmenter for every avatar: message rows are created by the dozen per frame while scrolling.
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
+// Segmenting is the dearest step of an avatar; a room has few names, so each is worked out once.
+const initials = new Map<string, string>();
+const MAX_REMEMBERED_INITIALS = 1_000;
+
 /** The first character of a name as a person sees it: a whole emoji, a letter with its accents. */
 export function memberInitial(name: string): string {
-  const first = graphemes.segment(name)[Symbol.iterator]().next();
-  return first.done ? '' : first.value.segment.toLocaleUpperCase();
+  let initial = initials.get(name);
+  if (initial === undefined) {
+    const first = graphemes.segment(name)[Symbol.iterator]().next();
+    initial = first.done ? '' : first.value.segment.toLocaleUpperCase();
+    if (initials.size >= MAX_REMEMBERED_INITIALS) initials.clear();
+    initials.set(name, initial);
+  }
+  return initial;
 }
