@@ -195,6 +195,8 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
       code: this.code,
       addresses: hosts.map((host) => `ws://${host}`),
       webAddresses: hosts.map((host) => `http://${host}/`),
+      fingerprint: null,
+      invite: null,
     };
   }
 

@@ -167,6 +167,11 @@ export class DesktopChat implements ChatCommands {
     return this.#feed.retryWithCode(input.code);
   }
 
+  // Placeholder until pinning lands (issue 11): nothing is pinned yet, so nothing can be re-trusted.
+  async trustHost(_input: CommandInput<'trustHost'>): Promise<Result<null>> {
+    return fail('BEACON_ERR_INVALID_INPUT');
+  }
+
   async typing(input: CommandInput<'typing'>): Promise<Result<null>> {
     return this.#feed.typing(input.conversation);
   }

@@ -15,6 +15,7 @@ const api: ChatApi = {
   retry: (input) => ipcRenderer.invoke('beacon:retry', input),
   retryNow: () => ipcRenderer.invoke('beacon:retryNow'),
   retryWithCode: (input) => ipcRenderer.invoke('beacon:retryWithCode', input),
+  trustHost: (input) => ipcRenderer.invoke('beacon:trustHost', input),
   typing: (input) => ipcRenderer.invoke('beacon:typing', input),
   setStatus: (input) => ipcRenderer.invoke('beacon:setStatus', input),
   loadOlder: (input) => ipcRenderer.invoke('beacon:loadOlder', input),

@@ -5,6 +5,7 @@
  */
 import * as v from 'valibot';
 import type { ErrorCode } from './errors.ts';
+import type { Fingerprint } from './fingerprint.ts';
 import { type ChatMessage, MAX_PORT, type Member, type PresenceEvent, WIRE_LIMITS } from './protocol.ts';
 
 /** 'room' or the member id of the other person in a direct conversation. */
@@ -19,10 +20,22 @@ export type Result<T> =
       error: { code: ErrorCode; message: string; retryAfterMs?: number };
     };
 
+/**
+ * Whether the connection to the host is encrypted, and how the host was recognised:
+ * - 'invite': the fingerprint came with the invite and the host's certificate matched it;
+ * - 'remembered': it matched the fingerprint kept from an earlier visit;
+ * - 'first-use': nothing was known, so this fingerprint is now trusted (and remembered);
+ * - 'browser': the browser checked the certificate (after its warning); `fingerprint` is
+ *   the one the host states, for the person to compare with what the browser shows.
+ */
+export type ConnectionSecurity =
+  | { encrypted: false }
+  | { encrypted: true; fingerprint: Fingerprint; trust: 'invite' | 'remembered' | 'first-use' | 'browser' };
+
 export type ConnectionState =
   | { kind: 'idle' }
   | { kind: 'connecting'; address: string; attempt: number }
-  | { kind: 'connected'; address: string; rttMs: number | null }
+  | { kind: 'connected'; address: string; rttMs: number | null; security?: ConnectionSecurity }
   | {
       kind: 'reconnecting';
       address: string;
@@ -41,6 +54,8 @@ export type ConnectionState =
       nextRetryAt: number | null;
       /** Epoch milliseconds before which the host will refuse again (a lockout), when it said so. */
       retryAfter?: number;
+      /** With BEACON_ERR_HOST_CHANGED: the fingerprint expected and the one the answering machine showed. */
+      fingerprints?: { expected: Fingerprint; presented: Fingerprint };
     };
 
 export type MessageStatus = 'pending' | 'sent' | 'failed';
@@ -59,10 +74,14 @@ export interface HostInfo {
   roomName: string;
   port: number;
   code: string | null;
-  /** ws:// URLs colleagues can join with, one per network interface. */
+  /** wss:// URLs colleagues can join with, one per network interface (ws:// for an --insecure host). */
   addresses: string[];
-  /** http:// URLs a browser can open. */
+  /** https:// URLs a browser can open (http:// for an --insecure host). */
   webAddresses: string[];
+  /** The host's certificate fingerprint; null when the host runs without encryption. */
+  fingerprint: Fingerprint | null;
+  /** What "Copy invite" copies: the first browser address with the fingerprint after '#fp=' (see address.ts). */
+  invite: string | null;
 }
 
 export interface RecentRoom {
@@ -71,6 +90,8 @@ export interface RecentRoom {
   code: string;
   name: string;
   lastJoined: number;
+  /** The host's fingerprint as first trusted (pinned): a later join expects the same. */
+  fingerprint?: Fingerprint;
 }
 
 export interface Capabilities {
@@ -176,6 +197,11 @@ export const CommandSchemas = {
   retryNow: v.undefined(),
   /** Tries again now with a new join code (the host restarted with another one). */
   retryWithCode: v.object({ code: Code }),
+  /**
+   * After BEACON_ERR_HOST_CHANGED, once the person has checked with the host: trust this fingerprint
+   * for the room (replacing the remembered one) and join again.
+   */
+  trustHost: v.object({ fingerprint: v.pipe(v.string(), v.regex(/^[0-9a-f]{32}$/)) }),
   typing: v.object({ conversation: Conversation }),
   setStatus: v.object({ status: v.picklist(['online', 'away']) }),
   loadOlder: v.object({ conversation: Conversation, before: v.pipe(v.number(), v.integer(), v.minValue(0)) }),
@@ -197,6 +223,7 @@ interface CommandOutputs {
   retry: null;
   retryNow: null;
   retryWithCode: null;
+  trustHost: null;
   typing: null;
   setStatus: null;
   loadOlder: null;

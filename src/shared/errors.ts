@@ -84,6 +84,17 @@ export const ERRORS = {
   BEACON_ERR_BAD_ADDRESS: { message: 'That is not a valid room address. Use a form like 192.168.1.20:4747.' },
   BEACON_ERR_PORT_IN_USE: { message: 'That port is already in use by another program.' },
   BEACON_ERR_BIND: { message: 'The room could not listen on that address.' },
+  BEACON_ERR_HOST_CHANGED: {
+    message:
+      'This is not the host you were invited to: its fingerprint is not the one Beacon expected. Someone on the network may be intercepting the connection, or the host made a new key. Nothing was sent. Check the fingerprint with the host before trusting it.',
+    final: true,
+  },
+  BEACON_ERR_NOT_ENCRYPTED: {
+    message:
+      'The host does not use encryption (it was started with --insecure). Join with ws:// in front of the address to connect without encryption.',
+    final: true,
+  },
+  BEACON_ERR_TLS: { message: 'The encrypted connection to the host could not be set up.' },
   BEACON_ERR_ORIGIN: { message: 'Browsers may only join from the page the host serves.' },
   BEACON_ERR_STORE: { message: 'The room history could not be opened.' },
   BEACON_ERR_NO_FTS5: { message: 'This SQLite build has no FTS5; search will be unavailable.' },

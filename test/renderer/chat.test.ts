@@ -40,7 +40,15 @@ describe('starting', () => {
     const api = createFakeChatApi({
       snapshot: inLabSnapshot({
         outgoing: [pending('c1', 'bob', 'hi')],
-        hostInfo: { roomName: 'Lab', port: 4747, code: null, addresses: [], webAddresses: [] },
+        hostInfo: {
+          roomName: 'Lab',
+          port: 4747,
+          code: null,
+          addresses: [],
+          webAddresses: [],
+          fingerprint: null,
+          invite: null,
+        },
         preferences: { notifyDirect: false, notifyMentions: true },
       }),
     });
@@ -151,7 +159,7 @@ describe('routing events', () => {
     expect(chat.conversations.conversation('room')?.messages.map((m) => m.seq)).toEqual([0, 1]);
     api.emit({
       type: 'hostInfo',
-      info: { roomName: 'Lab', port: 1, code: '7', addresses: [], webAddresses: [] },
+      info: { roomName: 'Lab', port: 1, code: '7', addresses: [], webAddresses: [], fingerprint: null, invite: null },
     });
     expect(chat.room.hostInfo?.code).toBe('7');
     api.emit({ type: 'error', code: 'BEACON_ERR_NETWORK', message: 'Lost.' });

@@ -121,7 +121,15 @@ describe('people in the room', () => {
 describe('leaving', () => {
   it('goes back to the start screen once the api took the request', async () => {
     const { api, room } = inLab();
-    room.hostInfo = { roomName: 'Lab', port: 1, code: null, addresses: [], webAddresses: [] };
+    room.hostInfo = {
+      roomName: 'Lab',
+      port: 1,
+      code: null,
+      addresses: [],
+      webAddresses: [],
+      fingerprint: null,
+      invite: null,
+    };
     room.someoneTyping('bob', 'room');
     await room.leave();
     expect(api.callsTo('leave')).toHaveLength(1);
@@ -167,7 +175,15 @@ describe('room commands', () => {
 });
 
 describe('ends that say what happened (issue 10)', () => {
-  const hosting = { roomName: 'Lab', port: 4747, code: '1', addresses: [], webAddresses: [] };
+  const hosting = {
+    roomName: 'Lab',
+    port: 4747,
+    code: '1',
+    addresses: [],
+    webAddresses: [],
+    fingerprint: null,
+    invite: null,
+  };
 
   it('asks before stopping a room others are in, and stays when the answer is no', async () => {
     const { api, room } = inLab();

@@ -146,6 +146,8 @@ export function createWebChatApi(): ChatApi {
       code = input.code;
       return feed.retryWithCode(input.code);
     },
+    // The browser checks the host's certificate itself; a page cannot change what it trusts.
+    trustHost: async () => fail('BEACON_ERR_INVALID_INPUT'),
     typing: async (input) => feed.typing(input.conversation),
     setStatus: async (input) => feed.setStatus(input.status),
     loadOlder: async (input) => feed.loadOlder(input.conversation, input.before),
