@@ -95,6 +95,14 @@ export const ERRORS = {
     final: true,
   },
   BEACON_ERR_TLS: { message: 'The encrypted connection to the host could not be set up.' },
+  BEACON_ERR_ENCRYPTION_REQUIRED: {
+    message:
+      'This host only accepts encrypted connections. Join with its address without ws:// in front (or with wss://).',
+    final: true,
+  },
+  BEACON_ERR_HOST_KEY: {
+    message: "The room's key or certificate could not be read, so the room cannot prove it is the same host as before.",
+  },
   BEACON_ERR_ORIGIN: { message: 'Browsers may only join from the page the host serves.' },
   BEACON_ERR_STORE: { message: 'The room history could not be opened.' },
   BEACON_ERR_NO_FTS5: { message: 'This SQLite build has no FTS5; search will be unavailable.' },

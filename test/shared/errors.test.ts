@@ -40,8 +40,11 @@ describe('every error', () => {
       [
         'BEACON_ERR_ABUSE',
         'BEACON_ERR_BAD_NAME',
+        'BEACON_ERR_ENCRYPTION_REQUIRED',
         'BEACON_ERR_FLOODING',
+        'BEACON_ERR_HOST_CHANGED',
         'BEACON_ERR_LOCKED_OUT',
+        'BEACON_ERR_NOT_ENCRYPTED',
         'BEACON_ERR_PENALIZED',
         'BEACON_ERR_REPLACED',
         'BEACON_ERR_ROOM_BUSY',
