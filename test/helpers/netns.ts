@@ -1,0 +1,320 @@
+/**
+ * A small LAN the test owns, in Linux network namespaces: one namespace holds a
+ * bridge (the switch), and each machine is a namespace of its own with one
+ * veth cable to it, an address 10.77.0.N/24 on its `eth0`, and loopback up.
+ * Nothing is created in, routed to or captured from the root namespace, so the
+ * computer's real interfaces never see this traffic.
+ *
+ * The switch can be a hub (`hub: true`: it forgets where every address is at
+ * once, so it floods every frame to every port), which is what a shared Wi-Fi
+ * looks like to a listener: the third machine sees the other two talk.
+ *
+ * Every namespace is named `bcn-<pid>-<run>-…`, deleted by `lan.destroy()`, at
+ * process exit, and by the next run if this process died without either.
+ */
+import { type ChildProcessWithoutNullStreams, execFile, execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const PREFIX = 'bcn';
+const SUBNET = '10.77.0';
+const REPO = resolve(import.meta.dirname, '../..');
+
+/** Why these tests cannot run here, or null when they can (root, and `ip`/`tcpdump`/`nft` installed). */
+export const lanUnavailable: string | null = (() => {
+  if (process.platform !== 'linux') return 'network namespaces need Linux';
+  if (process.getuid?.() !== 0)
+    return 'network namespaces need root (CI runs as root; run `sudo npx vitest run test/lan`)';
+  for (const tool of ['ip', 'tcpdump', 'nft']) {
+    const found = ['/usr/sbin', '/usr/bin', '/sbin', '/bin'].some((dir) => existsSync(`${dir}/${tool}`));
+    if (!found) return `\`${tool}\` is not installed (apt-get install iproute2 tcpdump nftables)`;
+  }
+  return null;
+})();
+
+/** Node 24 from node_modules (the repo's own), whatever Node runs the tests. */
+export const NODE = existsSync(resolve(REPO, 'node_modules/node/bin/node'))
+  ? resolve(REPO, 'node_modules/node/bin/node')
+  : process.execPath;
+
+export interface Machine {
+  /** The name the test gave it ("host", "member", "eve"). */
+  name: string;
+  /** Its network namespace. */
+  ns: string;
+  /** Its IPv4 address on the LAN. */
+  address: string;
+  /** Its Ethernet address. */
+  mac: string;
+}
+
+export interface Lan<Name extends string = string> {
+  machines: Record<Name, Machine>;
+  /** The namespace of the switch; its bridge is `br0`, the cable to machine X is `to-X`. */
+  switchNs: string;
+  destroy(): Promise<void>;
+}
+
+const namespaces = new Set<string>();
+const children = new Set<ChildProcessWithoutNullStreams>();
+let runs = 0;
+
+function deleteNamespacesNow(names: Iterable<string>): void {
+  for (const ns of names) {
+    try {
+      execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+    } catch {
+      // already gone
+    }
+  }
+}
+
+process.once('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+  deleteNamespacesNow(namespaces);
+});
+
+/** Deletes the namespaces of earlier runs whose process is gone (a crashed or killed test run). */
+async function sweepStale(): Promise<void> {
+  const { stdout } = await run('ip', ['netns', 'list']);
+  const stale = stdout
+    .split('\n')
+    .map((line) => line.split(' ')[0] ?? '')
+    .filter((ns) => {
+      const pid = new RegExp(`^${PREFIX}-(\\d+)-`).exec(ns)?.[1];
+      if (!pid || Number(pid) === process.pid) return false;
+      try {
+        process.kill(Number(pid), 0);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+  deleteNamespacesNow(stale);
+}
+
+const ip = (...args: string[]) => run('ip', args);
+
+/** Builds the LAN: machine i (from 0) gets 10.77.0.(i+1). Call `destroy()` in afterAll. */
+export async function createLan<const Name extends string>(
+  names: Name[],
+  options: { hub?: boolean } = {},
+): Promise<Lan<Name>> {
+  await sweepStale();
+  const base = `${PREFIX}-${process.pid}-${++runs}`;
+  const switchNs = `${base}-sw`;
+  const machines = {} as Record<Name, Machine>;
+  const lan: Lan<Name> = {
+    machines,
+    switchNs,
+    destroy: async () => {
+      await killLanChildren();
+      const mine = [switchNs, ...Object.values<Machine>(machines).map((machine) => machine.ns)];
+      deleteNamespacesNow(mine);
+      for (const ns of mine) namespaces.delete(ns);
+    },
+  };
+  try {
+    await ip('netns', 'add', switchNs);
+    namespaces.add(switchNs);
+    await ip('-n', switchNs, 'link', 'set', 'lo', 'up');
+    // ageing_time 0: the switch forgets every address at once and floods each frame to all ports (a hub).
+    const ageing = options.hub ? ['ageing_time', '0'] : [];
+    await ip('-n', switchNs, 'link', 'add', 'br0', 'type', 'bridge', 'stp_state', '0', ...ageing);
+    await ip('-n', switchNs, 'link', 'set', 'br0', 'up');
+    for (const [index, name] of names.entries()) {
+      const ns = `${base}-${name}`;
+      await ip('netns', 'add', ns);
+      namespaces.add(ns);
+      const address = `${SUBNET}.${index + 1}`;
+      // Both ends are made inside our namespaces: the root namespace never holds them, even for a moment.
+      await ip('-n', switchNs, 'link', 'add', `to-${name}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
+      await ip('-n', switchNs, 'link', 'set', `to-${name}`, 'master', 'br0', 'up');
+      await ip('-n', ns, 'link', 'set', 'lo', 'up');
+      await ip('-n', ns, 'addr', 'add', `${address}/24`, 'dev', 'eth0');
+      await ip('-n', ns, 'link', 'set', 'eth0', 'up');
+      const { stdout } = await ip('-n', ns, '-j', 'link', 'show', 'eth0');
+      const mac = (JSON.parse(stdout) as { address: string }[])[0]!.address;
+      machines[name] = { name, ns, address, mac };
+    }
+  } catch (error) {
+    await lan.destroy();
+    throw error;
+  }
+  return lan;
+}
+
+/** A program running inside a machine, its output kept line by line. */
+export interface Program {
+  child: ChildProcessWithoutNullStreams;
+  stdout: string[];
+  stderr: string[];
+  /** Resolves with the first line (already printed or still to come) matching `pattern`; rejects at exit or timeout. */
+  line(pattern: RegExp, stream?: 'stdout' | 'stderr', timeoutMs?: number): Promise<string>;
+  exited(): Promise<number | null>;
+  /** SIGINT, then SIGKILL if it has not exited within `graceMs`. */
+  stop(graceMs?: number): Promise<number | null>;
+}
+
+/** Runs `command args` inside the machine's namespace, from the repo's folder. */
+export function runIn(machine: Machine, command: string, args: string[]): Program {
+  const child = spawn('ip', ['netns', 'exec', machine.ns, command, ...args], { cwd: REPO, stdio: 'pipe' });
+  children.add(child);
+  const exit = new Promise<number | null>((done) =>
+    child.on('exit', (code) => {
+      children.delete(child);
+      done(code);
+    }),
+  );
+  const lines = { stdout: [] as string[], stderr: [] as string[] };
+  const waiters: { pattern: RegExp; stream: 'stdout' | 'stderr'; done: (line: string) => void }[] = [];
+  for (const stream of ['stdout', 'stderr'] as const) {
+    createInterface({ input: child[stream] }).on('line', (line) => {
+      lines[stream].push(line);
+      for (const waiter of waiters.filter((w) => w.stream === stream && w.pattern.test(line))) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.done(line);
+      }
+    });
+  }
+  const program: Program = {
+    child,
+    ...lines,
+    line: (pattern, stream = 'stdout', timeoutMs = 15_000) => {
+      const already = lines[stream].find((line) => pattern.test(line));
+      if (already !== undefined) return Promise.resolve(already);
+      return new Promise((resolveLine, reject) => {
+        const timer = setTimeout(() => fail('did not print it'), timeoutMs);
+        function fail(why: string): void {
+          clearTimeout(timer);
+          reject(
+            new Error(
+              `${command} ${args.join(' ')} in ${machine.name}: ${why} (${pattern} on ${stream}).\n` +
+                `stdout:\n${lines.stdout.join('\n')}\nstderr:\n${lines.stderr.join('\n')}`,
+            ),
+          );
+        }
+        waiters.push({
+          pattern,
+          stream,
+          done: (line) => {
+            clearTimeout(timer);
+            resolveLine(line);
+          },
+        });
+        // 'close' rather than 'exit': every line it printed has been read by then.
+        child.once('close', (code) => fail(`exited ${code} first`));
+      });
+    },
+    exited: () => exit,
+    stop: async (graceMs = 5_000) => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGINT');
+        const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+        await exit;
+        clearTimeout(timer);
+      }
+      return child.exitCode;
+    },
+  };
+  return program;
+}
+
+/** Runs a TypeScript file of the repo with Node 24 inside the machine. */
+export function nodeIn(machine: Machine, script: string, args: string[]): Program {
+  return runIn(machine, NODE, [script, ...args]);
+}
+
+async function killLanChildren(): Promise<void> {
+  const all = [...children];
+  for (const child of all) {
+    child.kill('SIGCONT');
+    child.kill('SIGKILL');
+  }
+  await Promise.all(
+    all.map((child) =>
+      child.exitCode !== null || child.signalCode !== null ? null : new Promise((done) => child.once('exit', done)),
+    ),
+  );
+}
+
+/** A packet capture running inside a machine (tcpdump, promiscuous, whole packets). */
+export interface Capture {
+  /** Resolves once the pcap so far satisfies `test` (checked as packets arrive), e.g. "the last connection is in it". */
+  until(test: (pcap: Buffer) => boolean, timeoutMs?: number): Promise<void>;
+  /** Stops tcpdump (it writes what it has) and returns the pcap file's bytes. */
+  stop(): Promise<Buffer>;
+}
+
+/**
+ * Starts tcpdump on `iface` in `ns` with a BPF `filter`; resolves once it says
+ * it is listening, so nothing sent afterwards is missed. The pcap goes to
+ * stdout (no file for tcpdump's dropped privileges or AppArmor to refuse).
+ */
+export async function capture(ns: string, iface: string, filter: string): Promise<Capture> {
+  // --immediate-mode: each packet reaches tcpdump at once (not a block per second); -U: and is written at once.
+  const tcpdump = ['-i', iface, '--immediate-mode', '-U', '-s', '0', '-w', '-', filter];
+  const child = spawn('ip', ['netns', 'exec', ns, 'tcpdump', ...tcpdump], { stdio: 'pipe' });
+  children.add(child);
+  const chunks: Buffer[] = [];
+  child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+  let stderr = '';
+  const closed = new Promise<void>((done) =>
+    child.on('close', () => {
+      children.delete(child);
+      done();
+    }),
+  );
+  await new Promise<void>((listening, reject) => {
+    const timer = setTimeout(() => reject(new Error(`tcpdump did not start: ${stderr}`)), 10_000);
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+      if (/listening on/.test(stderr)) {
+        clearTimeout(timer);
+        listening();
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`tcpdump exited ${code}: ${stderr}`)));
+  });
+  return {
+    until: (test, timeoutMs = 10_000) =>
+      new Promise<void>((done, reject) => {
+        const check = (): void => {
+          if (!test(Buffer.concat(chunks))) return;
+          clearTimeout(timer);
+          child.stdout.off('data', check);
+          done();
+        };
+        const timer = setTimeout(() => {
+          child.stdout.off('data', check);
+          reject(new Error(`the capture on ${iface} in ${ns} never showed what the test waited for`));
+        }, timeoutMs);
+        child.stdout.on('data', check);
+        check();
+      }),
+    stop: async () => {
+      child.kill('SIGINT');
+      await closed;
+      return Buffer.concat(chunks);
+    },
+  };
+}
+
+/** Runs `nft -f -` inside a namespace with the given ruleset text (e.g. a NAT table that redirects a port). */
+export async function nft(ns: string, ruleset: string): Promise<void> {
+  await new Promise<void>((done, reject) => {
+    const child = spawn('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('exit', (code) => (code === 0 ? done() : reject(new Error(`nft in ${ns}: ${stderr}`))));
+    child.stdin.end(ruleset);
+  });
+}
+
+/** Sets a machine's ARP entry for `address` to `mac`: what a poisoned ARP cache looks like. */
+export async function poisonArp(victim: Machine, address: string, mac: string): Promise<void> {
+  await ip('-n', victim.ns, 'neigh', 'replace', address, 'lladdr', mac, 'dev', 'eth0', 'nud', 'permanent');
+}
