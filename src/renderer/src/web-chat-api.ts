@@ -3,11 +3,14 @@
  * ChatFeed over the browser's own WebSocket, joining the host that served
  * the page. Hosting needs the desktop app.
  */
-import type { ChatApi, ChatEvent } from '../../shared/chat-api.ts';
+import type { ChatApi, ChatEvent, ConnectionState } from '../../shared/chat-api.ts';
 import { ChatFeed } from '../../shared/chat-feed.ts';
 import { fail, ok } from '../../shared/result.ts';
 import { NOTIFICATION_BODY_CHARS, shouldNotify } from '../../shared/notify-policy.ts';
 import type { SocketFactory, SocketLike } from '../../shared/room-client.ts';
+import type { Fingerprint } from '../../shared/fingerprint.ts';
+import { fetchRoomInfo } from './components/start/room-info.ts';
+import { pageSecurity } from './lib/security.ts';
 
 const browserSocketFactory: SocketFactory = (url) => {
   const ws = new WebSocket(url);
@@ -75,10 +78,21 @@ export function createWebChatApi(): ChatApi {
   }
   /** The code of the current room, kept with the session so a reload can get in again. */
   let code = '';
+  /** The fingerprint the host states for itself (GET /room.json), for the person to compare. */
+  let hostFingerprint: Fingerprint | null = null;
+  const roomInfo = fetchRoomInfo().then((info) => {
+    hostFingerprint = info?.fingerprint ?? null;
+  });
+  /** The browser, not Beacon, secures this page's connection: a connected state says how, from the page's own address. */
+  const withSecurity = (state: ConnectionState): ConnectionState =>
+    state.kind === 'connected' && state.security === undefined
+      ? { ...state, security: pageSecurity(location.protocol, hostFingerprint) }
+      : state;
   const feed = new ChatFeed({
     socketFactory: browserSocketFactory,
     startInfo: () => ({ recentRooms: [], displayName: name }),
-    emit: (event) => {
+    emit: (raw) => {
+      const event: ChatEvent = raw.type === 'connection' ? { ...raw, state: withSecurity(raw.state) } : raw;
       const token = feed.client?.token;
       if (event.type === 'welcome' && token) {
         storage()?.setItem(resumeKey(name), token);
@@ -99,10 +113,12 @@ export function createWebChatApi(): ChatApi {
 
   const roomAddress = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`;
 
-  function join(input: { name: string; code: string }): ReturnType<ChatFeed['join']> {
+  async function join(input: { name: string; code: string }): ReturnType<ChatFeed['join']> {
     name = input.name;
     code = input.code;
     storage()?.setItem('beacon:name', name);
+    // So the first "connected" already carries the fingerprint the host states.
+    await roomInfo;
     const token = storage()?.getItem(resumeKey(name)) || undefined;
     // The page can only join the host that served it, whatever address was typed.
     return feed.join({
@@ -155,7 +171,17 @@ export function createWebChatApi(): ChatApi {
       document.title = input.total > 0 ? `Beacon (${input.total})` : 'Beacon';
       return ok(null);
     },
-    getState: async () => ok({ ...feed.snapshot(), hostInfo: null, displayName: name, recentRooms: [], preferences }),
+    getState: async () => {
+      const snapshot = feed.snapshot();
+      return ok({
+        ...snapshot,
+        connection: withSecurity(snapshot.connection),
+        hostInfo: null,
+        displayName: name,
+        recentRooms: [],
+        preferences,
+      });
+    },
     setPreferences: async (input) => {
       preferences = { ...input };
       storage()?.setItem('beacon:preferences', JSON.stringify(preferences));

@@ -8,6 +8,7 @@ import {
   type Result,
   type RoomView,
 } from '../../../shared/chat-api.ts';
+import type { Fingerprint } from '../../../shared/fingerprint.ts';
 import type { Member, PresenceEvent } from '../../../shared/protocol.ts';
 import { PresenceState } from './presence.svelte.ts';
 import { TypingState } from './typing.svelte.ts';
@@ -15,6 +16,13 @@ import { TypingState } from './typing.svelte.ts';
 /** A join or host call cut short by a newer one: not a failure to show, the newer call decides. */
 export function superseded(result: Result<unknown>): boolean {
   return !result.ok && result.error.code === 'BEACON_ERR_CANCELLED';
+}
+
+/** A host that answered with another fingerprint than the one expected (BEACON_ERR_HOST_CHANGED). */
+export interface HostChanged {
+  address: string;
+  /** Both are missing when the client could not say which fingerprints it compared. */
+  fingerprints: { expected: Fingerprint; presented: Fingerprint } | null;
 }
 
 /**
@@ -33,6 +41,8 @@ export class RoomState {
   joining = $state(false);
   /** The last error, shown until dismissed or replaced. */
   notice = $state<string | null>(null);
+  /** The host's fingerprint changed: joining stopped until the person leaves or trusts the new one. */
+  hostChanged = $state.raw<HostChanged | null>(null);
 
   inRoom = $derived(this.roomName !== null);
   youId = $derived(this.presence.youId);
@@ -78,6 +88,10 @@ export class RoomState {
 
   connectionChanged(state: ConnectionState): void {
     this.connection = state;
+    if (state.kind === 'connected') this.hostChanged = null;
+    if (state.kind === 'offline' && state.reason === 'BEACON_ERR_HOST_CHANGED') {
+      this.hostChanged = { address: state.address, fingerprints: state.fingerprints ?? null };
+    }
     // A window that opens while its page is already getting back in (a reloaded tab) shows that, not the form.
     if (state.kind === 'connecting' && !this.inRoom) this.joining = true;
     // Giving up on a room we never got into ends the attempt; inside a room, reconnecting goes on.
@@ -108,6 +122,7 @@ export class RoomState {
     this.roomName = null;
     this.joining = false;
     this.hostInfo = null;
+    this.hostChanged = null;
     this.presence.clear();
     this.typing.clear();
   }
@@ -141,10 +156,14 @@ export class RoomState {
       if (!(await this.confirm(`${people} in this room. Stop hosting and end the room for everyone?`))) return false;
     }
     const result = await this.#api.leave();
-    if (!result.ok) this.notice = result.error.message;
+    if (!result.ok) {
+      this.notice = result.error.message;
+      return false;
+    }
+    this.hostChanged = null;
     // The start screen does not wait for the 'left' event; a second reset when it comes is harmless.
-    else if (this.inRoom || this.joining) this.#onLeft();
-    return result.ok;
+    if (this.inRoom || this.joining) this.#onLeft();
+    return true;
   }
 
   retryNow(): void {
@@ -158,6 +177,16 @@ export class RoomState {
     void this.#api.retryWithCode({ code }).then((r) => {
       if (!r.ok) this.notice = r.error.message;
     });
+  }
+
+  /**
+   * After the person checked with the host: trust the fingerprint the host now shows and join again.
+   * Resolves with the api's answer; a refusal is the caller's to show, beside the warning.
+   */
+  async trustHost(fingerprint: Fingerprint): Promise<Result<null>> {
+    const result = await this.#api.trustHost({ fingerprint });
+    if (result.ok) this.hostChanged = null;
+    return result;
   }
 
   setStatus(status: 'online' | 'away'): void {

@@ -76,6 +76,10 @@ export function connectionSummary(state: ConnectionState, now: number): Connecti
           canRetryNow: true,
         };
       }
+      if (state.reason === 'BEACON_ERR_HOST_CHANGED') {
+        // The warning panel says the rest; the indicator only names it, and offers no retry.
+        return { ...base, text: 'Stopped: not the host you were invited to', tone: 'bad', detail };
+      }
       if (state.reason === 'BEACON_ERR_WRONG_CODE') {
         return {
           ...base,

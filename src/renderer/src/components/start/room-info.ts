@@ -1,9 +1,12 @@
+import { type Fingerprint, parseFingerprint } from '../../../../shared/fingerprint.ts';
 import { WIRE_LIMITS } from '../../../../shared/protocol.ts';
 
 /** What a host tells its join page before joining (GET /room.json): no secrets. */
 export interface RoomInfo {
   name: string;
   codeRequired: boolean;
+  /** The fingerprint the host states for its certificate; null when it states none (older or --insecure host). */
+  fingerprint: Fingerprint | null;
 }
 
 /**
@@ -17,9 +20,17 @@ export async function fetchRoomInfo(fetcher: typeof fetch = fetch): Promise<Room
     if (!response.ok) return null;
     const value: unknown = await response.json();
     if (typeof value !== 'object' || value === null) return null;
-    const { name, codeRequired } = value as { name?: unknown; codeRequired?: unknown };
+    const { name, codeRequired, fingerprint } = value as {
+      name?: unknown;
+      codeRequired?: unknown;
+      fingerprint?: unknown;
+    };
     if (typeof name !== 'string' || name.trim() === '' || typeof codeRequired !== 'boolean') return null;
-    return { name: name.trim().slice(0, WIRE_LIMITS.roomNameChars), codeRequired };
+    return {
+      name: name.trim().slice(0, WIRE_LIMITS.roomNameChars),
+      codeRequired,
+      fingerprint: typeof fingerprint === 'string' ? parseFingerprint(fingerprint) : null,
+    };
   } catch {
     return null;
   }
