@@ -314,7 +314,27 @@ export async function nft(ns: string, ruleset: string): Promise<void> {
   });
 }
 
-/** Sets a machine's ARP entry for `address` to `mac`: what a poisoned ARP cache looks like. */
-export async function poisonArp(victim: Machine, address: string, mac: string): Promise<void> {
-  await ip('-n', victim.ns, 'neigh', 'replace', address, 'lladdr', mac, 'dev', 'eth0', 'nud', 'permanent');
+/**
+ * Puts `middle` between `victim` and `target` for one TCP port, the way ARP
+ * spoofing does on a real LAN: the victim's ARP cache says the target's
+ * address is at the middle machine's Ethernet address, and the middle machine
+ * takes those packets as its own (nftables redirect), so a program listening
+ * there on `port` answers in the target's name. Resolves with the undo.
+ */
+export async function intercept(victim: Machine, target: Machine, middle: Machine, port: number) {
+  const neigh = ['-n', victim.ns, 'neigh', 'replace', target.address, 'lladdr', middle.mac, 'dev', 'eth0'];
+  await ip(...neigh, 'nud', 'permanent');
+  await nft(
+    middle.ns,
+    `table ip beacon_test_mitm {
+      chain prerouting {
+        type nat hook prerouting priority dstnat;
+        ip daddr ${target.address} tcp dport ${port} redirect to :${port}
+      }
+    }`,
+  );
+  return async (): Promise<void> => {
+    await ip('-n', victim.ns, 'neigh', 'del', target.address, 'dev', 'eth0').catch(() => undefined);
+    await nft(middle.ns, 'delete table ip beacon_test_mitm').catch(() => undefined);
+  };
 }
