@@ -9,10 +9,11 @@
  * once, so it floods every frame to every port), which is what a shared Wi-Fi
  * looks like to a listener: the third machine sees the other two talk.
  *
- * Every namespace is named `bcn-<pid>-<run>-…`, deleted by `lan.destroy()`, at
+ * Every namespace is named `bcn-<pid>-<random>-…`, deleted by `lan.destroy()`, at
  * process exit, and by the next run if this process died without either.
  */
 import { type ChildProcessWithoutNullStreams, execFile, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -60,7 +61,6 @@ export interface Lan<Name extends string = string> {
 
 const namespaces = new Set<string>();
 const children = new Set<ChildProcessWithoutNullStreams>();
-let runs = 0;
 
 function deleteNamespacesNow(names: Iterable<string>): void {
   for (const ns of names) {
@@ -104,7 +104,8 @@ export async function createLan<const Name extends string>(
   options: { hub?: boolean } = {},
 ): Promise<Lan<Name>> {
   await sweepStale();
-  const base = `${PREFIX}-${process.pid}-${++runs}`;
+  // The pid lets a later run tell a crashed run's leftovers from a live one's; the rest tells runs apart.
+  const base = `${PREFIX}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const switchNs = `${base}-sw`;
   const machines = {} as Record<Name, Machine>;
   const lan: Lan<Name> = {
