@@ -25,6 +25,7 @@ export class Admission {
   readonly #roomName: string;
   readonly #bind: string | undefined;
   readonly #port: () => number;
+  readonly #encrypted: boolean;
   readonly #store: HistoryStore;
   readonly #members: Members;
   readonly #writer: TickWriter;
@@ -39,6 +40,8 @@ export class Admission {
     roomName: string;
     bind: string | undefined;
     port: () => number;
+    /** The host speaks TLS: its own page can only have an https:// origin. */
+    encrypted: boolean;
     store: HistoryStore;
     members: Members;
     writer: TickWriter;
@@ -52,6 +55,7 @@ export class Admission {
     this.#roomName = options.roomName;
     this.#bind = options.bind;
     this.#port = options.port;
+    this.#encrypted = options.encrypted;
     this.#store = options.store;
     this.#members = options.members;
     this.#writer = options.writer;
@@ -206,6 +210,7 @@ export class Admission {
   #ownOrigin(origin: string, host: string | undefined): boolean {
     try {
       const url = new URL(origin);
+      if (url.protocol !== (this.#encrypted ? 'https:' : 'http:')) return false;
       const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
       return (
         host !== undefined && url.host === host && port === this.#port() && isOwnHostName(url.hostname, this.#bind)

@@ -84,6 +84,11 @@ export class ConnectionGate {
     if (entry) entry.joined = true;
   }
 
+  /** Closes every socket held (the host is stopping). */
+  closeAll(): void {
+    for (const socket of [...this.#sockets.keys()]) socket.destroy();
+  }
+
   #evictOneIdle(): boolean {
     for (const [socket, entry] of this.#sockets) {
       if (entry.joined) continue;

@@ -32,3 +32,22 @@ export function isOwnHostName(name: string, bind: string | undefined): boolean {
 export function isLoopback(address: string): boolean {
   return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }
+
+/**
+ * The authority ("host:port") of an HTTP Host header when it names this
+ * machine on `port`, else null. A page from another site reaches us under
+ * that site's own name after DNS rebinding, so the name must be one of ours;
+ * `defaultPort` is the scheme's (443 for https) when the header has none.
+ */
+export function ownHostHeader(
+  host: string | undefined,
+  port: number,
+  defaultPort: number,
+  bind: string | undefined,
+): string | null {
+  const match = /^(\[[0-9a-f:.]+\]|[a-z0-9.-]{1,253})(?::(\d{1,5}))?$/i.exec(host ?? '');
+  if (!match) return null;
+  const name = match[1]!.toLowerCase();
+  if (Number(match[2] ?? defaultPort) !== port || !isOwnHostName(name, bind)) return null;
+  return `${name}:${port}`;
+}

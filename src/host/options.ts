@@ -12,7 +12,10 @@ export interface RoomLimits {
   reconnectGraceMs: number;
   /** A WebSocket connection must say hello within this time. */
   helloTimeoutMs: number;
-  /** A TCP connection must send an HTTP request or upgrade within this time (and its headers within it too). */
+  /**
+   * A TCP connection must send an HTTP request or upgrade within this time (its TLS handshake and its
+   * headers within it too).
+   */
   handshakeTimeoutMs: number;
   /** TCP connections the host holds at most; when full, the oldest one that has not joined makes room. */
   maxConnections: number;
@@ -117,6 +120,12 @@ export interface RoomServerOptions {
   dataDir: string;
   /** Folder of the built web client to serve at '/', if any. */
   webRoot?: string;
+  /**
+   * Plain ws:// and http:// (the --insecure opt-out): no TLS, so the join code, tokens and every message
+   * cross the network in clear. By default (false) the host speaks wss:// and https:// with the key and
+   * self-signed certificate kept in `dataDir` (made on the first start; a new one each time for ':memory:').
+   */
+  insecure?: boolean;
   limits?: Partial<RoomLimits>;
 }
 

@@ -1,29 +1,39 @@
 /**
- * A chat room on plain Node: an HTTP server that serves the web client and
- * upgrades WebSocket connections, handing each connection to admission (until
- * it has joined) and to the room's traffic (after), with a heartbeat that cuts
- * the silent. Its parts: Admission, Members, RoomTraffic, TickWriter, and the
- * history store, which nothing outside the host touches.
+ * A chat room on plain Node: one TCP port where an HTTPS server (HTTP with
+ * `insecure`) serves the web client and upgrades WebSocket connections,
+ * handing each connection to admission (until it has joined) and to the
+ * room's traffic (after), with a heartbeat that cuts the silent. Its parts:
+ * Admission, Members, RoomTraffic, TickWriter, and the history store, which
+ * nothing outside the host touches.
+ *
+ * On the port, every TCP connection passes the connection gate first; then
+ * its first byte decides: a TLS handshake (0x16) goes to the HTTPS server,
+ * anything else to the plain entrance, which only points browsers to https://
+ * and refuses ws:// (plain-entrance.ts).
  */
 import { EventEmitter } from 'node:events';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { Socket } from 'node:net';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { createServer as createNetServer, type Server as NetServer, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { HostInfo } from '../shared/chat-api.ts';
 import { BeaconError, errorMessage } from '../shared/errors.ts';
+import type { Fingerprint } from '../shared/fingerprint.ts';
 import { CLOSE, encode, type Member, type PresenceEvent } from '../shared/protocol.ts';
 import { Admission } from './admission.ts';
 import { type Connection, newConnection, Replies } from './connection.ts';
 import { ConnectionGate } from './connection-gate.ts';
 import { Heartbeat } from './heartbeat.ts';
-import { formatHostPort, shareableHosts } from './lan-addresses.ts';
+import { formatHostPort, ownHostHeader, shareableHosts } from './lan-addresses.ts';
 import { Members } from './members.ts';
 import { DEFAULT_LIMITS, DEFAULT_ROOM_NAME, type RoomLimits, type RoomServerOptions } from './options.ts';
 import { RejoinThrottle } from './rejoin-throttle.ts';
+import { plainEntrance } from './plain-entrance.ts';
 import { RoomTraffic } from './room-traffic.ts';
 import { HistoryStore } from './store/history-store.ts';
 import { TickWriter } from './tick-writer.ts';
+import { loadOrCreateIdentity, type TlsIdentity } from './tls-identity.ts';
 import { webFilesHandler } from './web-files.ts';
 
 /** The heartbeat round is split into this many slices over the ping interval. */
@@ -36,6 +46,8 @@ const MAX_THROTTLED_ADDRESSES = 50_000;
 const HTTP_TIMEOUT_CHECK_MS = 1_000;
 /** A member that does not read the goodbye and close in this time is cut. */
 const CLOSE_GRACE_MS = 1_000;
+/** The first byte of a TLS handshake record (a ClientHello). */
+const TLS_HANDSHAKE = 0x16;
 
 export interface RoomServerEvents {
   presence: [event: PresenceEvent, member: Member];
@@ -48,9 +60,16 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
   readonly limits: RoomLimits;
   readonly roomName: string;
   readonly code: string | null;
+  /** The fingerprint of the host's certificate; null for an `insecure` host. */
+  readonly fingerprint: Fingerprint | null;
   readonly #store: HistoryStore;
   readonly #bind: string | undefined;
-  readonly #http: Server;
+  /** The one listening socket: every connection arrives here first. */
+  readonly #front: NetServer;
+  /** The room's web server: HTTPS, or HTTP for an `insecure` host. */
+  readonly #http: HttpServer | HttpsServer;
+  /** What answers a connection that does not speak TLS to an encrypted host. */
+  readonly #plain: HttpServer | null;
   readonly #wss: WebSocketServer;
   readonly #gate: ConnectionGate;
   readonly #rejoins: RejoinThrottle;
@@ -65,13 +84,14 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
   #identityPruner: ReturnType<typeof setInterval> | null = null;
   #stopping: Promise<void> | null = null;
 
-  private constructor(options: RoomServerOptions, store: HistoryStore) {
+  private constructor(options: RoomServerOptions, store: HistoryStore, identity: TlsIdentity | null) {
     super();
     const limits = (this.limits = { ...DEFAULT_LIMITS, ...options.limits });
     // A room keeps its name with its history: a restart without a name keeps the old one.
     this.roomName = options.roomName ?? store.getSetting('name') ?? DEFAULT_ROOM_NAME;
     store.setSetting('name', this.roomName);
     this.code = options.code && options.code.length > 0 ? options.code : null;
+    this.fingerprint = identity?.fingerprint ?? null;
     this.#store = store;
     this.#bind = options.bind;
     this.#gate = new ConnectionGate({
@@ -107,6 +127,7 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
       roomName: this.roomName,
       bind: this.#bind,
       port: () => this.#port,
+      encrypted: identity !== null,
       store,
       members: this.#members,
       writer: this.#writer,
@@ -124,17 +145,39 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
       rejoins: this.#rejoins,
       warn: (message) => this.emit('warning', message),
     });
-    this.#http = createServer(
-      {
-        // Slow or silent HTTP clients are cut quickly: each one holds a socket.
-        headersTimeout: limits.handshakeTimeoutMs,
-        requestTimeout: 2 * limits.handshakeTimeoutMs,
-        connectionsCheckingInterval: HTTP_TIMEOUT_CHECK_MS,
+    const timeouts = {
+      // Slow or silent HTTP clients are cut quickly: each one holds a socket.
+      headersTimeout: limits.handshakeTimeoutMs,
+      requestTimeout: 2 * limits.handshakeTimeoutMs,
+      connectionsCheckingInterval: HTTP_TIMEOUT_CHECK_MS,
+    };
+    const web = webFilesHandler(options.webRoot, {
+      info: {
+        name: this.roomName,
+        codeRequired: this.code !== null,
+        fingerprint: this.fingerprint,
+        encrypted: identity !== null,
       },
-      webFilesHandler(options.webRoot, { name: this.roomName, codeRequired: this.code !== null }),
-    );
-    this.#http.on('connection', (socket: Socket) => this.#gate.admit(socket));
-    this.#http.on('request', (req: IncomingMessage) => this.#gate.spoke(req.socket));
+      isOwnHost: (host) => this.#ownHost(host) !== null,
+    });
+    this.#http = identity
+      ? createHttpsServer(
+          // A connection stalled in its TLS handshake is cut like one that never sends a request.
+          { ...timeouts, key: identity.key, cert: identity.cert, handshakeTimeout: limits.handshakeTimeoutMs },
+          web,
+        )
+      : createHttpServer(timeouts, web);
+    // A failed handshake (a scanner, a client that distrusts the certificate) costs only its socket.
+    this.#http.on('tlsClientError', (_error: Error, socket: Duplex) => socket.destroy());
+    this.#http.on('request', (req: IncomingMessage) => this.#gate.spoke(underlyingSocket(req.socket)));
+    this.#plain = identity
+      ? plainEntrance({
+          ...timeouts,
+          ownHost: (host) => this.#ownHost(host),
+          spoke: (req) => this.#gate.spoke(req.socket),
+        })
+      : null;
+    this.#front = createNetServer((socket) => this.#arrived(socket));
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: limits.maxMessageBytes,
@@ -146,8 +189,10 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
 
   /** Opens the history and starts listening. Rejects with BEACON_ERR_PORT_IN_USE or BEACON_ERR_BIND. */
   static async start(options: RoomServerOptions): Promise<RoomServer> {
+    // The key first: a room whose key cannot be read must not start (and change its fingerprint).
+    const identity = options.insecure ? null : await loadOrCreateIdentity(options.dataDir);
     const store = HistoryStore.open(options.dataDir);
-    const server = new RoomServer(options, store);
+    const server = new RoomServer(options, store, identity);
     try {
       await server.#listen(options.port);
     } catch (error) {
@@ -172,15 +217,43 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
         if (error.code === 'EADDRINUSE') reject(new BeaconError('BEACON_ERR_PORT_IN_USE', `port ${port}`));
         else reject(new BeaconError('BEACON_ERR_BIND', `${this.#bind ?? 'all interfaces'}:${port}: ${error.code}`));
       };
-      this.#http.once('error', onError);
-      this.#http.listen({ port, host: this.#bind }, () => {
-        this.#http.off('error', onError);
+      this.#front.once('error', onError);
+      this.#front.listen({ port, host: this.#bind }, () => {
+        this.#front.off('error', onError);
         resolve();
       });
     });
-    const address = this.#http.address();
+    const address = this.#front.address();
     this.#port = typeof address === 'object' && address ? address.port : port;
-    this.#http.on('error', (error) => this.emit('error', error));
+    this.#front.on('error', (error) => this.emit('error', error));
+    // The web servers never listen themselves; this starts their header and request timeouts (and
+    // their tracking of connections, which closeAllConnections needs) for the connections handed to them.
+    for (const server of [this.#http, this.#plain]) server?.emit('listening');
+  }
+
+  /** Every TCP connection: through the gate, then to HTTPS or the plain entrance by its first byte. */
+  #arrived(socket: Socket): void {
+    if (!this.#gate.admit(socket)) return;
+    if (!this.#plain) {
+      this.#http.emit('connection', socket);
+      return;
+    }
+    socket.on('error', () => {});
+    // Until the first byte, the gate's handshake timer is all that holds this socket.
+    socket.once('readable', () => {
+      const first = socket.read(1) as Buffer | null;
+      if (first === null) {
+        socket.destroy();
+        return;
+      }
+      socket.unshift(first);
+      (first[0] === TLS_HANDSHAKE ? this.#http : this.#plain!).emit('connection', socket);
+    });
+  }
+
+  /** "host:port" when a request's Host header names this machine on this port (see ownHostHeader). */
+  #ownHost(host: string | undefined): string | null {
+    return ownHostHeader(host, this.#port, this.fingerprint ? 443 : 80, this.#bind);
   }
 
   get port(): number {
@@ -189,14 +262,16 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
 
   info(): HostInfo {
     const hosts = shareableHosts(this.#bind).map((host) => formatHostPort(host, this.#port));
+    const secure = this.fingerprint !== null;
+    const webAddresses = hosts.map((host) => `${secure ? 'https' : 'http'}://${host}/`);
     return {
       roomName: this.roomName,
       port: this.#port,
       code: this.code,
-      addresses: hosts.map((host) => `ws://${host}`),
-      webAddresses: hosts.map((host) => `http://${host}/`),
-      fingerprint: null,
-      invite: null,
+      addresses: hosts.map((host) => `${secure ? 'wss' : 'ws'}://${host}`),
+      webAddresses,
+      fingerprint: this.fingerprint,
+      invite: this.fingerprint && webAddresses[0] ? `${webAddresses[0]}#fp=${this.fingerprint}` : null,
     };
   }
 
@@ -231,13 +306,13 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
   // ── connections ────────────────────────────────────────────────────────────
 
   #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    this.#gate.spoke(req.socket);
+    this.#gate.spoke(underlyingSocket(req.socket));
     if (!this.#admission.mayUpgrade(req, socket, (address) => this.#unjoinedFrom(address))) return;
     if (this.#stopping) {
       socket.end('HTTP/1.1 503 Service Unavailable\r\n\r\n');
       return;
     }
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, req.socket));
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, underlyingSocket(req.socket)));
   }
 
   #unjoinedFrom(address: string): number {
@@ -335,9 +410,24 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
     );
     await Promise.all(closed);
     await new Promise<void>((resolve) => {
-      this.#http.close(() => resolve());
+      this.#front.close(() => resolve());
       this.#http.closeAllConnections();
+      this.#plain?.closeAllConnections();
+      // Connections still waiting for their first byte, or in their TLS handshake.
+      this.#gate.closeAll();
     });
+    this.#http.close();
+    this.#plain?.close();
     this.#store.close();
   }
+}
+
+/**
+ * The TCP socket under a request's socket: the gate counts TCP sockets, and an
+ * HTTPS request's socket is the TLS socket wrapped around one (`_parent`, set
+ * by Node's TLSSocket for the socket it wraps).
+ */
+function underlyingSocket(socket: Socket): Socket {
+  const parent = (socket as Socket & { _parent?: unknown })._parent;
+  return parent instanceof Socket ? parent : socket;
 }

@@ -1,13 +1,24 @@
 /**
  * Room addresses as people type them or copy them from the host panel:
- * "192.168.1.20", "laptop.local:4747", "[::1]:4747", "ws://host:4747",
- * "http://host:4747/" (the browser address the host hands out). One parser
- * for the join form, the app and the terminal client, so what the form
- * accepts is exactly what joining understands.
+ * "192.168.1.20", "laptop.local:4747", "[::1]:4747" (encrypted: wss://),
+ * "https://host:4747/" (the browser address the host hands out),
+ * "ws://host:4747" or "http://host:4747/" (written out: unencrypted, for a
+ * host started with --insecure), and the invite "https://host:4747/#fp=…"
+ * that also carries the fingerprint to pin. One parser for the join form,
+ * the app and the terminal client, so what the form accepts is exactly what
+ * joining understands.
  */
+import { type Fingerprint, parseFingerprint } from './fingerprint.ts';
 import { DEFAULT_PORT, MAX_PORT } from './protocol.ts';
 
-export type ParsedAddress = { ok: true; url: string } | { ok: false; problem: string };
+export type ParsedAddress =
+  | {
+      ok: true;
+      url: string;
+      /** The fingerprint an invite carries ('#fp=…'), to pin; null for a plain address. */
+      fingerprint: Fingerprint | null;
+    }
+  | { ok: false; problem: string };
 
 const EXAMPLE = '192.168.1.20:4747';
 const HOSTNAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
@@ -46,13 +57,38 @@ function splitHostPort(authority: string): { host: string; port: string | null }
   return { host: authority.slice(0, colon), port: authority.slice(colon + 1) };
 }
 
+/**
+ * The fingerprint in an invite's fragment ("fp=3f9a…", written with or without spaces or colons),
+ * null when the fragment names none, or a problem when it names a damaged one.
+ */
+function fragmentFingerprint(fragment: string): { fingerprint: Fingerprint | null } | { problem: string } {
+  const match = /(?:^|&)fp=([^&]*)/.exec(fragment);
+  if (!match) return { fingerprint: null };
+  let text: string;
+  try {
+    text = decodeURIComponent(match[1]!);
+  } catch {
+    text = match[1]!;
+  }
+  const fingerprint = parseFingerprint(text);
+  return fingerprint
+    ? { fingerprint }
+    : { problem: 'The fingerprint in this invite is incomplete or damaged. Copy the whole invite again.' };
+}
+
 /** The WebSocket URL of a room, or a sentence saying what is wrong with the address. */
 export function parseRoomAddress(raw: string): ParsedAddress {
   const fail = (problem: string): ParsedAddress => ({ ok: false, problem });
-  const value = raw.trim();
-  if (value === '') return fail(`Enter the room address, like ${EXAMPLE}.`);
+  const trimmed = raw.trim();
+  if (trimmed === '') return fail(`Enter the room address, like ${EXAMPLE}.`);
+  // An invite's fragment holds the fingerprint, which people may write in groups with spaces.
+  const hashAt = trimmed.indexOf('#');
+  const value = hashAt < 0 ? trimmed : trimmed.slice(0, hashAt);
+  const pinned = fragmentFingerprint(hashAt < 0 ? '' : trimmed.slice(hashAt + 1));
+  if ('problem' in pinned) return fail(pinned.problem);
   if (/\s/.test(value)) return fail('A room address has no spaces.');
-  let scheme: 'ws:' | 'wss:' = 'ws:';
+  // Encrypted unless written out otherwise: a bare address means wss://.
+  let scheme: 'ws:' | 'wss:' = 'wss:';
   let authority = value;
   let path = '/';
   const written = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value);
@@ -66,11 +102,11 @@ export function parseRoomAddress(raw: string): ParsedAddress {
     }
     scheme = mapped;
     const rest = value.slice(written[0].length);
-    const cut = rest.search(/[/?#]/);
+    const cut = rest.search(/[/?]/);
     authority = cut < 0 ? rest : rest.slice(0, cut);
-    path = cut < 0 ? '/' : (rest.slice(cut).split(/[?#]/, 1)[0] ?? '') || '/';
-  } else if (/[/?#]/.test(value)) {
-    return fail(`Only addresses that start with ws:// or http:// can have a path. Use a form like ${EXAMPLE}.`);
+    path = cut < 0 ? '/' : (rest.slice(cut).split('?', 1)[0] ?? '') || '/';
+  } else if (/[/?]/.test(value)) {
+    return fail(`Only an address written with https:// in front can have a path. Use a form like ${EXAMPLE}.`);
   }
   if (authority.includes('@')) return fail('A room address has no user name part.');
   const parts = splitHostPort(authority);
@@ -80,7 +116,14 @@ export function parseRoomAddress(raw: string): ParsedAddress {
   // A bare host means Beacon's port; a written https:// or wss:// without a port means the scheme's own.
   const port = parts.port ?? (written && scheme === 'wss:' ? null : String(DEFAULT_PORT));
   const host = parts.host.toLowerCase();
-  return { ok: true, url: `${scheme}//${port === null ? host : `${host}:${port}`}${path}` };
+  if (pinned.fingerprint && scheme !== 'wss:') {
+    return fail('This invite has a fingerprint but an unencrypted address (ws:// or http://). Use https://.');
+  }
+  return {
+    ok: true,
+    url: `${scheme}//${port === null ? host : `${host}:${port}`}${path}`,
+    fingerprint: pinned.fingerprint,
+  };
 }
 
 /** The WebSocket URL of a room, or null if `input` is not a room address. */

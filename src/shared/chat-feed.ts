@@ -5,7 +5,7 @@
  * the latest messages so an interface that (re)loads can catch up with
  * getState().
  */
-import { roomUrl } from './address.ts';
+import { parseRoomAddress } from './address.ts';
 import {
   type ChatEvent,
   type ChatSnapshot,
@@ -21,7 +21,7 @@ import {
 import type { ErrorCode } from './errors.ts';
 import { fail, ok } from './result.ts';
 import type { ChatMessage, Member } from './protocol.ts';
-import { RoomClient, type RoomClientOptions, type SocketFactory } from './room-client.ts';
+import { type HostPin, RoomClient, type RoomClientOptions, type SocketFactory } from './room-client.ts';
 
 /** Messages kept for getState(); older ones are paged from the host on demand. */
 export const SNAPSHOT_MESSAGES = 500;
@@ -31,6 +31,8 @@ export interface JoinRequest {
   name: string;
   code: string;
   resume?: { token: string; lastSeq: number };
+  /** The fingerprint remembered for this room; an invite's own fingerprint (in `address`) comes first. */
+  pin?: HostPin;
 }
 
 /** What the start screen shows after leaving; the owner of the feed knows it. */
@@ -75,16 +77,20 @@ export class ChatFeed {
 
   /** Joins a room; resolves once welcomed, or with the reason it could not join. */
   async join(request: JoinRequest): Promise<Result<null>> {
-    const url = roomUrl(request.address);
-    if (!url) return fail('BEACON_ERR_BAD_ADDRESS');
+    const address = parseRoomAddress(request.address);
+    if (!address.ok) return fail('BEACON_ERR_BAD_ADDRESS');
+    const pin: HostPin | undefined = address.fingerprint
+      ? { fingerprint: address.fingerprint, trust: 'invite' }
+      : request.pin;
     this.leave();
     const client = new RoomClient({
       ...this.#clientOptions,
-      url,
+      url: address.url,
       name: request.name,
       code: request.code,
       socketFactory: this.#socketFactory,
       resume: request.resume,
+      ...(pin ? { pin } : {}),
     });
     this.#client = client;
     this.#wire(client);

@@ -7,7 +7,7 @@
  * and Liveness (round-trip time; a silent host counts as gone).
  */
 import { type BackoffOptions, DEFAULT_BACKOFF, ReconnectSchedule } from './backoff.ts';
-import type { ConnectionState, MessageStatus, OutgoingMessage } from './chat-api.ts';
+import type { ConnectionSecurity, ConnectionState, MessageStatus, OutgoingMessage } from './chat-api.ts';
 import { Emitter } from './emitter.ts';
 import { errorMessage, type ErrorCode, isErrorCode, isFinal } from './errors.ts';
 import { Liveness } from './liveness.ts';
@@ -28,9 +28,19 @@ import {
   WIRE_LIMITS,
 } from './protocol.ts';
 import { ResumeCursor } from './resume-cursor.ts';
-import { errorForSystemCode, reasonForClose, type SocketFactory, type SocketLike } from './room-socket.ts';
+import {
+  errorForSystemCode,
+  type HostFingerprints,
+  reasonForClose,
+  type SocketFactory,
+  type SocketLike,
+  type SocketOptions,
+} from './room-socket.ts';
 
-export type { SocketFactory, SocketLike } from './room-socket.ts';
+export type { HostFingerprints, SocketFactory, SocketLike, SocketOptions } from './room-socket.ts';
+
+/** The fingerprint a host must show, and how it came to be known. */
+export type HostPin = NonNullable<SocketOptions['pin']>;
 
 export interface RoomClientOptions {
   url: string;
@@ -39,6 +49,12 @@ export interface RoomClientOptions {
   socketFactory: SocketFactory;
   /** Identity and position from an earlier visit to the room (kept in settings). */
   resume?: { token: string; lastSeq: number };
+  /**
+   * The fingerprint the host must show (from an invite, or remembered from an earlier visit).
+   * Without one, the first encrypted host that answers is trusted, and pinned for every reconnect
+   * of this client.
+   */
+  pin?: HostPin;
   /** Protocol ping interval; by default the host's (from the welcome). A host silent for two intervals is gone. */
   pingIntervalMs?: number;
   /** Time allowed from opening the socket to the welcome. */
@@ -88,7 +104,7 @@ const DEFAULT_RETRY_AFTER_MS = 1_000;
 
 export class RoomClient extends Emitter<RoomClientEvents> {
   readonly url: string;
-  readonly #options: Required<Omit<RoomClientOptions, 'resume' | 'code'>> & { code: string | undefined };
+  readonly #options: Required<Omit<RoomClientOptions, 'resume' | 'code' | 'pin'>> & { code: string | undefined };
   readonly #outbox: Outbox;
   readonly #cursor: ResumeCursor;
   readonly #liveness: Liveness;
@@ -107,6 +123,11 @@ export class RoomClient extends Emitter<RoomClientEvents> {
   #knownReason: ErrorCode | null = null;
   /** When the host said how long it will refuse (a lockout), before the close that follows. */
   #knownRetryAfterMs: number | null = null;
+  /** With BEACON_ERR_HOST_CHANGED: what was expected and what answered. */
+  #knownFingerprints: HostFingerprints | null = null;
+  #pin: HostPin | null;
+  /** How the current (or last) connection was protected, once it opened. */
+  #security: ConnectionSecurity | undefined;
   /** The host said goodbye (it was stopped): until a welcome, every failure is reported as that, quietly retried. */
   #hostStopped = false;
   #connectTimer: ReturnType<typeof setTimeout> | null = null;
@@ -133,6 +154,7 @@ export class RoomClient extends Emitter<RoomClientEvents> {
       now: options.now ?? Date.now,
     };
     this.#token = options.resume?.token;
+    this.#pin = options.pin ?? null;
     this.#reconnects = new ReconnectSchedule(this.#options);
     this.#cursor = new ResumeCursor(options.resume?.lastSeq ?? 0);
     this.#outbox = new Outbox({ write: (frame) => this.#socket?.send(frame), now: this.#options.now });
@@ -157,6 +179,10 @@ export class RoomClient extends Emitter<RoomClientEvents> {
   }
   get outbox(): OutgoingMessage[] {
     return this.#outbox.list();
+  }
+  /** The fingerprint every connection of this client must find: given, or trusted on first use. */
+  get pin(): HostPin | null {
+    return this.#pin;
   }
 
   /**
@@ -238,6 +264,8 @@ export class RoomClient extends Emitter<RoomClientEvents> {
   #open(): void {
     this.#knownReason = null;
     this.#knownRetryAfterMs = null;
+    this.#knownFingerprints = null;
+    this.#security = undefined;
     this.#socketWelcomed = false;
     // While reconnecting, the state keeps saying why (and which attempt) instead of flipping to "connecting".
     const state = this.#state;
@@ -250,7 +278,7 @@ export class RoomClient extends Emitter<RoomClientEvents> {
     }
     let socket: SocketLike;
     try {
-      socket = this.#options.socketFactory(this.url);
+      socket = this.#options.socketFactory(this.url, this.#pin ? { pin: this.#pin } : {});
     } catch {
       this.#failed('BEACON_ERR_BAD_ADDRESS');
       return;
@@ -258,6 +286,7 @@ export class RoomClient extends Emitter<RoomClientEvents> {
     this.#socket = socket;
     this.#connectTimer = setTimeout(() => this.#lost(socket, 'BEACON_ERR_TIMEOUT'), this.#options.connectTimeoutMs);
     socket.onopen = () => {
+      this.#opened(socket.security);
       const lastSeq = this.#cursor.hello(this.#token !== undefined);
       this.#write({
         type: 'hello',
@@ -283,8 +312,9 @@ export class RoomClient extends Emitter<RoomClientEvents> {
         }
       }
     };
-    socket.onerror = (errorCode) => {
+    socket.onerror = (errorCode, fingerprints) => {
       this.#knownReason ??= errorForSystemCode(errorCode);
+      if (fingerprints) this.#knownFingerprints ??= fingerprints;
     };
     socket.onclose = (code, reason) => {
       if (this.#socket === socket)
@@ -296,6 +326,17 @@ export class RoomClient extends Emitter<RoomClientEvents> {
           }),
         );
     };
+  }
+
+  /**
+   * The socket is open: the host showed the pinned fingerprint, or, with none pinned, is trusted
+   * from now on (the first-use fingerprint is pinned for every reconnect).
+   */
+  #opened(security: ConnectionSecurity | undefined): void {
+    this.#security = security;
+    if (security?.encrypted && security.trust === 'first-use' && !this.#pin) {
+      this.#pin = { fingerprint: security.fingerprint, trust: 'first-use' };
+    }
   }
 
   /** The connection on `socket` is over (closed, timed out, gone silent) for `reason`. */
@@ -315,7 +356,19 @@ export class RoomClient extends Emitter<RoomClientEvents> {
     if (!this.#hasBeenWelcomed || isFinal(reason)) {
       const retryAfter =
         this.#knownRetryAfterMs === null ? {} : { retryAfter: this.#options.now() + this.#knownRetryAfterMs };
-      this.#setState({ kind: 'offline', address: this.url, reason, reasonText, nextRetryAt: null, ...retryAfter });
+      const fingerprints =
+        reason === 'BEACON_ERR_HOST_CHANGED' && this.#knownFingerprints
+          ? { fingerprints: this.#knownFingerprints }
+          : {};
+      this.#setState({
+        kind: 'offline',
+        address: this.url,
+        reason,
+        reasonText,
+        nextRetryAt: null,
+        ...retryAfter,
+        ...fingerprints,
+      });
       this.#firstWelcome?.reject({
         code: reason,
         message: reasonText,
@@ -403,7 +456,8 @@ export class RoomClient extends Emitter<RoomClientEvents> {
     this.#hostPingIntervalMs = welcome.limits.pingIntervalMs;
     for (const message of welcome.history) this.#noteOwn(message);
     this.#reconnects.welcomed();
-    this.#setState({ kind: 'connected', address: this.url, rttMs: this.#liveness.rttMs });
+    const security = this.#security === undefined ? {} : { security: this.#security };
+    this.#setState({ kind: 'connected', address: this.url, rttMs: this.#liveness.rttMs, ...security });
     this.emit('welcome', welcome, continues);
     if (fetchAfter !== null) this.#askCatchUp(fetchAfter);
     // The host may still remember an older choice (or none, after a restart): say the current one.

@@ -82,6 +82,7 @@ describe('GET /room.json', () => {
       roomName: 'x'.repeat(500),
       code: null,
       dataDir: tempDir(),
+      insecure: true,
     });
     try {
       const info = JSON.parse((await get(server.port, '/room.json')).body) as { name: string; codeRequired: boolean };

@@ -1,5 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
@@ -30,6 +31,11 @@ export async function startRoom(
     dataDir?: string;
     webRoot?: string;
     port?: number;
+    /**
+     * TLS with the room's own key in `dataDir` (wss://), as every real host runs. Off by default here:
+     * tests about something else run the host with `insecure` and speak ws://.
+     */
+    encrypted?: boolean;
   } = {},
 ): Promise<RoomServer> {
   const server = await RoomServer.start({
@@ -39,6 +45,7 @@ export async function startRoom(
     code: options.code === undefined ? '1234' : options.code,
     dataDir: options.dataDir ?? tempDir(),
     webRoot: options.webRoot,
+    insecure: !options.encrypted,
     limits: options.limits,
   });
   cleanups.push(() => server.stop());
@@ -62,8 +69,10 @@ export function seedHistory(dataDir: string, texts: readonly string[], sender = 
   store.close();
 }
 
+/** ws:// for a port or an insecure host, wss:// for an encrypted one. */
 export function roomAddress(server: RoomServer | number): string {
-  return `ws://127.0.0.1:${typeof server === 'number' ? server : server.port}/`;
+  if (typeof server === 'number') return `ws://127.0.0.1:${server}/`;
+  return `${server.fingerprint ? 'wss' : 'ws'}://127.0.0.1:${server.port}/`;
 }
 
 export function client(
@@ -124,7 +133,12 @@ export class RawPeer {
       headers: options.headers ?? {},
       createConnection: (opts: unknown) => {
         const { host, port } = opts as { host: string; port: number };
-        this.#socket = connect({ host, port, ...(options.localAddress ? { localAddress: options.localAddress } : {}) });
+        const local = options.localAddress ? { localAddress: options.localAddress } : {};
+        // An encrypted host's certificate is not checked here: this peer pokes at the protocol, not at trust.
+        this.#socket =
+          typeof server !== 'number' && server.fingerprint
+            ? connectTls({ host, port, rejectUnauthorized: false, ...local })
+            : connect({ host, port, ...local });
         return this.#socket;
       },
     });
