@@ -141,9 +141,11 @@ describe('every byte the host holds for a member is bounded', () => {
   });
 });
 
+// On the port as every host runs it by default: TLS, with the first byte read before anything else.
 describe('connections are bounded before they say anything', () => {
   it('a member joins while thousands of idle sockets are open from other addresses', async () => {
     const server = await startRoom({
+      encrypted: true,
       limits: { maxConnections: 1_500, handshakeTimeoutMs: 60_000 },
     });
     const sockets: Socket[] = [];
@@ -164,7 +166,7 @@ describe('connections are bounded before they say anything', () => {
   });
 
   it('one address cannot hold more than its share of sockets', async () => {
-    const server = await startRoom({ limits: { handshakeTimeoutMs: 60_000 } });
+    const server = await startRoom({ encrypted: true, limits: { handshakeTimeoutMs: 60_000 } });
     const sockets = await Promise.all(Array.from({ length: 60 }, () => idleSocket(server.port, '127.0.0.7')));
     await new Promise((resolve) => setTimeout(resolve, 100));
     const open = sockets.filter((socket) => !socket.destroyed && socket.readyState === 'open');
@@ -173,7 +175,7 @@ describe('connections are bounded before they say anything', () => {
   });
 
   it('a socket that says nothing is closed after the handshake timeout', async () => {
-    const server = await startRoom({ limits: { handshakeTimeoutMs: 300 } });
+    const server = await startRoom({ encrypted: true, limits: { handshakeTimeoutMs: 300 } });
     const socket = await idleSocket(server.port, '127.0.0.8');
     const started = Date.now();
     await new Promise((resolve) => socket.once('close', resolve));
