@@ -7,9 +7,11 @@
  * Dialects: 'beacon' (hello → welcome, `send` frames), 'raw' (the naive ws and
  * Bun baselines: the message frame is relayed as is), 'socketio' (engine.io v4
  * over a raw WebSocket: "40" to join the namespace, "3" for each "2" ping).
+ * With `tls` every member connects over TLS and checks the host's fingerprint
+ * before it sends anything (bench/lib/lean-ws.ts), as a Beacon client does.
  */
 import { performance } from 'node:perf_hooks';
-import { LeanWs } from './lib/lean-ws.ts';
+import { LeanWs, type LeanTls } from './lib/lean-ws.ts';
 import { summarize } from './lib/stats.ts';
 
 type Dialect = 'beacon' | 'raw' | 'socketio';
@@ -19,6 +21,7 @@ const TEXT_CHARS = 40;
 
 let dialect: Dialect = 'raw';
 let port = 0;
+let tls: LeanTls | null = null;
 let sender: LeanWs | null = null;
 let receivers: LeanWs[] = [];
 let sentCount = 0;
@@ -112,6 +115,7 @@ function openMember(index: number): Promise<LeanWs> {
         if (dialect === 'beacon') ws.send(`{"type":"hello","v":1,"name":"member ${index}"}`);
         else if (dialect === 'raw') finish();
       },
+      tls,
     );
   });
 }
@@ -229,7 +233,16 @@ async function burst(count: number, timeoutMs: number, stallMs: number) {
 
 /** The runner's commands (bench/lib/proc.ts startClients). */
 type Command =
-  | { id: number; cmd: 'connect'; dialect: Dialect; port: number; n: number; concurrency?: number }
+  | {
+      id: number;
+      cmd: 'connect';
+      dialect: Dialect;
+      port: number;
+      n: number;
+      concurrency?: number;
+      /** Connect over TLS, pinning this fingerprint (wss://); absent or null: plain ws://. */
+      tls?: LeanTls | null;
+    }
   | { id: number; cmd: 'latency'; count: number; warmup?: number; roundTimeoutMs?: number }
   | { id: number; cmd: 'burst'; count: number; timeoutMs?: number; stallMs?: number }
   | { id: number; cmd: 'close' };
@@ -250,6 +263,7 @@ process.on('message', async (message: Command) => {
       case 'connect':
         dialect = message.dialect;
         port = message.port;
+        tls = message.tls ?? null;
         reply = await connectAll(message.n, message.concurrency ?? 50);
         break;
       case 'latency':

@@ -6,6 +6,7 @@
  *   npm run bench -- --tiny               every scenario once at tiny sizes (CI: well under a minute)
  *   npm run bench -- --scenario fanout    one scenario: fanout | join | store | interface
  *   npm run bench -- --scenario fanout --sizes 500 --servers beacon,naive-ws
+ *   npm run bench -- --scenario fanout --scenario join --sizes 500 --servers beacon,beacon-tls,naive-ws   (the cost of TLS)
  *   npm run bench -- --scenario fanout --sizes 2000 --servers beacon --profile   (CPU profiles of the host's phases)
  *
  * Prints a table per scenario and writes JSON (and Markdown tables) to bench/results/.
@@ -41,7 +42,7 @@ const { values } = parseArgs({
 });
 if (values.help) {
   console.log(
-    `Usage: npm run bench -- [--tiny] [--scenario ${Object.keys(SCENARIOS).join('|')}]... [--sizes 100,500] [--servers beacon,naive-ws,socket.io,bun] [--profile]`,
+    `Usage: npm run bench -- [--tiny] [--scenario ${Object.keys(SCENARIOS).join('|')}]... [--sizes 100,500] [--servers beacon,beacon-tls,naive-ws,socket.io,bun] [--profile]`,
   );
   process.exit(0);
 }

@@ -1,9 +1,14 @@
 /**
  * A plain `ws` Beacon client for the join, resume and store scenarios (one or
  * two connections at a time, so JSON parsing here costs nothing that matters).
+ * Over TLS it pins the host's fingerprint as a Beacon client must: no CA check,
+ * the fingerprint compared right after the handshake, before the upgrade
+ * request leaves (the socket stays corked until then).
  */
 import { performance } from 'node:perf_hooks';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { WebSocket } from 'ws';
+import { fingerprintOf, type LeanTls } from './lean-ws.ts';
 import { withTimeout } from './proc.ts';
 
 export interface Joined {
@@ -52,9 +57,32 @@ function isWelcome(frame: Frame): frame is Frame & Joined['welcome'] {
   );
 }
 
-export function join(port: number, hello: Record<string, unknown>, timeoutMs = 10_000): Promise<Joined> {
+/** A TLS connection that writes nothing until the host showed the pinned fingerprint. */
+function pinnedConnection(port: number, tls: LeanTls): TLSSocket {
+  const socket = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false });
+  socket.cork();
+  socket.once('secureConnect', () => {
+    const presented = fingerprintOf(socket.getPeerCertificate().raw);
+    if (presented === tls.fingerprint) socket.uncork();
+    else socket.destroy(new Error(`host fingerprint ${presented}, expected ${tls.fingerprint}: nothing sent`));
+  });
+  return socket;
+}
+
+/** Joins the room at 127.0.0.1:`port`: over ws://, or over wss:// pinning `tls.fingerprint`. */
+export function join(
+  port: number,
+  hello: Record<string, unknown>,
+  timeoutMs = 10_000,
+  tls: LeanTls | null = null,
+): Promise<Joined> {
   const t0 = performance.now();
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: false });
+  const ws = tls
+    ? new WebSocket(`wss://127.0.0.1:${port}/`, {
+        perMessageDeflate: false,
+        createConnection: () => pinnedConnection(port, tls),
+      })
+    : new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: false });
   let t1 = 0;
   const joined = new Promise<Joined>((resolve, reject) => {
     ws.on('open', () => {

@@ -7,8 +7,15 @@
  *
  * Frames it sends are masked with an all-zero key (valid; servers do not check
  * the key), so the payload goes out unchanged.
+ *
+ * Over TLS (`tls.fingerprint` given) it does what a Beacon client must
+ * (docs/PROTOCOL.md, "Transport and security"): no CA check, and the host's
+ * certificate fingerprint compared with the pinned one right after the
+ * handshake, before the upgrade request is written.
  */
+import { createHash } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 
 export const MARK = Buffer.from('~M~');
 const TILDE = 0x7e;
@@ -21,6 +28,16 @@ export interface LeanHandlers {
   /** `count` markers were found in the bytes just received; `times` holds their send times when timed. */
   onMarks?(count: number, times: number[] | null): void;
   onClose?(): void;
+}
+
+/** A wss:// member: the host's fingerprint (32 lowercase hex digits) it must present. */
+export interface LeanTls {
+  fingerprint: string;
+}
+
+/** A certificate's Beacon fingerprint: the first 16 bytes of the SHA-256 of its DER, as 32 lowercase hex digits. */
+export function fingerprintOf(der: Buffer): string {
+  return createHash('sha256').update(der).digest('hex').slice(0, 32);
 }
 
 export class LeanWs {
@@ -48,17 +65,39 @@ export class LeanWs {
   #messageOpcode = 0;
   #carry: Buffer | null = null;
 
-  constructor(port: number, path: string, handlers: LeanHandlers, onOpen: (error?: Error) => void) {
+  constructor(
+    port: number,
+    path: string,
+    handlers: LeanHandlers,
+    onOpen: (error?: Error) => void,
+    tls: LeanTls | null = null,
+  ) {
     this.handlers = handlers;
     this.#onOpen = onOpen;
-    this.socket = connect({ host: '127.0.0.1', port });
-    this.socket.setNoDelay(true);
-    this.socket.on('connect', () => {
+    const upgrade = (): void => {
       this.socket.write(
         `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
           `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
       );
-    });
+    };
+    if (tls) {
+      // The pin is the trust: no CA check (the certificate is self-signed), the fingerprint instead.
+      const secure: TLSSocket = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false });
+      this.socket = secure;
+      secure.on('secureConnect', () => {
+        const presented = fingerprintOf(secure.getPeerCertificate().raw);
+        if (presented !== tls.fingerprint) {
+          this.#fail(new Error(`host fingerprint ${presented}, expected ${tls.fingerprint}: nothing sent`));
+          secure.destroy();
+          return;
+        }
+        upgrade();
+      });
+    } else {
+      this.socket = connect({ host: '127.0.0.1', port });
+      this.socket.on('connect', upgrade);
+    }
+    this.socket.setNoDelay(true);
     this.socket.on('data', (chunk: Buffer) => this.#data(chunk));
     this.socket.on('error', (error) => this.#fail(error));
     this.socket.on('close', () => {

@@ -16,7 +16,10 @@ export interface ScenarioOptions {
   tiny: boolean;
   /** Fan-out sizes to run (full: 100, 500, 2000). */
   sizes?: number[];
-  /** Servers to include in fan-out (default: all). */
+  /**
+   * Servers to include (default: all). Fan-out: any of beacon (plain ws://), beacon-tls, naive-ws,
+   * socket.io, bun; join: the Beacon ones (beacon, beacon-tls), others ignored.
+   */
   servers?: string[];
   log: (line: string) => void;
 }

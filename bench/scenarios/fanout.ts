@@ -1,7 +1,7 @@
 /**
- * Scenarios 1 and 2: fan-out. For each N and each server (Beacon's real host
- * and the three baselines, interleaved so they share the machine's state), in
- * a fresh server process:
+ * Scenarios 1 and 2: fan-out. For each N and each server (Beacon's real host,
+ * plain and over TLS, and the three baselines, interleaved so they share the
+ * machine's state), in a fresh server process:
  *   1. connect N idle receivers + 1 sender from the member process → memory per idle member
  *   2. one message in flight at a time → delivery latency (p50/p99/max)
  *   3. a bounded burst → delivered messages per second over all members
@@ -32,6 +32,8 @@ import { fmt, kb, mb, type Summary } from '../lib/stats.ts';
 interface ServerSpec {
   name: string;
   dialect: 'beacon' | 'raw' | 'socketio';
+  /** Members connect over TLS (wss://) and pin the host's fingerprint. */
+  tls?: boolean;
   start(dataDir: string): Promise<ServerHandle>;
 }
 
@@ -39,11 +41,20 @@ const node = process.execPath;
 const NODE_FLAGS = ['--expose-gc'];
 
 export const SERVERS: ServerSpec[] = [
+  // 'beacon' is the host without encryption (`--insecure`, plain ws://), as in every figure before TLS;
+  // 'beacon-tls' the same host as it runs by default: TLS on the same port, members pinning its fingerprint.
   {
     name: 'beacon',
     dialect: 'beacon',
     start: (dataDir) =>
       startServer('beacon', node, [...NODE_FLAGS, join(BENCH_DIR, 'servers/beacon-host.ts'), dataDir]),
+  },
+  {
+    name: 'beacon-tls',
+    dialect: 'beacon',
+    tls: true,
+    start: (dataDir) =>
+      startServer('beacon-tls', node, [...NODE_FLAGS, join(BENCH_DIR, 'servers/beacon-host.ts'), dataDir, '--tls']),
   },
   {
     name: 'naive-ws',
@@ -100,6 +111,15 @@ interface Run {
   };
 }
 
+/** What the members must pin to reach `server` over TLS: the fingerprint its certificate has. */
+export async function pinFor(server: ServerHandle): Promise<{ fingerprint: string }> {
+  const { fingerprint } = await server.request('fingerprint');
+  if (typeof fingerprint !== 'string' || !/^[0-9a-f]{32}$/.test(fingerprint)) {
+    throw new Error(`${server.kind} has no certificate fingerprint to pin (got ${JSON.stringify(fingerprint)})`);
+  }
+  return { fingerprint };
+}
+
 const cpuMs = async (server: ServerHandle): Promise<number> => {
   const s = await server.request('stats');
   return (replyNumber(s, 'cpuUserUs') + replyNumber(s, 'cpuSystemUs')) / 1000;
@@ -119,18 +139,19 @@ async function runOne(spec: ServerSpec, n: number, tiny: boolean, log: (line: st
     await sleep(200);
     run.baseRss = procStatus(server.pid).rss;
     const heapBefore = spec.name === 'bun' ? null : await server.request('memory');
-    const profile = process.env.BENCH_PROFILE_DIR && spec.name === 'beacon';
+    const tls = spec.tls ? await pinFor(server) : null;
+    const profile = process.env.BENCH_PROFILE_DIR && spec.dialect === 'beacon';
     const profileStart = async (): Promise<void> => {
       if (profile) await host.request('profile-start');
     };
     const profileStop = async (phase: string): Promise<void> => {
       if (!profile) return;
-      const { file } = await host.request('profile-stop', 30_000, { name: `beacon-N${n}-${phase}` });
+      const { file } = await host.request('profile-stop', 30_000, { name: `${spec.name}-N${n}-${phase}` });
       log(`  profile: ${String(file)}`);
     };
     await profileStart();
     const connected = await clients.call<ConnectReply>(
-      { cmd: 'connect', dialect: spec.dialect, port: server.port, n, concurrency: 50 },
+      { cmd: 'connect', dialect: spec.dialect, port: server.port, n, concurrency: 50, tls },
       tiny ? 30_000 : 240_000,
     );
     run.connectMs = connected.ms;
@@ -186,7 +207,7 @@ async function runOne(spec: ServerSpec, n: number, tiny: boolean, log: (line: st
     run.peakRss = procStatus(server.pid).hwm;
     run.ok = true;
     log(
-      `  ${spec.name.padEnd(9)} N=${String(n).padEnd(5)} connect ${fmt(run.connectMs, 0)} ms · ` +
+      `  ${spec.name.padEnd(10)} N=${String(n).padEnd(5)} connect ${fmt(run.connectMs, 0)} ms · ` +
         `idle ${kb(run.bytesPerIdleMember)} KB/member (heap ${run.heapPerIdleMember === undefined ? '–' : kb(run.heapPerIdleMember)}) · p50 ${fmt(run.latency.delivery.p50)} p99 ${fmt(run.latency.delivery.p99)} ms · ` +
         `latency wall ${fmt(run.latency.wallMs, 0)} ms (host CPU ${fmt(run.latency.cpuMs, 0)}, members CPU ${fmt(run.latency.memberCpuMs, 0)}) · burst ${fmt(run.burst.perSecond, 0)} msg/s (host CPU ${fmt(run.burst.cpuMs, 0)} ms, members ${fmt(run.burst.memberCpuMs, 0)} ms) (${run.burst.outcome}, ${run.burst.delivered}/${run.burst.expected}) · peak ${mb(run.peakRss)} MB`,
     );
@@ -225,6 +246,11 @@ export async function fanout(options: ScenarioOptions): Promise<ScenarioResult> 
   notes.push(
     'Beacon host limits: defaults except messagesPerSecond and messageBurst, raised to 1e9 so one sender can burst (maxBufferedBytes stays 4 MiB).',
   );
+  if (specs.some((s) => s.tls)) {
+    notes.push(
+      "beacon = Beacon's host without encryption (insecure, plain ws://); beacon-tls = the same host with TLS, its default (wss://, ECDSA P-256 certificate; members skip CA checks and pin its fingerprint before sending anything). Members decrypt in the member process, which shares the machine.",
+    );
+  }
 
   const runs: Run[] = [];
   for (const n of sizes) {
@@ -245,6 +271,7 @@ export async function fanout(options: ScenarioOptions): Promise<ScenarioResult> 
       'last-member p50',
       'burst msg/s',
       'burst CPU %',
+      'connect all ms',
       'peak RSS MB',
       'idle KB/member',
       'heap KB/member',
@@ -262,6 +289,7 @@ export async function fanout(options: ScenarioOptions): Promise<ScenarioResult> 
             fmt(latency.lastDelivery.p50),
             fmt(burst.perSecond, 0),
             fmt((burst.cpuMs / burst.ms) * 100, 0),
+            fmt(r.connectMs, 0),
             mb(peakRss),
             kb(bytesPerIdleMember),
             r.heapPerIdleMember === undefined ? '–' : kb(r.heapPerIdleMember),
@@ -283,32 +311,70 @@ export async function fanout(options: ScenarioOptions): Promise<ScenarioResult> 
             '–',
             '–',
             '–',
+            '–',
             `FAILED: ${r.error?.split('\n')[0]}`,
           ],
     ),
   });
-  const baselines = specs.filter((s) => s.name !== 'beacon').map((s) => s.name);
-  if (specs.some((s) => s.name === 'beacon')) {
+  const beacons = specs.filter((s) => s.dialect === 'beacon').map((s) => s.name);
+  const baselines = specs.filter((s) => s.dialect !== 'beacon').map((s) => s.name);
+  if (beacons.length > 0 && baselines.length > 0) {
     const rows: string[][] = [];
     for (const n of sizes) {
-      const b = find('beacon', n);
-      for (const base of baselines) {
-        const o = find(base, n);
-        rows.push([
-          `beacon ÷ ${base}`,
-          String(n),
-          ratio(b?.burst?.perSecond, o?.burst?.perSecond),
-          ratio(b?.latency?.delivery.p50, o?.latency?.delivery.p50),
-          ratio(b?.latency?.delivery.p99, o?.latency?.delivery.p99),
-          ratio(b?.peakRss, o?.peakRss),
-          ratio(b?.bytesPerIdleMember, o?.bytesPerIdleMember),
-        ]);
+      for (const name of beacons) {
+        const b = find(name, n);
+        for (const base of baselines) {
+          const o = find(base, n);
+          rows.push([
+            `${name} ÷ ${base}`,
+            String(n),
+            ratio(b?.burst?.perSecond, o?.burst?.perSecond),
+            ratio(b?.latency?.delivery.p50, o?.latency?.delivery.p50),
+            ratio(b?.latency?.delivery.p99, o?.latency?.delivery.p99),
+            ratio(b?.peakRss, o?.peakRss),
+            ratio(b?.bytesPerIdleMember, o?.bytesPerIdleMember),
+          ]);
+        }
       }
     }
     tables.push({
       title: 'Fan-out ratios (Beacon ÷ baseline; throughput: higher is better; latency and memory: lower is better)',
       header: ['ratio', 'N', 'burst msg/s', 'p50', 'p99', 'peak RSS', 'idle mem/member'],
       rows,
+    });
+  }
+  if (beacons.includes('beacon') && beacons.includes('beacon-tls')) {
+    // The cost of TLS: the same host, the same members, the same run; only the transport differs.
+    const perDelivery = (r: Run | undefined): number | undefined =>
+      r?.burst && r.burst.delivered > 0 ? r.burst.cpuMs / r.burst.delivered : undefined;
+    tables.push({
+      title: 'The cost of TLS (beacon-tls ÷ beacon, same run; throughput: higher is better; the rest: lower is better)',
+      header: [
+        'N',
+        'burst msg/s',
+        'burst host CPU per delivery',
+        'p50',
+        'p99',
+        'last-member p50',
+        'connect all',
+        'peak RSS',
+        'idle mem/member',
+      ],
+      rows: sizes.map((n) => {
+        const plain = find('beacon', n);
+        const tls = find('beacon-tls', n);
+        return [
+          String(n),
+          ratio(tls?.burst?.perSecond, plain?.burst?.perSecond),
+          ratio(perDelivery(tls), perDelivery(plain)),
+          ratio(tls?.latency?.delivery.p50, plain?.latency?.delivery.p50),
+          ratio(tls?.latency?.delivery.p99, plain?.latency?.delivery.p99),
+          ratio(tls?.latency?.lastDelivery.p50, plain?.latency?.lastDelivery.p50),
+          ratio(tls?.connectMs, plain?.connectMs),
+          ratio(tls?.peakRss, plain?.peakRss),
+          ratio(tls?.bytesPerIdleMember, plain?.bytesPerIdleMember),
+        ];
+      }),
     });
   }
   return { scenario: 'fanout', tables, notes, data: { sizes, runs, startedAt: performance.timeOrigin } };

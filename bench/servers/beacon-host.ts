@@ -2,7 +2,10 @@
  * Beacon's real host (src/host/room-server.ts) in its own process, for the benchmarks.
  * Limits are the defaults except the per-connection rate limit, raised so one
  * benchmark sender can burst (BENCH_LIMITS, JSON, may override more).
- *   node bench/servers/beacon-host.ts <dataDir>
+ *   node bench/servers/beacon-host.ts <dataDir>         plain ws:// (the host's `insecure: true`, as `--insecure`)
+ *   node bench/servers/beacon-host.ts <dataDir> --tls   TLS, the host's default: key and certificate in <dataDir>
+ * The control command `fingerprint` answers the host's certificate fingerprint (null when plain),
+ * for the members to pin.
  */
 import { writeFileSync } from 'node:fs';
 import { type Profiler, Session } from 'node:inspector';
@@ -14,12 +17,14 @@ import { serveControl } from './control.ts';
 export const BENCH_RATE_LIMITS = { messagesPerSecond: 1_000_000_000, messageBurst: 1_000_000_000 };
 
 const dataDir = process.argv[2] ?? ':memory:';
+const tls = process.argv.slice(3).includes('--tls');
 const server = await RoomServer.start({
   port: 0,
   bind: '127.0.0.1',
   roomName: 'Bench room',
   code: null,
   dataDir,
+  insecure: !tls,
   limits: { ...BENCH_RATE_LIMITS, ...JSON.parse(process.env.BENCH_LIMITS ?? '{}') },
 });
 server.on('error', (error) => process.stderr.write(`host error: ${error.message}\n`));
@@ -37,6 +42,7 @@ serveControl(
   () => server.stop(),
   () => ({ members: server.members().length, lastSeq: server.lastSeq }),
   {
+    fingerprint: async () => ({ fingerprint: server.info().fingerprint }),
     'profile-start': async () => {
       await post('Profiler.enable');
       await post('Profiler.setSamplingInterval', { interval: 200 });
