@@ -29,10 +29,15 @@ export const TRUST_WORDS: Record<Trust, string> = {
     'Your browser checked the connection. To be sure it is the host, compare this with the fingerprint your browser shows for the page.',
 };
 
+/** The fingerprint to show, or null when there is none (a host that states none gives ''). */
+export function knownFingerprint(fingerprint: string | null | undefined): Fingerprint | null {
+  return fingerprint ? parseFingerprint(fingerprint) : null;
+}
+
 /** A fingerprint for people ("3F9A 21C4 …"), or null when there is none to show. */
 export function shownFingerprint(fingerprint: string | null | undefined): string | null {
-  const parsed = fingerprint ? parseFingerprint(fingerprint) : null;
-  return parsed ? formatFingerprint(parsed) : null;
+  const known = knownFingerprint(fingerprint);
+  return known ? formatFingerprint(known) : null;
 }
 
 /**
@@ -53,4 +58,8 @@ export function inviteFingerprint(invite: string): Fingerprint | null {
 
 /** How a browser user finds the fingerprint their browser checked, to compare with the host's. */
 export const BROWSER_COMPARE_HINT =
-  'To compare: click the icon left of the address bar, open the certificate details and find “SHA-256 fingerprint”. Its first 32 characters are Beacon’s fingerprint (ignore the colons).';
+  'To compare: click the icon at the left of the address bar, open the certificate and find its “SHA-256 fingerprint”. Its first 32 characters are Beacon’s fingerprint (ignore the colons and spaces).';
+
+/** Why a browser may say "Not secure" on an encrypted page, so the label does not frighten or mislead. */
+export const BROWSER_NOT_SECURE_NOTE =
+  'Your browser may still call this page “Not secure”: the host made its own certificate, which no authority vouches for. The connection is encrypted all the same; the fingerprint is how you check it leads to the host.';
