@@ -1,11 +1,14 @@
 /**
  * Headless host: a Beacon room on plain Node, for an always-on machine.
  *   npm run host -- --port 4747 --code 1234 --data ./room --bind 127.0.0.1 --name "Team room"
+ * Encrypted by default, with the room's own key in --data; it prints the
+ * fingerprint and the invite that carries it. --insecure opts out.
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { RoomServer } from '../host/room-server.ts';
 import { BeaconError } from '../shared/errors.ts';
+import { formatFingerprint } from '../shared/fingerprint.ts';
 import { randomJoinCode } from '../shared/ids.ts';
 import { DEFAULT_PORT, MAX_PORT } from '../shared/protocol.ts';
 
@@ -14,9 +17,18 @@ const HELP = `Usage: npm run host -- [options]
   --bind ADDR    address to listen on (default: every interface)
   --code CODE    join code (default: a random eight-digit code)
   --open         no join code: anyone on the network may join
-  --data DIR     folder for the room's history (default ./beacon-room)
+  --data DIR     folder for the room's history and its key (default ./beacon-room)
   --name NAME    room name (default: the name the --data folder was last hosted under, else "Beacon room")
-  --web DIR      built web client to serve (default ./out/renderer)`;
+  --web DIR      built web client to serve (default ./out/renderer)
+  --insecure     no encryption (ws:// and http://): anyone on the network can read the room,
+                 the join code and members' tokens. Only for a network whose users you all trust.
+
+The room is encrypted (wss:// and https://) with its own key and certificate,
+made on the first start and kept in --data (tls-key.pem, tls-cert.pem).
+Members check the host by its fingerprint: share the invite it prints (the
+address with the fingerprint), and the code separately. If the key is ever
+lost or made anew, the fingerprint changes and members who joined before are
+warned that this is not the host they knew.`;
 
 const { values } = parseArgs({
   options: {
@@ -27,6 +39,7 @@ const { values } = parseArgs({
     data: { type: 'string', default: './beacon-room' },
     name: { type: 'string' },
     web: { type: 'string', default: './out/renderer' },
+    insecure: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -51,6 +64,7 @@ try {
     code: values.open ? null : (values.code ?? randomJoinCode()),
     dataDir: resolve(values.data),
     webRoot: resolve(values.web),
+    insecure: values.insecure,
   });
 } catch (error) {
   const message = error instanceof BeaconError ? `${error.message} [${error.code}]` : String(error);
@@ -59,10 +73,27 @@ try {
 }
 
 const info = server.info();
-console.log(`Beacon room "${info.roomName}" is open. Join at:`);
+if (info.fingerprint === null) {
+  console.warn(
+    'Warning: --insecure: this room is NOT encrypted. Anyone on the network can read every message, ' +
+      'the join code and members’ tokens (and so speak as them), and can pretend to be this host.',
+  );
+}
+console.log(`Beacon room "${info.roomName}" is open${info.fingerprint ? ', encrypted' : ', NOT encrypted'}. Join at:`);
 for (const address of info.addresses) console.log(address);
+if (info.fingerprint !== null) console.log(`Fingerprint: ${formatFingerprint(info.fingerprint)}`);
+if (info.invite !== null) console.log(`Invite: ${info.invite}`);
 console.log(info.code ? `Join code: ${info.code}` : 'No join code: anyone on the network may join.');
 console.log(`In a browser: ${info.webAddresses[0]}`);
+if (info.invite !== null) {
+  console.log(
+    'Send members the invite (it carries the fingerprint, so their app checks it is really this host), ' +
+      'and the join code separately.\n' +
+      `From a terminal: npm run join -- "${info.invite}" --name NAME${info.code ? ' --code CODE' : ''}\n` +
+      'A browser warns once about the room’s own certificate: compare the SHA-256 fingerprint it shows ' +
+      'with the one above (its first 32 digits) before going on.',
+  );
+}
 if (!server.hasFts5) console.warn('Warning: this SQLite has no FTS5; search will be unavailable.');
 server.on('presence', (event, member) => {
   if (event === 'joined' || event === 'left') console.log(`${time()} ${member.name} ${event}`);

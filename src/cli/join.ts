@@ -1,6 +1,7 @@
 /**
  * Terminal client: sends each line of stdin to the room, prints what arrives.
- *   npm run join -- ws://127.0.0.1:4747 --name bot --code 1234
+ *   npm run join -- "https://192.168.1.20:4747/#fp=3f9a…" --name bot --code 1234   (an invite: pinned)
+ *   npm run join -- 192.168.1.20:4747 --name bot --code 1234                       (trusted on first use)
  * Messages go to stdout as "name: text" (direct ones as "name → you: text");
  * connection news goes to stderr, so pipes see only the conversation.
  * "/dm NAME text" sends a direct message. When stdin ends, it waits until every
@@ -8,41 +9,103 @@
  */
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { roomUrl } from '../shared/address.ts';
-import { ROOM } from '../shared/chat-api.ts';
+import { parseRoomAddress } from '../shared/address.ts';
+import { type ConnectionSecurity, type ConnectionState, ROOM } from '../shared/chat-api.ts';
+import { type Fingerprint, formatFingerprint, parseFingerprint } from '../shared/fingerprint.ts';
 import type { Member } from '../shared/protocol.ts';
-import { RoomClient } from '../shared/room-client.ts';
+import { type HostPin, RoomClient } from '../shared/room-client.ts';
 import { wsSocketFactory } from '../node/ws-socket.ts';
 import { printable } from './terminal-text.ts';
+
+const HELP = `Usage: npm run join -- INVITE|ADDRESS [options]
+  INVITE            what the host hands out: "https://192.168.1.20:4747/#fp=3f9a…" (quote it)
+  ADDRESS           192.168.1.20:4747 (encrypted), or ws://192.168.1.20:4747 for a host run with --insecure
+  --name NAME       your name in the room (default "terminal")
+  --code CODE       the room's join code
+  --fingerprint FP  the host's fingerprint, as the host prints it ("3F9A 21C4 …"), if you have no invite
+  -q, --quiet       only the conversation: no connection news on stderr
+
+With an invite (or --fingerprint) the host must show that fingerprint, or
+nothing is sent to it. With a bare address the first host that answers is
+trusted and its fingerprint printed: compare it with the one the host shows.`;
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     name: { type: 'string', default: 'terminal' },
     code: { type: 'string' },
+    fingerprint: { type: 'string' },
     quiet: { type: 'boolean', short: 'q', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
   },
 });
 
-const url = roomUrl(positionals[0] ?? '');
-if (!url) {
-  console.error('Usage: npm run join -- ADDRESS [--name NAME] [--code CODE]   (ADDRESS like 192.168.1.20:4747)');
+if (values.help) {
+  console.log(HELP);
+  process.exit(0);
+}
+const address = parseRoomAddress(positionals[0] ?? '');
+if (!address.ok) {
+  console.error(`${address.problem}\n\n${HELP}`);
   process.exit(2);
 }
+let given: Fingerprint | null = address.fingerprint;
+if (values.fingerprint !== undefined) {
+  given = parseFingerprint(values.fingerprint);
+  if (!given) {
+    console.error('--fingerprint must be the 32 hex digits the host prints ("3F9A 21C4 …").');
+    process.exit(2);
+  }
+}
+const pin: HostPin | undefined = given ? { fingerprint: given, trust: 'invite' } : undefined;
 
-const client = new RoomClient({ url, name: values.name, code: values.code, socketFactory: wsSocketFactory });
+const client = new RoomClient({
+  url: address.url,
+  name: values.name,
+  code: values.code,
+  socketFactory: wsSocketFactory,
+  ...(pin ? { pin } : {}),
+});
 const members = new Map<string, Member>();
 const nameOf = (id: string): string => printable(members.get(id)?.name ?? id);
 const note = (text: string): void => {
   if (!values.quiet) console.error(text);
 };
 
+/** How the host was recognised, in words: always said, even with --quiet, since it is the person's to check. */
+function securityWords(security: ConnectionSecurity | undefined): string {
+  if (!security?.encrypted) return 'NOT encrypted: anyone on the network can read this room';
+  const fingerprint = formatFingerprint(security.fingerprint);
+  if (security.trust === 'first-use') {
+    return `encrypted; trusted on first use, fingerprint ${fingerprint}: compare it with the one the host shows`;
+  }
+  return `encrypted; the host's fingerprint ${fingerprint} matched`;
+}
+
+/** The warning for a host that is not the one expected, both fingerprints written out. */
+function hostChangedWords(state: ConnectionState): string {
+  if (state.kind !== 'offline' || !state.fingerprints) return '';
+  return (
+    `\n  expected fingerprint: ${formatFingerprint(state.fingerprints.expected)}` +
+    `\n  the host showed:      ${formatFingerprint(state.fingerprints.presented)}`
+  );
+}
+
+let welcomed = false;
 client.on('state', (state) => {
-  if (state.kind === 'connected' && state.rttMs === null) note(`* connected to ${state.address}`);
+  if (state.kind === 'connected' && state.rttMs === null) {
+    console.error(`* connected to ${state.address} (${securityWords(state.security)})`);
+  }
   if (state.kind === 'reconnecting') note(`* reconnecting (attempt ${state.attempt}): ${state.reasonText}`);
   if (state.kind === 'offline') note(`* offline: ${state.reasonText}`);
+  // After joining, a final refusal (the host changed, or refuses us) ends the session: nothing retries it.
+  if (welcomed && state.kind === 'offline' && state.nextRetryAt === null) {
+    console.error(`Disconnected: ${state.reasonText}${hostChangedWords(state)}`);
+    process.exit(1);
+  }
 });
 client.on('welcome', (welcome) => {
+  welcomed = true;
   members.clear();
   for (const member of welcome.members) members.set(member.id, member);
   note(`* joined "${printable(welcome.room.name)}" as ${printable(welcome.you.name)}; ${welcome.members.length} here`);
@@ -74,7 +137,7 @@ function maybeFinish(): void {
 try {
   await client.connect();
 } catch (error) {
-  console.error(`Could not join: ${(error as { message: string }).message}`);
+  console.error(`Could not join: ${(error as { message: string }).message}${hostChangedWords(client.state)}`);
   process.exit(1);
 }
 

@@ -40,8 +40,14 @@ describe('a host killed with SIGKILL and restarted on the same data', () => {
     const port = await freePort();
     const data = tempDir();
     const hostArgs = ['--port', String(port), '--bind', '127.0.0.1', '--data', data, '--code', '1234', '--web', data];
-    let host = await spawnNode('src/cli/host.ts', hostArgs, /^ws:\/\//);
-    const fast = { backoff: { initialMs: 100, maxMs: 500, factor: 2 }, pingIntervalMs: 1_000 };
+    // Encrypted, as the headless host runs by default: the clients trust it on first use and hold it
+    // to that fingerprint when it comes back, with the same key from the same --data.
+    let host = await spawnNode('src/cli/host.ts', hostArgs, /^Join code/);
+    const fast = {
+      url: `wss://127.0.0.1:${port}/`,
+      backoff: { initialMs: 100, maxMs: 500, factor: 2 },
+      pingIntervalMs: 1_000,
+    };
     const ann = await joined(port, 'Ann', fast);
     const bob = await joined(port, 'Bob', fast);
     const received: ChatMessage[] = [];
@@ -68,7 +74,7 @@ describe('a host killed with SIGKILL and restarted on the same data', () => {
     const ackedBeforeKill = acked.size;
 
     const restartedAt = Date.now();
-    host = await spawnNode('src/cli/host.ts', hostArgs, /^ws:\/\//);
+    host = await spawnNode('src/cli/host.ts', hostArgs, /^Join code/);
     await Promise.all([
       next(ann, 'state', (s) => s.kind === 'connected', 15_000),
       next(bob, 'state', (s) => s.kind === 'connected', 15_000),

@@ -69,7 +69,12 @@ describe('GET /room.json', () => {
     expect(response.headers['content-type']).toMatch(/^application\/json/);
     expect(response.headers['cache-control']).toBe('no-store');
     expect(response.headers['x-content-type-options']).toBe('nosniff');
-    expect(JSON.parse(response.body)).toEqual({ name: 'Test room', codeRequired: true });
+    expect(JSON.parse(response.body)).toEqual({
+      name: 'Test room',
+      codeRequired: true,
+      fingerprint: null,
+      encrypted: false,
+    });
     expect(response.body).not.toContain('98765432');
     expect(response.body).not.toContain('Ann');
     expect((await get(server.port, '/room.json', 'POST')).status).toBe(405);

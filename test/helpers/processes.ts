@@ -19,7 +19,7 @@ export function spawnNode(
   args: string[],
   ready: RegExp,
   timeoutMs = 15_000,
-): Promise<{ child: ChildProcessWithoutNullStreams; line: string; lines: string[] }> {
+): Promise<{ child: ChildProcessWithoutNullStreams; line: string; lines: string[]; stderr: () => string }> {
   const child = spawn(process.execPath, [script, ...args], { stdio: 'pipe' });
   children.add(child);
   child.on('exit', () => children.delete(child));
@@ -33,7 +33,7 @@ export function spawnNode(
       lines.push(line);
       if (ready.test(line)) {
         clearTimeout(timer);
-        resolve({ child, line, lines });
+        resolve({ child, line, lines, stderr: () => stderr });
       }
     });
   });
