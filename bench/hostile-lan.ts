@@ -14,6 +14,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -35,10 +36,11 @@ setTimeout(() => {
   process.exit(2);
 }, 5 * 60_000).unref();
 
-const port = await new Promise<number>((resolve) => {
+// The host prints its addresses: wss:// (https:// in an invite) by default, ws:// if started with --insecure.
+const { port, secure } = await new Promise<{ port: number; secure: boolean }>((resolve) => {
   createInterface({ input: host.stdout }).on('line', (line) => {
-    const match = /^ws:\/\/127\.0\.0\.1:(\d+)/.exec(line);
-    if (match) resolve(Number(match[1]));
+    const match = /\b(wss?|https?):\/\/127\.0\.0\.1:(\d+)/.exec(line);
+    if (match) resolve({ port: Number(match[2]), secure: match[1]!.length > 2 && match[1] !== 'http' });
   });
 });
 const rssMB = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${host.pid}/status`, 'utf8'))![1]) / 1024;
@@ -52,8 +54,12 @@ interface Peer {
 
 function peer(localAddress = '127.0.0.1'): Promise<Peer> {
   let socket: ReturnType<typeof connect> | null = null;
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/`, {
-    createConnection: () => (socket = connect({ host: '127.0.0.1', port, localAddress })),
+  // The attacker needs no pin: it talks to the host it means to hurt, over TLS like everyone else.
+  const ws = new WebSocket(`${secure ? 'wss' : 'ws'}://127.0.0.1:${port}/`, {
+    createConnection: () =>
+      (socket = secure
+        ? tlsConnect({ socket: connect({ host: '127.0.0.1', port, localAddress }), rejectUnauthorized: false })
+        : connect({ host: '127.0.0.1', port, localAddress })),
   });
   const frames: Peer['frames'] = [];
   ws.on('message', (raw) => {
