@@ -153,8 +153,11 @@ export interface Program {
   child: ChildProcessWithoutNullStreams;
   stdout: string[];
   stderr: string[];
-  /** Resolves with the first line (already printed or still to come) matching `pattern`; rejects at exit or timeout. */
-  line(pattern: RegExp, stream?: 'stdout' | 'stderr', timeoutMs?: number): Promise<string>;
+  /**
+   * Resolves with the first line matching `pattern` among those printed from line `after` on (0: all,
+   * including those already printed); rejects at exit or timeout.
+   */
+  line(pattern: RegExp, stream?: 'stdout' | 'stderr', timeoutMs?: number, after?: number): Promise<string>;
   exited(): Promise<number | null>;
   /** SIGINT, then SIGKILL if it has not exited within `graceMs`. */
   stop(graceMs?: number): Promise<number | null>;
@@ -184,8 +187,8 @@ export function runIn(machine: Machine, command: string, args: string[]): Progra
   const program: Program = {
     child,
     ...lines,
-    line: (pattern, stream = 'stdout', timeoutMs = 15_000) => {
-      const already = lines[stream].find((line) => pattern.test(line));
+    line: (pattern, stream = 'stdout', timeoutMs = 15_000, after = 0) => {
+      const already = lines[stream].slice(after).find((line) => pattern.test(line));
       if (already !== undefined) return Promise.resolve(already);
       return new Promise((resolveLine, reject) => {
         const timer = setTimeout(() => fail('did not print it'), timeoutMs);

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { errorMessage } from '../../src/shared/errors.ts';
+import { type Fingerprint, formatFingerprint } from '../../src/shared/fingerprint.ts';
 import {
   capture,
   createLan,
@@ -140,8 +141,7 @@ describe.skipIf(lanUnavailable !== null)(`on a LAN of three machines${skipped}`,
   }
 
   it('a listener on the network reads everything from a host started with --insecure (the capture works)', async () => {
-    // TODO(issue 11): add '--insecure' once the host takes it; today's host is plain ws:// already.
-    const { streams, needles } = await chatWhileEveListens([]);
+    const { streams, needles } = await chatWhileEveListens(['--insecure']);
     // The third machine saw the host and the member talk, not traffic of its own.
     expect(streams.map((stream) => stream.to)).toContain(`${host.address}:${PORT}`);
     expect(streams.every((stream) => !stream.from.startsWith(eve.address) && !stream.to.startsWith(eve.address))).toBe(
@@ -193,10 +193,18 @@ describe.skipIf(lanUnavailable !== null)(`on a LAN of three machines${skipped}`,
     const bob = start(member, 'src/cli/join.ts', [printedInvite(real), '--name', 'Bob', '--code', CODE]);
     expect(await refusedOrJoined(bob)).toBe('refused');
     expect(bob.stderr.join('\n')).toContain(HOST_CHANGED);
+    expect(bob.stderr.join('\n')).toMatch(
+      new RegExp(`the host showed: +${formatFingerprint(fingerprint as Fingerprint)}`),
+    );
     // Bob's client did reach the impostor, looked at its certificate, and sent nothing inside TLS.
     expect(impostor.stdout.some((line) => line.startsWith('{"tcp"'))).toBe(true);
     expect(decrypted().length).toBe(0);
-    expect(real.stdout.some((line) => / Bob joined$/.test(line))).toBe(false);
+    // The app's client (RoomClient over wsSocketFactory, pinned to the invite) is refused the same way.
+    const app = start(member, 'test/fixtures/lan-member.ts', [printedInvite(real), 'Cat', CODE]);
+    const failed = JSON.parse(await app.line(/^\{"failed"/)) as { failed: { code: string; message: string } };
+    expect(failed.failed).toEqual({ code: 'BEACON_ERR_HOST_CHANGED', message: HOST_CHANGED });
+    expect(decrypted().length).toBe(0);
+    expect(real.stdout.some((line) => / (Bob|Cat) joined$/.test(line))).toBe(false);
     expect(fingerprint).not.toBe(printedFingerprint(real).replace(/ /g, '').toLowerCase());
   });
 
@@ -210,10 +218,16 @@ describe.skipIf(lanUnavailable !== null)(`on a LAN of three machines${skipped}`,
     expect(await before.stop()).toBe(0);
     rmSync(join(data, 'tls-key.pem'));
     rmSync(join(data, 'tls-cert.pem'));
+    const seen = ann.stderr.length;
     const after = await startHost(data);
-    expect(printedFingerprint(after)).not.toBe(oldFingerprint);
-    // Ann was in the room: her client tries again by itself and stops with the warning.
-    await ann.line(new RegExp(escapeRegExp(HOST_CHANGED)), 'stderr', 20_000);
+    const newFingerprint = printedFingerprint(after);
+    expect(newFingerprint).not.toBe(oldFingerprint);
+    // Ann was in the room: her client tries again by itself and stops with the warning, not a new join.
+    const warnedOrJoined = new RegExp(`${escapeRegExp(HOST_CHANGED)}|^\\* joined`);
+    expect(await ann.line(warnedOrJoined, 'stderr', 20_000, seen)).toContain(HOST_CHANGED);
+    expect(await ann.exited()).toBe(1);
+    expect(ann.stderr.join('\n')).toMatch(`expected fingerprint: ${oldFingerprint}`);
+    expect(ann.stderr.join('\n')).toMatch(new RegExp(`the host showed: +${newFingerprint}`));
     // Bob joins now with the invite he was given before.
     const bob = start(member, 'src/cli/join.ts', [oldInvite, '--name', 'Bob', '--code', CODE]);
     expect(await refusedOrJoined(bob)).toBe('refused');
