@@ -239,7 +239,17 @@ describe.skipIf(lanUnavailable !== null)(`on a LAN of three machines${skipped}`,
     const real = await startHost(dataFolder());
     const bob = start(member, 'src/cli/join.ts', [`${host.address}:${PORT}`, '--name', 'Bob', '--code', CODE]);
     await bob.line(/^\* joined/, 'stderr');
-    expect(bob.stderr.join('\n')).toContain(printedFingerprint(real));
+    expect(bob.stderr.join('\n')).toMatch(`trusted on first use, fingerprint ${printedFingerprint(real)}`);
+  });
+
+  it("a bare-address join through a machine in the middle shows the impostor's fingerprint, not the host's", async () => {
+    // Why a first-use join says "compare it": the fingerprint printed is the one the answering machine showed.
+    const real = await startHost(dataFolder());
+    const { fingerprint } = await impostorInTheMiddle();
+    const bob = start(member, 'src/cli/join.ts', [`${host.address}:${PORT}`, '--name', 'Bob', '--code', CODE]);
+    const connected = await bob.line(/^\* connected/, 'stderr');
+    expect(connected).toContain(formatFingerprint(fingerprint as Fingerprint));
+    expect(connected).not.toContain(printedFingerprint(real));
   });
 });
 
