@@ -2,6 +2,11 @@
  * The desktop app's side of the ChatApi: joining (through the shared
  * ChatFeed) and hosting (an embedded RoomServer that this user joins like
  * anyone else). Implements every command; the IPC bridge validates and forwards.
+ *
+ * Hosting is always encrypted (the room's key lives in its folder). Joining
+ * pins the invite's fingerprint, else the one remembered with the recent room,
+ * else trusts on first use; the fingerprint is remembered with the room, and
+ * only trustHost (the person checked with the host) replaces it.
  */
 import type {
   ChatCommands,
@@ -15,7 +20,8 @@ import type {
 import { ChatFeed } from '../shared/chat-feed.ts';
 import { fail, ok } from '../shared/result.ts';
 import { BeaconError, errorMessage } from '../shared/errors.ts';
-import type { RoomClientOptions } from '../shared/room-client.ts';
+import type { Fingerprint } from '../shared/fingerprint.ts';
+import type { HostPin, RoomClientOptions } from '../shared/room-client.ts';
 import type { ChatMessage } from '../shared/protocol.ts';
 import { formatHostPort } from '../host/lan-addresses.ts';
 import { RoomServer } from '../host/room-server.ts';
@@ -45,7 +51,9 @@ export class DesktopChat implements ChatCommands {
   readonly #options: DesktopChatOptions;
   readonly #feed: ChatFeed;
   #server: RoomServer | null = null;
-  #joined: { address: string; code: string; name: string; remember: boolean } | null = null;
+  #joined: JoinAttempt | null = null;
+  /** The last join asked for, even if it failed: what trustHost joins again. */
+  #lastAttempt: JoinAttempt | null = null;
 
   constructor(options: DesktopChatOptions) {
     this.#options = options;
@@ -95,11 +103,14 @@ export class DesktopChat implements ChatCommands {
       this.#options.emit({ type: 'error', code: 'BEACON_ERR_NO_FTS5', message: errorMessage('BEACON_ERR_NO_FTS5') });
     }
     const address = formatHostPort(this.#options.hostBind ?? '127.0.0.1', server.port);
-    const joined = await this.#join(
-      { address, name: input.name, code: input.code },
-      false,
-      server.ownerToken(input.name),
-    );
+    // Our own room: its fingerprint is known first-hand, as good as an invite.
+    const pin: HostPin | undefined = server.fingerprint
+      ? { fingerprint: server.fingerprint, trust: 'invite' }
+      : undefined;
+    const joined = await this.#join({ address, name: input.name, code: input.code }, false, {
+      token: server.ownerToken(input.name),
+      pin,
+    });
     if (!joined.ok) {
       await this.#stopHosting();
       return fail(joined.error.code, joined.error.message);
@@ -120,15 +131,29 @@ export class DesktopChat implements ChatCommands {
    * rooms, or for one's own hosted room the token kept in its history), so one's
    * own messages and direct conversations come back. It starts from the latest
    * page: this window has no messages yet.
+   *
+   * The host must show the invite's fingerprint (when `input.address` is an
+   * invite), else `known.pin`, else the one remembered for the address; with
+   * none, the first host to answer is trusted and remembered.
    */
   async #join(
     input: { address: string; name: string; code: string },
     remember: boolean,
-    token = this.#options.settings.findRoom(input.address, input.name)?.token,
+    known: { token?: string; pin?: HostPin } = {},
   ): Promise<Result<null>> {
-    this.#options.settings.update({ displayName: input.name });
-    this.#joined = { ...input, remember };
-    const result = await this.#feed.join({ ...input, resume: token ? { token, lastSeq: 0 } : undefined });
+    const settings = this.#options.settings;
+    // Remembered without the invite's '#fp=…': the fingerprint is kept in its own field.
+    const address = input.address.split('#', 1)[0]!.trim();
+    const token = 'token' in known ? known.token : settings.findRoom(address, input.name)?.token;
+    const remembered = settings.pinFor(address);
+    const pin = known.pin ?? (remembered ? { fingerprint: remembered, trust: 'remembered' as const } : undefined);
+    settings.update({ displayName: input.name });
+    this.#joined = this.#lastAttempt = { address, name: input.name, code: input.code, remember };
+    const result = await this.#feed.join({
+      ...input,
+      resume: token ? { token, lastSeq: 0 } : undefined,
+      ...(pin ? { pin } : {}),
+    });
     if (!result.ok) this.#joined = null;
     return result;
   }
@@ -167,9 +192,19 @@ export class DesktopChat implements ChatCommands {
     return this.#feed.retryWithCode(input.code);
   }
 
-  // Placeholder until pinning lands (issue 11): nothing is pinned yet, so nothing can be re-trusted.
-  async trustHost(_input: CommandInput<'trustHost'>): Promise<Result<null>> {
-    return fail('BEACON_ERR_INVALID_INPUT');
+  /**
+   * After BEACON_ERR_HOST_CHANGED, once the person checked with the host: the room's address
+   * expects `fingerprint` from now on (replacing the remembered one), and is joined again with it.
+   */
+  async trustHost(input: CommandInput<'trustHost'>): Promise<Result<null>> {
+    const attempt = this.#lastAttempt;
+    // Only a room joined by address has a fingerprint to replace; one's own hosted room never changes it.
+    if (!attempt?.remember) return fail('BEACON_ERR_INVALID_INPUT', 'There is no room to trust again.');
+    const fingerprint = input.fingerprint as Fingerprint;
+    await this.leave();
+    this.#options.settings.trustHost(attempt.address, fingerprint);
+    const { address, name, code } = attempt;
+    return this.#join({ address, name, code }, true, { pin: { fingerprint, trust: 'remembered' } });
   }
 
   async typing(input: CommandInput<'typing'>): Promise<Result<null>> {
@@ -231,6 +266,8 @@ export class DesktopChat implements ChatCommands {
     if (!joined?.remember || !client?.token) return;
     const settings = this.#options.settings;
     const previous = settings.findRoom(joined.address, joined.name);
+    // The fingerprint this session's connections were held to (invite, remembered, or first use).
+    const fingerprint = client.pin?.fingerprint ?? previous?.fingerprint;
     settings.rememberRoom({
       address: joined.address,
       roomName: roomName ?? previous?.roomName ?? joined.address,
@@ -238,6 +275,16 @@ export class DesktopChat implements ChatCommands {
       name: joined.name,
       lastJoined: Date.now(),
       token: client.token,
+      ...(fingerprint ? { fingerprint } : {}),
     });
   }
+}
+
+interface JoinAttempt {
+  /** Without an invite's fingerprint part. */
+  address: string;
+  code: string;
+  name: string;
+  /** Kept in recent rooms (false for one's own hosted room). */
+  remember: boolean;
 }

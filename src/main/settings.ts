@@ -11,6 +11,13 @@ import {
 import { dirname } from 'node:path';
 import * as v from 'valibot';
 import type { RecentRoom } from '../shared/chat-api.ts';
+import { FINGERPRINT_HEX_DIGITS, type Fingerprint } from '../shared/fingerprint.ts';
+
+const FingerprintSchema = v.pipe(
+  v.string(),
+  v.regex(new RegExp(`^[0-9a-f]{${FINGERPRINT_HEX_DIGITS}}$`)),
+  v.transform((text) => text as Fingerprint),
+);
 
 const RecentRoomSchema = v.object({
   address: v.string(),
@@ -20,6 +27,11 @@ const RecentRoomSchema = v.object({
   lastJoined: v.number(),
   /** This user's identity in that room, so rejoining keeps the same member and direct messages. */
   token: v.optional(v.string()),
+  /**
+   * The host's fingerprint as first trusted (pinned). A damaged one is dropped alone, keeping the
+   * room and its identity: the next join then trusts on first use again, as for a room never pinned.
+   */
+  fingerprint: v.fallback(v.optional(FingerprintSchema), undefined),
 });
 export type StoredRecentRoom = v.InferOutput<typeof RecentRoomSchema>;
 
@@ -35,7 +47,13 @@ const SettingsSchema = v.object({
   recentRooms: v.fallback(
     v.pipe(
       v.optional(v.array(v.unknown()), []),
-      v.transform((rooms) => rooms.filter((room): room is StoredRecentRoom => v.is(RecentRoomSchema, room))),
+      // Parsed one by one (not just checked), so a damaged fingerprint falls back inside its room.
+      v.transform((rooms) =>
+        rooms.flatMap((room) => {
+          const parsed = v.safeParse(RecentRoomSchema, room);
+          return parsed.success ? [parsed.output] : [];
+        }),
+      ),
     ),
     [],
   ),
@@ -118,14 +136,28 @@ export class SettingsFile {
     return this.#settings.recentRooms.find((r) => r.address === address && r.name === name);
   }
 
+  /** The fingerprint pinned for the host at `address` (under any name), from the latest visit that pinned one. */
+  pinFor(address: string): Fingerprint | undefined {
+    return this.#settings.recentRooms.find((r) => r.address === address && r.fingerprint)?.fingerprint;
+  }
+
+  /** The person checked the host's new fingerprint: every recent room at `address` expects it from now on. */
+  trustHost(address: string, fingerprint: Fingerprint): void {
+    if (!this.#settings.recentRooms.some((r) => r.address === address)) return;
+    this.update({
+      recentRooms: this.#settings.recentRooms.map((r) => (r.address === address ? { ...r, fingerprint } : r)),
+    });
+  }
+
   /** The recent rooms as the interface sees them: without resume tokens. */
   recentRooms(): RecentRoom[] {
-    return this.#settings.recentRooms.map(({ address, roomName, code, name, lastJoined }) => ({
+    return this.#settings.recentRooms.map(({ address, roomName, code, name, lastJoined, fingerprint }) => ({
       address,
       roomName,
       code,
       name,
       lastJoined,
+      ...(fingerprint ? { fingerprint } : {}),
     }));
   }
 }

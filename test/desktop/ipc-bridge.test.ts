@@ -3,6 +3,7 @@
  * DesktopChat against real hosts on loopback. Only ipcMain's registration
  * and webContents.send are stand-ins; everything behind them is real.
  */
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -12,6 +13,7 @@ import {
   registerIpc,
   type SenderFrame,
 } from '../../src/main/ipc-bridge.ts';
+import { CERT_FILE, KEY_FILE } from '../../src/host/tls-identity.ts';
 import { DesktopChat } from '../../src/main/desktop-chat.ts';
 import { SettingsFile } from '../../src/main/settings.ts';
 import type { ChatEvent, Result } from '../../src/shared/chat-api.ts';
@@ -84,7 +86,7 @@ describe('hosting and joining from the desktop app', () => {
     });
     expect(hosted.ok).toBe(true);
     if (!hosted.ok) return;
-    expect(hosted.value.addresses).toEqual([`ws://127.0.0.1:${hosted.value.port}`]);
+    expect(hosted.value.addresses).toEqual([`wss://127.0.0.1:${hosted.value.port}`]);
     expect(hosted.value.code).toBe('246810');
 
     const guest = desktopApp();
@@ -176,7 +178,7 @@ describe('hosting and joining from the desktop app', () => {
   });
 
   it('a recent room rejoins as the same member, and the unread total reaches the window title hook', async () => {
-    const room = await startRoom({ code: '77' });
+    const room = await startRoom({ code: '77', encrypted: true });
     const guest = desktopApp();
     const address = `127.0.0.1:${room.port}`;
     await guest.ipc.invoke('join', { address, name: 'Gus', code: '77' });
@@ -184,7 +186,14 @@ describe('hosting and joining from the desktop app', () => {
     await guest.ipc.invoke('leave');
     const state = await guest.ipc.invoke<{ recentRooms: unknown[] }>('getState');
     expect(state.ok && state.value.recentRooms).toEqual([
-      { address, roomName: 'Test room', code: '77', name: 'Gus', lastJoined: expect.any(Number) },
+      {
+        address,
+        roomName: 'Test room',
+        code: '77',
+        name: 'Gus',
+        lastJoined: expect.any(Number),
+        fingerprint: room.fingerprint,
+      },
     ]);
     // A restarted app reads the same settings file.
     const again = desktopApp(guest.dir);
@@ -269,14 +278,17 @@ describe('ends that keep what a person set up (issue 10)', () => {
 
   it('a host restarted with a new code: retryWithCode gets back in, and the recent room keeps the new code', async () => {
     const dataDir = tempDir();
-    const first = await startRoom({ code: '1111', dataDir });
+    const first = await startRoom({ code: '1111', dataDir, encrypted: true });
     const port = first.port;
     const guest = desktopApp();
     const address = `127.0.0.1:${port}`;
     await guest.ipc.invoke('join', { address, name: 'Gus', code: '1111' });
     await guest.waitFor('welcome');
     await first.stop();
-    await startRoom({ port, code: '2222' });
+    // The same host (its key) with another code and a fresh history, so it does not know Gus's token.
+    const fresh = tempDir();
+    for (const file of [KEY_FILE, CERT_FILE]) copyFileSync(join(dataDir, file), join(fresh, file));
+    await startRoom({ port, code: '2222', dataDir: fresh, encrypted: true });
     await guest.ipc.invoke('retryNow');
     await guest.waitFor('connection', (e) => e.state.kind === 'offline' && e.state.reason === 'BEACON_ERR_WRONG_CODE');
     expect(await guest.ipc.invoke('retryWithCode', { code: 'x'.repeat(65) })).toMatchObject({ ok: false });

@@ -176,6 +176,39 @@ describe('recent rooms', () => {
     expect(settings.findRoom(room(1).address, 'Bob')).toBeUndefined();
   });
 
+  it('a room remembers its host’s fingerprint; a damaged one is dropped alone, the room and its identity kept', () => {
+    const fingerprint = '3f9a21c477b05e129c0daa431b7f6e20';
+    const { path } = settingsIn(
+      JSON.stringify({
+        recentRooms: [
+          room(1, { token: 't_1', fingerprint } as never),
+          room(2, { token: 't_2', fingerprint: 'EVIL' } as never),
+        ],
+      }),
+    );
+    const settings = new SettingsFile(path);
+    expect(settings.pinFor(room(1).address)).toBe(fingerprint);
+    expect(settings.recentRooms()[0]).toMatchObject({ fingerprint });
+    expect(settings.pinFor(room(2).address)).toBeUndefined();
+    expect(settings.findRoom(room(2).address, 'Ann')).toMatchObject({ token: 't_2' });
+    expect(settings.recentRooms()[1]).not.toHaveProperty('fingerprint');
+  });
+
+  it('trusting a host’s new fingerprint replaces it for every name at that address', () => {
+    const settings = new SettingsFile(settingsIn().path);
+    const old = '3f9a21c477b05e129c0daa431b7f6e20' as never;
+    settings.rememberRoom(room(1, { name: 'Ann', fingerprint: old }));
+    settings.rememberRoom(room(1, { name: 'Ann at home', fingerprint: old }));
+    settings.rememberRoom(room(2, { fingerprint: old }));
+    const renewed = '00112233445566778899aabbccddeeff' as never;
+    settings.trustHost(room(1).address, renewed);
+    expect(settings.recentRooms().map((r) => [r.address, r.name, r.fingerprint])).toEqual([
+      [room(2).address, 'Ann', old],
+      [room(1).address, 'Ann at home', renewed],
+      [room(1).address, 'Ann', renewed],
+    ]);
+  });
+
   it('at most eight are kept: the one joined longest ago goes first', () => {
     const { path } = settingsIn();
     const settings = new SettingsFile(path);

@@ -1,0 +1,149 @@
+/**
+ * The desktop app hosting and joining encrypted rooms, as two people with
+ * two apps: hosting is encrypted without asking, an invite pins the host, a
+ * recent room remembers its fingerprint, and a host that changed its key is
+ * stopped with both fingerprints until the person trusts the new one.
+ */
+import { readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { roomFolder } from '../../src/host/room-folder.ts';
+import { CERT_FILE, KEY_FILE } from '../../src/host/tls-identity.ts';
+import { DesktopChat } from '../../src/main/desktop-chat.ts';
+import { SettingsFile } from '../../src/main/settings.ts';
+import type { ChatEvent, ConnectionState, HostInfo } from '../../src/shared/chat-api.ts';
+import { cleanup, tempDir } from '../helpers/room.ts';
+
+const sessions: DesktopChat[] = [];
+afterEach(async () => {
+  for (const session of sessions.splice(0)) await session.shutdown();
+  await cleanup();
+});
+
+/** One person's app: its own settings file and rooms folder, and every event it would show. */
+function app() {
+  const dir = tempDir();
+  const events: ChatEvent[] = [];
+  const settingsPath = join(dir, 'settings.json');
+  const session = new DesktopChat({
+    settings: new SettingsFile(settingsPath),
+    roomsDir: join(dir, 'rooms'),
+    emit: (event) => events.push(event),
+    hostBind: '127.0.0.1',
+    clientOptions: { backoff: { initialMs: 20, maxMs: 50, factor: 1 } },
+  });
+  sessions.push(session);
+  const states = (): ConnectionState[] => events.flatMap((event) => (event.type === 'connection' ? [event.state] : []));
+  return {
+    session,
+    events,
+    dir,
+    settingsPath,
+    states,
+    /** The connected state the app shows now. */
+    connected: () => states().findLast((state) => state.kind === 'connected'),
+  };
+}
+
+async function hostRoom(hana: ReturnType<typeof app>, port = 0): Promise<HostInfo> {
+  const hosted = await hana.session.host({ roomName: 'Design team', name: 'Hana', port, code: '1234' });
+  if (!hosted.ok) throw new Error(hosted.error.message);
+  return hosted.value;
+}
+
+describe('hosting from the app', () => {
+  it('is encrypted without asking: wss:// and https:// addresses, a fingerprint, an invite, the key kept private', async () => {
+    const hana = app();
+    const info = await hostRoom(hana);
+    expect(info.fingerprint).toMatch(/^[0-9a-f]{32}$/);
+    expect(info.addresses).toEqual([`wss://127.0.0.1:${info.port}`]);
+    expect(info.webAddresses).toEqual([`https://127.0.0.1:${info.port}/`]);
+    expect(info.invite).toBe(`https://127.0.0.1:${info.port}/#fp=${info.fingerprint}`);
+    const folder = roomFolder(join(hana.dir, 'rooms'), 'Design team');
+    expect(statSync(join(folder, KEY_FILE)).mode & 0o777).toBe(0o600);
+    // The host's own connection is encrypted and checked like anyone's.
+    expect(hana.connected()).toMatchObject({ security: { encrypted: true, fingerprint: info.fingerprint } });
+  });
+});
+
+describe('joining from the app', () => {
+  it('by the invite: the host matched it, and the recent room remembers the fingerprint (not inside its address)', async () => {
+    const hana = app();
+    const info = await hostRoom(hana);
+    const bob = app();
+    const joined = await bob.session.join({ address: info.invite!, name: 'Bob', code: '1234' });
+    expect(joined).toEqual({ ok: true, value: null });
+    expect(bob.connected()).toMatchObject({
+      security: { encrypted: true, fingerprint: info.fingerprint, trust: 'invite' },
+    });
+    await bob.session.leave();
+    const recent = JSON.parse(readFileSync(bob.settingsPath, 'utf8')).recentRooms;
+    expect(recent).toEqual([
+      expect.objectContaining({ address: `https://127.0.0.1:${info.port}/`, fingerprint: info.fingerprint }),
+    ]);
+    const left = bob.events.findLast((event) => event.type === 'left') as Extract<ChatEvent, { type: 'left' }>;
+    expect(left.recentRooms[0]).toMatchObject({ fingerprint: info.fingerprint });
+  });
+
+  it('a recent room joined again is held to the fingerprint it remembered', async () => {
+    const hana = app();
+    const info = await hostRoom(hana);
+    const bob = app();
+    await bob.session.join({ address: info.invite!, name: 'Bob', code: '1234' });
+    await bob.session.leave();
+    expect(await bob.session.join({ address: `https://127.0.0.1:${info.port}/`, name: 'Bob', code: '1234' })).toEqual({
+      ok: true,
+      value: null,
+    });
+    expect(bob.connected()).toMatchObject({ security: { fingerprint: info.fingerprint, trust: 'remembered' } });
+  });
+
+  it('by a bare address with nothing known: trusted on first use, shown, and remembered', async () => {
+    const hana = app();
+    const info = await hostRoom(hana);
+    const bob = app();
+    await bob.session.join({ address: `127.0.0.1:${info.port}`, name: 'Bob', code: '1234' });
+    expect(bob.connected()).toMatchObject({ security: { fingerprint: info.fingerprint, trust: 'first-use' } });
+    await bob.session.leave();
+    await bob.session.join({ address: `127.0.0.1:${info.port}`, name: 'Bob', code: '1234' });
+    expect(bob.connected()).toMatchObject({ security: { fingerprint: info.fingerprint, trust: 'remembered' } });
+  });
+
+  it('a host that made a new key is stopped with both fingerprints; trusting the new one joins and is remembered', async () => {
+    const hana = app();
+    const before = await hostRoom(hana);
+    const bob = app();
+    await bob.session.join({ address: before.invite!, name: 'Bob', code: '1234' });
+    await bob.session.leave();
+
+    // Hana's room loses its key (a new laptop, a deleted folder) and is hosted again on the same port.
+    await hana.session.leave();
+    const folder = roomFolder(join(hana.dir, 'rooms'), 'Design team');
+    rmSync(join(folder, KEY_FILE));
+    rmSync(join(folder, CERT_FILE));
+    const after = await hostRoom(hana, before.port);
+    expect(after.fingerprint).not.toBe(before.fingerprint);
+
+    const address = `https://127.0.0.1:${before.port}/`;
+    const refused = await bob.session.join({ address, name: 'Bob', code: '1234' });
+    expect(refused).toMatchObject({ ok: false, error: { code: 'BEACON_ERR_HOST_CHANGED' } });
+    expect(bob.states().findLast((state) => state.kind === 'offline')).toMatchObject({
+      reason: 'BEACON_ERR_HOST_CHANGED',
+      fingerprints: { expected: before.fingerprint, presented: after.fingerprint },
+    });
+    expect(hana.session.hosting!.members().map((m) => m.name)).toEqual(['Hana']);
+
+    // Bob called Hana, and she read him the new fingerprint.
+    expect(await bob.session.trustHost({ fingerprint: after.fingerprint! })).toEqual({ ok: true, value: null });
+    expect(bob.connected()).toMatchObject({ security: { fingerprint: after.fingerprint, trust: 'remembered' } });
+    await bob.session.leave();
+    expect(JSON.parse(readFileSync(bob.settingsPath, 'utf8')).recentRooms[0].fingerprint).toBe(after.fingerprint);
+    expect(await bob.session.join({ address, name: 'Bob', code: '1234' })).toEqual({ ok: true, value: null });
+  });
+
+  it('trusting a host means nothing before any join', async () => {
+    const bob = app();
+    const result = await bob.session.trustHost({ fingerprint: '0'.repeat(32) });
+    expect(result).toMatchObject({ ok: false, error: { code: 'BEACON_ERR_INVALID_INPUT' } });
+  });
+});
