@@ -12,6 +12,7 @@ import {
   browserUser,
   desktopUser,
   headlessHost,
+  HOST_READY,
   indicator,
   member,
   messageRow,
@@ -26,7 +27,7 @@ useChromium((launched) => (browser = launched));
 describe('people in browsers', () => {
   it('join, see each other, chat both ways, and keep direct messages private; a terminal user chats along', async () => {
     const host = await headlessHost();
-    const start = await browser.newPage({ viewport: { width: 1100, height: 720 } });
+    const start = await browser.newPage({ viewport: { width: 1100, height: 720 }, ignoreHTTPSErrors: true });
     await start.goto(host.url);
     await start.getByTestId('join-form').waitFor();
 
@@ -111,7 +112,7 @@ describe('people in browsers', () => {
     expect(await indicator(ann).textContent()).toMatch(/Offline/);
     expect(await indicator(ann).getAttribute('title')).toMatch(/127\.0\.0\.1/);
 
-    const restarted = await spawnNode('src/cli/host.ts', host.args, /^ws:\/\//);
+    const restarted = await spawnNode('src/cli/host.ts', host.args, HOST_READY);
     void restarted;
     // Offline still retries in the background; "Retry now" skips the wait, as a person would click it.
     await ann.getByTestId('retry-now').click();

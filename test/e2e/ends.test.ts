@@ -10,6 +10,7 @@ import {
   browserUser,
   desktopUser,
   headlessHost,
+  HOST_READY,
   indicator,
   member,
   messageRow,
@@ -81,7 +82,7 @@ describe('the host stopped the room', () => {
     expect(await bodyText(ann)).toContain('messages will be sent when the host is back');
     await sendMessage(ann, 'waiting for the host');
 
-    await spawnNode('src/cli/host.ts', host.args, /^ws:\/\//);
+    await spawnNode('src/cli/host.ts', host.args, HOST_READY);
     await expect.poll(() => indicator(ann).getAttribute('data-state'), { timeout: 40_000 }).toBe('connected');
     await expect.poll(() => messageRow(ann, 'waiting for the host').getAttribute('data-status')).toBe('sent');
   }, 60_000);
@@ -229,7 +230,7 @@ describe('states that agree', () => {
     await member(ann, 'Bob').waitFor();
     host.child.kill('SIGKILL');
     await exited(host.child);
-    await spawnNode('src/cli/host.ts', host.args, /^ws:\/\//);
+    await spawnNode('src/cli/host.ts', host.args, HOST_READY);
     for (const page of [ann, bob]) await retryNow(page);
     for (const page of [ann, bob]) {
       await expect.poll(() => indicator(page).getAttribute('data-state'), { timeout: 20_000 }).toBe('connected');
@@ -242,7 +243,7 @@ describe('states that agree', () => {
 
 describe('the join page', () => {
   const openJoinPage = async (url: string) => {
-    const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
+    const context = await browser.newContext({ viewport: { width: 1100, height: 720 }, ignoreHTTPSErrors: true });
     const page = await context.newPage();
     await page.goto(url);
     await page.getByTestId('join-form').waitFor();

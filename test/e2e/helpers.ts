@@ -39,15 +39,29 @@ export function useChromium(onLaunch: (browser: Browser) => void): void {
   });
 }
 
-/** A headless host in a child process (so it can be killed), serving the built web client on loopback. */
-export async function headlessHost(options: { port?: number; data?: string; code?: string; name?: string } = {}) {
+/** The headless host's line that ends what it prints on starting (the code is printed after the addresses). */
+export const HOST_READY = /^(Join code|No join code)/;
+
+/**
+ * A headless host in a child process (so it can be killed), serving the built web client on loopback:
+ * encrypted, as it runs by default (`insecure` for the opt-out). `url` is the page's https:// address;
+ * browsers accept its self-signed certificate with `ignoreHTTPSErrors` (as a person does past the
+ * warning), and `invite` and `fingerprint` are what the host printed.
+ */
+export async function headlessHost(
+  options: { port?: number; data?: string; code?: string; name?: string; insecure?: boolean } = {},
+) {
   const port = options.port ?? (await freePort());
   const data = options.data ?? tempDir();
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--data', data, '--code', options.code ?? '1234'];
   if (options.name) args.push('--name', options.name);
+  if (options.insecure) args.push('--insecure');
   args.push('--web', WEB_ROOT);
-  const host = await spawnNode('src/cli/host.ts', args, /^ws:\/\//);
-  return { ...host, port, data, url: `http://127.0.0.1:${port}/`, args };
+  const host = await spawnNode('src/cli/host.ts', args, HOST_READY);
+  const invite = host.lines.find((line) => line.startsWith('Invite: '))?.slice('Invite: '.length) ?? null;
+  const fingerprint = invite?.split('#fp=')[1] ?? null;
+  const url = `${options.insecure ? 'http' : 'https'}://127.0.0.1:${port}/`;
+  return { ...host, port, data, url, invite, fingerprint, args };
 }
 
 export const indicator = (page: Page) => page.getByTestId('connection-indicator');
@@ -143,7 +157,8 @@ export async function browserUser(
   code: string,
   viewport = { width: 1100, height: 720 },
 ): Promise<Page> {
-  const context = await browser.newContext({ viewport });
+  // A host's certificate is its own (self-signed): accepted here as a person accepts it past the browser's warning.
+  const context = await browser.newContext({ viewport, ignoreHTTPSErrors: true });
   const page = await context.newPage();
   await page.goto(url);
   await page.getByTestId('join-name').fill(name);

@@ -53,7 +53,7 @@ async function startHost(options: { dataDir?: string; port?: number } = {}) {
     webRoot: WEB_ROOT,
   });
   servers.push(server);
-  return { server, dataDir, url: `http://127.0.0.1:${server.port}/` };
+  return { server, dataDir, url: `https://127.0.0.1:${server.port}/` };
 }
 
 /** A headless host in a child process, so it can be killed without a goodbye (a crash, a pulled cable). */
@@ -307,7 +307,7 @@ describe('accessibility', () => {
     const host = await crashableHost();
     const url = host.url;
 
-    const start = await browser.newPage({ viewport: { width: 1100, height: 720 } });
+    const start = await browser.newPage({ viewport: { width: 1100, height: 720 }, ignoreHTTPSErrors: true });
     await start.goto(url);
     await start.getByTestId('join-form').waitFor();
     await check(start, 'start');
@@ -414,7 +414,7 @@ describe('accessibility', () => {
     await expect.poll(() => region.textContent(), { timeout: 30_000 }).toMatch(/^Connected\.?$/);
     expect(await ann.getByRole('heading', { level: 1 }).count()).toBe(1);
 
-    const start = await browser.newPage();
+    const start = await browser.newPage({ ignoreHTTPSErrors: true });
     await start.goto(url);
     await start.getByTestId('join-form').waitFor();
     expect(await start.getByRole('heading', { level: 1 }).count()).toBe(1);
@@ -506,7 +506,7 @@ describe('screenshots for the README', () => {
 
   it('the start screen, a busy room, a direct message, offline and hosting: light, dark and narrow', async () => {
     const { server, url } = await startHost();
-    const start = await browser.newPage({ viewport: { width: 1100, height: 720 } });
+    const start = await browser.newPage({ viewport: { width: 1100, height: 720 }, ignoreHTTPSErrors: true });
     await start.goto(url);
     await start.getByTestId('join-form').waitFor();
     await start.getByTestId('join-name').fill('Amara Okonkwo-Lindqvist');
