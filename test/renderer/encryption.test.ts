@@ -181,7 +181,6 @@ describe('the room says whether it is encrypted', () => {
     expect((await badge.textContent())?.trim()).toBe('Encrypted, details');
     // A padlock drawn beside the word, so it does not rest on colour, nor on an emoji font being there.
     expect(await badge.locator('svg.lock').count()).toBe(1);
-    await expect.poll(() => page.textContent(tid('connection-announcement'))).toBe('Connected. Encrypted.');
     expect(await page.isVisible(tid('security-details'))).toBe(false);
 
     await badge.click();
@@ -223,7 +222,6 @@ describe('the room says whether it is encrypted', () => {
     const badge = page.locator(tid('security-badge'));
     expect((await badge.textContent())?.trim()).toBe('Not encrypted, details');
     expect(await badge.getAttribute('data-encrypted')).toBe('false');
-    await expect.poll(() => page.textContent(tid('connection-announcement'))).toBe('Connected. Not encrypted.');
     await badge.click();
     expect(await page.textContent(tid('security-details'))).toContain('could read the messages and the join code');
     expect(await page.$(tid('security-fingerprint'))).toBeNull();
