@@ -12,7 +12,7 @@ import { HistoryStore } from '../../src/host/store/history-store.ts';
 import { DEFAULT_HISTORY_PAGE } from '../../src/shared/protocol.ts';
 import type { RoomClient } from '../../src/shared/room-client.ts';
 import { exited } from '../helpers/processes.ts';
-import { joined, next, tempDir } from '../helpers/room.ts';
+import { encryptedAddress, joined, next, tempDir } from '../helpers/room.ts';
 import {
   type AxeViolation,
   browserUser,
@@ -320,9 +320,9 @@ describe('accessibility', () => {
     await start.getByTestId('form-error').waitFor();
     await check(start, 'join, wrong code');
 
-    const bob = await joined(host.port, 'Bob Okafor');
+    const bob = await joined(host.port, 'Bob Okafor', { url: encryptedAddress(host.port) });
     bob.setStatus('away');
-    await joined(host.port, 'נועה כהן');
+    await joined(host.port, 'נועה כהן', { url: encryptedAddress(host.port) });
     const ann = await joinBrowser(url, 'Ann');
     await sendMessage(ann, 'Hello **everyone**, the review starts at 3');
     const annId = (await member(ann, 'Ann').getAttribute('data-member-id'))!;
@@ -557,7 +557,7 @@ describe('screenshots for the README', () => {
       await page.getByTestId('host-panel').waitFor();
       const port = desktop.session.hosting!.port;
       const code = (await page.getByTestId('host-code-display').textContent())!.trim();
-      const guest = await joined(port, 'Gustavo Pereira', { code });
+      const guest = await joined(port, 'Gustavo Pereira', { code, url: encryptedAddress(port) });
       await member(page, 'Gustavo Pereira').waitFor();
       const hello = guest.send('Hi Hana, I am in from the browser.', null, 'room');
       await next(guest, 'status', (s) => s.clientId === hello.clientId && s.status === 'sent');

@@ -8,7 +8,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 
-import { joined, next, startRoom } from '../helpers/room.ts';
+import { encryptedAddress, joined, next, startRoom } from '../helpers/room.ts';
 import { browserUser, headlessHost, sendMessage, trackInjection, useChromium, WEB_ROOT } from './helpers.ts';
 
 let browser: Browser;
@@ -73,7 +73,7 @@ const fullyVisible = (page: Page, marker: string) =>
   });
 
 async function nodeMember(port: number, name: string) {
-  return joined(port, name);
+  return joined(port, name, { url: encryptedAddress(port) });
 }
 
 describe('the view at the newest message', () => {
@@ -137,10 +137,11 @@ describe('the view at the newest message', () => {
   it('stays at the newest message while 50 people join and talk', async () => {
     // In this process, so that 50 joins from one address in a second are allowed.
     const server = await startRoom({
+      encrypted: true,
       webRoot: WEB_ROOT,
       limits: { hellosPerSecond: 100, helloBurst: 100, maxConnectionsPerAddress: 100, maxUnjoinedPerAddress: 100 },
     });
-    const host = { port: server.port, url: `http://127.0.0.1:${server.port}/` };
+    const host = { port: server.port, url: `https://127.0.0.1:${server.port}/` };
     const ann = await nodeMember(host.port, 'Ann');
     for (const text of MIXED) ann.send(text, null, 'room');
     const viewer = await browserUser(browser, host.url, 'Viewer', '1234');

@@ -69,6 +69,11 @@ export function seedHistory(dataDir: string, texts: readonly string[], sender = 
   store.close();
 }
 
+/** The wss:// address of an encrypted host known only by its port (a child process, a desktop-hosted room). */
+export function encryptedAddress(port: number): string {
+  return `wss://127.0.0.1:${port}/`;
+}
+
 /** ws:// for a port or an insecure host, wss:// for an encrypted one. */
 export function roomAddress(server: RoomServer | number): string {
   if (typeof server === 'number') return `ws://127.0.0.1:${server}/`;
