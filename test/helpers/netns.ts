@@ -249,9 +249,16 @@ async function killLanChildren(): Promise<void> {
 export interface Capture {
   /** Resolves once the pcap so far satisfies `test` (checked as packets arrive), e.g. "the last connection is in it". */
   until(test: (pcap: Buffer) => boolean, timeoutMs?: number): Promise<void>;
+  /**
+   * Resolves once everything `from` sent to `to` before this call is in the capture: it sends a
+   * marker datagram (UDP port 9, discard) along the same path and waits for tcpdump to write it.
+   */
+  sync(from: Machine, to: Machine): Promise<void>;
   /** Stops tcpdump (it writes what it has) and returns the pcap file's bytes. */
   stop(): Promise<Buffer>;
 }
+
+const MARKER_PORT = 9;
 
 /**
  * Starts tcpdump on `iface` in `ns` with a BPF `filter`; resolves once it says
@@ -259,8 +266,21 @@ export interface Capture {
  * stdout (no file for tcpdump's dropped privileges or AppArmor to refuse).
  */
 export async function capture(ns: string, iface: string, filter: string): Promise<Capture> {
-  // --immediate-mode: each packet reaches tcpdump at once (not a block per second); -U: and is written at once.
-  const tcpdump = ['-i', iface, '--immediate-mode', '-U', '-s', '0', '-w', '-', filter];
+  // --immediate-mode: each packet reaches tcpdump at once (not a block per second); -U: and is written at
+  // once; -B: a 16 MiB kernel buffer, so a busy machine does not drop packets before tcpdump reads them.
+  const tcpdump = [
+    '-i',
+    iface,
+    '--immediate-mode',
+    '-B',
+    '16384',
+    '-U',
+    '-s',
+    '0',
+    '-w',
+    '-',
+    `(${filter}) or udp port ${MARKER_PORT}`,
+  ];
   const child = spawn('ip', ['netns', 'exec', ns, 'tcpdump', ...tcpdump], { stdio: 'pipe' });
   children.add(child);
   const chunks: Buffer[] = [];
@@ -283,22 +303,35 @@ export async function capture(ns: string, iface: string, filter: string): Promis
     });
     child.once('exit', (code) => reject(new Error(`tcpdump exited ${code}: ${stderr}`)));
   });
+  const until: Capture['until'] = (test, timeoutMs = 10_000) =>
+    new Promise<void>((done, reject) => {
+      const check = (): void => {
+        if (!test(Buffer.concat(chunks))) return;
+        clearTimeout(timer);
+        child.stdout.off('data', check);
+        done();
+      };
+      const timer = setTimeout(() => {
+        child.stdout.off('data', check);
+        reject(new Error(`the capture on ${iface} in ${ns} never showed what the test waited for`));
+      }, timeoutMs);
+      child.stdout.on('data', check);
+      check();
+    });
   return {
-    until: (test, timeoutMs = 10_000) =>
-      new Promise<void>((done, reject) => {
-        const check = (): void => {
-          if (!test(Buffer.concat(chunks))) return;
-          clearTimeout(timer);
-          child.stdout.off('data', check);
-          done();
-        };
-        const timer = setTimeout(() => {
-          child.stdout.off('data', check);
-          reject(new Error(`the capture on ${iface} in ${ns} never showed what the test waited for`));
-        }, timeoutMs);
-        child.stdout.on('data', check);
-        check();
-      }),
+    until,
+    sync: async (from, to) => {
+      const marker = `beacon-capture-marker-${randomBytes(8).toString('hex')}`;
+      await run('ip', [
+        'netns',
+        'exec',
+        from.ns,
+        'bash',
+        '-c',
+        `printf %s ${marker} > /dev/udp/${to.address}/${MARKER_PORT}`,
+      ]);
+      await until((pcap) => pcap.includes(marker));
+    },
     stop: async () => {
       child.kill('SIGINT');
       await closed;

@@ -126,18 +126,26 @@ const RECORD_TYPES: Record<number, string> = {
 
 /**
  * The TLS records a stream is made of, in order, with their lengths; null when
- * some byte of it is not inside a well-formed TLS record (so it may be clear text).
+ * some byte of it is not inside a well-formed TLS record (so it may be clear
+ * text). The last record may be cut short: the capture ended while it was
+ * still on its way.
  */
 export function tlsRecords(stream: Buffer): { type: string; length: number }[] | null {
   const records: { type: string; length: number }[] = [];
   for (let at = 0; at < stream.length;) {
-    if (at + 5 > stream.length) return null;
     const type = RECORD_TYPES[stream[at]!];
-    if (!type || stream[at + 1] !== 3) return null;
+    if (!type || (at + 1 < stream.length && stream[at + 1] !== 3)) return null;
+    if (at + 5 > stream.length) break;
     const length = stream.readUInt16BE(at + 3);
-    if (length > 16_384 + 256 || at + 5 + length > stream.length) return null;
+    if (length > 16_384 + 256) return null;
     records.push({ type, length });
     at += 5 + length;
   }
   return records;
+}
+
+/** A stream in one line for a failure message: its ends, size, bytes the capture missed, and how it starts. */
+export function describeStream(stream: TcpStream): string {
+  const start = JSON.stringify(stream.bytes.subarray(0, 48).toString('latin1'));
+  return `${stream.from} > ${stream.to}: ${stream.bytes.length} bytes, ${stream.missing} missed, starts ${start}`;
 }

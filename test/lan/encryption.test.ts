@@ -3,9 +3,10 @@
  * in its own network namespace on one switch (test/helpers/netns.ts). Needs
  * root and iproute2, tcpdump, nftables; skipped with the reason otherwise.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type Browser, chromium } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { errorMessage } from '../../src/shared/errors.ts';
 import { type Fingerprint, formatFingerprint } from '../../src/shared/fingerprint.ts';
@@ -19,7 +20,7 @@ import {
   nodeIn,
   type Program,
 } from '../helpers/netns.ts';
-import { foundOnWire, tcpStreams, tlsRecords, webSocketTexts } from '../helpers/wire.ts';
+import { describeStream, foundOnWire, tcpStreams, tlsRecords, webSocketTexts } from '../helpers/wire.ts';
 
 const PORT = 4747;
 const CODE = '73915062';
@@ -30,6 +31,7 @@ let member: Machine;
 let eve: Machine;
 const folders: string[] = [];
 const programs: Program[] = [];
+/** Undone after each test, last first: interceptions, browsers. */
 const undos: (() => Promise<void>)[] = [];
 const HOST_CHANGED = errorMessage('BEACON_ERR_HOST_CHANGED');
 
@@ -98,7 +100,7 @@ describe.skipIf(lanUnavailable !== null)(`on a LAN of three machines${skipped}`,
     ({ host, member, eve } = lan.machines);
   });
   afterEach(async () => {
-    for (const undo of undos.splice(0)) await undo();
+    for (const undo of undos.splice(0).reverse()) await undo();
     await Promise.all(programs.splice(0).map((program) => program.stop(2_000)));
     for (const dir of folders.splice(0)) rmSync(dir, { recursive: true, force: true });
   });
@@ -127,16 +129,11 @@ describe.skipIf(lanUnavailable !== null)(`on a LAN of three machines${skipped}`,
     await ann.program.exited();
     const back = await startMember(url, 'Ann', `${ann.welcome.token}:${ann.welcome.lastSeq}`);
     expect(back.welcome).toMatchObject({ id: ann.welcome.id, resumed: true });
-    // Three connections (Ann, Bob, Ann again), each with bytes both ways, all in the capture.
-    const hostSide = `${host.address}:${PORT}`;
-    const talked = (pcap: Buffer) => {
-      const streams = tcpStreams(pcap).filter((stream) => stream.bytes.length > 0);
-      return (
-        streams.filter((s) => s.to === hostSide).length >= 3 && streams.filter((s) => s.from === hostSide).length >= 3
-      );
-    };
-    await listening.until(talked);
+    await listening.sync(member, host);
     const streams = tcpStreams(await listening.stop()).filter((stream) => stream.bytes.length > 0);
+    // The listener heard all three connections (Ann, Bob, Ann again), both ways.
+    expect(streams.filter((stream) => stream.to === `${host.address}:${PORT}`)).toHaveLength(3);
+    expect(streams.filter((stream) => stream.from === `${host.address}:${PORT}`)).toHaveLength(3);
     return { streams, needles: [...new Set([...texts, CODE, ann.welcome.token, back.welcome.token])] };
   }
 
@@ -149,14 +146,14 @@ describe.skipIf(lanUnavailable !== null)(`on a LAN of three machines${skipped}`,
     );
     expect(foundOnWire(streams, needles)).toEqual(needles);
     // And the check the encrypted run relies on tells clear text from TLS.
-    for (const stream of streams) expect(tlsRecords(stream.bytes), `${stream.from} > ${stream.to}`).toBeNull();
+    expect(streams.filter((stream) => tlsRecords(stream.bytes) !== null).map(describeStream)).toEqual([]);
   });
 
   it('a listener on the network reads none of the messages, the join code or a resume token', async () => {
     const { streams, needles } = await chatWhileEveListens([]);
     expect(foundOnWire(streams, needles)).toEqual([]);
     // Not luck: every byte either way crossed inside TLS records.
-    for (const stream of streams) expect(tlsRecords(stream.bytes), `${stream.from} > ${stream.to}`).not.toBeNull();
+    expect(streams.filter((stream) => tlsRecords(stream.bytes) === null).map(describeStream)).toEqual([]);
   });
 
   /** Eve's TLS-terminating proxy, and the member's traffic for the host diverted to it. */
@@ -251,6 +248,50 @@ describe.skipIf(lanUnavailable !== null)(`on a LAN of three machines${skipped}`,
     expect(connected).toContain(formatFingerprint(fingerprint as Fingerprint));
     expect(connected).not.toContain(printedFingerprint(real));
   });
+
+  it('a browser member who opens the http:// address is moved to https://, and a listener reads none of what they type', async () => {
+    if (!existsSync('out/renderer/index.html')) {
+      throw new Error('The web client is not built: run `npm run build` (npm test does it first).');
+    }
+    const listening = await capture(eve.ns, 'eth0', `tcp port ${PORT}`);
+    const real = await startHost(dataFolder());
+    const bob = start(member, 'src/cli/join.ts', [printedInvite(real), '--name', 'Bob', '--code', CODE]);
+    await bob.line(/^\* joined/, 'stderr');
+    const browser = await chromiumOn(member);
+    // The certificate is the room's own: accepted as a person accepts it past the browser's warning.
+    const page = await (await browser.newContext({ ignoreHTTPSErrors: true })).newPage();
+    await page.goto(`http://${host.address}:${PORT}/`);
+    expect(page.url()).toBe(`https://${host.address}:${PORT}/`);
+    await page.getByTestId('join-name').fill('Ann');
+    await page.getByTestId('join-code').fill(CODE);
+    await page.getByTestId('join-submit').click();
+    const badge = page.getByTestId('security-badge');
+    await badge.waitFor();
+    expect(await badge.getAttribute('data-encrypted')).toBe('true');
+    const texts = ['The offer is 48 000 a year', 'Interview moved to Friday 10:00'];
+    await page.getByTestId('composer-input').fill(texts[0]!);
+    await page.getByTestId('composer-input').press('Enter');
+    await bob.line(new RegExp(`^Ann: ${texts[0]}$`));
+    bob.child.stdin.end(`${texts[1]}\n`);
+    await page.getByTestId('message-text').getByText(texts[1]!, { exact: true }).waitFor();
+    await listening.sync(member, host);
+    const streams = tcpStreams(await listening.stop()).filter((stream) => stream.bytes.length > 0);
+    expect(foundOnWire(streams, [...texts, CODE])).toEqual([]);
+    // Every connection was TLS but the first, plain one: a request for / answered by a redirect to https://.
+    const plain = streams.filter((stream) => tlsRecords(stream.bytes) === null);
+    const request = /^GET \/ HTTP\/1\.1\r\n/;
+    const redirect = new RegExp(
+      `^HTTP/1\\.1 30[1278] [^\\r]*\\r\\n(?:[^\\r]+\\r\\n)*?location: https://${escapeRegExp(host.address)}:${PORT}/\\r\\n`,
+      'i',
+    );
+    const unexplained = plain.filter((stream) => {
+      const text = stream.bytes.toString('latin1');
+      return !(stream.to.endsWith(`:${PORT}`) ? request.test(text) : redirect.test(text));
+    });
+    expect(unexplained.map(describeStream)).toEqual([]);
+    expect(plain.length).toBeLessThanOrEqual(2);
+    expect(streams.length - plain.length).toBeGreaterThanOrEqual(4);
+  }, 60_000);
 });
 
 /** How a terminal client's join ended: 'refused' (it exited non-zero) or what else it did, without waiting out the test. */
@@ -261,6 +302,34 @@ async function refusedOrJoined(client: Program): Promise<string> {
   );
   const exited = client.exited().then((code) => (code === 0 ? 'exited 0' : 'refused'));
   return Promise.race([exited, joined.then((outcome) => outcome ?? exited)]);
+}
+
+/**
+ * Debian's Chromium running on `machine` (its network is that namespace's), with the flags of
+ * test/helpers/chromium.ts. Playwright talks to it over a pipe, which `ip netns exec` passes on.
+ */
+async function chromiumOn(machine: Machine): Promise<Browser> {
+  const dir = mkdtempSync(join(tmpdir(), 'beacon-lan-chromium-'));
+  folders.push(dir);
+  const launcher = join(dir, 'chromium');
+  const executable = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+  writeFileSync(launcher, `#!/bin/sh\nexec ip netns exec ${machine.ns} ${executable} "$@"\n`);
+  chmodSync(launcher, 0o755);
+  const browser = await chromium.launch({
+    executablePath: launcher,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-quic',
+      '--disable-sync',
+    ],
+  });
+  undos.push(() => browser.close());
+  return browser;
 }
 
 function escapeRegExp(text: string): string {
