@@ -62,8 +62,18 @@ export interface Lan<Name extends string = string> {
 const namespaces = new Set<string>();
 const children = new Set<ChildProcessWithoutNullStreams>();
 
+/**
+ * Ends every process still inside the namespaces (a browser's helpers, a program
+ * whose parent died), by pid, then deletes the namespaces.
+ */
 function deleteNamespacesNow(names: Iterable<string>): void {
   for (const ns of names) {
+    try {
+      const pids = execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).split('\n').filter(Boolean);
+      for (const pid of pids) process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // no such namespace, or the process has just gone
+    }
     try {
       execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
     } catch {
