@@ -324,6 +324,32 @@ describe('the one port, spoken to without TLS', () => {
     expect(server.members()).toEqual([]);
   });
 
+  it('a member over TLS is not cut by the handshake timeout meant for sockets that say nothing', async () => {
+    const server = await RoomServer.start({
+      port: 0,
+      bind: '127.0.0.1',
+      code: '1234',
+      dataDir: tempDir(),
+      limits: { handshakeTimeoutMs: 300 },
+    });
+    cleanups.push(() => server.stop());
+    // Bob pings (within the host's ping budget): each pong a round trip on the same socket, past the 300 ms.
+    const bob = member(`127.0.0.1:${server.port}`, 'Bob', { pingIntervalMs: 400 });
+    const states: string[] = [];
+    bob.on('state', (state) =>
+      states.push(state.kind === 'connected' ? state.kind : `${state.kind} ${'reason' in state ? state.reason : ''}`),
+    );
+    await bob.connect();
+    const joinedAt = Date.now();
+    await next(
+      bob,
+      'state',
+      (state) => state.kind === 'connected' && state.rttMs !== null && Date.now() - joinedAt > 900,
+    );
+    expect(states.filter((kind) => kind !== 'connected')).toEqual(['connecting ']);
+    expect(server.members().map((m) => m.name)).toEqual(['Bob']);
+  });
+
   it('a socket that stalls in the middle of its TLS handshake is cut, and the host forgets it', async () => {
     const { server } = await host({ handshakeTimeoutMs: 300 });
     const socket: Socket = connect({ host: '127.0.0.1', port: server.port });
