@@ -301,8 +301,19 @@ describe('a host that shows another fingerprint', () => {
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('host-changed-heading');
     expect(await calls('trustHost')).toEqual([]);
 
-    await page.click(tid('host-changed-trust'));
-    await page.click(tid('host-changed-trust-confirm'));
+    // Now from the keyboard alone: Leave, then the trust button, then the confirmation.
+    const focused = () => page.evaluate(() => document.activeElement?.getAttribute('data-testid'));
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('host-changed-leave');
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('host-changed-trust');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector(tid('host-changed-confirm'));
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('host-changed-confirm-q');
+    expect(await calls('trustHost')).toEqual([]);
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('host-changed-trust-confirm');
+    await page.keyboard.press('Enter');
     await expect.poll(() => calls('trustHost')).toEqual([{ fingerprint: OTHER }]);
     // Trusted: the warning goes, and the room comes back when the host welcomes us again.
     await page.waitForSelector(tid('host-changed'), { state: 'detached' });
@@ -384,7 +395,8 @@ describe('hosting', () => {
   });
 
   it('a room started without encryption says so plainly in the host panel', async () => {
-    await inRoom({ encrypted: false }, { snapshot: { hostInfo: hosting(null), displayName: 'Me' } });
+    await inRoom({ encrypted: false }, { snapshot: { displayName: 'Me' } });
+    await emit({ type: 'hostInfo', info: hosting(null) });
     const warning = page.locator(tid('host-not-encrypted'));
     expect(await warning.textContent()).toContain('Not encrypted');
     expect(await warning.textContent()).toContain('anyone on the network could read it');
