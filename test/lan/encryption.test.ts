@@ -3,11 +3,12 @@
  * in its own network namespace on one switch (test/helpers/netns.ts). Needs
  * root and iproute2, tcpdump, nftables; skipped with the reason otherwise.
  */
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ConnectionState, RecentRoom } from '../../src/shared/chat-api.ts';
 import { errorMessage } from '../../src/shared/errors.ts';
 import { type Fingerprint, formatFingerprint } from '../../src/shared/fingerprint.ts';
 import {
@@ -199,11 +200,51 @@ describe.skipIf(lanUnavailable !== null)(`on a LAN of three machines${skipped}`,
     // The app's client (RoomClient over wsSocketFactory, pinned to the invite) is refused the same way.
     const app = start(member, 'test/fixtures/lan-member.ts', [printedInvite(real), 'Cat', CODE]);
     const failed = JSON.parse(await app.line(/^\{"failed"/)) as { failed: { code: string; message: string } };
-    expect(failed.failed).toEqual({ code: 'BEACON_ERR_HOST_CHANGED', message: HOST_CHANGED });
+    expect(failed.failed).toMatchObject({ code: 'BEACON_ERR_HOST_CHANGED', message: HOST_CHANGED });
     expect(decrypted().length).toBe(0);
     expect(real.stdout.some((line) => / (Bob|Cat) joined$/.test(line))).toBe(false);
     expect(fingerprint).not.toBe(printedFingerprint(real).replace(/ /g, '').toLowerCase());
   });
+
+  it('the app that remembered the host from its invite is stopped by a machine in the middle, with both fingerprints', async () => {
+    const real = await startHost(dataFolder());
+    const fingerprint = printedFingerprint(real).replace(/ /g, '').toLowerCase();
+    const settings = dataFolder();
+    type Joined = { result: { ok: boolean; error?: { code: string; message: string } }; states: ConnectionState[] };
+    const desktopJoin = async (address: string): Promise<Joined> => {
+      const app = start(member, 'test/fixtures/lan-desktop.ts', [settings, address, 'Eli', CODE]);
+      return JSON.parse(await app.line(/^\{"result"/, 'stdout', 20_000)) as Joined;
+    };
+    const first = await desktopJoin(printedInvite(real));
+    expect(first.result.ok).toBe(true);
+    expect(first.states.find((state) => state.kind === 'connected')).toMatchObject({
+      security: { fingerprint, trust: 'invite' },
+    });
+    const { fingerprint: impostor, decrypted } = await impostorInTheMiddle();
+    // Later, from the recent room: its address as the app remembered it (without the invite's fingerprint).
+    const recent = (JSON.parse(readFileSync(join(settings, 'settings.json'), 'utf8')) as { recentRooms: RecentRoom[] })
+      .recentRooms;
+    expect(recent).toMatchObject([{ address: expect.not.stringContaining('#'), fingerprint }]);
+    const again = await desktopJoin(recent[0]!.address);
+    expect(again.result).toMatchObject({
+      ok: false,
+      error: { code: 'BEACON_ERR_HOST_CHANGED', message: HOST_CHANGED },
+    });
+    expect(again.states.find((state) => state.kind === 'offline')).toMatchObject({
+      kind: 'offline',
+      reason: 'BEACON_ERR_HOST_CHANGED',
+      fingerprints: { expected: fingerprint, presented: impostor },
+    });
+    expect(decrypted().length).toBe(0);
+  });
+
+  // Found on this LAN: SettingsFile.pinFor matches the address string exactly, so the same host
+  // typed as "10.77.0.1:4747" after joining from its invite (remembered as "https://10.77.0.1:4747/")
+  // has no pin, is trusted on first use, and the impostor's fingerprint is remembered as a second
+  // recent room. Keyed by the room's URL (parseRoomAddress(...).url) it would be refused as above.
+  it.todo(
+    'the app that remembered the host is stopped by a machine in the middle when the address is typed another way',
+  );
 
   it('a host that made a new key is refused by members who pinned the old one, with the warning in words', async () => {
     const data = dataFolder();
