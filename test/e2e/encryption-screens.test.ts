@@ -51,6 +51,34 @@ describe('a colleague with only a browser', () => {
     expect(await page.getByTestId('security-trust').getAttribute('data-trust')).toBe('browser');
   });
 
+  it('a slow answer about the host does not hold up joining; its fingerprint shows up when it comes', async () => {
+    const host = await headlessHost();
+    const context = await browser.newContext({ viewport: { width: 1100, height: 720 }, ignoreHTTPSErrors: true });
+    let release: () => void = () => {};
+    const answered = new Promise<void>((done) => (release = done));
+    await context.route('**/room.json', async (route) => {
+      await answered;
+      await route.continue();
+    });
+    const page = await context.newPage();
+    await page.goto(host.url);
+    await page.getByTestId('join-name').fill('Cy');
+    await page.getByTestId('join-code').fill('1234');
+    await page.getByTestId('join-submit').click();
+    await page.getByTestId('composer-input').waitFor();
+    await page.getByTestId('security-badge').click();
+    await page.getByTestId('security-fingerprint-missing').waitFor();
+    release();
+    await expect
+      .poll(() =>
+        page
+          .getByTestId('security-fingerprint')
+          .textContent()
+          .catch(() => null),
+      )
+      .toBe(formatFingerprint(host.fingerprint as Fingerprint));
+  });
+
   it('opened from an invite with another host’s fingerprint, is warned before typing the code', async () => {
     const host = await headlessHost();
     const context = await browser.newContext({ viewport: { width: 1100, height: 720 }, ignoreHTTPSErrors: true });
@@ -84,6 +112,7 @@ describe('people in the app', () => {
     const desktop = await desktopUser(browser, tempDir());
     try {
       const page = desktop.page;
+      page.setDefaultTimeout(10_000);
       await page.getByTestId('host-room-name').fill('Lab');
       await page.getByTestId('host-name').fill('Hana');
       await page.getByTestId('host-port').fill('0');
@@ -105,7 +134,7 @@ describe('people in the app', () => {
     } finally {
       await desktop.close();
     }
-  });
+  }, 60_000);
 
   it('a member whose host made a new key is stopped with both fingerprints, and gets back in only after trusting it', async () => {
     const data = tempDir();

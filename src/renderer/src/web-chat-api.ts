@@ -80,14 +80,20 @@ export function createWebChatApi(): ChatApi {
   let code = '';
   /** The fingerprint the host states for itself (GET /room.json), for the person to compare. */
   let hostFingerprint: Fingerprint | null = null;
-  const roomInfo = fetchRoomInfo().then((info) => {
-    hostFingerprint = info?.fingerprint ?? null;
-  });
   /** The browser, not Beacon, secures this page's connection: a connected state says how, from the page's own address. */
   const withSecurity = (state: ConnectionState): ConnectionState =>
     state.kind === 'connected' && state.security === undefined
       ? { ...state, security: pageSecurity(location.protocol, hostFingerprint) }
       : state;
+  const tell = (event: ChatEvent): void => listeners.forEach((listener) => listener(event));
+  // Joining does not wait for it (a slow answer must not hold up the room): a connection that opened
+  // first is told again once the fingerprint is known.
+  void fetchRoomInfo().then((info) => {
+    hostFingerprint = info?.fingerprint ?? null;
+    const state = feed.client?.state;
+    if (hostFingerprint !== null && state?.kind === 'connected')
+      tell({ type: 'connection', state: withSecurity(state) });
+  });
   const feed = new ChatFeed({
     socketFactory: browserSocketFactory,
     startInfo: () => ({ recentRooms: [], displayName: name }),
@@ -99,7 +105,7 @@ export function createWebChatApi(): ChatApi {
         tabStorage()?.setItem(SESSION_KEY, JSON.stringify({ name, code }));
       }
       if (event.type === 'messages') for (const message of event.messages) notify(message);
-      for (const listener of listeners) listener(event);
+      tell(event);
     },
   });
 
@@ -113,12 +119,10 @@ export function createWebChatApi(): ChatApi {
 
   const roomAddress = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`;
 
-  async function join(input: { name: string; code: string }): ReturnType<ChatFeed['join']> {
+  function join(input: { name: string; code: string }): ReturnType<ChatFeed['join']> {
     name = input.name;
     code = input.code;
     storage()?.setItem('beacon:name', name);
-    // So the first "connected" already carries the fingerprint the host states.
-    await roomInfo;
     const token = storage()?.getItem(resumeKey(name)) || undefined;
     // The page can only join the host that served it, whatever address was typed.
     return feed.join({
