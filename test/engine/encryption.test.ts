@@ -380,6 +380,33 @@ describe('the page’s own requests over https', () => {
     expect(rebound.body).not.toContain('Private room');
   });
 
+  it('a page’s kept-alive https connection is not cut by the handshake timeout once it has asked for something', async () => {
+    const { server } = await host({ handshakeTimeoutMs: 300 });
+    const page = connectTls({ host: '127.0.0.1', port: server.port, rejectUnauthorized: false });
+    page.setEncoding('utf8');
+    let received = '';
+    page.on('data', (chunk: string) => (received += chunk));
+    const answers = (count: number) =>
+      new Promise<void>((resolve) => {
+        const check = (): void => {
+          if ((received.match(/HTTP\/1\.1 200/g) ?? []).length >= count) resolve();
+          else page.once('data', check);
+        };
+        check();
+      });
+    const ask = (): boolean => page.write(`GET /room.json HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n\r\n`);
+    await new Promise((resolve) => page.once('secureConnect', resolve));
+    ask();
+    await answers(1);
+    // A socket opened alongside that says nothing is cut: the timeout has passed for both.
+    const idle: Socket = connect({ host: '127.0.0.1', port: server.port });
+    idle.on('error', () => {});
+    await new Promise((resolve) => idle.once('close', resolve));
+    ask();
+    await answers(2);
+    page.destroy();
+  });
+
   it('a WebSocket from the host’s own https page is let in; one claiming its http origin is not', async () => {
     const { server } = await host();
     const own = new RawPeer(server, { headers: { Origin: `https://127.0.0.1:${server.port}` } });
