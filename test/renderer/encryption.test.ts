@@ -386,6 +386,10 @@ describe('hosting', () => {
       `https://192.168.1.20:4747/#fp=${FP}`,
     );
     expect(await page.$(tid('host-not-encrypted'))).toBeNull();
+    // The host's own window was given no invite: its label says whose fingerprint it is.
+    await page.click(tid('security-badge'));
+    expect(await page.textContent(tid('security-trust'))).toContain('the room you host');
+    await page.click(tid('security-badge'));
     await checkScreen('host-panel', async (width) => {
       if (width < 700 && (await page.getAttribute(tid('sidebar-toggle'), 'aria-expanded')) !== 'true') {
         await page.click(tid('sidebar-toggle'));

@@ -56,6 +56,9 @@ export function inviteFingerprint(invite: string): Fingerprint | null {
   }
 }
 
+/** For the host's own window, whose connection is to itself: no invite was involved. */
+export const OWN_ROOM_WORDS = 'This is the room you host: the fingerprint is this computer’s own.';
+
 /** How a browser user finds the fingerprint their browser checked, to compare with the host's. */
 export const BROWSER_COMPARE_HINT =
   'To compare: click the icon at the left of the address bar, open the certificate and find its “SHA-256 fingerprint”. Its first 32 characters are Beacon’s fingerprint (ignore the colons and spaces).';
