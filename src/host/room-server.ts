@@ -187,7 +187,10 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
     this.#http.on('upgrade', (req, socket, head) => this.#upgrade(req, socket, head));
   }
 
-  /** Opens the history and starts listening. Rejects with BEACON_ERR_PORT_IN_USE or BEACON_ERR_BIND. */
+  /**
+   * Loads (or on the first start makes) the room's key, opens the history and starts listening. Rejects
+   * with BEACON_ERR_HOST_KEY, BEACON_ERR_PORT_IN_USE or BEACON_ERR_BIND.
+   */
   static async start(options: RoomServerOptions): Promise<RoomServer> {
     // The key first: a room whose key cannot be read must not start (and change its fingerprint).
     const identity = options.insecure ? null : await loadOrCreateIdentity(options.dataDir);
