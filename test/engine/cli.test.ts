@@ -145,6 +145,22 @@ describe('the terminal client', () => {
     expect(server.members()).toEqual([]);
   });
 
+  it('a host that comes back with another key ends the session with the warning and both fingerprints, non-zero', async () => {
+    const first = await startRoom({ encrypted: true });
+    const child = spawn(process.execPath, ['src/cli/join.ts', `127.0.0.1:${first.port}`, '--code', '1234']);
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    await expect.poll(() => first.members().length, { timeout: 10_000 }).toBe(1);
+    const trusted = first.fingerprint!;
+    await first.stop();
+    const other = await startRoom({ encrypted: true, port: first.port });
+    expect(await exited(child as never)).toBe(1);
+    expect(stderr).toContain('Disconnected: This is not the host you were invited to');
+    expect(stderr).toContain(`expected fingerprint: ${formatFingerprint(trusted)}`);
+    expect(stderr).toContain(`the host showed:      ${formatFingerprint(other.fingerprint!)}`);
+    expect(other.members()).toEqual([]);
+  });
+
   it('explains a wrong code and exits non-zero', async () => {
     const server = await startRoom({ encrypted: true });
     const child = spawn(process.execPath, ['src/cli/join.ts', `127.0.0.1:${server.port}`, '--code', '0000']);
