@@ -141,6 +141,19 @@ describe('joining from the app', () => {
     expect(await bob.session.join({ address, name: 'Bob', code: '1234' })).toEqual({ ok: true, value: null });
   });
 
+  it('a first join by an invite the host does not match: trusting what it shows joins, held to that fingerprint', async () => {
+    const hana = app();
+    const info = await hostRoom(hana);
+    const bob = app();
+    const stale = `https://127.0.0.1:${info.port}/#fp=${'0'.repeat(32)}`;
+    expect(await bob.session.join({ address: stale, name: 'Bob', code: '1234' })).toMatchObject({
+      ok: false,
+      error: { code: 'BEACON_ERR_HOST_CHANGED' },
+    });
+    expect(await bob.session.trustHost({ fingerprint: info.fingerprint! })).toEqual({ ok: true, value: null });
+    expect(bob.connected()).toMatchObject({ security: { fingerprint: info.fingerprint, trust: 'remembered' } });
+  });
+
   it('trusting a host means nothing before any join', async () => {
     const bob = app();
     const result = await bob.session.trustHost({ fingerprint: '0'.repeat(32) });
