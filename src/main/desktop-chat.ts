@@ -147,10 +147,14 @@ export class DesktopChat implements ChatCommands {
     const token = 'token' in known ? known.token : settings.findRoom(address, input.name)?.token;
     const remembered = settings.pinFor(address);
     const pin = known.pin ?? (remembered ? { fingerprint: remembered, trust: 'remembered' as const } : undefined);
+    // A machine that was met encrypted is never joined in clear, however its address is written
+    // (as browsers do for HSTS): a ws:// link or an old recent room cannot undo the pin.
+    const joinAddress = pin ? encryptedScheme(input.address.trim()) : input.address;
     settings.update({ displayName: input.name });
     this.#joined = this.#lastAttempt = { address, name: input.name, code: input.code, remember };
     const result = await this.#feed.join({
       ...input,
+      address: joinAddress,
       resume: token ? { token, lastSeq: 0 } : undefined,
       ...(pin ? { pin } : {}),
     });
@@ -287,4 +291,9 @@ interface JoinAttempt {
   name: string;
   /** Kept in recent rooms (false for one's own hosted room). */
   remember: boolean;
+}
+
+/** The same address with ws:// or http:// in front made wss:// or https://. */
+function encryptedScheme(address: string): string {
+  return address.replace(/^(ws|http):\/\//i, (scheme) => (scheme.toLowerCase() === 'ws://' ? 'wss://' : 'https://'));
 }

@@ -10,6 +10,7 @@ import {
 } from 'node:fs';
 import { dirname } from 'node:path';
 import * as v from 'valibot';
+import { parseRoomAddress } from '../shared/address.ts';
 import type { RecentRoom } from '../shared/chat-api.ts';
 import { FINGERPRINT_HEX_DIGITS, type Fingerprint } from '../shared/fingerprint.ts';
 
@@ -136,16 +137,24 @@ export class SettingsFile {
     return this.#settings.recentRooms.find((r) => r.address === address && r.name === name);
   }
 
-  /** The fingerprint pinned for the host at `address` (under any name), from the latest visit that pinned one. */
+  /**
+   * The fingerprint pinned for the machine at `address`, from the latest visit that pinned one.
+   * The machine, not the text: "10.0.0.5:4747", "https://10.0.0.5:4747/" and "wss://10.0.0.5:4747"
+   * are one host, and a pin that a differently typed address escaped would be no pin at all.
+   */
   pinFor(address: string): Fingerprint | undefined {
-    return this.#settings.recentRooms.find((r) => r.address === address && r.fingerprint)?.fingerprint;
+    const machine = machineOf(address);
+    return this.#settings.recentRooms.find((r) => r.fingerprint && machineOf(r.address) === machine)?.fingerprint;
   }
 
-  /** The person checked the host's new fingerprint: every recent room at `address` expects it from now on. */
+  /** The person checked the host's new fingerprint: every recent room on that machine expects it from now on. */
   trustHost(address: string, fingerprint: Fingerprint): void {
-    if (!this.#settings.recentRooms.some((r) => r.address === address)) return;
+    const machine = machineOf(address);
+    if (!this.#settings.recentRooms.some((r) => machineOf(r.address) === machine)) return;
     this.update({
-      recentRooms: this.#settings.recentRooms.map((r) => (r.address === address ? { ...r, fingerprint } : r)),
+      recentRooms: this.#settings.recentRooms.map((r) =>
+        machineOf(r.address) === machine ? { ...r, fingerprint } : r,
+      ),
     });
   }
 
@@ -160,6 +169,12 @@ export class SettingsFile {
       ...(fingerprint ? { fingerprint } : {}),
     }));
   }
+}
+
+/** "host:port" of a room address however it was written; the text itself when it is not one. */
+export function machineOf(address: string): string {
+  const parsed = parseRoomAddress(address);
+  return parsed.ok ? new URL(parsed.url).host : address;
 }
 
 function keepDamagedCopy(path: string): void {

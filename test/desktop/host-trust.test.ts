@@ -98,6 +98,44 @@ describe('joining from the app', () => {
     expect(bob.connected()).toMatchObject({ security: { fingerprint: info.fingerprint, trust: 'remembered' } });
   });
 
+  it('the same host typed another way is held to the same fingerprint: a new key is refused at "127.0.0.1:port" too', async () => {
+    const hana = app();
+    const before = await hostRoom(hana);
+    const bob = app();
+    await bob.session.join({ address: before.invite!, name: 'Bob', code: '1234' });
+    await bob.session.leave();
+    await hana.session.leave();
+    const folder = roomFolder(join(hana.dir, 'rooms'), 'Design team');
+    rmSync(join(folder, KEY_FILE));
+    rmSync(join(folder, CERT_FILE));
+    const after = await hostRoom(hana, before.port);
+
+    for (const typed of [`127.0.0.1:${before.port}`, `wss://127.0.0.1:${before.port}`]) {
+      expect(await bob.session.join({ address: typed, name: 'Bob', code: '1234' })).toMatchObject({
+        ok: false,
+        error: { code: 'BEACON_ERR_HOST_CHANGED' },
+      });
+      expect(bob.states().findLast((state) => state.kind === 'offline')).toMatchObject({
+        fingerprints: { expected: before.fingerprint, presented: after.fingerprint },
+      });
+    }
+  });
+
+  it('a host met encrypted is never joined in clear: its address typed with ws:// still joins encrypted and checked', async () => {
+    const hana = app();
+    const info = await hostRoom(hana);
+    const bob = app();
+    await bob.session.join({ address: info.invite!, name: 'Bob', code: '1234' });
+    await bob.session.leave();
+    expect(await bob.session.join({ address: `ws://127.0.0.1:${info.port}`, name: 'Bob', code: '1234' })).toEqual({
+      ok: true,
+      value: null,
+    });
+    expect(bob.connected()).toMatchObject({
+      security: { encrypted: true, fingerprint: info.fingerprint, trust: 'remembered' },
+    });
+  });
+
   it('by a bare address with nothing known: trusted on first use, shown, and remembered', async () => {
     const hana = app();
     const info = await hostRoom(hana);

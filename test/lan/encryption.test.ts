@@ -238,13 +238,29 @@ describe.skipIf(lanUnavailable !== null)(`on a LAN of three machines${skipped}`,
     expect(decrypted().length).toBe(0);
   });
 
-  // Found on this LAN: SettingsFile.pinFor matches the address string exactly, so the same host
-  // typed as "10.77.0.1:4747" after joining from its invite (remembered as "https://10.77.0.1:4747/")
-  // has no pin, is trusted on first use, and the impostor's fingerprint is remembered as a second
-  // recent room. Keyed by the room's URL (parseRoomAddress(...).url) it would be refused as above.
-  it.todo(
-    'the app that remembered the host is stopped by a machine in the middle when the address is typed another way',
-  );
+  // Found on this LAN by this test, first written as a todo: the pin was looked up by the address
+  // text, so the host typed as "10.77.0.1:4747" after an invite (remembered as "https://10.77.0.1:4747/")
+  // was trusted on first use, and the impostor got the join code. Pins now belong to the machine.
+  it('the app that remembered the host is stopped by a machine in the middle when the address is typed another way', async () => {
+    const real = await startHost(dataFolder());
+    const fingerprint = printedFingerprint(real).replace(/ /g, '').toLowerCase();
+    const settings = dataFolder();
+    type Joined = { result: { ok: boolean; error?: { code: string } }; states: ConnectionState[] };
+    const desktopJoin = async (address: string): Promise<Joined> => {
+      const app = start(member, 'test/fixtures/lan-desktop.ts', [settings, address, 'Eli', CODE]);
+      return JSON.parse(await app.line(/^\{"result"/, 'stdout', 20_000)) as Joined;
+    };
+    expect((await desktopJoin(printedInvite(real))).result.ok).toBe(true);
+    const { fingerprint: impostor, decrypted } = await impostorInTheMiddle();
+    for (const typed of [`${host.address}:${PORT}`, `ws://${host.address}:${PORT}`]) {
+      const again = await desktopJoin(typed);
+      expect(again.result).toMatchObject({ ok: false, error: { code: 'BEACON_ERR_HOST_CHANGED' } });
+      expect(again.states.find((state) => state.kind === 'offline')).toMatchObject({
+        fingerprints: { expected: fingerprint, presented: impostor },
+      });
+    }
+    expect(decrypted().length).toBe(0);
+  });
 
   it('a host that made a new key is refused by members who pinned the old one, with the warning in words', async () => {
     const data = dataFolder();
