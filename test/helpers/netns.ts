@@ -33,6 +33,15 @@ export const lanUnavailable: string | null = (() => {
     const found = ['/usr/sbin', '/usr/bin', '/sbin', '/bin'].some((dir) => existsSync(`${dir}/${tool}`));
     if (!found) return `\`${tool}\` is not installed (apt-get install iproute2 tcpdump nftables)`;
   }
+  // Root in a container without CAP_SYS_ADMIN cannot make namespaces: say so instead of failing every test.
+  const probe = `${PREFIX}-probe-${process.pid}`;
+  try {
+    execFileSync('ip', ['netns', 'add', probe], { stdio: 'pipe' });
+    execFileSync('ip', ['netns', 'del', probe], { stdio: 'pipe' });
+  } catch (error) {
+    const said = (error as { stderr?: Buffer }).stderr?.toString().trim();
+    return `this machine does not let root make network namespaces (${said || String(error)})`;
+  }
   return null;
 })();
 
