@@ -5,18 +5,21 @@ import { type Browser, chromium } from 'playwright-core';
  * workplace needs: no sandbox as root, no GPU, and no background traffic to
  * the internet. CHROMIUM_PATH points elsewhere on other systems.
  */
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-      '--disable-quic',
-      '--disable-sync',
-    ],
-  });
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-quic',
+  '--disable-sync',
+];
+
+/** The Chromium binary tests run. */
+export const CHROMIUM_EXECUTABLE = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+
+/** `executablePath`: a wrapper that starts it elsewhere (inside a network namespace, say). */
+export function launchChromium(executablePath = CHROMIUM_EXECUTABLE): Promise<Browser> {
+  return chromium.launch({ executablePath, args: CHROMIUM_ARGS });
 }

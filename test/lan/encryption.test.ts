@@ -6,7 +6,7 @@
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectionState, RecentRoom } from '../../src/shared/chat-api.ts';
 import { errorMessage } from '../../src/shared/errors.ts';
@@ -21,6 +21,7 @@ import {
   nodeIn,
   type Program,
 } from '../helpers/netns.ts';
+import { CHROMIUM_EXECUTABLE, launchChromium } from '../helpers/chromium.ts';
 import { describeStream, foundOnWire, tcpStreams, tlsRecords, webSocketTexts } from '../helpers/wire.ts';
 
 const PORT = 4747;
@@ -369,22 +370,9 @@ async function chromiumOn(machine: Machine): Promise<Browser> {
   const dir = mkdtempSync(join(tmpdir(), 'beacon-lan-chromium-'));
   folders.push(dir);
   const launcher = join(dir, 'chromium');
-  const executable = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-  writeFileSync(launcher, `#!/bin/sh\nexec ip netns exec ${machine.ns} ${executable} "$@"\n`);
+  writeFileSync(launcher, `#!/bin/sh\nexec ip netns exec ${machine.ns} ${CHROMIUM_EXECUTABLE} "$@"\n`);
   chmodSync(launcher, 0o755);
-  const browser = await chromium.launch({
-    executablePath: launcher,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-      '--disable-quic',
-      '--disable-sync',
-    ],
-  });
+  const browser = await launchChromium(launcher);
   undos.push(() => browser.close());
   return browser;
 }

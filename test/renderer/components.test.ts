@@ -2,44 +2,27 @@
  * The interface in real Chromium, against a fake ChatApi the test drives.
  * Each test loads a fresh page, mounts the App and pushes chat events.
  */
-import { svelte } from '@sveltejs/vite-plugin-svelte';
-import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../helpers/chromium.ts';
-import { createServer, type ViteDevServer } from 'vite';
+import { serveHarness } from '../helpers/harness-server.ts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ChatEvent } from '../../src/shared/chat-api.ts';
 import type { MountOptions } from '../harness/main.ts';
 
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const harnessRoot = fileURLToPath(new URL('../harness', import.meta.url));
-
-let server: ViteDevServer;
+let harness: Awaited<ReturnType<typeof serveHarness>> | undefined;
 let browser: Browser;
 let page: Page;
 let baseUrl: string;
 
 beforeAll(async () => {
-  server = await createServer({
-    configFile: false,
-    root: harnessRoot,
-    cacheDir: fileURLToPath(new URL('../../node_modules/.vite-renderer-harness', import.meta.url)),
-    logLevel: 'error',
-    plugins: [svelte({ configFile: false })],
-    server: { host: '127.0.0.1', port: 0, strictPort: false, fs: { allow: [repoRoot] }, hmr: false },
-    // Discovering dependencies on first load would make Vite reload the page mid-test.
-    optimizeDeps: { noDiscovery: true, include: [] },
-  });
-  await server.listen();
-  const address = server.httpServer?.address();
-  if (!address || typeof address === 'string') throw new Error('Vite did not report a port');
-  baseUrl = `http://127.0.0.1:${address.port}/`;
+  harness = await serveHarness();
+  baseUrl = harness.baseUrl;
   browser = await launchChromium();
 });
 
 afterAll(async () => {
   await browser?.close();
-  await server?.close();
+  await harness?.close();
 });
 
 beforeEach(async () => {

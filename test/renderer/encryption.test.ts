@@ -6,19 +6,14 @@
  * Each screen is checked with axe at 1280 and 420 px, light and dark, and
  * photographed into docs/screenshots/encryption-*.png.
  */
-import { svelte } from '@sveltejs/vite-plugin-svelte';
-import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import { createServer, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ChatEvent, ConnectionSecurity, HostInfo } from '../../src/shared/chat-api.ts';
 import type { Fingerprint } from '../../src/shared/fingerprint.ts';
 import { launchChromium } from '../helpers/chromium.ts';
+import { serveHarness } from '../helpers/harness-server.ts';
 import { type AxeViolation, screenshot, seriousAxeViolations } from '../e2e/helpers.ts';
 import type { MountOptions } from '../harness/main.ts';
-
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const harnessRoot = fileURLToPath(new URL('../harness', import.meta.url));
 
 const FP = '3f9a21c477b05e129c0daa431b7f6e20' as Fingerprint;
 const FP_SHOWN = '3F9A 21C4 77B0 5E12 9C0D AA43 1B7F 6E20';
@@ -28,31 +23,20 @@ const INVITE = `https://192.168.1.20:4747/#fp=${FP}`;
 /** A made-up https origin the tests route to the harness, so the page runs as one served over https. */
 const HTTPS_ORIGIN = 'https://beacon.test:4747';
 
-let server: ViteDevServer;
+let harness: Awaited<ReturnType<typeof serveHarness>> | undefined;
 let browser: Browser;
 let page: Page;
 let baseUrl: string;
 
 beforeAll(async () => {
-  server = await createServer({
-    configFile: false,
-    root: harnessRoot,
-    cacheDir: fileURLToPath(new URL('../../node_modules/.vite-renderer-harness', import.meta.url)),
-    logLevel: 'error',
-    plugins: [svelte({ configFile: false })],
-    server: { host: '127.0.0.1', port: 0, strictPort: false, fs: { allow: [repoRoot] }, hmr: false },
-    optimizeDeps: { noDiscovery: true, include: [] },
-  });
-  await server.listen();
-  const address = server.httpServer?.address();
-  if (!address || typeof address === 'string') throw new Error('Vite did not report a port');
-  baseUrl = `http://127.0.0.1:${address.port}/`;
+  harness = await serveHarness();
+  baseUrl = harness.baseUrl;
   browser = await launchChromium();
 });
 
 afterAll(async () => {
   await browser?.close();
-  await server?.close();
+  await harness?.close();
 });
 
 /** A fresh page at `url` (the harness over http unless a test routes another origin to it). */
@@ -139,7 +123,11 @@ async function inRoom(security?: ConnectionSecurity, options: MountOptions = {})
     const h = window.harness;
     h.fake!.emit({
       type: 'welcome',
-      room: { name: 'Lab', you: h.member('me', 'Me'), members: [h.member('me', 'Me'), h.member('bob', 'Bob')] },
+      room: {
+        name: 'Lab',
+        you: h.member('me', 'Me'),
+        members: [h.member('me', 'Me'), h.member('bob', 'Bob'), h.member('ann', 'Ann')],
+      },
       history: h.makeMessages(4, 4),
       hasMore: false,
       resumed: false,
