@@ -5,6 +5,7 @@
  */
 import * as v from 'valibot';
 import type { ErrorCode } from './errors.ts';
+import type { NearbyRoom, NearbyStatus } from './discovery.ts';
 import type { Fingerprint } from './fingerprint.ts';
 import { type ChatMessage, MAX_PORT, type Member, type PresenceEvent, WIRE_LIMITS } from './protocol.ts';
 
@@ -137,6 +138,8 @@ export interface ChatSnapshot {
   preferences: NotificationPreferences;
   /** Desktop only: the room hosted last, to offer again. */
   lastHosted?: LastHosted | null;
+  /** Desktop only: rooms announced on the local network (discovery), and where browsing stands. */
+  nearby?: { rooms: NearbyRoom[]; status: NearbyStatus };
 }
 
 /**
@@ -162,6 +165,10 @@ export type ChatEvent =
       names?: Record<string, string>;
     }
   | { type: 'hostInfo'; info: HostInfo | null }
+  /** Rooms nearby changed (one appeared, changed or vanished), or browsing's status did: the whole list. */
+  | { type: 'nearby'; rooms: NearbyRoom[]; status: NearbyStatus }
+  /** A beacon: link was opened (desktop): show the join form filled in with it. */
+  | { type: 'openInvite'; address: string; code: string | null }
   | { type: 'error'; code: ErrorCode; message: string }
   | { type: 'openConversation'; conversation: ConversationId }
   /** Back at the start screen: what it shows now (the room just left is first among the recent rooms). */
