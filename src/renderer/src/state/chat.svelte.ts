@@ -2,6 +2,7 @@ import type { ChatApi, ChatEvent, ChatSnapshot, RoomView } from '../../../shared
 import type { ChatMessage } from '../../../shared/protocol.ts';
 import { Clock } from './clock.svelte.ts';
 import { ConversationsState } from './conversations.svelte.ts';
+import { NearbyState } from './nearby.svelte.ts';
 import { ProfileState } from './profile.svelte.ts';
 import { RoomState } from './room.svelte.ts';
 
@@ -14,7 +15,7 @@ export interface ChatOptions {
 /**
  * The one listener to the ChatApi: it loads where things stand, then hands
  * each event to the part of the interface's state it concerns. The parts
- * (profile, room, conversations) hold the state and the commands; this only
+ * (profile, room, conversations, rooms nearby) hold the state and the commands; this only
  * routes, and owns what spans them: starting up and leaving.
  */
 export class ChatState {
@@ -22,6 +23,7 @@ export class ChatState {
   readonly profile: ProfileState;
   readonly room: RoomState;
   readonly conversations: ConversationsState;
+  readonly nearby = new NearbyState();
   /** False until the snapshot is in; the window shows "Loading…" until then. */
   ready = $state(false);
 
@@ -116,6 +118,14 @@ export class ChatState {
       case 'hostInfo':
         this.room.hostInfo = event.info;
         break;
+      case 'nearby':
+        this.nearby.changed(event.rooms, event.status);
+        break;
+      case 'openInvite':
+        this.nearby.inviteOpened(event.address, event.code);
+        // The join form is on the start screen: from a room, say where the invite waits.
+        if (this.room.inRoom) this.room.notice = 'An invite link was opened: leave this room to join it.';
+        break;
       case 'error':
         this.room.notice = event.message;
         break;
@@ -133,6 +143,7 @@ export class ChatState {
     this.room.connectionChanged(s.connection);
     this.room.hostInfo = s.hostInfo;
     this.profile.loaded(s);
+    this.nearby.loaded(s);
     if (s.room) this.#enter(s.room, s.history, s.hasMore, false);
     for (const item of s.outgoing) this.conversations.queued(item);
   }

@@ -1,13 +1,14 @@
 /**
  * How components reach the chat's state: each reads only the part it needs
- * (the room, the conversations, the profile, the clock, the window's own UI
- * state) from the context that App sets up, instead of being handed the whole
+ * (the room, the conversations, the profile, the clock, the rooms nearby,
+ * the window's own UI state) from the context that App sets up, instead of being handed the whole
  * of it as a prop.
  */
 import { createContext } from 'svelte';
 import type { ChatState } from './chat.svelte.ts';
 import type { Clock } from './clock.svelte.ts';
 import type { ConversationsState } from './conversations.svelte.ts';
+import type { NearbyState } from './nearby.svelte.ts';
 import type { ProfileState } from './profile.svelte.ts';
 import type { RoomState } from './room.svelte.ts';
 import type { UiState } from './ui.svelte.ts';
@@ -17,6 +18,7 @@ export const [getConversations, setConversations] = createContext<ConversationsS
 export const [getProfile, setProfile] = createContext<ProfileState>();
 export const [getClock, setClock] = createContext<Clock>();
 export const [getUi, setUi] = createContext<UiState>();
+export const [getNearby, setNearby] = createContext<NearbyState>();
 
 /** Makes each part of `chat` available below the calling component; call it while that component initialises. */
 export function provideChat(chat: ChatState): void {
@@ -24,4 +26,5 @@ export function provideChat(chat: ChatState): void {
   setConversations(chat.conversations);
   setProfile(chat.profile);
   setClock(chat.clock);
+  setNearby(chat.nearby);
 }
