@@ -9,6 +9,11 @@
  * once, so it floods every frame to every port), which is what a shared Wi-Fi
  * looks like to a listener: the third machine sees the other two talk.
  *
+ * `createNetwork` builds several such switches at once, each with its own
+ * subnet and no router between them (two floors that cannot see each other).
+ * Every machine's `eth0` has multicast on and a route for 224.0.0.0/4, so
+ * multicast DNS (224.0.0.251:5353) goes out on the test's LAN and nowhere else.
+ *
  * Every namespace is named `bcn-<pid>-<random>-…`, deleted by `lan.destroy()`, at
  * process exit, and by the next run if this process died without either.
  */
@@ -59,6 +64,8 @@ export interface Machine {
   address: string;
   /** Its Ethernet address. */
   mac: string;
+  /** The switch its cable goes to (the name given to `createNetwork`; "sw" for `createLan`). */
+  switchName: string;
 }
 
 export interface Lan<Name extends string = string> {
@@ -122,49 +129,102 @@ export async function createLan<const Name extends string>(
   names: Name[],
   options: { hub?: boolean } = {},
 ): Promise<Lan<Name>> {
+  const network = await createNetwork({ sw: { subnet: SUBNET, machines: names } }, options);
+  return { machines: network.machines, switchNs: network.switches.sw, destroy: network.destroy };
+}
+
+/** One switch of a network: its subnet's first three octets ("10.78.0") and the machines cabled to it. */
+export interface SwitchSpec<Name extends string = string> {
+  subnet: string;
+  machines: readonly Name[];
+}
+
+export interface Network<SwitchName extends string = string, Name extends string = string> {
+  machines: Record<Name, Machine>;
+  /** The namespace of each switch; its bridge is `br0`, the cable to machine X is `to-X`. */
+  switches: Record<SwitchName, string>;
+  destroy(): Promise<void>;
+}
+
+/**
+ * Builds several switches, each a bridge in a namespace of its own with its
+ * machines on one subnet (machine i of a switch gets SUBNET.(i+1)), and no
+ * route between switches: a machine on one cannot reach, or hear the
+ * multicast of, a machine on another. Call `destroy()` in afterAll.
+ */
+export async function createNetwork<const Spec extends Record<string, SwitchSpec>>(
+  spec: Spec,
+  options: { hub?: boolean } = {},
+): Promise<Network<keyof Spec & string, Spec[keyof Spec]['machines'][number]>> {
+  type Name = Spec[keyof Spec]['machines'][number];
+  const all = Object.values(spec).flatMap((each) => [...each.machines]);
+  const clash = all.find((name, index) => all.indexOf(name) !== index || name in spec);
+  if (clash !== undefined) throw new Error(`createNetwork: the name "${clash}" is used twice`);
   await sweepStale();
   // The pid lets a later run tell a crashed run's leftovers from a live one's; the rest tells runs apart.
   const base = `${PREFIX}-${process.pid}-${randomBytes(3).toString('hex')}`;
-  const switchNs = `${base}-sw`;
   const machines = {} as Record<Name, Machine>;
-  const lan: Lan<Name> = {
+  const switches = {} as Record<keyof Spec & string, string>;
+  const mine: string[] = [];
+  const network: Network<keyof Spec & string, Name> = {
     machines,
-    switchNs,
+    switches,
     destroy: async () => {
       await killLanChildren();
-      const mine = [switchNs, ...Object.values<Machine>(machines).map((machine) => machine.ns)];
       deleteNamespacesNow(mine);
       for (const ns of mine) namespaces.delete(ns);
     },
   };
+  const addNamespace = async (ns: string): Promise<void> => {
+    await ip('netns', 'add', ns);
+    namespaces.add(ns);
+    mine.push(ns);
+    await ip('-n', ns, 'link', 'set', 'lo', 'up');
+  };
   try {
-    await ip('netns', 'add', switchNs);
-    namespaces.add(switchNs);
-    await ip('-n', switchNs, 'link', 'set', 'lo', 'up');
-    // ageing_time 0: the switch forgets every address at once and floods each frame to all ports (a hub).
-    const ageing = options.hub ? ['ageing_time', '0'] : [];
-    await ip('-n', switchNs, 'link', 'add', 'br0', 'type', 'bridge', 'stp_state', '0', ...ageing);
-    await ip('-n', switchNs, 'link', 'set', 'br0', 'up');
-    for (const [index, name] of names.entries()) {
-      const ns = `${base}-${name}`;
-      await ip('netns', 'add', ns);
-      namespaces.add(ns);
-      const address = `${SUBNET}.${index + 1}`;
-      // Both ends are made inside our namespaces: the root namespace never holds them, even for a moment.
-      await ip('-n', switchNs, 'link', 'add', `to-${name}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
-      await ip('-n', switchNs, 'link', 'set', `to-${name}`, 'master', 'br0', 'up');
-      await ip('-n', ns, 'link', 'set', 'lo', 'up');
-      await ip('-n', ns, 'addr', 'add', `${address}/24`, 'dev', 'eth0');
-      await ip('-n', ns, 'link', 'set', 'eth0', 'up');
-      const { stdout } = await ip('-n', ns, '-j', 'link', 'show', 'eth0');
-      const mac = (JSON.parse(stdout) as { address: string }[])[0]!.address;
-      machines[name] = { name, ns, address, mac };
+    for (const [switchName, { subnet, machines: names }] of Object.entries(spec)) {
+      const switchNs = `${base}-${switchName}`;
+      await addNamespace(switchNs);
+      switches[switchName as keyof Spec & string] = switchNs;
+      // ageing_time 0: the switch forgets every address at once and floods each frame to all ports (a hub).
+      // mcast_snooping 0: multicast goes to every port, whether or not anyone has said it listens (no querier here).
+      const ageing = options.hub ? ['ageing_time', '0'] : [];
+      await ip(
+        '-n',
+        switchNs,
+        'link',
+        'add',
+        'br0',
+        'type',
+        'bridge',
+        'stp_state',
+        '0',
+        'mcast_snooping',
+        '0',
+        ...ageing,
+      );
+      await ip('-n', switchNs, 'link', 'set', 'br0', 'up');
+      for (const [index, name] of names.entries()) {
+        const ns = `${base}-${name}`;
+        await addNamespace(ns);
+        const address = `${subnet}.${index + 1}`;
+        // Both ends are made inside our namespaces: the root namespace never holds them, even for a moment.
+        await ip('-n', switchNs, 'link', 'add', `to-${name}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
+        await ip('-n', switchNs, 'link', 'set', `to-${name}`, 'master', 'br0', 'multicast', 'on', 'up');
+        await ip('-n', ns, 'addr', 'add', `${address}/24`, 'dev', 'eth0');
+        await ip('-n', ns, 'link', 'set', 'eth0', 'multicast', 'on', 'up');
+        // No default route in a machine: without this, sending to 224.0.0.251 finds no way out (ENETUNREACH).
+        await ip('-n', ns, 'route', 'add', '224.0.0.0/4', 'dev', 'eth0');
+        const { stdout } = await ip('-n', ns, '-j', 'link', 'show', 'eth0');
+        const mac = (JSON.parse(stdout) as { address: string }[])[0]!.address;
+        machines[name as Name] = { name, ns, address, mac, switchName };
+      }
     }
   } catch (error) {
-    await lan.destroy();
+    await network.destroy();
     throw error;
   }
-  return lan;
+  return network;
 }
 
 /** A program running inside a machine, its output kept line by line. */
@@ -172,6 +232,8 @@ export interface Program {
   child: ChildProcessWithoutNullStreams;
   stdout: string[];
   stderr: string[];
+  /** When each line was read (epoch ms, this process's clock), index for index with `stdout` and `stderr`. */
+  times: { stdout: number[]; stderr: number[] };
   /**
    * Resolves with the first line matching `pattern` among those printed from line `after` on (0: all,
    * including those already printed); rejects at exit or timeout.
@@ -182,9 +244,13 @@ export interface Program {
   stop(graceMs?: number): Promise<number | null>;
 }
 
-/** Runs `command args` inside the machine's namespace, from the repo's folder. */
-export function runIn(machine: Machine, command: string, args: string[]): Program {
-  const child = spawn('ip', ['netns', 'exec', machine.ns, command, ...args], { cwd: REPO, stdio: 'pipe' });
+/** Runs `command args` inside the machine's namespace, from the repo's folder (with `env` added to ours). */
+export function runIn(machine: Machine, command: string, args: string[], env: NodeJS.ProcessEnv = {}): Program {
+  const child = spawn('ip', ['netns', 'exec', machine.ns, command, ...args], {
+    cwd: REPO,
+    stdio: 'pipe',
+    env: { ...process.env, ...env },
+  });
   children.add(child);
   const exit = new Promise<number | null>((done) =>
     child.on('exit', (code) => {
@@ -193,10 +259,12 @@ export function runIn(machine: Machine, command: string, args: string[]): Progra
     }),
   );
   const lines = { stdout: [] as string[], stderr: [] as string[] };
+  const times = { stdout: [] as number[], stderr: [] as number[] };
   const waiters: { pattern: RegExp; stream: 'stdout' | 'stderr'; done: (line: string) => void }[] = [];
   for (const stream of ['stdout', 'stderr'] as const) {
     createInterface({ input: child[stream] }).on('line', (line) => {
       lines[stream].push(line);
+      times[stream].push(Date.now());
       for (const waiter of waiters.filter((w) => w.stream === stream && w.pattern.test(line))) {
         waiters.splice(waiters.indexOf(waiter), 1);
         waiter.done(line);
@@ -206,6 +274,7 @@ export function runIn(machine: Machine, command: string, args: string[]): Progra
   const program: Program = {
     child,
     ...lines,
+    times,
     line: (pattern, stream = 'stdout', timeoutMs = 15_000, after = 0) => {
       const already = lines[stream].slice(after).find((line) => pattern.test(line));
       if (already !== undefined) return Promise.resolve(already);
@@ -280,11 +349,11 @@ export interface Capture {
 const MARKER_PORT = 9;
 
 /**
- * Starts tcpdump on `iface` in `ns` with a BPF `filter`; resolves once it says
+ * Starts tcpdump on `iface` in `ns` (null: the test's own) with a BPF `filter`; resolves once it says
  * it is listening, so nothing sent afterwards is missed. The pcap goes to
  * stdout (no file for tcpdump's dropped privileges or AppArmor to refuse).
  */
-export async function capture(ns: string, iface: string, filter: string): Promise<Capture> {
+export async function capture(ns: string | null, iface: string, filter: string): Promise<Capture> {
   // --immediate-mode: each packet reaches tcpdump at once (not a block per second); -U: and is written at
   // once; -B: a 16 MiB kernel buffer, so a busy machine does not drop packets before tcpdump reads them.
   const tcpdump = [
@@ -300,7 +369,11 @@ export async function capture(ns: string, iface: string, filter: string): Promis
     '-',
     `(${filter}) or udp port ${MARKER_PORT}`,
   ];
-  const child = spawn('ip', ['netns', 'exec', ns, 'tcpdump', ...tcpdump], { stdio: 'pipe' });
+  // ns null: the test's own namespace (to show that nothing of the test's LAN ever reaches it).
+  const child =
+    ns === null
+      ? spawn('tcpdump', tcpdump, { stdio: 'pipe' })
+      : spawn('ip', ['netns', 'exec', ns, 'tcpdump', ...tcpdump], { stdio: 'pipe' });
   children.add(child);
   const chunks: Buffer[] = [];
   child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
