@@ -1,6 +1,6 @@
 /**
  * Beacon's Electron shell: app lifecycle, the window, the IPC bridge,
- * notifications, idle/away and wake-from-sleep. Kept thin on purpose: the
+ * notifications, idle/away and wake-from-sleep, beacon: links. Kept thin on purpose: the
  * behaviour lives in DesktopChat and below, which are tested without Electron.
  */
 import { app, BrowserWindow, ipcMain, Notification, powerMonitor } from 'electron';
@@ -10,6 +10,7 @@ import { type ChatEvent, ROOM } from '../shared/chat-api.ts';
 import { eventSender, registerIpc } from './ipc-bridge.ts';
 import { NOTIFICATION_BODY_CHARS, shouldNotify } from '../shared/notify-policy.ts';
 import { DesktopChat } from './desktop-chat.ts';
+import { beaconLinkInArgv, InviteOpener, PROTOCOL_SCHEME } from './invite-link.ts';
 import { SettingsFile } from './settings.ts';
 import { createMainWindow, hardenSession } from './window.ts';
 
@@ -22,6 +23,14 @@ const rendererDir = join(import.meta.dirname, '../renderer');
 // The dev server's URL is honoured only in development: a packaged app loads nothing but its own files.
 const devServerUrl = app.isPackaged ? undefined : process.env['ELECTRON_RENDERER_URL'];
 const rendererUrl = devServerUrl ?? pathToFileURL(join(rendererDir, 'index.html')).href;
+
+let toWindow: (event: ChatEvent) => void = () => {};
+// beacon: links: checked here, handed to the page as an openInvite event (held until the page listens).
+const invites = new InviteOpener({
+  emit: (event) => toWindow(event),
+  focus: showWindow,
+  log: (line) => console.warn(line),
+});
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
@@ -41,7 +50,23 @@ function showWindow(): void {
 }
 
 function start(): void {
-  app.on('second-instance', showWindow);
+  // Installers register the scheme too (electron-builder.yml); a development build leaves the system's choice alone.
+  if (app.isPackaged && !app.setAsDefaultProtocolClient(PROTOCOL_SCHEME)) {
+    console.warn(`Beacon: could not register itself for ${PROTOCOL_SCHEME}: links.`);
+  }
+  app.on('second-instance', (_event, argv: string[]) => {
+    showWindow();
+    const link = beaconLinkInArgv(argv);
+    if (link !== null) invites.open(link);
+  });
+  // macOS hands links over with 'open-url' (before 'ready' when a link started Beacon).
+  app.on('open-url', (event, url) => {
+    event.preventDefault();
+    invites.open(url);
+  });
+  // Windows and Linux start Beacon with the link on its command line.
+  const startLink = beaconLinkInArgv(process.argv);
+  if (startLink !== null) invites.open(startLink);
   app.on('window-all-closed', () => app.quit());
   void app.whenReady().then(startChat);
 }
@@ -49,7 +74,7 @@ function start(): void {
 function startChat(): void {
   hardenSession(rendererUrl, devServerUrl !== undefined);
   const settings = new SettingsFile(join(app.getPath('userData'), 'settings.json'));
-  const toWindow = eventSender(() => window?.webContents ?? null);
+  toWindow = eventSender(() => window?.webContents ?? null);
   const emit = (event: ChatEvent): void => toWindow(event);
 
   const chat = new DesktopChat({
@@ -87,7 +112,12 @@ function startChat(): void {
     // The bounds to restore to, not those of a maximised or minimised window.
     if (window) settings.update({ windowBounds: window.getNormalBounds() });
   });
-  window.on('closed', () => (window = null));
+  window.on('closed', () => {
+    window = null;
+    invites.pageGone();
+  });
+  window.webContents.on('did-start-loading', () => invites.pageGone());
+  window.webContents.on('did-finish-load', () => invites.pageReady());
 
   // Coming back from sleep or a lock screen: reconnect now, not after the backoff.
   powerMonitor.on('resume', () => chat.wake());

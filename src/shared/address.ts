@@ -7,9 +7,14 @@
  * that also carries the fingerprint to pin. One parser for the join form,
  * the app and the terminal client, so what the form accepts is exactly what
  * joining understands.
+ *
+ * The desktop app's link, "beacon://host:4747/#fp=…[&code=…]", is the same
+ * invite for the operating system to hand to Beacon (see parseBeaconLink): it
+ * comes from outside (a chat, a web page), so it is read strictly.
  */
-import { type Fingerprint, parseFingerprint } from './fingerprint.ts';
-import { DEFAULT_PORT, MAX_PORT } from './protocol.ts';
+import type { HostInfo } from './chat-api.ts';
+import { FINGERPRINT_HEX_DIGITS, type Fingerprint, parseFingerprint } from './fingerprint.ts';
+import { DEFAULT_PORT, MAX_PORT, WIRE_LIMITS } from './protocol.ts';
 
 export type ParsedAddress =
   | {
@@ -17,6 +22,8 @@ export type ParsedAddress =
       url: string;
       /** The fingerprint an invite carries ('#fp=…'), to pin; null for a plain address. */
       fingerprint: Fingerprint | null;
+      /** Only for a beacon: link: the join code it carries ('&code=…'), or null when it carries none. */
+      code?: string | null;
     }
   | { ok: false; problem: string };
 
@@ -81,6 +88,11 @@ export function parseRoomAddress(raw: string): ParsedAddress {
   const fail = (problem: string): ParsedAddress => ({ ok: false, problem });
   const trimmed = raw.trim();
   if (trimmed === '') return fail(`Enter the room address, like ${EXAMPLE}.`);
+  if (trimmed.length > MAX_ADDRESS_CHARS) return fail('That is far too long for a room address.');
+  if (BEACON_SCHEME.test(trimmed)) {
+    const link = parseBeaconLink(trimmed);
+    return link.ok ? { ok: true, url: link.url, fingerprint: link.fingerprint, code: link.code } : link;
+  }
   // An invite's fragment holds the fingerprint, which people may write in groups with spaces.
   const hashAt = trimmed.indexOf('#');
   const value = hashAt < 0 ? trimmed : trimmed.slice(0, hashAt);
@@ -124,6 +136,116 @@ export function parseRoomAddress(raw: string): ParsedAddress {
     url: `${scheme}//${port === null ? host : `${host}:${port}`}${path}`,
     fingerprint: pinned.fingerprint,
   };
+}
+
+// ── beacon: links ─────────────────────────────────────────────────────────────
+
+/** Longer than any address a person types or pastes (a host name is at most 253 characters). */
+const MAX_ADDRESS_CHARS = 1_024;
+/**
+ * The longest beacon: link read: scheme, a 253-character host, port, fingerprint and a
+ * 64-character code percent-encoded (at most 9 characters each for a code written in any script).
+ */
+export const MAX_BEACON_LINK_CHARS = 'beacon://'.length + 253 + ':65535/'.length + '#fp=&code='.length + 32 + 64 * 9;
+const BEACON_SCHEME = /^beacon:/i;
+/** beacon://AUTHORITY[/]#FRAGMENT: no query, no path, nothing else. */
+const BEACON_LINK = /^beacon:\/\/([^/?#]+)\/?#([^#]*)$/i;
+/** A join code may hold any printable text, but no control, format (bidi, zero-width), separator or private character. */
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Co}\p{Cs}\p{Cn}\p{Zl}\p{Zp}]/u;
+
+export type ParsedBeaconLink =
+  | {
+      ok: true;
+      /** The WebSocket URL to join: always wss://. */
+      url: string;
+      /** The fingerprint the host must show (a link always carries one). */
+      fingerprint: Fingerprint;
+      /** The join code the host chose to put in the link, or null. */
+      code: string | null;
+      /**
+       * The same room as the invite the join form knows ("https://host:port/#fp=…"), without the
+       * code: what the shell hands the interface (the code travels beside it, never in an address).
+       */
+      address: string;
+    }
+  | { ok: false; problem: string };
+
+/**
+ * Reads "beacon://HOST:PORT/#fp=<32 hex>[&code=<percent-encoded code>]" and nothing else:
+ * ASCII only (no Unicode look-alikes or bidi controls), a port written out, no user name,
+ * no path, no query, no percent-encoding outside the code, each of `fp` and `code` at most
+ * once and no other key, a fingerprint of exactly 32 hex digits. Problems never quote the
+ * link (it may carry a join code).
+ */
+export function parseBeaconLink(raw: string): ParsedBeaconLink {
+  const fail = (problem: string): ParsedBeaconLink => ({ ok: false, problem });
+  if (typeof raw !== 'string' || raw.length > MAX_BEACON_LINK_CHARS) return fail('This Beacon link is too long.');
+  if (!/^[\x21-\x7e]+$/.test(raw)) return fail('This Beacon link has spaces or characters a link cannot have.');
+  const match = BEACON_LINK.exec(raw);
+  if (!match) return fail('This is not a Beacon link: it must look like beacon://host:port/#fp=….');
+  const authority = match[1]!;
+  if (authority.includes('@')) return fail('A Beacon link has no user name part.');
+  if (authority.includes('%')) return fail('The host in this Beacon link is written in a way Beacon does not read.');
+  const parts = splitHostPort(authority);
+  if (!parts || parts.host === '' || !validHost(parts.host)) return fail('The host in this Beacon link is not valid.');
+  if (parts.port === null || !validPort(parts.port))
+    return fail('The port in this Beacon link is missing or not valid.');
+
+  const fields = new Map<string, string>();
+  for (const pair of match[2]!.split('&')) {
+    const equals = pair.indexOf('=');
+    const key = equals < 0 ? pair : pair.slice(0, equals);
+    if (key !== 'fp' && key !== 'code') return fail('This Beacon link has a part Beacon does not know.');
+    if (equals < 0 || fields.has(key)) return fail('This Beacon link is damaged: a part is missing or repeated.');
+    fields.set(key, pair.slice(equals + 1));
+  }
+  const fp = fields.get('fp');
+  if (fp === undefined || !new RegExp(`^[0-9a-f]{${FINGERPRINT_HEX_DIGITS}}$`, 'i').test(fp)) {
+    return fail('The fingerprint in this Beacon link is missing or damaged. Ask the host for the link again.');
+  }
+  let code: string | null = null;
+  const written = fields.get('code');
+  if (written !== undefined) {
+    try {
+      code = decodeURIComponent(written);
+    } catch {
+      return fail('The join code in this Beacon link is damaged.');
+    }
+    if (code === '' || code.length > WIRE_LIMITS.codeChars || code.trim() !== code || UNPRINTABLE.test(code)) {
+      return fail(`The join code in this Beacon link is not valid (at most ${WIRE_LIMITS.codeChars} characters).`);
+    }
+  }
+  const host = parts.host.toLowerCase();
+  const fingerprint = fp.toLowerCase() as Fingerprint;
+  return {
+    ok: true,
+    url: `wss://${host}:${parts.port}/`,
+    fingerprint,
+    code,
+    address: `https://${host}:${parts.port}/#fp=${fingerprint}`,
+  };
+}
+
+/**
+ * The beacon: link for a room this app hosts, for "Copy invite": the first browser address's
+ * host and port with the fingerprint, and the join code only when `withCode` (the host chooses).
+ * Null for a host without encryption (a link always pins a fingerprint) or without an address.
+ * A code the link could not carry (one no link would be read with) is left out.
+ */
+export function beaconLink(
+  info: Pick<HostInfo, 'webAddresses' | 'fingerprint' | 'code'>,
+  options: { withCode: boolean },
+): string | null {
+  const web = info.webAddresses[0];
+  if (!info.fingerprint || !web) return null;
+  const plain = parseRoomAddress(web);
+  if (!plain.ok || !plain.url.startsWith('wss://')) return null;
+  const authority = plain.url.slice('wss://'.length).replace(/\/.*$/, '');
+  const link = `beacon://${authority}/#fp=${info.fingerprint}`;
+  if (!parseBeaconLink(link).ok) return null;
+  if (!options.withCode || !info.code) return link;
+  const withCode = `${link}&code=${encodeURIComponent(info.code)}`;
+  return parseBeaconLink(withCode).ok ? withCode : link;
 }
 
 /** The WebSocket URL of a room, or null if `input` is not a room address. */

@@ -47,7 +47,7 @@ const DEV_URL_IN_PACKAGED_APP = 'http://evil.example:5173/';
 const userDataDirs: string[] = [];
 
 /** Runs one scenario of the driver in its own process and returns its report. */
-function runDriver(mode: 'app' | 'preload', env: Record<string, string> = {}): Promise<Report> {
+function runDriver(mode: 'app' | 'preload', env: Record<string, string> = {}, argv: string[] = []): Promise<Report> {
   const userData = mkdtempSync(join(tmpdir(), 'beacon-shell-'));
   userDataDirs.push(userData);
   const inherited = { ...process.env };
@@ -56,7 +56,7 @@ function runDriver(mode: 'app' | 'preload', env: Record<string, string> = {}): P
   }
   const child = spawn(
     NODE,
-    ['--import', pathToFileURL(join(STANDIN, 'register.ts')).href, join(STANDIN, 'driver.ts'), mode],
+    ['--import', pathToFileURL(join(STANDIN, 'register.ts')).href, join(STANDIN, 'driver.ts'), mode, ...argv],
     {
       cwd: ROOT,
       env: { ...inherited, BEACON_SHELL_OUT: OUT, BEACON_STANDIN_USER_DATA: userData, ...env },
@@ -67,7 +67,7 @@ function runDriver(mode: 'app' | 'preload', env: Record<string, string> = {}): P
   let stderr = '';
   child.stdout.on('data', (chunk) => (stdout += chunk));
   child.stderr.on('data', (chunk) => (stderr += chunk));
-  const what = `driver ${mode} ${JSON.stringify(env)}`;
+  const what = `driver ${mode} ${JSON.stringify(env).slice(0, 300)} ${argv.join(' ').slice(0, 300)}`;
   return new Promise((done, fail) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -99,6 +99,32 @@ function runDriver(mode: 'app' | 'preload', env: Record<string, string> = {}): P
   });
 }
 
+// beacon: links handed to the running app. Every one carries SECRET_CODE somewhere, which must never be logged.
+const FP = '3f9a21c477b05e129c0daa431b7f6e20';
+const SECRET_CODE = 'S3CRET-9413';
+const LINK = `beacon://192.168.1.20:4747/#fp=${FP}&code=${SECRET_CODE}`;
+const VALID_LINKS: { link: string; address: string; code: string | null }[] = [
+  { link: LINK, address: `https://192.168.1.20:4747/#fp=${FP}`, code: SECRET_CODE },
+  {
+    link: `BEACON://Laptop.local:5000#fp=${FP.toUpperCase()}`,
+    address: `https://laptop.local:5000/#fp=${FP}`,
+    code: null,
+  },
+];
+const HOSTILE_LINKS = [
+  `${LINK}${'a'.repeat(10_000)}`,
+  `${LINK}&fp=${'0'.repeat(32)}`,
+  `beacon://192.168.1.20:4747/?fp=${FP}#code=${SECRET_CODE}`,
+  `beacon://evil.example%2F@192.168.1.20:4747/#fp=${FP}&code=${SECRET_CODE}`,
+  `beacon://user:${SECRET_CODE}@192.168.1.20:4747/#fp=${FP}`,
+  `beacon://192.168.1.20:4747/../../etc#fp=${FP}&code=${SECRET_CODE}`,
+  `beacon://192.168.1.20:4747/#fp=${FP}&code=${encodeURIComponent(`${SECRET_CODE}\u202e`)}`,
+  `beacon://l\u0430ptop.local:4747/#fp=${FP}&code=${SECRET_CODE}`,
+  `beacon://192.168.1.20:4747/#fp=${FP}&code=${SECRET_CODE}&next=javascript:alert(1)`,
+  `javascript:alert('${SECRET_CODE}')`,
+  `https://192.168.1.20:4747/#fp=${FP}&code=${SECRET_CODE}`,
+];
+
 let app: AppReport;
 let preload: PreloadReport;
 let secondLaunch: AppReport;
@@ -111,11 +137,15 @@ beforeAll(async () => {
       `The built app is missing (${missing.join(', ')}): run \`npx electron-vite build\` first (\`npm test\` does).`,
     );
   }
+  const invites = JSON.stringify([...VALID_LINKS.map(({ link }) => link), ...HOSTILE_LINKS]);
+  // Started by a link: the app by a valid one, the packaged app by a hostile one, the second launch by one it leaves alone.
   [app, preload, secondLaunch, packaged] = (await Promise.all([
-    runDriver('app'),
+    runDriver('app', { BEACON_STANDIN_INVITES: invites }, ['--flag', LINK]),
     runDriver('preload'),
-    runDriver('app', { BEACON_STANDIN_LOCK: '0' }),
-    runDriver('app', { BEACON_STANDIN_PACKAGED: '1', ELECTRON_RENDERER_URL: DEV_URL_IN_PACKAGED_APP }),
+    runDriver('app', { BEACON_STANDIN_LOCK: '0' }, [LINK]),
+    runDriver('app', { BEACON_STANDIN_PACKAGED: '1', ELECTRON_RENDERER_URL: DEV_URL_IN_PACKAGED_APP }, [
+      HOSTILE_LINKS[1]!,
+    ]),
   ])) as [AppReport, PreloadReport, AppReport, AppReport];
 }, DRIVER_TIMEOUT_MS + 10_000);
 
@@ -321,6 +351,60 @@ describe('the desktop shell, as built', () => {
     expect(app.quitCalls).toBe(0);
     expect(app.appEvents).toContain('second-instance');
     expect(app.windows[0]!.callsOnSecondInstance).toEqual(expect.arrayContaining(['restore', 'show', 'focus']));
+  });
+
+  it('an installed Beacon registers itself for beacon: links; a development run leaves the system alone', () => {
+    expect(packaged.protocolClients).toEqual([{ protocol: 'beacon', path: null, args: null }]);
+    expect(app.protocolClients).toEqual([]);
+  });
+
+  it('a beacon: link on a second launch’s command line reaches the page as one openInvite event', () => {
+    for (const { link, address, code } of VALID_LINKS) {
+      const probe = app.invites.find(({ via, input }) => via === 'second-instance' && input.at(-1) === link);
+      expect(probe?.events, link).toEqual([{ type: 'openInvite', address, code }]);
+      expect(probe?.windowCalls).toEqual(expect.arrayContaining(['show', 'focus']));
+    }
+  });
+
+  it('a beacon: link opened on macOS (open-url) reaches the page the same way', () => {
+    for (const { link, address, code } of VALID_LINKS) {
+      const probe = app.invites.find(({ via, input }) => via === 'open-url' && input === link);
+      expect(probe?.prevented).toBe(true);
+      expect(probe?.events, link).toEqual([{ type: 'openInvite', address, code }]);
+      expect(probe?.windowCalls).toEqual(expect.arrayContaining(['show', 'focus']));
+    }
+  });
+
+  it('an invalid or hostile link sends nothing to the page and is logged without its code', () => {
+    for (const link of HOSTILE_LINKS) {
+      const probes = app.invites.filter(({ input }) => input === link || input.at(-1) === link);
+      expect(probes.map(({ via }) => via).sort(), link.slice(0, 80)).toEqual(['open-url', 'second-instance']);
+      for (const probe of probes) expect(probe.events, `${probe.via} ${link.slice(0, 80)}`).toEqual([]);
+      // open-url with a bad link does not even bring the window forward.
+      expect(probes.find(({ via }) => via === 'open-url')?.windowCalls).toEqual([]);
+    }
+    const twoAtOnce = app.invites.find(({ input }) => Array.isArray(input) && input[0] === VALID_LINKS[0]!.link);
+    expect(twoAtOnce?.input).toEqual([VALID_LINKS[0]!.link, VALID_LINKS[1]!.link]);
+    expect(twoAtOnce?.events).toEqual([]);
+    const total = app.invites.reduce((sum, { events }) => sum + events.length, 0);
+    expect(total).toBe(2 * VALID_LINKS.length);
+    expect(app.logs.filter((line) => line.includes('ignored a beacon: link'))).toHaveLength(
+      HOSTILE_LINKS.length * 2 - 2,
+    );
+    for (const report of [app, packaged, secondLaunch]) {
+      expect(report.logs.filter((line) => line.includes(SECRET_CODE) || line.includes(FP))).toEqual([]);
+    }
+  });
+
+  it('a link that started Beacon waits for the page to load, then reaches it once', () => {
+    expect(app.startLink).toEqual({
+      beforePageLoad: [],
+      afterPageLoad: [{ type: 'openInvite', address: VALID_LINKS[0]!.address, code: SECRET_CODE }],
+    });
+    expect(packaged.startLink).toEqual({ beforePageLoad: [], afterPageLoad: [] });
+    expect(packaged.logs.some((line) => line.includes('ignored a beacon: link'))).toBe(true);
+    // The instance that quits for the running one leaves the link to it.
+    expect(secondLaunch.logs).toEqual([]);
   });
 
   it('starting and probing the shell opens no socket and raises no error', () => {

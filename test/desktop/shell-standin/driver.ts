@@ -10,6 +10,10 @@
  * out/preload/index.cjs the way a sandboxed preload runs: a bare script whose
  * `require` knows only Electron's few sandbox modules.
  *
+ * `app` also hands the shell beacon: links: the ones in BEACON_STANDIN_INVITES
+ * (a JSON array) through 'second-instance' and 'open-url', and any given after
+ * `app` on the driver's own command line as if the link had started Beacon.
+ *
  * No socket may be opened or listened on: the driver refuses them and reports
  * the attempt. Only payloads no schema accepts, or harmless ones, reach the
  * handlers, so hosting and joining never start.
@@ -25,6 +29,7 @@ import {
   type AppReport,
   type FrameProbe,
   type HandlerReport,
+  type InviteProbe,
   type LoadFailure,
   type NavigationProbe,
   type PermissionProbe,
@@ -50,6 +55,11 @@ function describe(error: unknown): string {
 
 function finish(report: Report): void {
   process.stdout.write(`${REPORT_PREFIX}${JSON.stringify(report)}\n`, () => process.exit(0));
+}
+
+const logs: string[] = [];
+for (const level of ['log', 'info', 'warn', 'error', 'debug'] as const) {
+  console[level] = (...args: unknown[]) => void logs.push(args.map(String).join(' '));
 }
 
 process.on('uncaughtException', (error) => void errors.push(`uncaught: ${describe(error)}`));
@@ -301,6 +311,49 @@ function windowReport(window: electron.BrowserWindow, secondInstance: string[]):
   };
 }
 
+/** The openInvite events the page has received so far. */
+function openInvites(window: electron.BrowserWindow): unknown[] {
+  return window.webContents.sent
+    .filter(({ channel, args }) => channel === 'beacon:event' && (args[0] as { type?: unknown })?.type === 'openInvite')
+    .map(({ args }) => outcome(args[0]));
+}
+
+async function probeInvites(window: electron.BrowserWindow): Promise<InviteProbe[]> {
+  const links = JSON.parse(process.env['BEACON_STANDIN_INVITES'] ?? '[]') as string[];
+  const probes: InviteProbe[] = [];
+  const commandLines = links.map((link) => [process.execPath, '--no-sandbox', link]);
+  // Two links at once: not something the system does.
+  if (links.length >= 2) commandLines.push([process.execPath, links[0]!, links[1]!]);
+  for (const argv of commandLines) {
+    const before = openInvites(window).length;
+    window.calls.length = 0;
+    recorder.emitApp('second-instance', { preventDefault() {} }, argv, '/', {});
+    await settle(0);
+    probes.push({
+      via: 'second-instance',
+      input: argv.slice(1),
+      events: openInvites(window).slice(before),
+      windowCalls: [...window.calls],
+      prevented: null,
+    });
+  }
+  for (const link of links) {
+    const before = openInvites(window).length;
+    window.calls.length = 0;
+    let prevented = false;
+    recorder.emitApp('open-url', { preventDefault: () => void (prevented = true) }, link);
+    await settle(0);
+    probes.push({
+      via: 'open-url',
+      input: link,
+      events: openInvites(window).slice(before),
+      windowCalls: [...window.calls],
+      prevented,
+    });
+  }
+  return probes;
+}
+
 async function runApp(): Promise<Report> {
   try {
     await import(pathToFileURL(join(outDir, 'main', 'index.js')).href);
@@ -317,7 +370,15 @@ async function runApp(): Promise<Report> {
   let windowOpen: WindowOpenProbe[] = [];
   const webview = { listeners: 0, prevented: false };
   const first = recorder.windows[0];
+  const startLink: AppReport['startLink'] = { beforePageLoad: [], afterPageLoad: [] };
+  let invites: InviteProbe[] = [];
   if (first) {
+    // The page has not loaded yet: nothing may be sent that it would miss.
+    startLink.beforePageLoad = openInvites(first);
+    first.webContents.emit('did-start-loading');
+    first.webContents.emit('did-finish-load');
+    await settle(0);
+    startLink.afterPageLoad = openInvites(first);
     const before = [...first.calls];
     first.emit('ready-to-show');
     const after = [...first.calls];
@@ -335,6 +396,7 @@ async function runApp(): Promise<Report> {
       webview.listeners++;
       (listener as Listener)(attach, { nodeIntegration: true }, { src: 'https://evil.example/' });
     }
+    invites = await probeInvites(first);
   }
   for (const window of recorder.windows.slice(1)) windows.push(windowReport(window, []));
 
@@ -361,6 +423,10 @@ async function runApp(): Promise<Report> {
     headers: await probeHeaders(),
     headersListeners: recorder.headersListeners.length,
     networkAttempts,
+    protocolClients: recorder.protocolClients,
+    startLink,
+    invites,
+    logs,
     errors,
   };
   return report;

@@ -142,6 +142,10 @@ export const app = {
   setAppUserModelId(id: string): void {
     recorder.appUserModelId = id;
   },
+  setAsDefaultProtocolClient(protocol: string, path?: string, args?: string[]): boolean {
+    recorder.protocolClients.push({ protocol, path: path ?? null, args: args ?? null });
+    return true;
+  },
 };
 
 export const ipcMain = {
@@ -245,6 +249,7 @@ export const recorder = {
   exitCalls: [] as number[],
   badgeCounts: [] as number[],
   appUserModelId: null as string | null,
+  protocolClients: [] as { protocol: string; path: string | null; args: string[] | null }[],
   display: { x: 0, y: 0, width: 1920, height: 1080 } as Rectangle,
   windows: [] as BrowserWindow[],
   handlers: [] as { channel: string; listener: Listener }[],

@@ -57,6 +57,19 @@ export interface WindowReport {
   callsOnSecondInstance: string[];
 }
 
+/** What one beacon: link, handed over one way, made the shell do. */
+export interface InviteProbe {
+  via: 'second-instance' | 'open-url';
+  /** The link (or, for second-instance, the whole command line) as handed over. */
+  input: string | string[];
+  /** openInvite events the page received for it. */
+  events: unknown[];
+  /** What happened to the window meanwhile (show, focus, restore, …). */
+  windowCalls: string[];
+  /** For open-url: whether the shell took the event over from the system (preventDefault). */
+  prevented: boolean | null;
+}
+
 export interface AppReport {
   mode: 'app';
   /** The file:// URL of out/renderer/index.html: the page the window is meant to show. */
@@ -81,6 +94,13 @@ export interface AppReport {
   headersListeners: number;
   /** Sockets the app tried to open or listen on (all refused by the driver). */
   networkAttempts: string[];
+  /** Every app.setAsDefaultProtocolClient call. */
+  protocolClients: { protocol: string; path: string | null; args: string[] | null }[];
+  /** A beacon: link on the first instance's own command line: events before and after the page loaded. */
+  startLink: { beforePageLoad: unknown[]; afterPageLoad: unknown[] };
+  invites: InviteProbe[];
+  /** What the shell wrote with console.* (to check no join code is logged). */
+  logs: string[];
   errors: string[];
 }
 
