@@ -28,6 +28,21 @@ export const TXT_KEYS = { version: 'v', room: 'room', host: 'host', code: 'code'
 /** A browser keeps at most this many rooms: thousands of fake announcements cannot grow it further. */
 export const MAX_NEARBY_ROOMS = 200;
 
+/** The full DNS-SD service name browsers ask for. */
+export const SERVICE_NAME = `_${SERVICE_TYPE}._${SERVICE_PROTOCOL}.local`;
+
+/**
+ * The timing both sides keep (PROTOCOL.md, Discovery):
+ *   recordTtlSeconds  the TTL of every announced record: short, so a browser that caches by TTL
+ *                     (another DNS-SD client) forgets a host that vanished without a goodbye soon
+ *   queryIntervalMs   how often a browser asks again; each host answers every time
+ *   silenceMs         a room not heard for this long is dropped (about three missed answers)
+ */
+export const DISCOVERY_TIMING = { recordTtlSeconds: 10, queryIntervalMs: 3_000, silenceMs: 9_000 } as const;
+
+/** A TXT record longer than this (in bytes, all strings) is malformed: ours is under 300. */
+export const MAX_TXT_BYTES = 1_300;
+
 /** A room a browsing app has heard announced, as the start screen lists it. */
 export interface NearbyRoom {
   /** Stable while the announcement lasts: the service instance name and where it is. */

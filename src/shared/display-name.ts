@@ -40,14 +40,17 @@ const STACKED_MARKS = /\p{M}{3,}/u;
 const VISIBLE = /[\p{L}\p{N}\p{S}\p{P}]/u;
 const READS_AS_YOU = /^you$|\(\s*you\s*\)/i;
 
-/** The name to use for `raw`, normalised, or why it cannot be used. */
-export function checkDisplayName(raw: string): NameCheck {
+/**
+ * The name to use for `raw`, normalised, or why it cannot be used. `maxChars` is longer for a
+ * room's name as a nearby room announces it (WIRE_LIMITS.roomNameChars), under the same rules.
+ */
+export function checkDisplayName(raw: string, maxChars: number = WIRE_LIMITS.nameChars): NameCheck {
   if (LONE_SURROGATE.test(raw)) return refuse('broken');
   const normal = raw.normalize('NFKC');
   if (CONTROL.test(normal)) return refuse('invisible');
   const name = normal.replace(WHITESPACE_RUN, ' ').trim();
   if (name === '') return refuse('empty');
-  if (name.length > WIRE_LIMITS.nameChars) return refuse('tooLong');
+  if (name.length > maxChars) return maxChars === WIRE_LIMITS.nameChars ? refuse('tooLong') : tooLong(maxChars);
 
   const withoutEmojiParts = name.replace(EMOJI_JOINER, '').replace(EMOJI_SELECTOR, '');
   // Default-ignorables include the Hangul fillers U+115F, U+1160, U+3164 and U+FFA0.
@@ -74,6 +77,10 @@ export function withSuffix(name: string, suffix: string, maxChars: number): stri
     kept += segment;
   }
   return kept.trimEnd() + suffix;
+}
+
+function tooLong(maxChars: number): NameCheck {
+  return { ok: false, reason: `A name can be at most ${maxChars} characters.` };
 }
 
 function refuse(reason: keyof typeof REASON): NameCheck {
