@@ -14,6 +14,10 @@ import { parseRoomAddress } from '../shared/address.ts';
 import type { RecentRoom } from '../shared/chat-api.ts';
 import { FINGERPRINT_HEX_DIGITS, type Fingerprint } from '../shared/fingerprint.ts';
 
+/** Host machines whose fingerprint is kept at most, and the longest "host:port" kept. */
+const MAX_PINS = 500;
+const MAX_MACHINE_CHARS = 300;
+
 const FingerprintSchema = v.pipe(
   v.string(),
   v.regex(new RegExp(`^[0-9a-f]{${FINGERPRINT_HEX_DIGITS}}$`)),
@@ -57,6 +61,26 @@ const SettingsSchema = v.object({
       ),
     ),
     [],
+  ),
+  /**
+   * The fingerprint each host machine ("host:port") was trusted with, apart from the recent rooms:
+   * a pin pushed out of the short recent list would turn the next join into trust on first use.
+   * Damaged entries are dropped one by one; at most MAX_PINS, the oldest go first.
+   */
+  hostPins: v.fallback(
+    v.pipe(
+      v.optional(v.record(v.string(), v.unknown()), {}),
+      v.transform(
+        (pins) =>
+          Object.fromEntries(
+            Object.entries(pins).flatMap(([machine, fingerprint]) => {
+              const parsed = v.safeParse(FingerprintSchema, fingerprint);
+              return parsed.success && machine.length <= MAX_MACHINE_CHARS ? [[machine, parsed.output]] : [];
+            }),
+          ) as Record<string, Fingerprint>,
+      ),
+    ),
+    {},
   ),
   /** The room hosted last (name, port, join code), so hosting it again gives guests the same code. */
   lastHosted: v.fallback(
@@ -127,10 +151,20 @@ export class SettingsFile {
     renameSync(temporary, this.path);
   }
 
-  /** Adds or refreshes a room at the top of the recent list. */
+  /** Adds or refreshes a room at the top of the recent list; its fingerprint is kept for its machine too. */
   rememberRoom(room: StoredRecentRoom): void {
     const others = this.#settings.recentRooms.filter((r) => !(r.address === room.address && r.name === room.name));
-    this.update({ recentRooms: [room, ...others].slice(0, MAX_RECENT) });
+    this.update({
+      recentRooms: [room, ...others].slice(0, MAX_RECENT),
+      ...(room.fingerprint ? { hostPins: this.#withPin(room.address, room.fingerprint) } : {}),
+    });
+  }
+
+  #withPin(address: string, fingerprint: Fingerprint): Record<string, Fingerprint> {
+    const machine = machineOf(address);
+    const pins = Object.entries(this.#settings.hostPins).filter(([known]) => known !== machine);
+    // The newest last, so the oldest are the ones dropped past the bound.
+    return Object.fromEntries([...pins.slice(-(MAX_PINS - 1)), [machine, fingerprint]]);
   }
 
   findRoom(address: string, name: string): StoredRecentRoom | undefined {
@@ -144,17 +178,23 @@ export class SettingsFile {
    */
   pinFor(address: string): Fingerprint | undefined {
     const machine = machineOf(address);
-    return this.#settings.recentRooms.find((r) => r.fingerprint && machineOf(r.address) === machine)?.fingerprint;
+    return (
+      this.#settings.hostPins[machine] ??
+      // Pins kept before hostPins existed live only in the recent rooms.
+      this.#settings.recentRooms.find((r) => r.fingerprint && machineOf(r.address) === machine)?.fingerprint
+    );
   }
 
   /** The person checked the host's new fingerprint: every recent room on that machine expects it from now on. */
   trustHost(address: string, fingerprint: Fingerprint): void {
     const machine = machineOf(address);
-    if (!this.#settings.recentRooms.some((r) => machineOf(r.address) === machine)) return;
+    const known = this.#settings.recentRooms.some((r) => machineOf(r.address) === machine);
+    if (!known && !this.#settings.hostPins[machine]) return;
     this.update({
       recentRooms: this.#settings.recentRooms.map((r) =>
         machineOf(r.address) === machine ? { ...r, fingerprint } : r,
       ),
+      hostPins: this.#withPin(address, fingerprint),
     });
   }
 

@@ -13,7 +13,7 @@ afterEach(cleanup);
 const posixOnly = it.skipIf(process.platform === 'win32');
 const modeOf = (path: string): number => statSync(path).mode & 0o777;
 
-const DEFAULTS = { displayName: '', notifyDirect: true, notifyMentions: true, recentRooms: [] };
+const DEFAULTS = { displayName: '', notifyDirect: true, notifyMentions: true, recentRooms: [], hostPins: {} };
 
 const room = (n: number, extra: Partial<StoredRecentRoom> = {}): StoredRecentRoom => ({
   address: `ws://10.0.0.${n}:4747/`,
@@ -207,6 +207,28 @@ describe('recent rooms', () => {
       [room(1).address, 'Ann at home', renewed],
       [room(1).address, 'Ann', renewed],
     ]);
+  });
+
+  it('a host’s fingerprint outlives its room’s place in the recent list: ten rooms later it is still expected', () => {
+    const { path } = settingsIn();
+    const settings = new SettingsFile(path);
+    const pinned = '3f9a21c477b05e129c0daa431b7f6e20' as never;
+    settings.rememberRoom(room(1, { fingerprint: pinned }));
+    for (let n = 2; n <= 11; n++) settings.rememberRoom(room(n));
+    expect(settings.findRoom(room(1).address, 'Ann')).toBeUndefined();
+    expect(settings.pinFor('10.0.0.1:4747')).toBe(pinned);
+    expect(new SettingsFile(path).pinFor('wss://10.0.0.1:4747')).toBe(pinned);
+  });
+
+  it('a damaged pin is dropped alone; the other pins stay', () => {
+    const good = '3f9a21c477b05e129c0daa431b7f6e20';
+    const { path } = settingsIn(
+      JSON.stringify({ hostPins: { '10.0.0.1:4747': good, '10.0.0.2:4747': 'EVIL', '10.0.0.3:4747': 7 } }),
+    );
+    const settings = new SettingsFile(path);
+    expect(settings.pinFor('10.0.0.1:4747')).toBe(good);
+    expect(settings.pinFor('10.0.0.2:4747')).toBeUndefined();
+    expect(settings.value.hostPins).toEqual({ '10.0.0.1:4747': good });
   });
 
   it('at most eight are kept: the one joined longest ago goes first', () => {
