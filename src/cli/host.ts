@@ -4,13 +4,17 @@
  * Encrypted by default, with the room's own key in --data; it prints the
  * fingerprint and the invite that carries it. --insecure opts out.
  */
+import { isIPv4 } from 'node:net';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { RoomAnnouncer } from '../host/room-announcer.ts';
 import { RoomServer } from '../host/room-server.ts';
+import { checkDisplayName, withSuffix } from '../shared/display-name.ts';
 import { BeaconError } from '../shared/errors.ts';
 import { formatFingerprint } from '../shared/fingerprint.ts';
 import { randomJoinCode } from '../shared/ids.ts';
-import { DEFAULT_PORT, MAX_PORT } from '../shared/protocol.ts';
+import { DEFAULT_PORT, MAX_PORT, WIRE_LIMITS } from '../shared/protocol.ts';
 
 const HELP = `Usage: npm run host -- [options]
   --port N       port to listen on (default ${DEFAULT_PORT}; 0 picks a free one)
@@ -40,6 +44,10 @@ const { values } = parseArgs({
     name: { type: 'string' },
     web: { type: 'string', default: './out/renderer' },
     insecure: { type: 'boolean', default: false },
+    'host-name': { type: 'string' },
+    'no-announce': { type: 'boolean', default: false },
+    // For tests on loopback: a port of their own instead of multicast DNS's 5353.
+    'mdns-port': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -51,6 +59,11 @@ if (values.help) {
 const port = Number(values.port);
 if (!Number.isInteger(port) || port < 0 || port > MAX_PORT) {
   console.error(`--port must be a number from 0 to ${MAX_PORT}, not "${values.port}".`);
+  process.exit(2);
+}
+const hostName = checkDisplayName(values['host-name'] ?? withSuffix(hostname(), '', WIRE_LIMITS.nameChars));
+if (!hostName.ok) {
+  console.error(`--host-name: ${hostName.reason}`);
   process.exit(2);
 }
 
@@ -100,12 +113,40 @@ server.on('presence', (event, member) => {
 });
 server.on('error', (error) => console.error(`${time()} ${error.message}`));
 
+// Announced where it listens: every interface, or only the one --bind names (127.0.0.1: loopback only).
+const bind = values.bind && !['0.0.0.0', '::'].includes(values.bind) ? values.bind : undefined;
+let announcer: RoomAnnouncer | null = null;
+if (!values['no-announce']) {
+  announcer = await RoomAnnouncer.start(
+    {
+      roomName: info.roomName,
+      hostName: hostName.name,
+      port: info.port,
+      codeRequired: info.code !== null,
+      fingerprint: info.fingerprint,
+    },
+    {
+      ...(bind ? { addresses: [bind], ...(isIPv4(bind) ? { interface: bind } : {}) } : {}),
+      ...(values['mdns-port'] ? { mdnsPort: Number(values['mdns-port']) } : {}),
+    },
+  );
+  announcer.on('warning', (message) => console.warn(`${time()} ${message}`));
+  console.log(
+    `Announced on the local network as "${announcer.instanceName}" (host ${hostName.name}); --no-announce to stop that.`,
+  );
+} else {
+  console.log('Not announced on the local network (--no-announce): share the address.');
+}
+
 let stopping = false;
 const stop = (): void => {
   if (stopping) return;
   stopping = true;
   console.log('Stopping the room…');
-  void server.stop().then(() => process.exit(0));
+  // The goodbye first, so apps nearby drop the room at once.
+  void Promise.resolve(announcer?.stop())
+    .then(() => server.stop())
+    .then(() => process.exit(0));
 };
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
