@@ -60,6 +60,9 @@ describe('which room was joined before', () => {
   it('any address the announcement gave counts (IPv6 as well as IPv4)', () => {
     const both = room({ addresses: ['192.168.1.20:4747', '[fe80::1]:4747'] });
     expect(joinedBefore(both, [recent('wss://[fe80::1]:4747')])).toBe(true);
+    // Names are compared as the address parser writes them (lower case), on both sides.
+    const named = room({ address: 'Beacon-PC.local:4747', addresses: ['Beacon-PC.local:4747'] });
+    expect(joinedBefore(named, [recent('beacon-pc.local:4747')])).toBe(true);
   });
 });
 
