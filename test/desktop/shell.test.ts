@@ -11,7 +11,7 @@
  * from the bridge (commandChannel), never from a copy.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -351,6 +351,11 @@ describe('the desktop shell, as built', () => {
     expect(app.quitCalls).toBe(0);
     expect(app.appEvents).toContain('second-instance');
     expect(app.windows[0]!.callsOnSecondInstance).toEqual(expect.arrayContaining(['restore', 'show', 'focus']));
+  });
+
+  it('the installers register beacon: links too (electron-builder.yml)', () => {
+    const config = readFileSync(join(ROOT, 'electron-builder.yml'), 'utf8');
+    expect(config).toMatch(/^protocols:\n\s+- name: Beacon room\n\s+schemes: \[beacon\]$/m);
   });
 
   it('an installed Beacon registers itself for beacon: links; a development run leaves the system alone', () => {

@@ -162,6 +162,8 @@ describe('beacon: links (the desktop app opens them)', () => {
     ['a code with a newline', `${link}&code=${encodeURIComponent('12\n34')}`],
     ['a code with a NUL', `${link}&code=%00`],
     ['a code with spaces around it', `${link}&code=%2012`],
+    ['a raw (not percent-encoded) accented code', `${link}&code=caf\u00e9`],
+    ['a raw space in the code', `${link}&code=12 34`],
     ['a raw bidi override', `beacon://192.168.1.20:4747/#fp=${fp}&code=12\u202e34`],
     ['a Unicode host', `beacon://b\u00e9acon.local:4747/#fp=${fp}`],
     ['a Cyrillic look-alike host', `beacon://l\u0430ptop.local:4747/#fp=${fp}`],
@@ -180,6 +182,15 @@ describe('beacon: links (the desktop app opens them)', () => {
     expect(roomUrl(input)).toBeNull();
     // The sentence never repeats the link, which may carry a code.
     if (!parsed.ok) expect(parsed.problem).not.toContain('192.168');
+  });
+
+  it.each([
+    [`beacon://user@192.168.1.20:4747/#fp=${fp}`, /user name/],
+    [`beacon://user:pw@192.168.1.20:4747/#fp=${fp}`, /user name/],
+    [`beacon://192%2E168.1.20:4747/#fp=${fp}`, /host .*written in a way/],
+    [`beacon://192.168.1.20/#fp=${fp}`, /port/],
+  ])('says what is wrong without repeating the link: %s', (input, problem) => {
+    expect(parseBeaconLink(input)).toEqual({ ok: false, problem: expect.stringMatching(problem) });
   });
 
   it.each([
