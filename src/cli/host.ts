@@ -115,28 +115,35 @@ server.on('error', (error) => console.error(`${time()} ${error.message}`));
 
 // Announced where it listens: every interface, or only the one --bind names (127.0.0.1: loopback only).
 const bind = values.bind && !['0.0.0.0', '::'].includes(values.bind) ? values.bind : undefined;
-let announcer: RoomAnnouncer | null = null;
-if (!values['no-announce']) {
-  announcer = await RoomAnnouncer.start(
-    {
-      roomName: info.roomName,
-      hostName: hostName.name,
-      port: info.port,
-      codeRequired: info.code !== null,
-      fingerprint: info.fingerprint,
-    },
-    {
-      ...(bind ? { addresses: [bind], ...(isIPv4(bind) ? { interface: bind } : {}) } : {}),
-      ...(values['mdns-port'] ? { mdnsPort: Number(values['mdns-port']) } : {}),
-    },
-  );
-  announcer.on('warning', (message) => console.warn(`${time()} ${message}`));
-  console.log(
-    `Announced on the local network as "${announcer.instanceName}" (host ${hostName.name}); --no-announce to stop that.`,
-  );
-} else {
-  console.log('Not announced on the local network (--no-announce): share the address.');
-}
+// Not awaited: probing for a free name takes about a second, and Ctrl-C must work meanwhile.
+const announcing: Promise<RoomAnnouncer | null> = values['no-announce']
+  ? Promise.resolve(null)
+  : RoomAnnouncer.start(
+      {
+        roomName: info.roomName,
+        hostName: hostName.name,
+        port: info.port,
+        codeRequired: info.code !== null,
+        fingerprint: info.fingerprint,
+      },
+      {
+        ...(bind ? { addresses: [bind], ...(isIPv4(bind) ? { interface: bind } : {}) } : {}),
+        ...(values['mdns-port'] ? { mdnsPort: Number(values['mdns-port']) } : {}),
+      },
+    )
+      .then((announcer) => {
+        announcer.on('warning', (message) => console.warn(`${time()} ${message}`));
+        console.log(
+          `Announced on the local network as "${announcer.instanceName}" (host ${hostName.name}); ` +
+            '--no-announce to stop that.',
+        );
+        return announcer;
+      })
+      .catch((error: unknown) => {
+        console.warn(`${time()} The room could not be announced on the local network: ${String(error)}`);
+        return null;
+      });
+if (values['no-announce']) console.log('Not announced on the local network (--no-announce): share the address.');
 
 let stopping = false;
 const stop = (): void => {
@@ -144,7 +151,8 @@ const stop = (): void => {
   stopping = true;
   console.log('Stopping the room…');
   // The goodbye first, so apps nearby drop the room at once.
-  void Promise.resolve(announcer?.stop())
+  void announcing
+    .then((announcer) => announcer?.stop())
     .then(() => server.stop())
     .then(() => process.exit(0));
 };

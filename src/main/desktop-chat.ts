@@ -23,11 +23,15 @@ import { BeaconError, errorMessage } from '../shared/errors.ts';
 import type { Fingerprint } from '../shared/fingerprint.ts';
 import type { HostPin, RoomClientOptions } from '../shared/room-client.ts';
 import type { ChatMessage } from '../shared/protocol.ts';
+import { isIPv4 } from 'node:net';
+import type { NearbyRoom, NearbyStatus } from '../shared/discovery.ts';
 import { formatHostPort } from '../host/lan-addresses.ts';
+import { RoomAnnouncer } from '../host/room-announcer.ts';
 import { RoomServer } from '../host/room-server.ts';
 import type { RoomLimits } from '../host/options.ts';
 import { roomFolder } from '../host/room-folder.ts';
 import type { SettingsFile } from './settings.ts';
+import { RoomBrowser } from '../node/room-browser.ts';
 import { wsSocketFactory } from '../node/ws-socket.ts';
 
 export interface DesktopChatOptions {
@@ -44,6 +48,12 @@ export interface DesktopChatOptions {
   /** Hosting binds every interface by default; tests pass 127.0.0.1. */
   hostBind?: string;
   hostLimits?: Partial<RoomLimits>;
+  /**
+   * Rooms nearby (multicast DNS): the interface to announce and browse on and the mDNS port, or
+   * false for neither. Default: the interface `hostBind` names when it is one IPv4 address (tests:
+   * 127.0.0.1, so nothing reaches the real network), else every interface.
+   */
+  discovery?: { interface?: string; mdnsPort?: number } | false;
   clientOptions?: Partial<RoomClientOptions>;
 }
 
@@ -54,6 +64,8 @@ export class DesktopChat implements ChatCommands {
   #joined: JoinAttempt | null = null;
   /** The last join asked for, even if it failed: what trustHost joins again. */
   #lastAttempt: JoinAttempt | null = null;
+  #announcer: Promise<RoomAnnouncer | null> | null = null;
+  #browser: RoomBrowser | null = null;
 
   constructor(options: DesktopChatOptions) {
     this.#options = options;
@@ -118,6 +130,7 @@ export class DesktopChat implements ChatCommands {
     const token = this.#feed.client?.token;
     if (token) server.keepOwnerToken(input.name, token);
     const info = this.#hostInfo()!;
+    this.#announce(server, input.name);
     this.#options.emit({ type: 'hostInfo', info });
     return ok(info);
   }
@@ -174,6 +187,10 @@ export class DesktopChat implements ChatCommands {
     const server = this.#server;
     if (!server) return;
     this.#server = null;
+    // The goodbye first, so apps nearby drop the room at once.
+    const announcer = this.#announcer;
+    this.#announcer = null;
+    await (await announcer)?.stop();
     await server.stop();
     this.#options.emit({ type: 'hostInfo', info: null });
   }
@@ -230,6 +247,7 @@ export class DesktopChat implements ChatCommands {
 
   async getState(): Promise<Result<ChatSnapshot>> {
     const settings = this.#options.settings;
+    const browser = this.#browse();
     return ok({
       ...this.#feed.snapshot(),
       hostInfo: this.#hostInfo(),
@@ -237,6 +255,7 @@ export class DesktopChat implements ChatCommands {
       recentRooms: settings.recentRooms(),
       lastHosted: settings.value.lastHosted ?? null,
       preferences: { notifyDirect: settings.value.notifyDirect, notifyMentions: settings.value.notifyMentions },
+      nearby: { rooms: browser?.rooms ?? [], status: browser?.status ?? { state: 'off' } },
     });
   }
 
@@ -248,11 +267,60 @@ export class DesktopChat implements ChatCommands {
   /** Quitting: remember where we were, tell the room we are going, stop hosting cleanly. */
   async shutdown(): Promise<void> {
     await this.leave();
+    await this.#browser?.stop();
+    this.#browser = null;
   }
 
   /** After sleep, a lock screen or a network change: try now instead of waiting out the backoff. */
   wake(): void {
     this.#feed.retryNow();
+  }
+
+  #discovery(): { interface?: string; mdnsPort?: number } | null {
+    const { discovery, hostBind } = this.#options;
+    if (discovery === false) return null;
+    if (discovery) return discovery;
+    return hostBind && isIPv4(hostBind) && hostBind !== '0.0.0.0' ? { interface: hostBind } : {};
+  }
+
+  /**
+   * Announces the hosted room (in the background: probing for a free name takes about a second,
+   * and hosting does not wait for it). The host's display name goes with it.
+   */
+  #announce(server: RoomServer, hostName: string): void {
+    const discovery = this.#discovery();
+    if (!discovery) return;
+    const bind = this.#options.hostBind;
+    const announcement = {
+      roomName: server.roomName,
+      hostName,
+      port: server.port,
+      codeRequired: server.code !== null,
+      fingerprint: server.fingerprint,
+    };
+    const starting = RoomAnnouncer.start(announcement, {
+      ...(discovery.interface ? { interface: discovery.interface } : {}),
+      ...(discovery.mdnsPort ? { mdnsPort: discovery.mdnsPort } : {}),
+      ...(bind && bind !== '0.0.0.0' && bind !== '::' ? { addresses: [bind] } : {}),
+    }).catch(() => null);
+    this.#announcer = starting;
+  }
+
+  /**
+   * Browses from the first snapshot on, for as long as the app runs: the start screen then lists
+   * rooms at once when the person leaves a room (no wait for answers), and one small query every
+   * few seconds costs nothing on a LAN. The renderer shows the list on the start screen only.
+   */
+  #browse(): RoomBrowser | null {
+    if (this.#browser) return this.#browser;
+    const discovery = this.#discovery();
+    if (!discovery) return null;
+    const browser = (this.#browser = new RoomBrowser(discovery));
+    browser.on('change', (rooms: NearbyRoom[], status: NearbyStatus) =>
+      this.#options.emit({ type: 'nearby', rooms, status }),
+    );
+    browser.start();
+    return browser;
   }
 
   #hostInfo(): HostInfo | null {
