@@ -251,6 +251,9 @@ describe('rooms nearby on the start screen', () => {
     await page.keyboard.press('Escape');
     await page.waitForSelector(tid('nearby-join'), { state: 'detached' });
     expect(await focused()).toBe('192.168.1.40:5000');
+    // One tab stop for the list: from its first row, Tab leaves it.
+    await page.keyboard.press('Home');
+    expect(await focused()).toBe('192.168.1.20:4747');
     await page.keyboard.press('Tab');
     expect(await focused()).toBeNull();
   });
