@@ -280,8 +280,22 @@ export function runIn(machine: Machine, command: string, args: string[], env: No
       if (already !== undefined) return Promise.resolve(already);
       return new Promise((resolveLine, reject) => {
         const timer = setTimeout(() => fail('did not print it'), timeoutMs);
+        // 'close' rather than 'exit': every line it printed has been read by then.
+        const closed = (code: number | null): void => fail(`exited ${code} first`);
+        // Whichever comes first, the other is forgotten (a test may wait for many lines of a long-lived program).
+        const waiter = {
+          pattern,
+          stream,
+          done: (line: string) => {
+            clearTimeout(timer);
+            child.off('close', closed);
+            resolveLine(line);
+          },
+        };
         function fail(why: string): void {
           clearTimeout(timer);
+          child.off('close', closed);
+          if (waiters.includes(waiter)) waiters.splice(waiters.indexOf(waiter), 1);
           reject(
             new Error(
               `${command} ${args.join(' ')} in ${machine.name}: ${why} (${pattern} on ${stream}).\n` +
@@ -289,16 +303,8 @@ export function runIn(machine: Machine, command: string, args: string[], env: No
             ),
           );
         }
-        waiters.push({
-          pattern,
-          stream,
-          done: (line) => {
-            clearTimeout(timer);
-            resolveLine(line);
-          },
-        });
-        // 'close' rather than 'exit': every line it printed has been read by then.
-        child.once('close', (code) => fail(`exited ${code} first`));
+        waiters.push(waiter);
+        child.once('close', closed);
       });
     },
     exited: () => exit,
