@@ -91,7 +91,7 @@ export const ERRORS = {
   },
   BEACON_ERR_NOT_ENCRYPTED: {
     message:
-      'The host does not use encryption (it was started with --insecure). Join with ws:// in front of the address to connect without encryption.',
+      'The computer at that address answered without encryption. Either its host runs without it (--insecure), or someone on the network is getting in the way. Beacon sent nothing. Ask the host before joining without encryption (ws:// in front of the address): then anyone on the network can read the room and the join code.',
     final: true,
   },
   BEACON_ERR_TLS: { message: 'The encrypted connection to the host could not be set up.' },
