@@ -94,7 +94,8 @@ describe('the Markdown subset in messages', () => {
     const line = 'word *x* '.repeat(1_778).slice(0, 16_000);
     const started = performance.now();
     const nodes = parseMarkdown(line);
-    expect(performance.now() - started).toBeLessThan(200);
+    // A guard against runaway (quadratic) parsing, not a benchmark: it takes ~20 ms; 200 ms failed once on two cores shared with a dozen processes.
+    expect(performance.now() - started).toBeLessThan(1_000);
     expect(allText(nodes).length).toBeGreaterThan(12_000);
     const unbroken = 'a'.repeat(16_000);
     expect(allText(parseMarkdown(unbroken))).toBe(unbroken);
