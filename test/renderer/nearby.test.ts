@@ -139,6 +139,10 @@ describe('the state', () => {
     expect(chat.nearby.rooms).toEqual([]);
     expect(chat.nearby.status).toEqual({ state: 'failed', reason: 'No network.' });
 
+    // Browsing turned off: the start screen says so in one line instead of listing.
+    api.emit({ type: 'nearby', rooms: [], status: { state: 'off' } });
+    expect(chat.nearby.available).toBe(false);
+
     const without = new ChatState(createFakeChatApi(), { clock: new StillClock() });
     await without.start();
     expect(without.nearby.available).toBe(false);
