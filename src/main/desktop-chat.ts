@@ -17,6 +17,7 @@ import type {
   Result,
   SendReceipt,
 } from '../shared/chat-api.ts';
+import { parseRoomAddress } from '../shared/address.ts';
 import { ChatFeed } from '../shared/chat-feed.ts';
 import { fail, ok } from '../shared/result.ts';
 import { BeaconError, errorMessage } from '../shared/errors.ts';
@@ -162,7 +163,7 @@ export class DesktopChat implements ChatCommands {
     const pin = known.pin ?? (remembered ? { fingerprint: remembered, trust: 'remembered' as const } : undefined);
     // A machine that was met encrypted is never joined in clear, however its address is written
     // (as browsers do for HSTS): a ws:// link or an old recent room cannot undo the pin.
-    const joinAddress = pin ? encryptedScheme(input.address.trim()) : input.address;
+    const joinAddress = pin ? encryptedAddress(input.address) : input.address;
     settings.update({ displayName: input.name });
     this.#joined = this.#lastAttempt = { address, name: input.name, code: input.code, remember };
     const result = await this.#feed.join({
@@ -361,7 +362,11 @@ interface JoinAttempt {
   remember: boolean;
 }
 
-/** The same address with ws:// or http:// in front made wss:// or https://. */
-function encryptedScheme(address: string): string {
-  return address.replace(/^(ws|http):\/\//i, (scheme) => (scheme.toLowerCase() === 'ws://' ? 'wss://' : 'https://'));
+/**
+ * The address as a wss:// URL when it was written ws:// or http:// (the port it meant kept: a
+ * written-out ws:// address without one means Beacon's port, not 443); others as they are.
+ */
+function encryptedAddress(address: string): string {
+  const parsed = parseRoomAddress(address);
+  return parsed.ok && parsed.url.startsWith('ws://') ? `wss://${parsed.url.slice('ws://'.length)}` : address;
 }

@@ -31,7 +31,7 @@ export interface JoinRequest {
   name: string;
   code: string;
   resume?: { token: string; lastSeq: number };
-  /** The fingerprint remembered for this room; an invite's own fingerprint (in `address`) comes first. */
+  /** The fingerprint already trusted for this host (remembered, or just checked by the person); it wins over an invite's. */
   pin?: HostPin;
 }
 
@@ -79,9 +79,15 @@ export class ChatFeed {
   async join(request: JoinRequest): Promise<Result<null>> {
     const address = parseRoomAddress(request.address);
     if (!address.ok) return fail('BEACON_ERR_BAD_ADDRESS');
-    const pin: HostPin | undefined = address.fingerprint
-      ? { fingerprint: address.fingerprint, trust: 'invite' }
-      : request.pin;
+    // A fingerprint already trusted for this host wins over an invite's: an invite is only text
+    // anyone can hand out (even in the room itself), and must not re-pin a known host silently.
+    // When the two differ, the host proves which one it has, and a mismatch is the person's call.
+    const pin: HostPin | undefined =
+      request.pin && request.pin.fingerprint !== address.fingerprint
+        ? request.pin
+        : address.fingerprint
+          ? { fingerprint: address.fingerprint, trust: 'invite' }
+          : undefined;
     this.leave();
     const client = new RoomClient({
       ...this.#clientOptions,

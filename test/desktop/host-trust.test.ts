@@ -136,6 +136,39 @@ describe('joining from the app', () => {
     });
   });
 
+  it('an invite cannot re-pin a host already trusted: a new key with an invite carrying it still stops with both fingerprints', async () => {
+    const hana = app();
+    const before = await hostRoom(hana);
+    const bob = app();
+    await bob.session.join({ address: before.invite!, name: 'Bob', code: '1234' });
+    await bob.session.leave();
+    // Someone (in the room, say) hands Bob an invite with another fingerprint; here it is the host's new key.
+    await hana.session.leave();
+    const folder = roomFolder(join(hana.dir, 'rooms'), 'Design team');
+    rmSync(join(folder, KEY_FILE));
+    rmSync(join(folder, CERT_FILE));
+    const after = await hostRoom(hana, before.port);
+    expect(await bob.session.join({ address: after.invite!, name: 'Bob', code: '1234' })).toMatchObject({
+      ok: false,
+      error: { code: 'BEACON_ERR_HOST_CHANGED' },
+    });
+    expect(bob.states().findLast((state) => state.kind === 'offline')).toMatchObject({
+      fingerprints: { expected: before.fingerprint, presented: after.fingerprint },
+    });
+    expect(hana.session.hosting!.members().map((m) => m.name)).toEqual(['Hana']);
+  });
+
+  it('an invite with a wrong fingerprint for a host already trusted still joins the real host, held to the known one', async () => {
+    const hana = app();
+    const info = await hostRoom(hana);
+    const bob = app();
+    await bob.session.join({ address: info.invite!, name: 'Bob', code: '1234' });
+    await bob.session.leave();
+    const forged = `https://127.0.0.1:${info.port}/#fp=${'0'.repeat(32)}`;
+    expect(await bob.session.join({ address: forged, name: 'Bob', code: '1234' })).toEqual({ ok: true, value: null });
+    expect(bob.connected()).toMatchObject({ security: { fingerprint: info.fingerprint, trust: 'remembered' } });
+  });
+
   it('by a bare address with nothing known: trusted on first use, shown, and remembered', async () => {
     const hana = app();
     const info = await hostRoom(hana);
