@@ -126,6 +126,12 @@ export interface RoomServerOptions {
    * self-signed certificate kept in `dataDir` (made on the first start; a new one each time for ':memory:').
    */
   insecure?: boolean;
+  /**
+   * Where the key and certificate live, when not in `dataDir`. The desktop app keeps one for the
+   * whole install: members pin a machine's fingerprint (host:port), so each room hosted from one
+   * computer must show the same one, or hosting another room would look like an impostor.
+   */
+  identityDir?: string;
   limits?: Partial<RoomLimits>;
 }
 

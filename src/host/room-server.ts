@@ -193,7 +193,7 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
    */
   static async start(options: RoomServerOptions): Promise<RoomServer> {
     // The key first: a room whose key cannot be read must not start (and change its fingerprint).
-    const identity = options.insecure ? null : await loadOrCreateIdentity(options.dataDir);
+    const identity = options.insecure ? null : await loadOrCreateIdentity(options.identityDir ?? options.dataDir);
     const store = HistoryStore.open(options.dataDir);
     const server = new RoomServer(options, store, identity);
     try {

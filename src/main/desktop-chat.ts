@@ -25,6 +25,7 @@ import type { Fingerprint } from '../shared/fingerprint.ts';
 import type { HostPin, RoomClientOptions } from '../shared/room-client.ts';
 import type { ChatMessage } from '../shared/protocol.ts';
 import { isIPv4 } from 'node:net';
+import { join } from 'node:path';
 import type { NearbyRoom, NearbyStatus } from '../shared/discovery.ts';
 import { formatHostPort } from '../host/lan-addresses.ts';
 import { RoomAnnouncer } from '../host/room-announcer.ts';
@@ -57,6 +58,9 @@ export interface DesktopChatOptions {
   discovery?: { interface?: string; mdnsPort?: number } | false;
   clientOptions?: Partial<RoomClientOptions>;
 }
+
+/** The app's TLS key and certificate, beside the rooms' folders (whose names always end in a hash). */
+const HOST_IDENTITY_FOLDER = 'host-identity';
 
 export class DesktopChat implements ChatCommands {
   readonly #options: DesktopChatOptions;
@@ -100,6 +104,8 @@ export class DesktopChat implements ChatCommands {
         roomName: input.roomName,
         code: input.code.length > 0 ? input.code : null,
         dataDir: roomFolder(this.#options.roomsDir, input.roomName),
+        // One key for every room this app hosts: members pin the machine, not the room.
+        identityDir: join(this.#options.roomsDir, HOST_IDENTITY_FOLDER),
         webRoot: this.#options.webRoot,
         limits: this.#options.hostLimits,
       });

@@ -7,7 +7,6 @@
 import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { roomFolder } from '../../src/host/room-folder.ts';
 import { CERT_FILE, KEY_FILE } from '../../src/host/tls-identity.ts';
 import { DesktopChat } from '../../src/main/desktop-chat.ts';
 import { SettingsFile } from '../../src/main/settings.ts';
@@ -45,6 +44,9 @@ function app() {
   };
 }
 
+/** Where the app keeps its one TLS key for every room it hosts. */
+const keyFolder = (person: ReturnType<typeof app>): string => join(person.dir, 'rooms', 'host-identity');
+
 async function hostRoom(hana: ReturnType<typeof app>, port = 0): Promise<HostInfo> {
   const hosted = await hana.session.host({ roomName: 'Design team', name: 'Hana', port, code: '1234' });
   if (!hosted.ok) throw new Error(hosted.error.message);
@@ -59,10 +61,26 @@ describe('hosting from the app', () => {
     expect(info.addresses).toEqual([`wss://127.0.0.1:${info.port}`]);
     expect(info.webAddresses).toEqual([`https://127.0.0.1:${info.port}/`]);
     expect(info.invite).toBe(`https://127.0.0.1:${info.port}/#fp=${info.fingerprint}`);
-    const folder = roomFolder(join(hana.dir, 'rooms'), 'Design team');
+    const folder = keyFolder(hana);
     expect(statSync(join(folder, KEY_FILE)).mode & 0o777).toBe(0o600);
     // The host's own connection is encrypted and checked like anyone's.
     expect(hana.connected()).toMatchObject({ security: { encrypted: true, fingerprint: info.fingerprint } });
+  });
+  it('every room hosted from one app shows the same fingerprint, so a member who trusted one is not warned about another', async () => {
+    const hana = app();
+    const first = await hostRoom(hana);
+    const bob = app();
+    await bob.session.join({ address: first.invite!, name: 'Bob', code: '1234' });
+    await bob.session.leave();
+    await hana.session.leave();
+    const hosted = await hana.session.host({ roomName: 'Standup', name: 'Hana', port: first.port, code: '1234' });
+    if (!hosted.ok) throw new Error(hosted.error.message);
+    expect(hosted.value.fingerprint).toBe(first.fingerprint);
+    expect(await bob.session.join({ address: `127.0.0.1:${first.port}`, name: 'Bob', code: '1234' })).toEqual({
+      ok: true,
+      value: null,
+    });
+    expect(bob.connected()).toMatchObject({ security: { fingerprint: first.fingerprint, trust: 'remembered' } });
   });
 });
 
@@ -105,7 +123,7 @@ describe('joining from the app', () => {
     await bob.session.join({ address: before.invite!, name: 'Bob', code: '1234' });
     await bob.session.leave();
     await hana.session.leave();
-    const folder = roomFolder(join(hana.dir, 'rooms'), 'Design team');
+    const folder = keyFolder(hana);
     rmSync(join(folder, KEY_FILE));
     rmSync(join(folder, CERT_FILE));
     const after = await hostRoom(hana, before.port);
@@ -144,7 +162,7 @@ describe('joining from the app', () => {
     await bob.session.leave();
     // Someone (in the room, say) hands Bob an invite with another fingerprint; here it is the host's new key.
     await hana.session.leave();
-    const folder = roomFolder(join(hana.dir, 'rooms'), 'Design team');
+    const folder = keyFolder(hana);
     rmSync(join(folder, KEY_FILE));
     rmSync(join(folder, CERT_FILE));
     const after = await hostRoom(hana, before.port);
@@ -189,7 +207,7 @@ describe('joining from the app', () => {
 
     // Hana's room loses its key (a new laptop, a deleted folder) and is hosted again on the same port.
     await hana.session.leave();
-    const folder = roomFolder(join(hana.dir, 'rooms'), 'Design team');
+    const folder = keyFolder(hana);
     rmSync(join(folder, KEY_FILE));
     rmSync(join(folder, CERT_FILE));
     const after = await hostRoom(hana, before.port);
