@@ -33,8 +33,9 @@ beforeEach(async () => {
   page.on('pageerror', (error) => {
     throw error;
   });
-  await page.goto(baseUrl);
-  await page.waitForFunction(() => window.harness !== undefined);
+  // The first load of a fresh Vite server compiles the whole interface: more than a step's 8 s on a busy machine.
+  await page.goto(baseUrl, { timeout: 60_000 });
+  await page.waitForFunction(() => window.harness !== undefined, null, { timeout: 60_000 });
 });
 
 const tid = (id: string): string => `[data-testid="${id}"]`;
