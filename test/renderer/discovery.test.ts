@@ -196,6 +196,11 @@ describe('rooms nearby on the start screen', () => {
     expect(await page.textContent(tid('nearby-code-error'))).toContain('Enter the join code');
     expect(await calls('join')).toEqual([]);
 
+    // Changing the name keeps the keyboard in the name field.
+    await page.focus(tid('nearby-name'));
+    await page.keyboard.type('g');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('nearby-name');
+    await page.fill(tid('nearby-name'), 'Me');
     await page.fill(tid('nearby-code'), '424242');
     await page.click(tid('nearby-submit'));
     await page.waitForFunction(() => window.harness.fake!.callsTo('join').length === 1);
@@ -287,6 +292,8 @@ describe('rooms nearby on the start screen', () => {
     expect(await page.isVisible(tid('join-form'))).toBe(true);
     // Right-to-left names are isolated, so they cannot reorder the words around them.
     expect(await page.locator(`${tid('nearby-room-name')} bdi`).count()).toBe(200);
+    await screenshot(page, 'discovery-many-narrow-light', { theme: 'light' });
+    await screenshot(page, 'discovery-many-narrow-dark', { theme: 'dark' });
 
     // A filter by address (or name, or host) finds the one room meant among 200.
     await page.fill(tid('nearby-filter'), '10.0.0.17:');
