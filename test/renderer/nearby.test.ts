@@ -84,6 +84,8 @@ describe('the list', () => {
       room({ id: 'c', roomName: 'Design', hostName: 'Ida', address: '10.0.0.5:4747' }),
     ];
     expect(sortedRooms(rooms).map((r) => r.id)).toEqual(['c', 'a', 'b']);
+    const numbered = [room({ id: '10', roomName: 'Room 10' }), room({ id: '2', roomName: 'Room 2' })];
+    expect(sortedRooms(numbered).map((r) => r.id)).toEqual(['2', '10']);
     expect(filteredRooms(rooms, '  lab  OMAR ').map((r) => r.id)).toEqual(['b']);
     expect(filteredRooms(rooms, '10.0.0.5').map((r) => r.id)).toEqual(['c']);
     expect(filteredRooms(rooms, '')).toBe(rooms);

@@ -35,13 +35,12 @@ export function joinAddressOf(room: NearbyRoom): string {
   return `ws://${room.address}`;
 }
 
-/** A stable order a person can scan: by room name, then by host, then by address. */
+/** A stable order a person can scan: by room name, then by host, then by address, numbers by value. */
 export function sortedRooms(rooms: readonly NearbyRoom[]): NearbyRoom[] {
+  // "Room 2" before "Room 10", and 10.0.0.9 before 10.0.0.10.
+  const compare = (a: string, b: string): number => a.localeCompare(b, undefined, { numeric: true });
   return [...rooms].sort(
-    (a, b) =>
-      a.roomName.localeCompare(b.roomName) ||
-      a.hostName.localeCompare(b.hostName) ||
-      a.address.localeCompare(b.address),
+    (a, b) => compare(a.roomName, b.roomName) || compare(a.hostName, b.hostName) || compare(a.address, b.address),
   );
 }
 
