@@ -35,9 +35,12 @@ const SCHEMES: Record<string, 'ws:' | 'wss:'> = { ws: 'ws:', wss: 'wss:', http: 
 
 function validHost(host: string): boolean {
   if (host.startsWith('[') && host.endsWith(']')) return /^[0-9a-f:.]+$/i.test(host.slice(1, -1)) && host.includes(':');
-  if (IPV4.test(host)) return host.split('.').every((part) => Number(part) <= 255);
+  // No leading zeros: URL parsers read "192.168.1.020" as octal, another machine than the one typed.
+  if (IPV4.test(host)) return host.split('.').every((part) => Number(part) <= 255 && !/^0\d/.test(part));
   // All-digit dotted names are mistyped IPv4 addresses, not host names.
   if (/^[\d.]+$/.test(host)) return false;
+  // A name ending in a number or 0x-hex label is read as an IPv4 address by URL parsers ("0xc0.0xa8.1.20").
+  if (/(?:^|\.)(?:0x[0-9a-f]*|\d+)\.?$/i.test(host)) return false;
   return HOSTNAME.test(host);
 }
 
@@ -69,18 +72,24 @@ function splitHostPort(authority: string): { host: string; port: string | null }
  * null when the fragment names none, or a problem when it names a damaged one.
  */
 function fragmentFingerprint(fragment: string): { fingerprint: Fingerprint | null } | { problem: string } {
-  const match = /(?:^|&)fp=([^&]*)/.exec(fragment);
-  if (!match) return { fingerprint: null };
-  let text: string;
+  const damaged = { problem: 'The fingerprint in this invite is incomplete or damaged. Copy the whole invite again.' };
+  let text = fragment;
   try {
-    text = decodeURIComponent(match[1]!);
+    text = decodeURIComponent(fragment);
   } catch {
-    text = match[1]!;
+    // Left as typed: a stray % is not a reason to lose the fingerprint next to it.
   }
-  const fingerprint = parseFingerprint(text);
-  return fingerprint
-    ? { fingerprint }
-    : { problem: 'The fingerprint in this invite is incomplete or damaged. Copy the whole invite again.' };
+  // A damaged invite must never quietly become trust on first use: anything that looks like a
+  // fingerprint part ("FP=", " fp=", "fingerprint=", two of them) is read or refused, not skipped.
+  const values = text
+    .split(/[&;]/)
+    .map((part) => /^\s*(fp|fingerprint)\s*=(.*)$/i.exec(part))
+    .filter((match) => match !== null)
+    .map((match) => match[2]!);
+  if (values.length > 1) return { problem: 'This invite has two fingerprints. Copy the whole invite again.' };
+  if (values.length === 0) return /fp|fingerprint/i.test(text) ? damaged : { fingerprint: null };
+  const fingerprint = parseFingerprint(values[0]!);
+  return fingerprint ? { fingerprint } : damaged;
 }
 
 /** The WebSocket URL of a room, or a sentence saying what is wrong with the address. */
@@ -114,6 +123,9 @@ export function parseRoomAddress(raw: string): ParsedAddress {
     }
     scheme = mapped;
     const rest = value.slice(written[0].length);
+    if (/[?&]\s*(fp|fingerprint)\s*=/i.test(rest)) {
+      return fail('The fingerprint belongs after # in an invite (…/#fp=…). Copy the whole invite again.');
+    }
     const cut = rest.search(/[/?]/);
     authority = cut < 0 ? rest : rest.slice(0, cut);
     path = cut < 0 ? '/' : (rest.slice(cut).split('?', 1)[0] ?? '') || '/';
@@ -127,7 +139,8 @@ export function parseRoomAddress(raw: string): ParsedAddress {
   if (parts.port !== null && !validPort(parts.port)) return fail(`The port must be a number from 1 to ${MAX_PORT}.`);
   // A bare host means Beacon's port; a written https:// or wss:// without a port means the scheme's own.
   const port = parts.port ?? (written && scheme === 'wss:' ? null : String(DEFAULT_PORT));
-  const host = parts.host.toLowerCase();
+  // "laptop.local." and "laptop.local" are one machine (and one pin).
+  const host = parts.host.toLowerCase().replace(/(?<=[a-z0-9-])\.$/, '');
   if (pinned.fingerprint && scheme !== 'wss:') {
     return fail('This invite has a fingerprint but an unencrypted address (ws:// or http://). Use https://.');
   }

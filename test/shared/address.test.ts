@@ -65,6 +65,40 @@ describe('invites', () => {
   });
 });
 
+describe('addresses and invites that would mislead', () => {
+  const FP = '3f9a21c477b05e129c0daa431b7f6e20';
+
+  it.each([
+    `https://10.0.0.2:4747/#FP=${FP}`,
+    `https://10.0.0.2:4747/# fp=${FP}`,
+    `https://10.0.0.2:4747/#fingerprint=${FP}`,
+    `https://10.0.0.2:4747/#x;fp=${FP}`,
+    `https://10.0.0.2:4747/#fp%3D${FP}`,
+  ])('an invite whose fingerprint is written another way is still pinned: %s', (invite) => {
+    expect(parseRoomAddress(invite)).toMatchObject({ ok: true, fingerprint: FP });
+  });
+
+  it.each([
+    [`https://10.0.0.2:4747/?fp=${FP}`, 'belongs after #'],
+    [`https://10.0.0.2:4747/#fp=${FP}&fp=${'0'.repeat(32)}`, 'two fingerprints'],
+    [`https://10.0.0.2:4747/#fpx=${FP}`, 'damaged'],
+    ['https://10.0.0.2:4747/#fp=3f9a21c4', 'damaged'],
+  ])('a damaged invite is refused, never joined without its fingerprint: %s', (invite, said) => {
+    const parsed = parseRoomAddress(invite);
+    expect(parsed.ok).toBe(false);
+    expect(parsed.ok ? '' : parsed.problem).toContain(said);
+  });
+
+  it.each(['192.168.1.020', '010.0.0.1:4747', '0xc0.0xa8.1.20', 'host.0x1', 'pc.123'])(
+    'an address a URL parser would read as another machine is refused: %s',
+    (typed) => expect(roomUrl(typed)).toBeNull(),
+  );
+
+  it('a host name with a trailing dot is the same machine as without', () => {
+    expect(roomUrl('laptop.local.:4747')).toBe(roomUrl('laptop.local:4747'));
+  });
+});
+
 describe('the join form and joining agree', () => {
   it('the browser address the host panel hands out is accepted by the form and joins the room', () => {
     const handedOut = 'https://192.168.1.20:4747/';
