@@ -375,10 +375,12 @@ export async function capture(ns: string | null, iface: string, filter: string):
     '-',
     `(${filter}) or udp port ${MARKER_PORT}`,
   ];
-  // ns null: the test's own namespace (to show that nothing of the test's LAN ever reaches it).
+  // ns null: the test's own namespace (to show that nothing of the test's LAN ever reaches it). No namespace of
+  // ours holds it, so the next run's sweep could not find it: it dies with this process instead (the parent-death
+  // signal, kept because -Z root stops tcpdump changing user, which would clear it).
   const child =
     ns === null
-      ? spawn('tcpdump', tcpdump, { stdio: 'pipe' })
+      ? spawn('setpriv', ['--pdeathsig', 'KILL', 'tcpdump', '-Z', 'root', ...tcpdump], { stdio: 'pipe' })
       : spawn('ip', ['netns', 'exec', ns, 'tcpdump', ...tcpdump], { stdio: 'pipe' });
   children.add(child);
   const chunks: Buffer[] = [];
