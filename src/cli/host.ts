@@ -19,7 +19,8 @@ import { DEFAULT_PORT, MAX_PORT, WIRE_LIMITS } from '../shared/protocol.ts';
 const HELP = `Usage: npm run host -- [options]
   --port N       port to listen on (default ${DEFAULT_PORT}; 0 picks a free one)
   --bind ADDR    address to listen on (default: every interface)
-  --code CODE    join code (default: a random eight-digit code)
+  --code CODE    join code (default: a random eight-digit code, printed at start)
+  --show-code    print a code given with --code too (by default it is not repeated: terminal output ends up in logs)
   --open         no join code: anyone on the network may join
   --data DIR     folder for the room's history and its key (default ./beacon-room)
   --name NAME    room name (default: the name the --data folder was last hosted under, else "Beacon room")
@@ -39,6 +40,7 @@ const { values } = parseArgs({
     port: { type: 'string', default: String(DEFAULT_PORT) },
     bind: { type: 'string' },
     code: { type: 'string' },
+    'show-code': { type: 'boolean', default: false },
     open: { type: 'boolean', default: false },
     data: { type: 'string', default: './beacon-room' },
     name: { type: 'string' },
@@ -96,7 +98,13 @@ console.log(`Beacon room "${info.roomName}" is open${info.fingerprint ? ', encry
 for (const address of info.addresses) console.log(address);
 if (info.fingerprint !== null) console.log(`Fingerprint: ${formatFingerprint(info.fingerprint)}`);
 if (info.invite !== null) console.log(`Invite: ${info.invite}`);
-console.log(info.code ? `Join code: ${info.code}` : 'No join code: anyone on the network may join.');
+// A code the operator chose is known to them already; one made up here must be shown once.
+const codeLine = !info.code
+  ? 'No join code: anyone on the network may join.'
+  : values.code !== undefined && !values['show-code']
+    ? 'Join code: the one given with --code (not printed: --show-code prints it)'
+    : `Join code: ${info.code}`;
+console.log(codeLine);
 console.log(`In a browser: ${info.webAddresses[0]}`);
 if (info.invite !== null) {
   console.log(

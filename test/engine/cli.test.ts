@@ -38,8 +38,10 @@ describe('the headless host', () => {
       `wss://127.0.0.1:${port}`,
       `Fingerprint: ${formatFingerprint(fingerprint)}`,
       `Invite: https://127.0.0.1:${port}/#fp=${fingerprint}`,
-      'Join code: 1234',
+      'Join code: the one given with --code (not printed: --show-code prints it)',
     ]);
+    // The code the operator chose is not repeated into terminal logs, nor put in the invite.
+    expect(host.lines.join('\n')).not.toContain('1234');
     // The invite has no code in it: that is shared separately.
     expect(host.lines[3]).not.toContain('1234');
     const ann = await joined(port, 'Ann', {
@@ -63,9 +65,25 @@ describe('the headless host', () => {
     expect(host.lines.slice(0, 3)).toEqual([
       'Beacon room "Beacon room" is open, NOT encrypted. Join at:',
       `ws://127.0.0.1:${port}`,
-      'Join code: 1234',
+      'Join code: the one given with --code (not printed: --show-code prints it)',
     ]);
     expect(host.stderr()).toMatch(/^Warning: --insecure: this room is NOT encrypted\. Anyone on the network/);
+  });
+
+  it('shows a join code it made up (nobody else knows it), and one given with --code only with --show-code', async () => {
+    for (const [extra, shown] of [
+      [[], /^Join code: \d{8}$/],
+      [['--code', '5555', '--show-code'], /^Join code: 5555$/],
+    ] as const) {
+      const host = await spawnNode(
+        'src/cli/host.ts',
+        ['--port', String(await freePort()), '--bind', '127.0.0.1', '--data', tempDir(), '--no-announce', ...extra],
+        /^Join code/,
+      );
+      expect(host.lines.find((line) => line.startsWith('Join code'))).toMatch(shown);
+      host.child.kill('SIGINT');
+      await exited(host.child);
+    }
   });
 
   it('says clearly when its port is taken', async () => {
