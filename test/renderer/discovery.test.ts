@@ -323,9 +323,13 @@ describe('rooms nearby on the start screen', () => {
     expect(await page.$(tid('nearby-nothing'))).toBeNull();
   });
 
-  it('when looking cannot start, it says why', async () => {
-    await startScreen([], {}, { state: 'failed', reason: 'Port 5353 is in use by another program.' });
-    expect(await page.textContent(tid('nearby-failed'))).toContain('Port 5353 is in use by another program.');
+  it('when looking cannot start, it says why and points to joining by address', async () => {
+    const reason = 'Cannot look for rooms on this network: multicast could not be used (EADDRINUSE).';
+    await startScreen([], {}, { state: 'failed', reason });
+    // The engine's sentence as it is, once, then where to go instead.
+    expect((await page.innerText(tid('nearby-failed'))).replace(/\s+/g, ' ')).toBe(
+      `! ${reason} Join by address below instead.`,
+    );
   });
 
   it('a browser page shows no rooms nearby, and an app without discovery says so in one line', async () => {
