@@ -17,7 +17,7 @@ import type {
   Result,
   SendReceipt,
 } from '../shared/chat-api.ts';
-import { parseRoomAddress } from '../shared/address.ts';
+import { parseBeaconLink, parseRoomAddress } from '../shared/address.ts';
 import { ChatFeed } from '../shared/chat-feed.ts';
 import { fail, ok } from '../shared/result.ts';
 import { BeaconError, errorMessage } from '../shared/errors.ts';
@@ -143,7 +143,7 @@ export class DesktopChat implements ChatCommands {
   }
 
   join(input: CommandInput<'join'>): Promise<Result<null>> {
-    return this.leave().then(() => this.#join(input, true));
+    return this.leave().then(() => this.#join(asInvite(input), true));
   }
 
   /**
@@ -375,4 +375,15 @@ interface JoinAttempt {
 function encryptedAddress(address: string): string {
   const parsed = parseRoomAddress(address);
   return parsed.ok && parsed.url.startsWith('ws://') ? `wss://${parsed.url.slice('ws://'.length)}` : address;
+}
+
+/**
+ * A beacon: link pasted into the join form, as the https invite it stands for (and its code when
+ * the form has none): the recent room is then remembered by an address that can be joined again.
+ */
+function asInvite<T extends { address: string; code: string }>(input: T): T {
+  if (!/^beacon:/i.test(input.address.trim())) return input;
+  const link = parseBeaconLink(input.address.trim());
+  if (!link.ok) return input;
+  return { ...input, address: link.address, code: input.code || (link.code ?? '') };
 }

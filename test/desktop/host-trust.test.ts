@@ -8,6 +8,7 @@ import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CERT_FILE, KEY_FILE } from '../../src/host/tls-identity.ts';
+import { beaconLink } from '../../src/shared/address.ts';
 import { DesktopChat } from '../../src/main/desktop-chat.ts';
 import { SettingsFile } from '../../src/main/settings.ts';
 import type { ChatEvent, ConnectionState, HostInfo } from '../../src/shared/chat-api.ts';
@@ -184,6 +185,22 @@ describe('joining from the app', () => {
     await bob.session.leave();
     const forged = `https://127.0.0.1:${info.port}/#fp=${'0'.repeat(32)}`;
     expect(await bob.session.join({ address: forged, name: 'Bob', code: '1234' })).toEqual({ ok: true, value: null });
+    expect(bob.connected()).toMatchObject({ security: { fingerprint: info.fingerprint, trust: 'remembered' } });
+  });
+
+  it('a beacon: link pasted into the join form joins pinned, with its code, and the recent room can be joined again', async () => {
+    const hana = app();
+    const info = await hostRoom(hana);
+    const bob = app();
+    const link = beaconLink(info, { withCode: true })!;
+    expect(await bob.session.join({ address: link, name: 'Bob', code: '' })).toEqual({ ok: true, value: null });
+    expect(bob.connected()).toMatchObject({ security: { fingerprint: info.fingerprint, trust: 'invite' } });
+    await bob.session.leave();
+    const recent = JSON.parse(readFileSync(bob.settingsPath, 'utf8')).recentRooms[0];
+    expect(await bob.session.join({ address: recent.address, name: 'Bob', code: recent.code })).toEqual({
+      ok: true,
+      value: null,
+    });
     expect(bob.connected()).toMatchObject({ security: { fingerprint: info.fingerprint, trust: 'remembered' } });
   });
 
