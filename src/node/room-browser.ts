@@ -195,6 +195,8 @@ export class RoomBrowser extends EventEmitter<RoomBrowserEvents> {
   readonly #options: RoomBrowserOptions;
   /** Keyed by id; Map order is arrival order. */
   readonly #rooms = new Map<string, NearbyRoom>();
+  /** Which machine (packet source) told each room: one machine cannot take every place. */
+  readonly #sources = new Map<string, string>();
   #mdns: makeMdns.MulticastDNS | null = null;
   #status: NearbyStatus = { state: 'off' };
   #timers: ReturnType<typeof setInterval>[] = [];
@@ -233,7 +235,8 @@ export class RoomBrowser extends EventEmitter<RoomBrowserEvents> {
     });
     mdns.on('response', (packet, rinfo) => {
       try {
-        this.#hear(heardAnnouncements(packet, rinfo?.address ?? null, Date.now()));
+        const source = rinfo?.address ?? '';
+        this.#hear(heardAnnouncements(packet, source || null, Date.now()), source);
       } catch {
         // heardAnnouncements checks every field; a packet shape it did not expect is dropped.
       }
@@ -253,6 +256,7 @@ export class RoomBrowser extends EventEmitter<RoomBrowserEvents> {
     const mdns = this.#mdns;
     this.#mdns = null;
     this.#rooms.clear();
+    this.#sources.clear();
     this.#status = { state: 'off' };
     if (mdns) await new Promise<void>((resolve) => mdns.destroy(() => resolve()));
   }
@@ -268,11 +272,11 @@ export class RoomBrowser extends EventEmitter<RoomBrowserEvents> {
     });
   }
 
-  #hear(heard: HeardAnnouncements): void {
+  #hear(heard: HeardAnnouncements, source: string): void {
     let changed = false;
     for (const instance of heard.goodbyes) {
       for (const [id, room] of this.#rooms) {
-        if (room.id.startsWith(`${instance}@`)) changed = this.#rooms.delete(id) || changed;
+        if (room.id.startsWith(`${instance}@`)) changed = this.#forget(id) || changed;
       }
     }
     const now = Date.now();
@@ -284,19 +288,43 @@ export class RoomBrowser extends EventEmitter<RoomBrowserEvents> {
       if (known) {
         if (!sameRoom(known, room)) changed = true;
         this.#rooms.set(room.id, room);
-      } else if (this.#rooms.size < MAX_NEARBY_ROOMS) {
+      } else if (this.#rooms.size < MAX_NEARBY_ROOMS || this.#makeRoomFor(source)) {
         this.#rooms.set(room.id, room);
+        this.#sources.set(room.id, source);
         changed = true;
       }
     }
     if (changed) this.#changed();
   }
 
+  /**
+   * When the list is full, a room from a machine that has fewer rooms listed than the one with
+   * the most takes the place of that one's newest: a machine flooding fake rooms keeps at most an
+   * even share, and a real room hosted during a flood is still listed.
+   */
+  #makeRoomFor(source: string): boolean {
+    const counts = new Map<string, number>();
+    for (const from of this.#sources.values()) counts.set(from, (counts.get(from) ?? 0) + 1);
+    let top = '';
+    let most = 0;
+    for (const [from, count] of counts) if (count > most) [top, most] = [from, count];
+    if ((counts.get(source) ?? 0) + 1 >= most) return false;
+    const newest = [...this.#sources].findLast(([, from]) => from === top)?.[0];
+    if (newest === undefined) return false;
+    this.#forget(newest);
+    return true;
+  }
+
+  #forget(id: string): boolean {
+    this.#sources.delete(id);
+    return this.#rooms.delete(id);
+  }
+
   #sweep(): void {
     const oldest = Date.now() - (this.#options.silenceMs ?? DISCOVERY_TIMING.silenceMs);
     let changed = false;
     for (const [id, room] of this.#rooms) {
-      if (room.lastSeen < oldest) changed = this.#rooms.delete(id) || changed;
+      if (room.lastSeen < oldest) changed = this.#forget(id) || changed;
     }
     if (changed) this.#changed();
   }

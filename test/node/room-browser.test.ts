@@ -5,6 +5,8 @@
  * real network: multicast sent with IP_MULTICAST_IF 127.0.0.1 stays on `lo`.
  */
 import type { Answer } from 'dns-packet';
+import { createSocket } from 'node:dgram';
+import { encode } from 'dns-packet';
 import makeMdns from 'multicast-dns';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RoomAnnouncer, type RoomAnnouncement } from '../../src/host/room-announcer.ts';
@@ -255,5 +257,24 @@ describe('RoomBrowser on loopback', () => {
     await expect.poll(() => browser.rooms.length, { timeout: 2_000, interval: 20 }).toBe(MAX_NEARBY_ROOMS);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(events.filter((rooms) => rooms.length > 0)).toHaveLength(1);
+  });
+
+  it('a machine flooding fake rooms cannot take every place: a real room from another machine is still listed', async () => {
+    const port = mdnsPort();
+    const { browser } = browse(port);
+    // The flood comes from 127.0.0.2, a machine of its own as far as the browser can tell.
+    const flood = createSocket({ type: 'udp4', reuseAddr: true });
+    running.push({ stop: () => new Promise<void>((resolve) => flood.close(() => resolve())) });
+    await new Promise<void>((resolve) => flood.bind(0, '127.0.0.2', resolve));
+    flood.setMulticastInterface('127.0.0.1');
+    const answers = Array.from({ length: 300 }, (_, i) =>
+      announcement(`F${i}`, { v: '1', room: `Fake ${i}`, host: 'F', code: '0' }, { addresses: ['127.0.0.2'] }),
+    ).flat();
+    const packet = encode({ type: 'response', flags: 1 << 10, answers });
+    await new Promise((resolve) => flood.send(packet, port, '224.0.0.251', resolve));
+    await expect.poll(() => browser.rooms.length, { timeout: 2_000, interval: 20 }).toBe(MAX_NEARBY_ROOMS);
+    await announce(port);
+    await expect.poll(() => browser.rooms.some((room) => room.roomName === 'Team room'), { timeout: 3_000 }).toBe(true);
+    expect(browser.rooms).toHaveLength(MAX_NEARBY_ROOMS);
   });
 });
