@@ -81,7 +81,9 @@ describe('room history folders', () => {
 
     expect((await session.host({ roomName: '開発チーム', name: 'Hana', port: 0, code: '' })).ok).toBe(true);
     expect((await welcome()).history).toEqual([]);
+    // Beside the rooms' folders: the app's one TLS key for every room it hosts.
     expect(readdirSync(join(dir, 'rooms')).sort()).toEqual([
+      'host-identity',
       expect.stringMatching(/^営業チーム-[0-9a-f]{12}$/),
       expect.stringMatching(/^開発チーム-[0-9a-f]{12}$/),
     ]);
