@@ -373,6 +373,11 @@ describe('hosting', () => {
     expect(await page.evaluate(() => (window as unknown as { copied: string }).copied)).toBe(
       `https://192.168.1.20:4747/#fp=${FP}`,
     );
+    await page.click(tid('copy-app-link'));
+    await page.waitForSelector(`${tid('copy-state')}:has-text("App link copied")`);
+    expect(await page.evaluate(() => (window as unknown as { copied: string }).copied)).toBe(
+      `beacon://192.168.1.20:4747/#fp=${FP}`,
+    );
     expect(await page.$(tid('host-not-encrypted'))).toBeNull();
     // The host's own window was given no invite: its label says whose fingerprint it is.
     await page.click(tid('security-badge'));
