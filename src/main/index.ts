@@ -81,6 +81,8 @@ function startChat(): void {
     settings,
     roomsDir: join(app.getPath('userData'), 'rooms'),
     webRoot: rendererDir,
+    // BEACON_DISCOVERY=off: no announcing or browsing (networks where multicast is unwelcome; tests).
+    ...(process.env['BEACON_DISCOVERY'] === 'off' ? { discovery: false as const } : {}),
     emit,
     onMessage(message, me) {
       const context = {

@@ -59,7 +59,8 @@ function runDriver(mode: 'app' | 'preload', env: Record<string, string> = {}, ar
     ['--import', pathToFileURL(join(STANDIN, 'register.ts')).href, join(STANDIN, 'driver.ts'), mode, ...argv],
     {
       cwd: ROOT,
-      env: { ...inherited, BEACON_SHELL_OUT: OUT, BEACON_STANDIN_USER_DATA: userData, ...env },
+      // No multicast from tests outside the namespaces they make: the app's discovery stays off.
+      env: { ...inherited, BEACON_SHELL_OUT: OUT, BEACON_STANDIN_USER_DATA: userData, BEACON_DISCOVERY: 'off', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
