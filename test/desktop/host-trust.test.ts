@@ -54,6 +54,14 @@ async function hostRoom(hana: ReturnType<typeof app>, port = 0): Promise<HostInf
   return hosted.value;
 }
 
+/** Hana's app loses its key (a new laptop, a deleted folder) and hosts the room again on the same port. */
+async function hostAgainWithNewKey(hana: ReturnType<typeof app>, port: number): Promise<HostInfo> {
+  await hana.session.leave();
+  rmSync(join(keyFolder(hana), KEY_FILE));
+  rmSync(join(keyFolder(hana), CERT_FILE));
+  return hostRoom(hana, port);
+}
+
 describe('hosting from the app', () => {
   it('is encrypted without asking: wss:// and https:// addresses, a fingerprint, an invite, the key kept private', async () => {
     const hana = app();
@@ -123,11 +131,7 @@ describe('joining from the app', () => {
     const bob = app();
     await bob.session.join({ address: before.invite!, name: 'Bob', code: '1234' });
     await bob.session.leave();
-    await hana.session.leave();
-    const folder = keyFolder(hana);
-    rmSync(join(folder, KEY_FILE));
-    rmSync(join(folder, CERT_FILE));
-    const after = await hostRoom(hana, before.port);
+    const after = await hostAgainWithNewKey(hana, before.port);
 
     for (const typed of [`127.0.0.1:${before.port}`, `wss://127.0.0.1:${before.port}`]) {
       expect(await bob.session.join({ address: typed, name: 'Bob', code: '1234' })).toMatchObject({
@@ -162,11 +166,7 @@ describe('joining from the app', () => {
     await bob.session.join({ address: before.invite!, name: 'Bob', code: '1234' });
     await bob.session.leave();
     // Someone (in the room, say) hands Bob an invite with another fingerprint; here it is the host's new key.
-    await hana.session.leave();
-    const folder = keyFolder(hana);
-    rmSync(join(folder, KEY_FILE));
-    rmSync(join(folder, CERT_FILE));
-    const after = await hostRoom(hana, before.port);
+    const after = await hostAgainWithNewKey(hana, before.port);
     expect(await bob.session.join({ address: after.invite!, name: 'Bob', code: '1234' })).toMatchObject({
       ok: false,
       error: { code: 'BEACON_ERR_HOST_CHANGED' },
@@ -223,11 +223,7 @@ describe('joining from the app', () => {
     await bob.session.leave();
 
     // Hana's room loses its key (a new laptop, a deleted folder) and is hosted again on the same port.
-    await hana.session.leave();
-    const folder = keyFolder(hana);
-    rmSync(join(folder, KEY_FILE));
-    rmSync(join(folder, CERT_FILE));
-    const after = await hostRoom(hana, before.port);
+    const after = await hostAgainWithNewKey(hana, before.port);
     expect(after.fingerprint).not.toBe(before.fingerprint);
 
     const address = `https://127.0.0.1:${before.port}/`;
