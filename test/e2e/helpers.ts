@@ -132,6 +132,38 @@ export async function seriousAxeViolations(page: Page): Promise<AxeViolation[]> 
   return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }
 
+/** The widths a screen is checked at: a desktop window and a phone. */
+const SCREEN_SIZES = [
+  { width: 1280, suffix: '' },
+  { width: 420, suffix: '-narrow' },
+] as const;
+
+/**
+ * axe at 1280 and 420 px, light and dark, and a picture of each into
+ * docs/screenshots/NAME[-narrow]-{light,dark}.png; the serious and critical violations found,
+ * by "width theme". `prepare` runs after each resize (a narrow screen may need its drawer opened).
+ */
+export async function axeAcrossScreens(
+  page: Page,
+  name: string,
+  prepare: (width: number) => Promise<void> = async () => {},
+): Promise<Record<string, AxeViolation[]>> {
+  const found: Record<string, AxeViolation[]> = {};
+  const height = page.viewportSize()!.height;
+  for (const { width, suffix } of SCREEN_SIZES) {
+    await page.setViewportSize({ width, height });
+    await prepare(width);
+    for (const theme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: theme });
+      found[`${width} ${theme}`] = await seriousAxeViolations(page);
+      await screenshot(page, `${name}${suffix}-${theme}`);
+    }
+  }
+  await page.emulateMedia({ colorScheme: null });
+  await page.setViewportSize({ width: 1280, height });
+  return found;
+}
+
 interface AxeResults {
   violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[];
 }

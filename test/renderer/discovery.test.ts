@@ -14,7 +14,7 @@ import type { NearbyRoom, NearbyStatus } from '../../src/shared/discovery.ts';
 import type { Fingerprint } from '../../src/shared/fingerprint.ts';
 import { launchChromium } from '../helpers/chromium.ts';
 import { serveHarness } from '../helpers/harness-server.ts';
-import { type AxeViolation, screenshot, seriousAxeViolations } from '../e2e/helpers.ts';
+import { axeAcrossScreens, screenshot } from '../e2e/helpers.ts';
 import type { MountOptions } from '../harness/main.ts';
 
 const FP = '3f9a21c477b05e129c0daa431b7f6e20' as Fingerprint;
@@ -97,26 +97,9 @@ async function startScreen(rooms: NearbyRoom[], options: MountOptions = {}, stat
 
 const rowTexts = () => page.locator(tid('nearby-room')).allInnerTexts();
 
-const SIZES = [
-  { width: 1280, suffix: '' },
-  { width: 420, suffix: '-narrow' },
-] as const;
-
 /** axe at 1280 and 420 px, light and dark, and a picture of each into docs/screenshots/discovery-NAME-….png. */
-async function checkScreen(name: string, prepare: () => Promise<void> = async () => {}): Promise<void> {
-  const found: Record<string, AxeViolation[]> = {};
-  const height = page.viewportSize()!.height;
-  for (const { width, suffix } of SIZES) {
-    await page.setViewportSize({ width, height });
-    await prepare();
-    for (const theme of ['light', 'dark'] as const) {
-      await page.emulateMedia({ colorScheme: theme });
-      found[`${width} ${theme}`] = await seriousAxeViolations(page);
-      await screenshot(page, `discovery-${name}${suffix}-${theme}`);
-    }
-  }
-  await page.emulateMedia({ colorScheme: null });
-  await page.setViewportSize({ width: 1280, height });
+async function checkScreen(name: string, prepare: (width: number) => Promise<void> = async () => {}): Promise<void> {
+  const found = await axeAcrossScreens(page, `discovery-${name}`, prepare);
   expect(found).toEqual(Object.fromEntries(Object.keys(found).map((k) => [k, []])));
 }
 

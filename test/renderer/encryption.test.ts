@@ -12,7 +12,7 @@ import type { ChatEvent, ConnectionSecurity, HostInfo } from '../../src/shared/c
 import type { Fingerprint } from '../../src/shared/fingerprint.ts';
 import { launchChromium } from '../helpers/chromium.ts';
 import { serveHarness } from '../helpers/harness-server.ts';
-import { type AxeViolation, screenshot, seriousAxeViolations } from '../e2e/helpers.ts';
+import { axeAcrossScreens } from '../e2e/helpers.ts';
 import type { MountOptions } from '../harness/main.ts';
 
 const FP = '3f9a21c477b05e129c0daa431b7f6e20' as Fingerprint;
@@ -49,8 +49,9 @@ async function open(url = baseUrl): Promise<void> {
     throw error;
   });
   if (url.startsWith(HTTPS_ORIGIN)) await routeHttpsToHarness(page);
-  await page.goto(url);
-  await page.waitForFunction(() => window.harness !== undefined);
+  // The first load waits for Vite to compile the interface: on two busy cores that took over 8 s.
+  await page.goto(url, { timeout: 60_000 });
+  await page.waitForFunction(() => window.harness !== undefined, null, { timeout: 60_000 });
 }
 
 /** Serves the harness at HTTPS_ORIGIN, with the /room.json a host would serve. */
@@ -136,29 +137,12 @@ async function inRoom(security?: ConnectionSecurity, options: MountOptions = {})
   await page.waitForSelector(tid('composer-input'));
 }
 
-const SIZES = [
-  { width: 1280, suffix: '' },
-  { width: 420, suffix: '-narrow' },
-] as const;
-
 /**
  * axe at 1280 and 420 px, light and dark, and a picture of each into docs/screenshots/encryption-NAME-….png.
  * `prepare` runs after each resize (a narrow screen may need its drawer opened, a popover reopened).
  */
-async function checkScreen(name: string, prepare: (width: number) => Promise<void> = async () => {}) {
-  const found: Record<string, AxeViolation[]> = {};
-  const height = page.viewportSize()!.height;
-  for (const { width, suffix } of SIZES) {
-    await page.setViewportSize({ width, height });
-    await prepare(width);
-    for (const theme of ['light', 'dark'] as const) {
-      await page.emulateMedia({ colorScheme: theme });
-      found[`${width} ${theme}`] = await seriousAxeViolations(page);
-      await screenshot(page, `encryption-${name}${suffix}-${theme}`);
-    }
-  }
-  await page.emulateMedia({ colorScheme: null });
-  await page.setViewportSize({ width: 1280, height });
+async function checkScreen(name: string, prepare: (width: number) => Promise<void> = async () => {}): Promise<void> {
+  const found = await axeAcrossScreens(page, `encryption-${name}`, prepare);
   expect(found).toEqual(Object.fromEntries(Object.keys(found).map((k) => [k, []])));
 }
 
