@@ -266,6 +266,27 @@ export class DesktopChat implements ChatCommands {
     });
   }
 
+  // Files (issue 12): not wired yet; each says so rather than pretending.
+  async sendFiles(_input: CommandInput<'sendFiles'>): Promise<Result<SendReceipt>> {
+    return fail('BEACON_ERR_NO_FILES');
+  }
+
+  async cancelTransfer(_input: CommandInput<'cancelTransfer'>): Promise<Result<null>> {
+    return fail('BEACON_ERR_NO_FILES');
+  }
+
+  async retryTransfer(_input: CommandInput<'retryTransfer'>): Promise<Result<null>> {
+    return fail('BEACON_ERR_NO_FILES');
+  }
+
+  async download(_input: CommandInput<'download'>): Promise<Result<null>> {
+    return fail('BEACON_ERR_NO_FILES');
+  }
+
+  async showInFolder(_input: CommandInput<'showInFolder'>): Promise<Result<null>> {
+    return fail('BEACON_ERR_NO_FILES');
+  }
+
   async setPreferences(input: CommandInput<'setPreferences'>): Promise<Result<null>> {
     this.#options.settings.update(input);
     return ok(null);

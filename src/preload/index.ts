@@ -22,6 +22,13 @@ const api: ChatApi = {
   reportUnread: (input) => ipcRenderer.invoke('beacon:reportUnread', input),
   getState: () => ipcRenderer.invoke('beacon:getState'),
   setPreferences: (input) => ipcRenderer.invoke('beacon:setPreferences', input),
+  // Files (issue 12): main answers BEACON_ERR_NO_FILES until they are wired.
+  sendFiles: () => ipcRenderer.invoke('beacon:sendFiles', null),
+  cancelTransfer: (input) => ipcRenderer.invoke('beacon:cancelTransfer', input),
+  retryTransfer: (input) => ipcRenderer.invoke('beacon:retryTransfer', input),
+  download: (input) => ipcRenderer.invoke('beacon:download', input),
+  showInFolder: (input) => ipcRenderer.invoke('beacon:showInFolder', input),
+  fileUrl: () => null,
   onEvent(listener) {
     const forward = (_event: IpcRendererEvent, chatEvent: ChatEvent): void => listener(chatEvent);
     ipcRenderer.on('beacon:event', forward);

@@ -7,7 +7,8 @@ import * as v from 'valibot';
 import type { ErrorCode } from './errors.ts';
 import type { NearbyRoom, NearbyStatus } from './discovery.ts';
 import type { Fingerprint } from './fingerprint.ts';
-import { type ChatMessage, MAX_PORT, type Member, type PresenceEvent, WIRE_LIMITS } from './protocol.ts';
+import { type ChatMessage, FileId, MAX_PORT, type Member, type PresenceEvent, WIRE_LIMITS } from './protocol.ts';
+import type { FileRef } from './protocol.ts';
 
 /** 'room' or the member id of the other person in a direct conversation. */
 export type ConversationId = string;
@@ -69,6 +70,66 @@ export interface OutgoingMessage {
   ts: number;
   status: MessageStatus;
   error?: string;
+  /** Ids of the upload transfers whose files go with this message (sent once they have all finished). */
+  transfers?: string[];
+}
+
+/**
+ * One file going up or down, with what a progress bar shows. Uploads belong to the outgoing
+ * message (`clientId`) they will be sent with; a download to the file it fetches.
+ *
+ * - 'preparing': reading the file (its SHA-256, a preview) before the first byte goes;
+ * - 'active': bytes are moving;
+ * - 'waiting': the host cannot be reached (or refused for now, BEACON_ERR_TOO_MANY_UPLOADS): it
+ *   resumes where it stopped by itself;
+ * - 'done', 'failed' (with `error`; retryTransfer resumes it), 'cancelled'.
+ */
+export type TransferState = 'preparing' | 'active' | 'waiting' | 'done' | 'failed' | 'cancelled';
+
+export interface Transfer {
+  id: string;
+  direction: 'upload' | 'download';
+  conversation: ConversationId;
+  /** Upload: the outgoing message's clientId. */
+  clientId?: string;
+  /** The stored file: known for a download, and for an upload once the host has it. */
+  fileId?: string;
+  name: string;
+  size: number;
+  doneBytes: number;
+  /** Measured over the last few seconds; null before there is anything to measure. */
+  bytesPerSecond: number | null;
+  secondsLeft: number | null;
+  state: TransferState;
+  error?: { code: ErrorCode; message: string };
+  /** Desktop download, once done: the file saved in the downloads folder (for "Show in folder"). */
+  savedTo?: string;
+}
+
+/**
+ * A file picked, dropped or pasted, as the interface has it: the subset of the DOM's File that
+ * both the browser client and the desktop preload need (a File is one).
+ */
+export interface LocalFile {
+  readonly name: string;
+  readonly size: number;
+  readonly type: string;
+  slice(start?: number, end?: number, contentType?: string): Blob;
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
+
+/** What the interface sends: files (images with their measured size and a small preview) and a caption. */
+export interface SendFilesInput {
+  conversation: ConversationId;
+  /** The caption; may be empty. */
+  text: string;
+  files: {
+    file: LocalFile;
+    /** An image's size in pixels, measured in the renderer. */
+    image?: { width: number; height: number };
+    /** A small WebP or JPEG made in the renderer (PREVIEW_LIMITS), uploaded first. */
+    preview?: { file: LocalFile; width: number; height: number };
+  }[];
 }
 
 export interface HostInfo {
@@ -140,6 +201,10 @@ export interface ChatSnapshot {
   lastHosted?: LastHosted | null;
   /** Desktop only: rooms announced on the local network (discovery), and where browsing stands. */
   nearby?: { rooms: NearbyRoom[]; status: NearbyStatus };
+  /** Uploads and downloads of this session not yet cleared. */
+  transfers?: Transfer[];
+  /** Whether this room takes files (its welcome said so), and the largest it takes. */
+  files?: { maxFileBytes: number } | null;
 }
 
 /**
@@ -170,6 +235,8 @@ export type ChatEvent =
   /** A beacon: link was opened (desktop): show the join form filled in with it. */
   | { type: 'openInvite'; address: string; code: string | null }
   | { type: 'error'; code: ErrorCode; message: string }
+  /** A transfer started, moved on (at most a few times a second) or ended: its whole state. */
+  | { type: 'transfer'; transfer: Transfer }
   | { type: 'openConversation'; conversation: ConversationId }
   /** Back at the start screen: what it shows now (the room just left is first among the recent rooms). */
   | { type: 'left'; recentRooms: RecentRoom[]; displayName: string; lastHosted?: LastHosted | null };
@@ -184,6 +251,19 @@ export interface SendReceipt {
 const Name = v.pipe(v.string(), v.trim(), v.minLength(1, 'Enter your name.'), v.maxLength(WIRE_LIMITS.nameChars));
 const Code = v.pipe(v.string(), v.trim(), v.maxLength(WIRE_LIMITS.codeChars));
 const Conversation = v.pipe(v.string(), v.minLength(1), v.maxLength(WIRE_LIMITS.idChars));
+const TransferId = v.pipe(v.string(), v.minLength(1), v.maxLength(WIRE_LIMITS.idChars));
+const Pixels = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65_535));
+/**
+ * A file as the desktop preload hands it to main: the path of a dropped or picked file (Electron's
+ * webUtils.getPathForFile; a page cannot make one up, it only has File objects), or the bytes of a
+ * pasted one that has no path. Main reads nothing else from disk.
+ */
+const FileSource = v.union([
+  v.object({ path: v.pipe(v.string(), v.minLength(1), v.maxLength(4096)) }),
+  v.object({ bytes: v.instance(Uint8Array) }),
+]);
+const FileName = v.pipe(v.string(), v.minLength(1), v.maxLength(WIRE_LIMITS.fileNameChars));
+const MediaType = v.pipe(v.string(), v.maxLength(WIRE_LIMITS.fileTypeChars));
 
 export const CommandSchemas = {
   host: v.object({
@@ -216,6 +296,34 @@ export const CommandSchemas = {
   reportUnread: v.object({ total: v.pipe(v.number(), v.integer(), v.minValue(0)) }),
   getState: v.undefined(),
   setPreferences: v.object({ notifyDirect: v.boolean(), notifyMentions: v.boolean() }),
+  /** SendFilesInput as it crosses from the desktop preload to main (see FileSource). */
+  sendFiles: v.object({
+    conversation: Conversation,
+    text: v.pipe(v.string(), v.maxLength(WIRE_LIMITS.textChars)),
+    files: v.pipe(
+      v.array(
+        v.object({
+          name: FileName,
+          type: MediaType,
+          size: v.pipe(v.number(), v.integer(), v.minValue(0)),
+          source: FileSource,
+          image: v.optional(v.object({ width: Pixels, height: Pixels })),
+          preview: v.optional(
+            v.object({ bytes: v.instance(Uint8Array), type: MediaType, width: Pixels, height: Pixels }),
+          ),
+        }),
+      ),
+      v.minLength(1),
+      v.maxLength(WIRE_LIMITS.filesPerMessage),
+    ),
+  }),
+  cancelTransfer: v.object({ id: TransferId }),
+  /** Resumes a failed transfer where it stopped. */
+  retryTransfer: v.object({ id: TransferId }),
+  /** Desktop: fetches a file into the downloads folder. A browser uses the browser's own download. */
+  download: v.object({ fileId: FileId, conversation: Conversation }),
+  /** Desktop: shows a finished download in the system's file manager. */
+  showInFolder: v.object({ id: TransferId }),
 } as const;
 
 type Schemas = typeof CommandSchemas;
@@ -237,6 +345,11 @@ interface CommandOutputs {
   reportUnread: null;
   getState: ChatSnapshot;
   setPreferences: null;
+  sendFiles: SendReceipt;
+  cancelTransfer: null;
+  retryTransfer: null;
+  download: null;
+  showInFolder: null;
 }
 export type CommandOutput<K extends CommandName> = CommandOutputs[K];
 
@@ -247,7 +360,18 @@ export type ChatCommands = {
     : (input: CommandInput<K>) => Promise<Result<CommandOutput<K>>>;
 };
 
-export interface ChatApi extends ChatCommands {
+/**
+ * What the interface calls. `sendFiles` takes the files as the page has them; the desktop preload
+ * turns them into CommandSchemas.sendFiles for main, the browser client uploads them itself.
+ */
+export interface ChatApi extends Omit<ChatCommands, 'sendFiles'> {
+  sendFiles(input: SendFilesInput): Promise<Result<SendReceipt>>;
+  /**
+   * Where the interface loads a file from for an <img> (`variant` 'preview': the sender's small
+   * preview when there is one), or null when this room shares no files: the host's own URL in a
+   * browser, a beacon-file: URL that main serves in the desktop app.
+   */
+  fileUrl(file: FileRef, variant: 'preview' | 'full'): string | null;
   readonly capabilities: Capabilities;
   /** Subscribes to chat events; returns the unsubscribe function. */
   onEvent(listener: (event: ChatEvent) => void): () => void;

@@ -109,6 +109,31 @@ export const ERRORS = {
   BEACON_ERR_INTERNAL: { message: 'Something went wrong inside Beacon.', close: CLOSE.INTERNAL },
   BEACON_ERR_INVALID_INPUT: { message: 'That request was not valid.' },
   BEACON_ERR_CANCELLED: { message: 'Joining was cancelled.' },
+  // Files (v1.4). Over HTTP these come as {"code", "message"} with the status files.ts names.
+  BEACON_ERR_FILE_AUTH: {
+    message: 'The host did not recognise you for this file. Rejoin the room and try again.',
+  },
+  BEACON_ERR_FILE_NOT_FOUND: { message: 'That file is not in this room, or it is not shared with you.' },
+  BEACON_ERR_FILE_TOO_LARGE: { message: 'The file is larger than this room accepts.' },
+  BEACON_ERR_ROOM_FILES_FULL: {
+    message: "The room's space for files is used up, so the file was not stored. Ask the host to make room.",
+  },
+  BEACON_ERR_HOST_DISK_FULL: {
+    message: "The host computer's disk is full, so the file was not stored. Nothing half-stored was kept.",
+  },
+  BEACON_ERR_TOO_MANY_UPLOADS: {
+    message: 'You are sending too many files at once. The rest will go when some have finished.',
+  },
+  BEACON_ERR_FILE_CORRUPT: {
+    message: 'The file arrived different from what was sent, so the host did not keep it. Try sending it again.',
+  },
+  BEACON_ERR_FILE_NOT_READY: { message: 'A file in this message has not finished uploading.' },
+  BEACON_ERR_FILE_ELSEWHERE: {
+    message: 'A file in this message was uploaded for another conversation, so it was not shared here.',
+  },
+  BEACON_ERR_FILE_REQUEST: { message: 'The host could not understand that file request.' },
+  BEACON_ERR_FILE_READ: { message: 'That file could not be read on this computer. Was it moved or deleted?' },
+  BEACON_ERR_NO_FILES: { message: 'This room does not take files (its host runs an older Beacon).' },
   BEACON_ERR_REPLACED: {
     message: 'You opened this room again somewhere else (another window or tab), so this one was disconnected.',
     close: CLOSE.REPLACED,

@@ -40,6 +40,12 @@ export const WIRE_LIMITS = {
   idChars: 64,
   textChars: 16_000,
   historyPage: 500,
+  /** Files one message may carry (v1.4). */
+  filesPerMessage: 10,
+  /** A file's name as the host stores and sends it, in UTF-16 code units (v1.4). */
+  fileNameChars: 255,
+  /** A file's media type as its sender declared it, for display only (v1.4). */
+  fileTypeChars: 100,
   /**
    * Arrays and objects nested deeper than this are refused before they are
    * parsed. Real frames nest 4 deep (batch → welcome → history → message);
@@ -84,14 +90,39 @@ export const Member = v.object({
 });
 export type Member = v.InferOutput<typeof Member>;
 
+/** A stored file's id: "f_" and 22 base64url characters (128 random bits), unguessable (v1.4). */
+export const FileId = v.pipe(v.string(), v.regex(/^f_[A-Za-z0-9_-]{22}$/));
+const Pixels = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65_535));
+
+/**
+ * A file a message carries, as the host stored it (v1.4). Everything here is the host's: the name
+ * sanitised, the size and SHA-256 of the bytes it received, and `image` only when the host itself
+ * read a PNG, JPEG, GIF or WebP header (the dimensions, so a list can reserve the space before
+ * loading). `type` is the sender's declared media type, shown as a label and never used to serve.
+ */
+export const FileRef = v.object({
+  id: FileId,
+  name: v.pipe(v.string(), v.minLength(1), v.maxLength(WIRE_LIMITS.fileNameChars)),
+  size: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  type: v.pipe(v.string(), v.maxLength(WIRE_LIMITS.fileTypeChars)),
+  sha256: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)),
+  image: v.optional(v.object({ width: Pixels, height: Pixels })),
+  /** A small image the sender made of this one (its own stored file), to show in the list. */
+  preview: v.optional(v.object({ id: FileId, width: Pixels, height: Pixels })),
+});
+export type FileRef = v.InferOutput<typeof FileRef>;
+
 export const ChatMessage = v.object({
   seq: Seq,
   from: Id,
   /** Member id of the recipient for a direct message; null for the room. */
   to: v.nullable(Id),
+  /** May be empty when the message carries files. */
   text: Text,
   ts: Timestamp,
   clientId: Id,
+  /** Files the message carries (v1.4; absent when none). */
+  files: v.optional(v.pipe(v.array(FileRef), v.maxLength(WIRE_LIMITS.filesPerMessage))),
 });
 export type ChatMessage = v.InferOutput<typeof ChatMessage>;
 
@@ -117,7 +148,10 @@ export const Send = v.object({
   type: v.literal('send'),
   clientId: Id,
   to: v.optional(v.nullable(Id)),
+  /** May be empty when `files` is not. */
   text: Text,
+  /** Ids of files this member uploaded for this conversation and finished (v1.4). */
+  files: v.optional(v.pipe(v.array(FileId), v.minLength(1), v.maxLength(WIRE_LIMITS.filesPerMessage))),
 });
 export const TypingOut = v.object({ type: v.literal('typing'), to: v.optional(v.nullable(Id)) });
 export const SetStatus = v.object({ type: v.literal('status'), status: v.picklist(['online', 'away']) });
@@ -161,6 +195,17 @@ export const Welcome = v.object({
     messagesPerSecond: v.number(),
     messageBurst: v.number(),
   }),
+  /** How this member uploads and downloads files (v1.4; absent when the host shares no files). */
+  files: v.optional(
+    v.object({
+      /** Sent as `Authorization: Bearer <token>` (or `?t=<token>` on a download) with every file request. */
+      token: v.pipe(v.string(), v.minLength(1), v.maxLength(200)),
+      /** Where the file endpoints live on the host's web origin: "/files". */
+      path: v.string(),
+      maxFileBytes: v.number(),
+      maxUploadsInFlight: v.number(),
+    }),
+  ),
 });
 export const MessageIn = v.object({ type: v.literal('message'), message: ChatMessage });
 export const Ack = v.object({ type: v.literal('ack'), clientId: Id, seq: Seq, ts: Timestamp });

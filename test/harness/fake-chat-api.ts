@@ -104,6 +104,11 @@ export function createFakeChatApi(options: FakeOptions = {}): FakeChatApi {
     reportUnread: () => null,
     getState: () => fake.snapshot,
     setPreferences: () => null,
+    sendFiles: () => ({ clientId: `client-${++clientIds}` }),
+    cancelTransfer: () => null,
+    retryTransfer: () => null,
+    download: () => null,
+    showInFolder: () => null,
   };
   const answers: Answers = { ...defaults, ...options.answers };
 
@@ -128,6 +133,12 @@ export function createFakeChatApi(options: FakeOptions = {}): FakeChatApi {
   const fake: FakeChatApi = {
     ...commandTable((name) => async (input) => answer(name, input)),
     capabilities: { host: true, notifications: false, ...options.capabilities },
+    fileUrl: () => null,
+    // The page's files cannot pass main's schema (the preload turns them into paths or bytes): record them.
+    sendFiles: async (input) => {
+      calls.push({ name: 'sendFiles', input });
+      return { ok: true, value: { clientId: `client-${++clientIds}` } };
+    },
     calls,
     snapshot: { ...emptySnapshot, ...options.snapshot },
     emit,

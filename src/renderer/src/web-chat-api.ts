@@ -186,6 +186,13 @@ export function createWebChatApi(): ChatApi {
         preferences,
       });
     },
+    // Files (issue 12): not wired yet.
+    sendFiles: async () => fail('BEACON_ERR_NO_FILES'),
+    cancelTransfer: async () => fail('BEACON_ERR_NO_FILES'),
+    retryTransfer: async () => fail('BEACON_ERR_NO_FILES'),
+    download: async () => fail('BEACON_ERR_NO_FILES'),
+    showInFolder: async () => fail('BEACON_ERR_NO_FILES'),
+    fileUrl: () => null,
     setPreferences: async (input) => {
       preferences = { ...input };
       storage()?.setItem('beacon:preferences', JSON.stringify(preferences));
