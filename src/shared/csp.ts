@@ -9,7 +9,8 @@ const POLICY: Record<string, string> = {
   'script-src': "'self'",
   // Svelte and virtua set element styles; that needs inline styles, not inline script.
   'style-src': "'self' 'unsafe-inline'",
-  'img-src': "'self' data:",
+  // blob: shows a picked or pasted image before it is sent (an object URL of the page's own File).
+  'img-src': "'self' data: blob:",
   'connect-src': "'self'",
   'object-src': "'none'",
   'base-uri': "'none'",
