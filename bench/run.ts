@@ -4,7 +4,8 @@
  *
  *   npm run bench                         every scenario at full size (≈ 10 min)
  *   npm run bench -- --tiny               every scenario once at tiny sizes (CI: well under a minute)
- *   npm run bench -- --scenario fanout    one scenario: fanout | join | store | interface
+ *   npm run bench -- --scenario fanout    one scenario: fanout | join | store | interface | files
+ *   npm run bench -- --scenario files     a 1 GiB file up and down, against a plain node:http stream copy
  *   npm run bench -- --scenario fanout --sizes 500 --servers beacon,naive-ws
  *   npm run bench -- --scenario fanout --scenario join --sizes 500 --servers beacon,beacon-tls,naive-ws   (the cost of TLS)
  *   npm run bench -- --scenario fanout --sizes 2000 --servers beacon --profile   (CPU profiles of the host's phases)
@@ -19,6 +20,7 @@ import { BENCH_DIR } from './lib/proc.ts';
 import type { ScenarioOptions, ScenarioResult } from './lib/scenario.ts';
 import { markdown, table } from './lib/stats.ts';
 import { fanout } from './scenarios/fanout.ts';
+import { files } from './scenarios/files.ts';
 import { interfaceBench } from './scenarios/interface.ts';
 import { joinResume } from './scenarios/join-resume.ts';
 import { store } from './scenarios/store.ts';
@@ -28,6 +30,7 @@ const SCENARIOS: Record<string, (options: ScenarioOptions) => Promise<ScenarioRe
   join: joinResume,
   store,
   interface: interfaceBench,
+  files,
 };
 
 const { values } = parseArgs({
