@@ -5,6 +5,7 @@ import { ConversationsState } from './conversations.svelte.ts';
 import { NearbyState } from './nearby.svelte.ts';
 import { ProfileState } from './profile.svelte.ts';
 import { RoomState } from './room.svelte.ts';
+import { TransfersState } from './transfers.svelte.ts';
 
 export interface ChatOptions {
   clock?: Clock;
@@ -24,6 +25,7 @@ export class ChatState {
   readonly room: RoomState;
   readonly conversations: ConversationsState;
   readonly nearby = new NearbyState();
+  readonly transfers: TransfersState;
   /** False until the snapshot is in; the window shows "Loading…" until then. */
   ready = $state(false);
 
@@ -41,7 +43,11 @@ export class ChatState {
     this.clock = options.clock ?? new Clock();
     this.profile = new ProfileState(api);
     this.room = new RoomState(api, () => this.#left());
-    this.conversations = new ConversationsState(api, this.room, { isVisible: options.isVisible });
+    this.transfers = new TransfersState(api, (message) => (this.room.notice = message));
+    this.conversations = new ConversationsState(api, this.room, {
+      isVisible: options.isVisible,
+      filesOf: (item) => this.transfers.filesOf(item),
+    });
   }
 
   /**
@@ -82,6 +88,7 @@ export class ChatState {
         break;
       case 'welcome':
         this.#enter(event.room, event.history, event.hasMore, event.resumed);
+        this.#refreshFiles();
         break;
       case 'presence': {
         const id = event.member.id;
@@ -129,6 +136,9 @@ export class ChatState {
       case 'error':
         this.room.notice = event.message;
         break;
+      case 'transfer':
+        this.transfers.changed(event.transfer);
+        break;
       case 'openConversation':
         this.conversations.open(event.conversation);
         break;
@@ -144,6 +154,7 @@ export class ChatState {
     this.room.hostInfo = s.hostInfo;
     this.profile.loaded(s);
     this.nearby.loaded(s);
+    this.transfers.loaded(s.transfers, s.files);
     if (s.room) this.#enter(s.room, s.history, s.hasMore, false);
     for (const item of s.outgoing) this.conversations.queued(item);
   }
@@ -158,8 +169,19 @@ export class ChatState {
     this.conversations.entered(room.you, history, hasMore, resumed);
   }
 
+  /**
+   * Whether the room just entered takes files, and how large: the welcome event does not carry it
+   * (ChatSnapshot.files does), so it is read again after each welcome.
+   */
+  #refreshFiles(): void {
+    void this.#api.getState().then((snapshot) => {
+      if (snapshot.ok && this.room.inRoom) this.transfers.files = snapshot.value.files ?? null;
+    });
+  }
+
   #left(): void {
     this.#present.clear();
+    this.transfers.left();
     this.room.left();
     this.conversations.left();
   }

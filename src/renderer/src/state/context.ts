@@ -11,6 +11,8 @@ import type { ConversationsState } from './conversations.svelte.ts';
 import type { NearbyState } from './nearby.svelte.ts';
 import type { ProfileState } from './profile.svelte.ts';
 import type { RoomState } from './room.svelte.ts';
+import type { TransfersState } from './transfers.svelte.ts';
+import type { AttachmentsState } from './attachments.svelte.ts';
 import type { UiState } from './ui.svelte.ts';
 
 export const [getRoom, setRoom] = createContext<RoomState>();
@@ -19,6 +21,9 @@ export const [getProfile, setProfile] = createContext<ProfileState>();
 export const [getClock, setClock] = createContext<Clock>();
 export const [getUi, setUi] = createContext<UiState>();
 export const [getNearby, setNearby] = createContext<NearbyState>();
+export const [getTransfers, setTransfers] = createContext<TransfersState>();
+/** The files waiting to be sent, per conversation: the composer's tray and the conversation's drop zone share them. */
+export const [getAttachments, setAttachments] = createContext<AttachmentsState>();
 
 /** Makes each part of `chat` available below the calling component; call it while that component initialises. */
 export function provideChat(chat: ChatState): void {
@@ -27,4 +32,5 @@ export function provideChat(chat: ChatState): void {
   setProfile(chat.profile);
   setClock(chat.clock);
   setNearby(chat.nearby);
+  setTransfers(chat.transfers);
 }

@@ -20,6 +20,8 @@ import { UnreadReport } from './unread-report.ts';
 export interface ConversationsOptions {
   /** Whether the person can see the window; unread counts only grow for what they cannot see. */
   isVisible?: () => boolean;
+  /** The files of one of our messages just acknowledged (the host does not send them back). */
+  filesOf?: (item: OutgoingMessage) => ChatMessage['files'];
 }
 
 /**
@@ -52,6 +54,7 @@ export class ConversationsState {
   readonly #api: ChatApi;
   readonly #room: RoomState;
   readonly #isVisible: () => boolean;
+  readonly #filesOf: (item: OutgoingMessage) => ChatMessage['files'];
   readonly #unread: UnreadReport;
   /** What the welcome said about older history; conversations created later start with it. */
   #historyMayHaveMore = false;
@@ -62,6 +65,7 @@ export class ConversationsState {
   constructor(api: ChatApi, room: RoomState, options: ConversationsOptions = {}) {
     this.#api = api;
     this.#room = room;
+    this.#filesOf = options.filesOf ?? (() => undefined);
     this.#isVisible =
       options.isVisible ?? (() => typeof document === 'undefined' || document.visibilityState === 'visible');
     this.#unread = new UnreadReport(
@@ -143,16 +147,17 @@ export class ConversationsState {
     const me = this.#room.youId;
     if (!item || me === null) return;
     // The acknowledged message takes its place in the conversation; a later echo of it is deduplicated by seq.
-    this.ensure(item.conversation).add([
-      {
-        seq,
-        from: me,
-        to: item.conversation === ROOM ? null : item.conversation,
-        text: item.text,
-        ts: item.ts,
-        clientId: item.clientId,
-      },
-    ]);
+    const message: ChatMessage = {
+      seq,
+      from: me,
+      to: item.conversation === ROOM ? null : item.conversation,
+      text: item.text,
+      ts: item.ts,
+      clientId: item.clientId,
+    };
+    const files = this.#filesOf(item);
+    if (files) message.files = files;
+    this.ensure(item.conversation).add([message]);
   }
 
   olderPage(id: ConversationId, messages: readonly ChatMessage[], hasMore: boolean): void {

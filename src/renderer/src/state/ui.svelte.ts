@@ -4,9 +4,10 @@
  * reaches the ChatApi.
  */
 import { ROOM, type ConversationId } from '../../../shared/chat-api.ts';
+import type { FileRef } from '../../../shared/protocol.ts';
 import type { ConversationsState } from './conversations.svelte.ts';
 
-export type Panel = 'settings' | 'switcher' | 'shortcuts';
+export type Panel = 'settings' | 'switcher' | 'shortcuts' | 'image';
 export type Theme = 'system' | 'light' | 'dark';
 
 const THEME_KEY = 'beacon.theme';
@@ -88,6 +89,13 @@ export class UiState {
   /** The narrow layout's sidebar drawer; the wide layout always shows the sidebar. */
   sidebarOpen = $state(false);
   theme = $state<Theme>(storedTheme());
+  /** The image the 'image' panel shows larger, and the conversation it was sent in. */
+  viewing = $state.raw<{ file: FileRef; conversation: ConversationId } | null>(null);
+
+  view(file: FileRef, conversation: ConversationId): void {
+    this.viewing = { file, conversation };
+    this.open('image');
+  }
 
   open(panel: Panel): void {
     this.sidebarOpen = false;
