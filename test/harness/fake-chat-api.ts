@@ -18,6 +18,9 @@ import {
   CommandSchemas,
   type OutgoingMessage,
   type Result,
+  type SendFilesInput,
+  type SendReceipt,
+  type Transfer,
 } from '../../src/shared/chat-api.ts';
 import { commandTable } from './commands.ts';
 
@@ -39,6 +42,8 @@ export interface FakeChatApi extends ChatApi {
   respondOnce<K extends CommandName>(name: K, result: Result<CommandOutput<K>>): void;
   /** The inputs `name` was called with, in order. */
   callsTo(name: CommandName): unknown[];
+  /** The next sendFiles answers `result` (as respondOnce does for the other commands). */
+  respondOnceToSendFiles(result: Result<SendReceipt>): void;
 }
 
 export interface FakeOptions {
@@ -68,6 +73,7 @@ export function createFakeChatApi(options: FakeOptions = {}): FakeChatApi {
   const calls: RecordedCall[] = [];
   const queue: Queue = {};
   let clientIds = 0;
+  const sendFilesQueue: Result<SendReceipt>[] = [];
   const emit = (event: ChatEvent): void => listeners.forEach((listener) => listener(event));
 
   const defaults: Answers = {
@@ -133,12 +139,31 @@ export function createFakeChatApi(options: FakeOptions = {}): FakeChatApi {
   const fake: FakeChatApi = {
     ...commandTable((name) => async (input) => answer(name, input)),
     capabilities: { host: true, notifications: false, ...options.capabilities },
-    fileUrl: () => null,
+    // A path on the harness's own origin that tests answer (page.route) when they want a picture to load.
+    fileUrl: (file, variant) => `/fake-files/${file.id}/${variant}`,
     // The page's files cannot pass main's schema (the preload turns them into paths or bytes): record them.
+    // Like the real ones: the pending message with its uploads arrives as events before the reply.
     sendFiles: async (input) => {
       calls.push({ name: 'sendFiles', input });
-      return { ok: true, value: { clientId: `client-${++clientIds}` } };
+      const queued = sendFilesQueue.shift();
+      if (queued) return queued;
+      const clientId = `client-${++clientIds}`;
+      const uploads = uploadsOf(input, clientId);
+      emit({
+        type: 'outgoing',
+        message: {
+          clientId,
+          conversation: input.conversation,
+          text: input.text,
+          ts: Date.now(),
+          status: 'pending',
+          transfers: uploads.map((t) => t.id),
+        },
+      });
+      for (const transfer of uploads) emit({ type: 'transfer', transfer });
+      return { ok: true, value: { clientId } };
     },
+    respondOnceToSendFiles: (result) => sendFilesQueue.push(result),
     calls,
     snapshot: { ...emptySnapshot, ...options.snapshot },
     emit,
@@ -152,4 +177,20 @@ export function createFakeChatApi(options: FakeOptions = {}): FakeChatApi {
     },
   };
   return fake;
+}
+
+/** One upload per file, just starting, with ids tests can name: `${clientId}-up0`, `-up1`, … */
+function uploadsOf(input: SendFilesInput, clientId: string): Transfer[] {
+  return input.files.map((f, i) => ({
+    id: `${clientId}-up${i}`,
+    direction: 'upload',
+    conversation: input.conversation,
+    clientId,
+    name: f.file.name,
+    size: f.file.size,
+    doneBytes: 0,
+    bytesPerSecond: null,
+    secondsLeft: null,
+    state: 'preparing',
+  }));
 }

@@ -64,10 +64,50 @@ function makeMessages(
 
 const member = (id: string, name: string): Member => ({ id, name, status: 'online', joinedAt: 0 });
 
+/**
+ * A real picture as a File, drawn in the page: a gradient with shapes (so it does not compress to
+ * nothing), PNG unless asked otherwise, as a camera, a screenshot tool or a browser would hand it over.
+ */
+async function makeImage(width: number, height: number, name: string, type = 'image/png'): Promise<File> {
+  const canvas = new OffscreenCanvas(width, height);
+  const g = canvas.getContext('2d')!;
+  const gradient = g.createLinearGradient(0, 0, width, height);
+  gradient.addColorStop(0, '#2557d6');
+  gradient.addColorStop(0.5, '#f0a53a');
+  gradient.addColorStop(1, '#1d8a4a');
+  g.fillStyle = gradient;
+  g.fillRect(0, 0, width, height);
+  for (let i = 0; i < 40; i++) {
+    g.fillStyle = `hsl(${(i * 37) % 360} 70% 60% / 0.6)`;
+    g.beginPath();
+    g.arc(((i * 97) % 100) * (width / 100), ((i * 53) % 100) * (height / 100), (width + height) / 30, 0, Math.PI * 2);
+    g.fill();
+  }
+  const blob = await canvas.convertToBlob({ type });
+  return new File([blob], name, { type });
+}
+
+/** A file of `size` bytes of text that is not a picture (a PDF, an archive), under `name`. */
+function makeFile(name: string, size: number, type = 'application/pdf'): File {
+  const bytes = new Uint8Array(size);
+  for (let i = 0; i < size; i++) bytes[i] = 32 + (i % 90);
+  return new File([bytes], name, { type });
+}
+
+/** A DataTransfer holding `files`, as a drop or a paste carries them. */
+function transferOf(files: File[]): DataTransfer {
+  const data = new DataTransfer();
+  for (const file of files) data.items.add(file);
+  return data;
+}
+
 const harness = {
   fake: null as FakeChatApi | null,
   makeMessages,
   member,
+  makeImage,
+  makeFile,
+  transferOf,
   mount(options: MountOptions = {}): FakeChatApi {
     const fake = createFakeChatApi(options);
     harness.fake = fake;

@@ -123,3 +123,14 @@ export function inlineImageSize(file: FileRef): { width: number; height: number 
   const scale = Math.min(1, INLINE_IMAGE_BOX.width / own.width, INLINE_IMAGE_BOX.height / own.height);
   return { width: Math.max(1, Math.round(own.width * scale)), height: Math.max(1, Math.round(own.height * scale)) };
 }
+
+/** Unicode bidirectional controls (PROTOCOL.md §18.5), which can make "gnp.exe" read as "exe.png". */
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]/g;
+
+/**
+ * A name as shown: the host already removes bidi controls; removed here again so a host that did not
+ * (an older or a hostile one) cannot disguise a file's ending either.
+ */
+export function visibleName(name: string): string {
+  return name.replace(BIDI_CONTROLS, '') || 'file';
+}

@@ -37,7 +37,7 @@ export class TransfersState {
   readonly #api: ChatApi;
   readonly #onError: (message: string) => void;
   /** The files of each message sent from this window, in the order picked, by clientId. */
-  readonly #sent = new Map<string, SentFile[]>();
+  readonly #sent = new SvelteMap<string, SentFile[]>();
   /** Object URLs of this window's own previews by stored file id, once the host has the file. */
   readonly #localUrls = new SvelteMap<string, string>();
 
