@@ -18,6 +18,7 @@ import type { RoomLimits } from './options.ts';
 import type { RejoinThrottle } from './rejoin-throttle.ts';
 import type { HistoryStore } from './store/history-store.ts';
 import type { TickWriter } from './tick-writer.ts';
+import type { WelcomeFiles } from './files/file-service.ts';
 
 export class Admission {
   readonly #limits: RoomLimits;
@@ -33,6 +34,7 @@ export class Admission {
   readonly #rejoins: RejoinThrottle;
   readonly #guard: JoinGuard;
   readonly #onJoined: (connection: Connection) => void;
+  readonly #files: ((memberId: string) => WelcomeFiles) | null;
 
   constructor(options: {
     limits: RoomLimits;
@@ -49,6 +51,8 @@ export class Admission {
     rejoins: RejoinThrottle;
     /** A member joined over this connection: its socket is never closed to make room for others. */
     onJoined: (connection: Connection) => void;
+    /** How a member uploads and downloads (welcome.files); null when the room takes no files. */
+    files?: ((memberId: string) => WelcomeFiles) | null;
   }) {
     this.#limits = options.limits;
     this.#code = options.code;
@@ -62,6 +66,7 @@ export class Admission {
     this.#replies = options.replies;
     this.#rejoins = options.rejoins;
     this.#onJoined = options.onJoined;
+    this.#files = options.files ?? null;
     this.#guard = new JoinGuard({
       delayStepMs: options.limits.wrongCodeDelayMs,
       lockoutAfter: options.limits.lockoutAfter,
@@ -150,6 +155,7 @@ export class Admission {
         messagesPerSecond: this.#limits.messagesPerSecond,
         messageBurst: this.#limits.messageBurst,
       },
+      ...(this.#files ? { files: this.#files(member.id) } : {}),
     });
     // The welcome reflects all presence news so far: none of it is sent to this connection again.
     connection.presenceSeen = this.#writer.presenceNumber;

@@ -1,3 +1,4 @@
+import { DEFAULT_FILE_LIMITS } from '../shared/files.ts';
 import { DEFAULT_HISTORY_PAGE, DEFAULT_ROOM_LIMITS } from '../shared/protocol.ts';
 
 /** Every limit and interval of a room, with its default and why. docs/PROTOCOL.md lists the same. */
@@ -67,6 +68,23 @@ export interface RoomLimits {
   nameReserveMs: number;
   /** Identities that never wrote or received a message are forgotten after this long unseen. */
   identityIdleMs: number;
+  /** Largest single file a member may upload (413 past it; the welcome announces it). */
+  maxFileBytes: number;
+  /**
+   * All stored files of the room together, identical contents counted once, plus the declared
+   * lengths of unfinished uploads (507 ROOM_FILES_FULL past it): what the host's disk gives the room.
+   */
+  roomFilesQuotaBytes: number;
+  /** Unfinished uploads one member may hold at once (429): each one reserves its length and a file. */
+  maxUploadsInFlight: number;
+  /** Downloads one member may run at once (429): each holds an open file and a socket. */
+  maxDownloadsInFlight: number;
+  /** Free disk the host keeps whatever the quota says (507 HOST_DISK_FULL): the history must still be writable. */
+  diskReserveBytes: number;
+  /** An unfinished upload is deleted this long after it was created (tus expiration, Upload-Expires). */
+  abandonedUploadMs: number;
+  /** A file request whose socket moves no byte for this long is cut: it holds a slot and an open file. */
+  fileIdleMs: number;
 }
 
 export const DEFAULT_LIMITS: RoomLimits = {
@@ -106,6 +124,14 @@ export const DEFAULT_LIMITS: RoomLimits = {
   maxAbusePenaltyMs: 30 * 60_000,
   nameReserveMs: 24 * 60 * 60_000,
   identityIdleMs: 24 * 60 * 60_000,
+  maxFileBytes: DEFAULT_FILE_LIMITS.maxFileBytes,
+  roomFilesQuotaBytes: DEFAULT_FILE_LIMITS.roomQuotaBytes,
+  maxUploadsInFlight: DEFAULT_FILE_LIMITS.maxUploadsInFlight,
+  maxDownloadsInFlight: DEFAULT_FILE_LIMITS.maxDownloadsInFlight,
+  diskReserveBytes: DEFAULT_FILE_LIMITS.diskReserveBytes,
+  abandonedUploadMs: DEFAULT_FILE_LIMITS.abandonedUploadMs,
+  // Long enough for a phone on weak Wi-Fi to stall and recover; short enough that a stalled reader lets go.
+  fileIdleMs: 60_000,
 };
 
 export interface RoomServerOptions {
@@ -116,7 +142,7 @@ export interface RoomServerOptions {
   roomName?: string;
   /** Join code, or null for an open room. */
   code: string | null;
-  /** Folder for the history database, or ':memory:'. */
+  /** Folder for the history database and the room's files, or ':memory:' (then the room takes no files). */
   dataDir: string;
   /** Folder of the built web client to serve at '/', if any. */
   webRoot?: string;

@@ -12,7 +12,12 @@
  * and refuses ws:// (plain-entrance.ts).
  */
 import { EventEmitter } from 'node:events';
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server as HttpServer,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { createServer as createNetServer, type Server as NetServer, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -21,9 +26,12 @@ import type { HostInfo } from '../shared/chat-api.ts';
 import { BeaconError, errorMessage } from '../shared/errors.ts';
 import type { Fingerprint } from '../shared/fingerprint.ts';
 import { CLOSE, encode, type Member, type PresenceEvent } from '../shared/protocol.ts';
+import { FILES_PATH } from '../shared/files.ts';
 import { Admission } from './admission.ts';
 import { type Connection, newConnection, Replies } from './connection.ts';
 import { ConnectionGate } from './connection-gate.ts';
+import { FileService } from './files/file-service.ts';
+import { refuse } from './files/file-refusal.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { formatHostPort, ownHostHeader, shareableHosts } from './lan-addresses.ts';
 import { Members } from './members.ts';
@@ -79,14 +87,22 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
   readonly #traffic: RoomTraffic;
   readonly #replies: Replies;
   readonly #connections = new Set<Connection>();
+  /** The room's files; null when the history is in memory (nowhere to keep them). */
+  readonly #files: FileService | null;
   #port = 0;
   #heartbeat: Heartbeat<Connection> | null = null;
   #identityPruner: ReturnType<typeof setInterval> | null = null;
   #stopping: Promise<void> | null = null;
 
-  private constructor(options: RoomServerOptions, store: HistoryStore, identity: TlsIdentity | null) {
+  private constructor(
+    options: RoomServerOptions,
+    store: HistoryStore,
+    identity: TlsIdentity | null,
+    files: FileService | null,
+  ) {
     super();
     const limits = (this.limits = { ...DEFAULT_LIMITS, ...options.limits });
+    this.#files = files;
     // A room keeps its name with its history: a restart without a name keeps the old one.
     this.roomName = options.roomName ?? store.getSetting('name') ?? DEFAULT_ROOM_NAME;
     store.setSetting('name', this.roomName);
@@ -134,6 +150,7 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
       replies,
       rejoins: this.#rejoins,
       onJoined: (connection) => this.#gate.joined(connection.socket),
+      files: files && ((memberId) => files.welcomeFiles(memberId)),
     });
     this.#traffic = new RoomTraffic({
       limits,
@@ -143,6 +160,7 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
       writer: this.#writer,
       replies,
       rejoins: this.#rejoins,
+      files,
       warn: (message) => this.emit('warning', message),
     });
     const timeouts = {
@@ -151,6 +169,9 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
       requestTimeout: 2 * limits.handshakeTimeoutMs,
       connectionsCheckingInterval: HTTP_TIMEOUT_CHECK_MS,
     };
+    // A file's body takes as long as the network needs: no limit on the whole request, but one on
+    // silence (FileService cuts a file request idle for fileIdleMs; every other request the same).
+    const webTimeouts = { ...timeouts, requestTimeout: 0 };
     const web = webFilesHandler(options.webRoot, {
       info: {
         name: this.roomName,
@@ -160,13 +181,25 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
       },
       isOwnHost: (host) => this.#ownHost(host) !== null,
     });
+    const handler = (req: IncomingMessage, res: ServerResponse): void => {
+      const path = (req.url ?? '').split('?')[0]!;
+      if (path !== FILES_PATH && !path.startsWith(`${FILES_PATH}/`)) {
+        req.setTimeout(limits.fileIdleMs, () => req.socket.destroy());
+        web(req, res);
+        return;
+      }
+      // As for /room.json: a page of another site that rebinds its name to this machine gets nothing.
+      if (this.#ownHost(req.headers.host) === null) refuse(res, 'BEACON_ERR_FILE_REQUEST', { status: 421 });
+      else if (!this.#files || this.#stopping) refuse(res, 'BEACON_ERR_NO_FILES');
+      else this.#files.handle(req, res);
+    };
     this.#http = identity
       ? createHttpsServer(
           // A connection stalled in its TLS handshake is cut like one that never sends a request.
-          { ...timeouts, key: identity.key, cert: identity.cert, handshakeTimeout: limits.handshakeTimeoutMs },
-          web,
+          { ...webTimeouts, key: identity.key, cert: identity.cert, handshakeTimeout: limits.handshakeTimeoutMs },
+          handler,
         )
-      : createHttpServer(timeouts, web);
+      : createHttpServer(webTimeouts, handler);
     // A failed handshake (a scanner, a client that distrusts the certificate) costs only its socket.
     this.#http.on('tlsClientError', (_error: Error, socket: Duplex) => socket.destroy());
     this.#http.on('request', (req: IncomingMessage) => this.#gate.spoke(underlyingSocket(req.socket)));
@@ -195,10 +228,27 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
     // The key first: a room whose key cannot be read must not start (and change its fingerprint).
     const identity = options.insecure ? null : await loadOrCreateIdentity(options.identityDir ?? options.dataDir);
     const store = HistoryStore.open(options.dataDir);
-    const server = new RoomServer(options, store, identity);
+    // Recovery may warn before the server exists to emit it; such warnings are not kept.
+    const warnings: { to?: RoomServer } = {};
+    let files: FileService | null = null;
+    if (options.dataDir !== ':memory:') {
+      try {
+        files = await FileService.open({
+          dataDir: options.dataDir,
+          store,
+          limits: { ...DEFAULT_LIMITS, ...options.limits },
+          warn: (message) => warnings.to?.emit('warning', message),
+        });
+      } catch (error) {
+        store.close();
+        throw new BeaconError('BEACON_ERR_STORE', `${options.dataDir}: files: ${(error as Error).message}`);
+      }
+    }
+    const server = (warnings.to = new RoomServer(options, store, identity, files));
     try {
       await server.#listen(options.port);
     } catch (error) {
+      files?.stop();
       store.close();
       throw error;
     }
@@ -421,6 +471,7 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
     });
     this.#http.close();
     this.#plain?.close();
+    this.#files?.stop();
     this.#store.close();
   }
 }

@@ -9,11 +9,14 @@ import {
   encode,
   type HistoryRequestFrame,
   type HostFrame,
+  type ChatMessage,
+  type FileRef,
   type SendFrame,
 } from '../shared/protocol.ts';
 import { CLOSE } from '../shared/protocol.ts';
 import type { Admission } from './admission.ts';
 import type { Connection, Replies } from './connection.ts';
+import type { FileService } from './files/file-service.ts';
 import { floodStrike } from './member-rates.ts';
 import type { Members, MemberState } from './members.ts';
 import type { RoomLimits } from './options.ts';
@@ -29,6 +32,7 @@ export class RoomTraffic {
   readonly #writer: TickWriter;
   readonly #replies: Replies;
   readonly #rejoins: RejoinThrottle;
+  readonly #files: FileService | null;
   readonly #warn: (message: string) => void;
 
   constructor(options: {
@@ -39,6 +43,8 @@ export class RoomTraffic {
     writer: TickWriter;
     replies: Replies;
     rejoins: RejoinThrottle;
+    /** The room's files, to turn a send's file ids into the host's records; null when it takes none. */
+    files: FileService | null;
     warn: (message: string) => void;
   }) {
     this.#limits = options.limits;
@@ -48,6 +54,7 @@ export class RoomTraffic {
     this.#writer = options.writer;
     this.#replies = options.replies;
     this.#rejoins = options.rejoins;
+    this.#files = options.files;
     this.#warn = options.warn;
   }
 
@@ -119,7 +126,8 @@ export class RoomTraffic {
 
   #message(connection: Connection, member: MemberState, frame: SendFrame): void {
     const to = frame.to ?? null;
-    if (frame.text.trim().length === 0) {
+    // A caption is optional when the message carries files.
+    if (frame.text.trim().length === 0 && frame.files === undefined) {
       this.#replies.error(connection, 'BEACON_ERR_EMPTY', { ref: frame.clientId });
       return;
     }
@@ -127,14 +135,25 @@ export class RoomTraffic {
       // A resend after a lost ack is acknowledged again, even if its recipient has left since.
       const stored = this.#store.findSent(member.id, frame.clientId);
       if (stored) {
-        this.#writer.queue(
-          connection,
-          encode({ type: 'ack', clientId: stored.clientId, seq: stored.seq, ts: stored.ts }),
-        );
+        this.#ack(connection, stored);
       } else {
         this.#replies.error(connection, 'BEACON_ERR_NO_SUCH_MEMBER', { ref: frame.clientId });
       }
       return;
+    }
+    // The FileRefs come from the host's records, never from the sender.
+    let files: FileRef[] | undefined;
+    if (frame.files !== undefined) {
+      const found = this.#files
+        ? this.#files.filesForMessage(member.id, to, frame.files)
+        : ({ ok: false, code: 'BEACON_ERR_NO_FILES' } as const);
+      if (!found.ok) {
+        const stored = this.#store.findSent(member.id, frame.clientId);
+        if (stored) this.#ack(connection, stored);
+        else this.#replies.error(connection, found.code, { ref: frame.clientId });
+        return;
+      }
+      files = found.files;
     }
     const { message, duplicate } = this.#store.append({
       sender: member.id,
@@ -142,12 +161,17 @@ export class RoomTraffic {
       text: frame.text,
       ts: Date.now(),
       clientId: frame.clientId,
+      ...(files ? { files } : {}),
     });
+    this.#ack(connection, message);
+    if (!duplicate) this.#toRoomOrMember(to, connection, encode({ type: 'message', message }));
+  }
+
+  #ack(connection: Connection, message: ChatMessage): void {
     this.#writer.queue(
       connection,
       encode({ type: 'ack', clientId: message.clientId, seq: message.seq, ts: message.ts }),
     );
-    if (!duplicate) this.#toRoomOrMember(to, connection, encode({ type: 'message', message }));
   }
 
   #history(connection: Connection, member: MemberState, request: HistoryRequestFrame): void {

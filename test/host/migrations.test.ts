@@ -36,6 +36,23 @@ const SHIPPED: readonly string[] = [
   `ALTER TABLE members ADD COLUMN last_seen INTEGER;
    UPDATE members SET last_seen = joined_at;
    CREATE INDEX members_last_seen ON members (last_seen);`,
+  `CREATE TABLE files (
+     id            TEXT PRIMARY KEY,
+     uploader      TEXT NOT NULL,
+     conversation  TEXT NOT NULL,
+     name          TEXT NOT NULL,
+     size          INTEGER NOT NULL,
+     declared_type TEXT NOT NULL,
+     media_type    TEXT,
+     sha256        TEXT NOT NULL,
+     width         INTEGER,
+     height        INTEGER,
+     preview_id    TEXT,
+     created_at    INTEGER NOT NULL,
+     finished      INTEGER NOT NULL DEFAULT 1
+   );
+   CREATE INDEX files_sha256 ON files (sha256);
+   ALTER TABLE messages ADD COLUMN files TEXT;`,
 ];
 
 const LATEST = MIGRATIONS.length;
@@ -55,7 +72,9 @@ function historyAt(version: number): string {
   if (version >= 1) {
     const member = db.prepare('INSERT INTO members (id, name, token, joined_at) VALUES (?, ?, ?, ?)');
     for (const m of [ANN, BOB, GHOST]) member.run(m.id, m.name, m.token, m.joinedAt);
-    const message = db.prepare('INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?)');
+    const message = db.prepare(
+      'INSERT INTO messages (seq, sender, recipient, text, ts, client_id) VALUES (?, ?, ?, ?, ?, ?)',
+    );
     message.run(1, ANN.id, null, 'hello room', 1_100, 'c1');
     message.run(2, BOB.id, ANN.id, 'hi Ann, just you', 2_100, 'c1');
     message.run(3, ANN.id, null, 'see you', 2_200, 'c2');
@@ -152,7 +171,7 @@ describe('opening a history from an earlier version', () => {
     },
   );
 
-  it.each(Array.from({ length: LATEST - 1 }, (_, i) => i + 1))(
+  it.each([1, 2])(
     'version %i: members are given as last seen the time they joined, so their names stay reserved and stale ones can be pruned',
     (version) => {
       const dir = historyAt(version);
@@ -167,6 +186,50 @@ describe('opening a history from an earlier version', () => {
       store.close();
       expect(lastSeenOf(dir)).toEqual({ [ANN.id]: ANN.joinedAt, [BOB.id]: BOB.joinedAt });
       expect(indexesOf(dir)).toContain('members_last_seen');
+    },
+  );
+
+  it.each(Array.from({ length: 3 }, (_, i) => i + 1))(
+    'version %i (before files): every message reads back as text only, and files can be recorded and sent',
+    (version) => {
+      const dir = historyAt(version);
+      const store = HistoryStore.open(dir);
+      const page = store.page(ANN.id, 'all', {}, 10).messages;
+      expect(page.every((message) => !('files' in message))).toBe(true);
+      expect(store.storedFileBytes()).toBe(0);
+      const file = {
+        id: 'f_AAAAAAAAAAAAAAAAAAAAAA',
+        uploader: BOB.id,
+        conversation: 'room',
+        name: 'plans.png',
+        size: 10,
+        declaredType: 'image/png',
+        mediaType: 'image/png',
+        sha256: 'a'.repeat(64),
+        width: 4,
+        height: 3,
+        previewId: null,
+        createdAt: 3_000,
+      };
+      store.insertFile(file);
+      const ref = { id: file.id, name: file.name, size: 10, type: 'image/png', sha256: file.sha256 };
+      store.append({ sender: BOB.id, recipient: null, text: '', ts: 3_001, clientId: 'c9', files: [ref] });
+      store.close();
+      expect(columnsOf(dir, 'messages')).toContain('files');
+      expect(indexesOf(dir)).toContain('files_sha256');
+      const again = HistoryStore.open(dir);
+      expect(again.findFile(file.id)).toEqual(file);
+      expect(again.storedFileBytes()).toBe(10);
+      expect(again.page(ANN.id, 'room', {}, 10).messages.at(-1)).toMatchObject({ seq: 4, text: '', files: [ref] });
+      expect(again.page(ANN.id, 'room', {}, 10).messages[0]).toEqual({
+        seq: 1,
+        from: ANN.id,
+        to: null,
+        text: 'hello room',
+        ts: 1_100,
+        clientId: 'c1',
+      });
+      again.close();
     },
   );
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
 import { BeaconError } from '../../shared/errors.ts';
-import type { ChatMessage } from '../../shared/protocol.ts';
+import type { ChatMessage, FileRef } from '../../shared/protocol.ts';
 import { MIGRATIONS } from './migrations.ts';
 
 export interface StoredMember {
@@ -19,6 +19,28 @@ export interface NewMessage {
   text: string;
   ts: number;
   clientId: string;
+  /** The host's records of the files the message carries (protocol v1.4). */
+  files?: FileRef[];
+}
+
+/** A finished file's record: everything here the host measured or decided itself, but `declaredType`. */
+export interface StoredFile {
+  id: string;
+  uploader: string;
+  /** 'room', or the member id of the other person of a direct conversation. */
+  conversation: string;
+  /** Sanitised. */
+  name: string;
+  size: number;
+  /** The sender's label; never used to serve. */
+  declaredType: string;
+  /** A safe image type the host recognised from the bytes, else null (served as octet-stream). */
+  mediaType: string | null;
+  sha256: string;
+  width: number | null;
+  height: number | null;
+  previewId: string | null;
+  createdAt: number;
 }
 
 export interface AppendResult {
@@ -37,6 +59,7 @@ interface MessageRow {
   text: string;
   ts: number;
   client_id: string;
+  files: string | null;
 }
 
 const toMessage = (row: MessageRow): ChatMessage => ({
@@ -46,9 +69,43 @@ const toMessage = (row: MessageRow): ChatMessage => ({
   text: row.text,
   ts: row.ts,
   clientId: row.client_id,
+  // Written by this host from its own records (append), so read back as they were written.
+  ...(row.files === null ? {} : { files: JSON.parse(row.files) as FileRef[] }),
 });
 
-const COLUMNS = 'seq, sender, recipient, text, ts, client_id';
+interface FileRow {
+  id: string;
+  uploader: string;
+  conversation: string;
+  name: string;
+  size: number;
+  declared_type: string;
+  media_type: string | null;
+  sha256: string;
+  width: number | null;
+  height: number | null;
+  preview_id: string | null;
+  created_at: number;
+}
+
+const toStoredFile = (row: FileRow): StoredFile => ({
+  id: row.id,
+  uploader: row.uploader,
+  conversation: row.conversation,
+  name: row.name,
+  size: row.size,
+  declaredType: row.declared_type,
+  mediaType: row.media_type,
+  sha256: row.sha256,
+  width: row.width,
+  height: row.height,
+  previewId: row.preview_id,
+  createdAt: row.created_at,
+});
+
+const COLUMNS = 'seq, sender, recipient, text, ts, client_id, files';
+const FILE_COLUMNS =
+  'id, uploader, conversation, name, size, declared_type, media_type, sha256, width, height, preview_id, created_at';
 /** Names of people in pages kept in memory at most (about 1 MB); past it the cache starts again. */
 const NAME_CACHE_SIZE = 10_000;
 
@@ -90,6 +147,10 @@ export class HistoryStore {
   readonly #prune: StatementSync;
   readonly #recent: StatementSync;
   readonly #namesOf: StatementSync;
+  readonly #insertFile: StatementSync;
+  readonly #fileById: StatementSync;
+  readonly #fileBySha: StatementSync;
+  readonly #memberById: StatementSync;
   /** Names by member id, as stored: a welcome names its page's people without a query once they are known. */
   readonly #nameCache = new Map<string, string>();
   #checkpointer: Worker | null = null;
@@ -99,7 +160,7 @@ export class HistoryStore {
     this.#db = db;
     this.hasFts5 = HistoryStore.#probeFts5(db);
     this.#insert = db.prepare(
-      `INSERT INTO messages (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sender, client_id) DO NOTHING`,
+      `INSERT INTO messages (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sender, client_id) DO NOTHING`,
     );
     this.#bySenderClientId = db.prepare(`SELECT ${COLUMNS} FROM messages WHERE sender = ? AND client_id = ?`);
     this.#touch = db.prepare('UPDATE members SET last_seen = ? WHERE id = ?');
@@ -114,6 +175,14 @@ export class HistoryStore {
     this.#recent = db.prepare('SELECT id, name FROM members WHERE last_seen >= ? ORDER BY last_seen');
     // One lookup per page, by primary key: the ids travel as one JSON array.
     this.#namesOf = db.prepare('SELECT id, name FROM members WHERE id IN (SELECT value FROM json_each(?))');
+    // A file is recorded once, when it is finished: finishing again after a crash changes nothing.
+    this.#insertFile = db.prepare(
+      `INSERT INTO files (${FILE_COLUMNS}, finished) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+       ON CONFLICT (id) DO NOTHING`,
+    );
+    this.#fileById = db.prepare(`SELECT ${FILE_COLUMNS} FROM files WHERE id = ? AND finished = 1`);
+    this.#fileBySha = db.prepare('SELECT 1 FROM files WHERE sha256 = ? LIMIT 1');
+    this.#memberById = db.prepare('SELECT 1 FROM members WHERE id = ?');
     const row = db.prepare('SELECT max(seq) AS last FROM messages').get() as { last: number | null };
     this.#lastSeq = row.last ?? 0;
   }
@@ -201,6 +270,7 @@ export class HistoryStore {
       message.text,
       message.ts,
       message.clientId,
+      message.files && message.files.length > 0 ? JSON.stringify(message.files) : null,
     );
     if (changes === 0) {
       const row = this.#bySenderClientId.get(message.sender, message.clientId) as unknown as MessageRow;
@@ -215,6 +285,7 @@ export class HistoryStore {
         text: message.text,
         ts: message.ts,
         clientId: message.clientId,
+        ...(message.files && message.files.length > 0 ? { files: message.files } : {}),
       },
       duplicate: false,
     };
@@ -263,7 +334,7 @@ export class HistoryStore {
     let bytes = 0;
     let hasMore = false;
     for (const row of statement.iterate({ bound, me: viewer, other, limit: limit + 1 }) as Iterable<MessageRow>) {
-      bytes += Buffer.byteLength(row.text) + MESSAGE_OVERHEAD_BYTES;
+      bytes += Buffer.byteLength(row.text) + MESSAGE_OVERHEAD_BYTES + (row.files?.length ?? 0);
       if (rows.length === limit || (rows.length > 0 && bytes > maxBytes)) {
         hasMore = true;
         break;
@@ -338,6 +409,50 @@ export class HistoryStore {
   /** Members seen at or after `since`, longest ago first (to reserve their names at start-up). */
   recentIdentities(since: number): { id: string; name: string }[] {
     return (this.#recent.all(since) as { id: string; name: string }[]).map(({ id, name }) => ({ id, name }));
+  }
+
+  /** Whether the store still knows identity `id` (a file token speaks for a known identity only). */
+  hasMember(id: string): boolean {
+    return this.#memberById.get(id) !== undefined;
+  }
+
+  /** Records a finished file; a second record of the same id (finishing again after a crash) is ignored. */
+  insertFile(file: StoredFile): void {
+    this.#insertFile.run(
+      file.id,
+      file.uploader,
+      file.conversation,
+      file.name,
+      file.size,
+      file.declaredType,
+      file.mediaType,
+      file.sha256,
+      file.width,
+      file.height,
+      file.previewId,
+      file.createdAt,
+    );
+  }
+
+  /** A finished file by id. */
+  findFile(id: string): StoredFile | undefined {
+    const row = this.#fileById.get(id) as FileRow | undefined;
+    return row && toStoredFile(row);
+  }
+
+  /** Whether any file record holds content `sha256` (a blob nobody records is a leftover of a crash). */
+  hasContent(sha256: string): boolean {
+    return this.#fileBySha.get(sha256) !== undefined;
+  }
+
+  /** Bytes the room's stored files take on disk: identical contents are stored, and counted, once. */
+  storedFileBytes(): number {
+    const row = this.#db
+      .prepare(
+        'SELECT COALESCE(SUM(size), 0) AS bytes FROM (SELECT sha256, max(size) AS size FROM files GROUP BY sha256)',
+      )
+      .get() as { bytes: number };
+    return row.bytes;
   }
 
   getSetting(key: string): string | undefined {

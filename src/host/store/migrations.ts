@@ -31,4 +31,26 @@ export const MIGRATIONS: readonly string[] = [
   `ALTER TABLE members ADD COLUMN last_seen INTEGER;
    UPDATE members SET last_seen = joined_at;
    CREATE INDEX members_last_seen ON members (last_seen);`,
+  // 4: files (protocol v1.4). A row exists only for a finished, whole, hashed file: an upload in
+  // progress lives in the tus folder, never here. `conversation` is 'room' or the other member's
+  // id; `media_type` is set only for an image type the host recognised from the bytes. A message's
+  // files are kept on the message as the FileRef JSON it was sent with (NULL for text), so a page
+  // of text reads exactly what it read before and a page with files needs no join.
+  `CREATE TABLE files (
+     id            TEXT PRIMARY KEY,
+     uploader      TEXT NOT NULL,
+     conversation  TEXT NOT NULL,
+     name          TEXT NOT NULL,
+     size          INTEGER NOT NULL,
+     declared_type TEXT NOT NULL,
+     media_type    TEXT,
+     sha256        TEXT NOT NULL,
+     width         INTEGER,
+     height        INTEGER,
+     preview_id    TEXT,
+     created_at    INTEGER NOT NULL,
+     finished      INTEGER NOT NULL DEFAULT 1
+   );
+   CREATE INDEX files_sha256 ON files (sha256);
+   ALTER TABLE messages ADD COLUMN files TEXT;`,
 ];
