@@ -33,8 +33,13 @@ import { RoomServer } from '../host/room-server.ts';
 import type { RoomLimits } from '../host/options.ts';
 import { roomFolder } from '../host/room-folder.ts';
 import type { SettingsFile } from './settings.ts';
+import { stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { FileDownloads, fileSchemeHandler } from '../node/file-downloads.ts';
+import { type NodeFile, nodeFilePlatform } from '../node/file-http.ts';
 import { RoomBrowser } from '../node/room-browser.ts';
 import { wsSocketFactory } from '../node/ws-socket.ts';
+import type { OutgoingFile } from '../shared/file-outbox.ts';
 
 export interface DesktopChatOptions {
   settings: SettingsFile;
@@ -57,6 +62,15 @@ export interface DesktopChatOptions {
    */
   discovery?: { interface?: string; mdnsPort?: number } | false;
   clientOptions?: Partial<RoomClientOptions>;
+  /**
+   * Where downloads are saved, asked at each download (a setting may change it): main passes the
+   * system's folder (app.getPath('downloads')); without it, ~/Downloads.
+   */
+  downloadsDir?: () => string;
+  /** Shows a saved download in the system's file manager (Electron's shell.showItemInFolder). */
+  showItemInFolder?: (path: string) => void;
+  /** Waits between tries of a broken upload or download (tests shorten them). */
+  fileRetryDelays?: readonly number[];
 }
 
 /** The app's TLS key and certificate, beside the rooms' folders (whose names always end in a hash). */
@@ -64,7 +78,8 @@ const HOST_IDENTITY_FOLDER = 'host-identity';
 
 export class DesktopChat implements ChatCommands {
   readonly #options: DesktopChatOptions;
-  readonly #feed: ChatFeed;
+  readonly #feed: ChatFeed<NodeFile>;
+  readonly #downloads: FileDownloads;
   #server: RoomServer | null = null;
   #joined: JoinAttempt | null = null;
   /** The last join asked for, even if it failed: what trustHost joins again. */
@@ -74,9 +89,17 @@ export class DesktopChat implements ChatCommands {
 
   constructor(options: DesktopChatOptions) {
     this.#options = options;
-    this.#feed = new ChatFeed({
+    const retryDelays = options.fileRetryDelays ? { retryDelays: options.fileRetryDelays } : {};
+    this.#downloads = new FileDownloads({
+      folder: options.downloadsDir ?? (() => join(homedir(), 'Downloads')),
+      emit: (transfer) => options.emit({ type: 'transfer', transfer }),
+      showItemInFolder: options.showItemInFolder ?? (() => {}),
+      ...retryDelays,
+    });
+    this.#feed = new ChatFeed<NodeFile>({
       socketFactory: wsSocketFactory,
       clientOptions: options.clientOptions,
+      files: nodeFilePlatform(retryDelays),
       startInfo: () => ({
         recentRooms: options.settings.recentRooms(),
         displayName: options.settings.value.displayName,
@@ -184,6 +207,7 @@ export class DesktopChat implements ChatCommands {
 
   async leave(): Promise<Result<null>> {
     this.#saveRecent();
+    this.#downloads.stopAll();
     this.#feed.leave();
     this.#joined = null;
     await this.#stopHosting();
@@ -255,8 +279,10 @@ export class DesktopChat implements ChatCommands {
   async getState(): Promise<Result<ChatSnapshot>> {
     const settings = this.#options.settings;
     const browser = this.#browse();
+    const snapshot = this.#feed.snapshot();
     return ok({
-      ...this.#feed.snapshot(),
+      ...snapshot,
+      transfers: [...(snapshot.transfers ?? []), ...this.#downloads.transfers],
       hostInfo: this.#hostInfo(),
       displayName: settings.value.displayName,
       recentRooms: settings.recentRooms(),
@@ -266,25 +292,73 @@ export class DesktopChat implements ChatCommands {
     });
   }
 
-  // Files (issue 12): not wired yet; each says so rather than pretending.
-  async sendFiles(_input: CommandInput<'sendFiles'>): Promise<Result<SendReceipt>> {
-    return fail('BEACON_ERR_NO_FILES');
+  /** Files picked or dropped (by path) or pasted (as bytes), each read from here on as a stream. */
+  async sendFiles(input: CommandInput<'sendFiles'>): Promise<Result<SendReceipt>> {
+    const files: OutgoingFile<NodeFile>[] = [];
+    for (const file of input.files) {
+      let source: NodeFile;
+      let size: number;
+      if ('path' in file.source) {
+        // The size on disk, not the one the page said; and only a regular file (not a folder or a device).
+        const info = await stat(file.source.path).catch(() => null);
+        if (!info?.isFile()) return fail('BEACON_ERR_FILE_READ');
+        source = { path: file.source.path };
+        size = info.size;
+      } else {
+        source = { bytes: file.source.bytes };
+        size = file.source.bytes.byteLength;
+      }
+      const { preview } = file;
+      files.push({
+        file: source,
+        name: file.name,
+        size,
+        type: file.type,
+        ...(file.image ? { image: file.image } : {}),
+        ...(preview
+          ? {
+              preview: {
+                file: { bytes: preview.bytes },
+                size: preview.bytes.byteLength,
+                type: preview.type,
+                width: preview.width,
+                height: preview.height,
+              },
+            }
+          : {}),
+      });
+    }
+    return this.#feed.sendFiles(input.conversation, input.text, files);
   }
 
-  async cancelTransfer(_input: CommandInput<'cancelTransfer'>): Promise<Result<null>> {
-    return fail('BEACON_ERR_NO_FILES');
+  async cancelTransfer(input: CommandInput<'cancelTransfer'>): Promise<Result<null>> {
+    if (await this.#downloads.cancel(input.id)) return ok(null);
+    return this.#feed.cancelTransfer(input.id);
   }
 
-  async retryTransfer(_input: CommandInput<'retryTransfer'>): Promise<Result<null>> {
-    return fail('BEACON_ERR_NO_FILES');
+  async retryTransfer(input: CommandInput<'retryTransfer'>): Promise<Result<null>> {
+    if (this.#downloads.retry(input.id)) return ok(null);
+    return this.#feed.retryTransfer(input.id);
   }
 
-  async download(_input: CommandInput<'download'>): Promise<Result<null>> {
-    return fail('BEACON_ERR_NO_FILES');
+  /** Fetches a file into the downloads folder; its progress arrives as transfer events. */
+  async download(input: CommandInput<'download'>): Promise<Result<null>> {
+    const access = this.#feed.fileAccess();
+    if (!access) return fail(this.#feed.client ? 'BEACON_ERR_NO_FILES' : 'BEACON_ERR_NOT_JOINED');
+    this.#downloads.start(input.fileId, input.conversation, access);
+    return ok(null);
   }
 
-  async showInFolder(_input: CommandInput<'showInFolder'>): Promise<Result<null>> {
-    return fail('BEACON_ERR_NO_FILES');
+  /** Only a file this app saved itself is ever shown. */
+  async showInFolder(input: CommandInput<'showInFolder'>): Promise<Result<null>> {
+    return this.#downloads.showInFolder(input.id)
+      ? ok(null)
+      : fail('BEACON_ERR_INVALID_INPUT', 'That download is not in the downloads folder.');
+  }
+
+  /** Serves `beacon-file:` requests (pictures of the current room) for Electron's protocol.handle. */
+  fileRequestHandler(): (request: Request) => Promise<Response> {
+    return fileSchemeHandler(() => this.#feed.fileAccess());
   }
 
   async setPreferences(input: CommandInput<'setPreferences'>): Promise<Result<null>> {

@@ -3,7 +3,8 @@
  * notifications, idle/away and wake-from-sleep, beacon: links. Kept thin on purpose: the
  * behaviour lives in DesktopChat and below, which are tested without Electron.
  */
-import { app, BrowserWindow, ipcMain, Notification, powerMonitor } from 'electron';
+import { app, BrowserWindow, ipcMain, Notification, powerMonitor, protocol, shell } from 'electron';
+import { FILE_SCHEME } from '../node/file-downloads.ts';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type ChatEvent, ROOM } from '../shared/chat-api.ts';
@@ -31,6 +32,12 @@ const invites = new InviteOpener({
   focus: showWindow,
   log: (line) => console.warn(line),
 });
+
+// Pictures of the room (previews, images) reach the window by beacon-file://file/<id>, served by
+// main with the file token the page never holds. Privileges must be declared before 'ready'.
+protocol.registerSchemesAsPrivileged([
+  { scheme: FILE_SCHEME, privileges: { standard: true, secure: true, stream: true, supportFetchAPI: false } },
+]);
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
@@ -84,6 +91,9 @@ function startChat(): void {
     // BEACON_DISCOVERY=off: no announcing or browsing (networks where multicast is unwelcome; tests).
     ...(process.env['BEACON_DISCOVERY'] === 'off' ? { discovery: false as const } : {}),
     emit,
+    // Issue 15 may make this a setting; until then, the system's downloads folder.
+    downloadsDir: () => app.getPath('downloads'),
+    showItemInFolder: (path) => shell.showItemInFolder(path),
     onMessage(message, me) {
       const context = {
         windowFocused: window?.isFocused() ?? false,
@@ -108,6 +118,7 @@ function startChat(): void {
     },
   });
   registerIpc(ipcMain, chat, rendererUrl);
+  protocol.handle(FILE_SCHEME, chat.fileRequestHandler());
 
   window = createMainWindow(rendererUrl, settings.value.windowBounds);
   window.on('close', () => {

@@ -20,7 +20,7 @@ export function isExternalLink(url: string): boolean {
  */
 export function hardenSession(rendererUrl: string, dev: boolean): void {
   const defaultSession = session.defaultSession;
-  const csp = contentSecurityPolicy({ dev, header: true });
+  const csp = contentSecurityPolicy({ dev, header: true, app: true });
   defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [csp] } });
   });

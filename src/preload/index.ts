@@ -2,8 +2,44 @@
  * The only bridge between the page and main: one function per ChatApi command
  * and one event subscription. ipcRenderer itself never reaches the page.
  */
-import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import type { ChatApi, ChatEvent } from '../shared/chat-api.ts';
+import { contextBridge, ipcRenderer, type IpcRendererEvent, webUtils } from 'electron';
+import type { ChatApi, ChatEvent, CommandInput, LocalFile, SendFilesInput } from '../shared/chat-api.ts';
+import { desktopFileUrl } from '../shared/files.ts';
+
+/**
+ * A file as main takes it: the path of a picked or dropped file (only Electron can tell it, from
+ * the File object itself: the page cannot name a path), else (pasted, no path) its bytes.
+ */
+async function fileSource(file: LocalFile): Promise<{ path: string } | { bytes: Uint8Array<ArrayBuffer> }> {
+  const path = typeof File !== 'undefined' && file instanceof File ? webUtils.getPathForFile(file) : '';
+  return path ? { path } : { bytes: new Uint8Array(await file.arrayBuffer()) };
+}
+
+async function sendFilesPayload(input: SendFilesInput): Promise<CommandInput<'sendFiles'>> {
+  return {
+    conversation: input.conversation,
+    text: input.text,
+    files: await Promise.all(
+      input.files.map(async ({ file, image, preview }) => ({
+        name: file.name,
+        type: file.type,
+        size: file.size,
+        source: await fileSource(file),
+        ...(image ? { image } : {}),
+        ...(preview
+          ? {
+              preview: {
+                bytes: new Uint8Array(await preview.file.arrayBuffer()),
+                type: preview.file.type,
+                width: preview.width,
+                height: preview.height,
+              },
+            }
+          : {}),
+      })),
+    ),
+  };
+}
 
 // Channel names are spelled out (not imported from main) so the sandboxed preload bundles nothing of main.
 const api: ChatApi = {
@@ -22,13 +58,13 @@ const api: ChatApi = {
   reportUnread: (input) => ipcRenderer.invoke('beacon:reportUnread', input),
   getState: () => ipcRenderer.invoke('beacon:getState'),
   setPreferences: (input) => ipcRenderer.invoke('beacon:setPreferences', input),
-  // Files (issue 12): main answers BEACON_ERR_NO_FILES until they are wired.
-  sendFiles: () => ipcRenderer.invoke('beacon:sendFiles', null),
+  sendFiles: async (input) => ipcRenderer.invoke('beacon:sendFiles', await sendFilesPayload(input)),
   cancelTransfer: (input) => ipcRenderer.invoke('beacon:cancelTransfer', input),
   retryTransfer: (input) => ipcRenderer.invoke('beacon:retryTransfer', input),
   download: (input) => ipcRenderer.invoke('beacon:download', input),
   showInFolder: (input) => ipcRenderer.invoke('beacon:showInFolder', input),
-  fileUrl: () => null,
+  // Main serves it from the current room's host; a room that takes no files answers 404.
+  fileUrl: (file, variant) => desktopFileUrl(variant === 'preview' && file.preview ? file.preview.id : file.id),
   onEvent(listener) {
     const forward = (_event: IpcRendererEvent, chatEvent: ChatEvent): void => listener(chatEvent);
     ipcRenderer.on('beacon:event', forward);

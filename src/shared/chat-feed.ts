@@ -19,8 +19,10 @@ import {
   type SendReceipt,
 } from './chat-api.ts';
 import type { ErrorCode } from './errors.ts';
+import { type FileAccess, FileOutbox, type FilePlatform, type OutgoingFile } from './file-outbox.ts';
+import { originOfRoom } from './files.ts';
 import { fail, ok } from './result.ts';
-import type { ChatMessage, Member } from './protocol.ts';
+import { type ChatMessage, type Member, WIRE_LIMITS, type WelcomeFrame } from './protocol.ts';
 import { type HostPin, RoomClient, type RoomClientOptions, type SocketFactory } from './room-client.ts';
 
 /** Messages kept for getState(); older ones are paged from the host on demand. */
@@ -42,8 +44,14 @@ export interface StartInfo {
   lastHosted?: LastHosted | null;
 }
 
-export class ChatFeed {
+/** `F`: a file as this runtime has it (a File in a browser, a path or bytes on Node). */
+export class ChatFeed<F = never> {
   readonly #socketFactory: SocketFactory;
+  readonly #filePlatform: FilePlatform<F> | null;
+  /** This room's uploads (a new one for every join). */
+  #uploads: FileOutbox<F> | null = null;
+  /** What the latest welcome said about files; null when the room takes none. */
+  #files: NonNullable<WelcomeFrame['files']> | null = null;
   readonly #emit: (event: ChatEvent) => void;
   readonly #startInfo: () => StartInfo;
   readonly #clientOptions: Partial<RoomClientOptions>;
@@ -64,8 +72,11 @@ export class ChatFeed {
     emit: (event: ChatEvent) => void;
     startInfo: () => StartInfo;
     clientOptions?: Partial<RoomClientOptions>;
+    /** How this runtime reads and uploads files; without it, sendFiles refuses. */
+    files?: FilePlatform<F>;
   }) {
     this.#socketFactory = options.socketFactory;
+    this.#filePlatform = options.files ?? null;
     this.#emit = options.emit;
     this.#startInfo = options.startInfo;
     this.#clientOptions = options.clientOptions ?? {};
@@ -99,6 +110,7 @@ export class ChatFeed {
       ...(pin ? { pin } : {}),
     });
     this.#client = client;
+    this.#uploads = this.#filePlatform && this.#fileOutbox(client, this.#filePlatform);
     this.#wire(client);
     try {
       await client.connect();
@@ -115,6 +127,9 @@ export class ChatFeed {
     if (!client) return;
     this.#client = null;
     for (const off of this.#unsubscribe.splice(0)) off();
+    this.#uploads?.stopAll();
+    this.#uploads = null;
+    this.#files = null;
     client.close();
     this.#room = null;
     this.#history = [];
@@ -137,7 +152,54 @@ export class ChatFeed {
     return ok({ clientId: message.clientId });
   }
 
+  /**
+   * Sends files with a caption: the message is pending at once (with its transfers), and goes once
+   * every file is uploaded.
+   */
+  sendFiles(conversation: ConversationId, text: string, files: OutgoingFile<F>[]): Result<SendReceipt> {
+    const client = this.#client;
+    if (!client || !this.#room) return fail('BEACON_ERR_NOT_JOINED');
+    const uploads = this.#uploads;
+    if (!uploads || !this.#files) return fail('BEACON_ERR_NO_FILES');
+    if (files.length === 0 || files.length > WIRE_LIMITS.filesPerMessage) {
+      return fail('BEACON_ERR_INVALID_INPUT', `Send 1 to ${WIRE_LIMITS.filesPerMessage} files at a time.`);
+    }
+    const to = conversation === ROOM ? null : conversation;
+    const transfers = uploads.plan(files.length);
+    const message = client.send(text, to, conversation, transfers);
+    if (message.status === 'pending') this.#unacknowledged.set(message.clientId, message);
+    this.#emit({ type: 'outgoing', message });
+    if (message.status === 'pending') uploads.start(message.clientId, conversation, transfers, files);
+    return ok({ clientId: message.clientId });
+  }
+
+  async cancelTransfer(id: string): Promise<Result<null>> {
+    return (await this.#uploads?.cancel(id))
+      ? ok(null)
+      : fail('BEACON_ERR_INVALID_INPUT', 'That transfer is not running.');
+  }
+
+  retryTransfer(id: string): Result<null> {
+    return this.#uploads?.retry(id) ? ok(null) : fail('BEACON_ERR_INVALID_INPUT', 'That transfer cannot be retried.');
+  }
+
+  /** Where and as whom this member fetches and uploads files now; null when the room takes none. */
+  fileAccess(): FileAccess | null {
+    const client = this.#client;
+    const files = this.#files;
+    if (!client || !files) return null;
+    return {
+      origin: originOfRoom(client.url),
+      token: files.token,
+      pin: client.pin?.fingerprint ?? null,
+      maxFileBytes: files.maxFileBytes,
+      maxUploadsInFlight: files.maxUploadsInFlight,
+    };
+  }
+
   retry(clientId: string): Result<null> {
+    // A message whose upload failed goes again by resuming its uploads.
+    if (this.#uploads?.retryMessage(clientId)) return ok(null);
     return this.#client?.retry(clientId)
       ? ok(null)
       : fail('BEACON_ERR_INVALID_INPUT', 'That message cannot be retried.');
@@ -171,8 +233,10 @@ export class ChatFeed {
   }
 
   /** The join-side part of the snapshot; the desktop app adds host info and settings. */
-  snapshot(): Pick<ChatSnapshot, 'connection' | 'room' | 'history' | 'hasMore' | 'outgoing'> {
+  snapshot(): Pick<ChatSnapshot, 'connection' | 'room' | 'history' | 'hasMore' | 'outgoing' | 'transfers' | 'files'> {
     return {
+      transfers: this.#uploads?.transfers ?? [],
+      files: this.#files && { maxFileBytes: this.#files.maxFileBytes },
       connection: this.#client?.state ?? { kind: 'idle' },
       room: this.#room && { ...this.#room, members: [...this.#room.members], names: { ...this.#names } },
       history: [...this.#history],
@@ -191,6 +255,7 @@ export class ChatFeed {
           this.#kept.clear();
         }
         this.#learnNames(welcome.names);
+        this.#files = welcome.files ?? null;
         this.#room = { name: welcome.room.name, you: welcome.you, members: welcome.members };
         this.#remember(welcome.history);
         if (!continues) this.#hasMore = welcome.hasMore;
@@ -213,7 +278,11 @@ export class ChatFeed {
           this.#unacknowledged.delete(update.clientId);
           const to = mine.conversation === ROOM ? null : mine.conversation;
           const { clientId, text, ts } = mine;
-          this.#remember([{ seq: update.seq, from: this.#room.you.id, to, text, ts, clientId }]);
+          // Our own copy of a message with files: the host's record of them arrives only with history.
+          const files = this.#uploads?.fileRefs(clientId);
+          this.#remember([
+            { seq: update.seq, from: this.#room.you.id, to, text, ts, clientId, ...(files?.length ? { files } : {}) },
+          ]);
         }
         this.#emit({ type: 'messageStatus', ...update });
       }),
@@ -244,6 +313,25 @@ export class ChatFeed {
       }),
       client.on('error', (error) => this.#emit({ type: 'error', ...error })),
     );
+  }
+
+  #fileOutbox(client: RoomClient, platform: FilePlatform<F>): FileOutbox<F> {
+    return new FileOutbox<F>({
+      platform,
+      access: () => (this.#client === client ? this.fileAccess() : null),
+      emit: (transfer) => {
+        if (this.#client === client) this.#emit({ type: 'transfer', transfer });
+      },
+      send: (clientId, fileIds) => client.sendWithFiles(clientId, fileIds),
+      fail: (clientId, error) => client.failWaiting(clientId, error),
+      withdraw: (clientId) => {
+        if (!client.withdraw(clientId)) return;
+        this.#unacknowledged.delete(clientId);
+        // The interface learns the message will not go; its transfers already say 'cancelled'.
+        this.#emit({ type: 'messageStatus', clientId, status: 'failed', error: 'Cancelled: nothing was sent.' });
+      },
+      resume: (clientId) => client.retry(clientId),
+    });
   }
 
   #learnNames(names: Record<string, string> | undefined): void {

@@ -91,3 +91,11 @@ export function originOfRoom(roomUrl: string): string {
   url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:';
   return url.origin;
 }
+
+/**
+ * The desktop app's scheme for pictures of the room: the window loads `beacon-file://file/<id>`,
+ * and main fetches it from the host with the file token (which the page never holds).
+ */
+export const DESKTOP_FILE_SCHEME = 'beacon-file';
+/** A file's address under DESKTOP_FILE_SCHEME. */
+export const desktopFileUrl = (id: string): string => `${DESKTOP_FILE_SCHEME}://file/${id}`;

@@ -15,8 +15,11 @@ const RATE_MARGIN = 0.9;
 const BURST_MARGIN = 5;
 
 interface Queued extends OutgoingMessage {
-  /** The `send` frame, encoded once. */
+  /** The `send` frame, encoded once (with its file ids once they are all uploaded). */
   frame: string;
+  to: string | null;
+  /** Waits for its files' uploads: written only once `release` gives their ids. */
+  held: boolean;
   /** Written on the current connection and not answered yet. */
   inFlight: boolean;
 }
@@ -51,10 +54,14 @@ export class Outbox {
     return this.#queue.has(clientId);
   }
 
-  /** Queues a message, or returns it failed when it could never be sent (empty, broken text, too large). */
-  add(text: string, to: string | null, conversation: ConversationId): OutgoingMessage {
+  /**
+   * Queues a message, or returns it failed when it could never be sent (empty, broken text, too
+   * large). With `transfers` (the uploads of its files) it waits, pending, until `release`.
+   */
+  add(text: string, to: string | null, conversation: ConversationId, transfers?: string[]): OutgoingMessage {
     const clientId = randomId('c_');
     const frame = encode({ type: 'send', clientId, to, text });
+    const held = transfers !== undefined && transfers.length > 0;
     const message: Queued = {
       clientId,
       conversation,
@@ -62,13 +69,41 @@ export class Outbox {
       ts: this.#now(),
       status: 'pending',
       frame,
+      to,
+      held,
       inFlight: false,
+      ...(held ? { transfers: [...transfers] } : {}),
     };
-    const refusal = this.#refusal(text, frame);
+    const refusal = this.#refusal(text, frame, held);
     if (refusal) return publicView({ ...message, status: 'failed', error: errorMessage(refusal) });
     this.#queue.set(clientId, message);
     this.pump();
     return publicView(message);
+  }
+
+  /**
+   * A held message's files are all uploaded: it is written with their ids (and, after a reconnect,
+   * written again with the same clientId, which the host stores once). False when it cannot go.
+   */
+  release(clientId: string, files: string[]): boolean {
+    const message = this.#queue.get(clientId);
+    if (!message?.held) return false;
+    const { to, text } = message;
+    message.frame = encode({ type: 'send', clientId, to, text, ...(files.length > 0 ? { files } : {}) });
+    message.held = false;
+    const refusal = this.#refusal(text, message.frame, files.length > 0);
+    if (refusal) {
+      message.status = 'failed';
+      message.error = errorMessage(refusal);
+      return false;
+    }
+    this.pump();
+    return true;
+  }
+
+  /** Drops a message that will not be sent (its files were cancelled). */
+  remove(clientId: string): boolean {
+    return this.#queue.delete(clientId);
   }
 
   /** Puts a failed message back in line; false when there is no such failed message. */
@@ -133,7 +168,7 @@ export class Outbox {
   pump(): void {
     if (this.#pumpTimer || !this.#connected) return;
     for (const message of this.#queue.values()) {
-      if (message.status !== 'pending' || message.inFlight) continue;
+      if (message.status !== 'pending' || message.inFlight || message.held) continue;
       const token = this.#bucket.take(this.#now());
       if (!token.ok) {
         this.#pumpTimer = setTimeout(() => {
@@ -147,8 +182,9 @@ export class Outbox {
     }
   }
 
-  #refusal(text: string, frame: string): ErrorCode | null {
-    if (text.trim().length === 0) return 'BEACON_ERR_EMPTY';
+  /** `withFiles`: files go with it, so an empty caption is fine. */
+  #refusal(text: string, frame: string, withFiles = false): ErrorCode | null {
+    if (text.trim().length === 0 && !withFiles) return 'BEACON_ERR_EMPTY';
     if (!text.isWellFormed()) return 'BEACON_ERR_BAD_TEXT';
     if (text.length > WIRE_LIMITS.textChars || new TextEncoder().encode(frame).length > this.#maxMessageBytes) {
       return 'BEACON_ERR_TOO_LARGE';
@@ -162,6 +198,14 @@ export class Outbox {
   }
 }
 
-function publicView({ clientId, conversation, text, ts, status, error }: OutgoingMessage): OutgoingMessage {
-  return { clientId, conversation, text, ts, status, ...(error === undefined ? {} : { error }) };
+function publicView({ clientId, conversation, text, ts, status, error, transfers }: OutgoingMessage): OutgoingMessage {
+  return {
+    clientId,
+    conversation,
+    text,
+    ts,
+    status,
+    ...(error === undefined ? {} : { error }),
+    ...(transfers === undefined ? {} : { transfers: [...transfers] }),
+  };
 }

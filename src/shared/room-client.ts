@@ -230,9 +230,29 @@ export class RoomClient extends Emitter<RoomClientEvents> {
 
   // ── commands ───────────────────────────────────────────────────────────────
 
-  /** Queues a message; it is sent now if connected, otherwise after reconnecting. */
-  send(text: string, to: string | null, conversation: string): OutgoingMessage {
-    return this.#outbox.add(text, to, conversation);
+  /**
+   * Queues a message; it is sent now if connected, otherwise after reconnecting. With `transfers`
+   * (its files' uploads) it waits until `sendWithFiles`.
+   */
+  send(text: string, to: string | null, conversation: string, transfers?: string[]): OutgoingMessage {
+    return this.#outbox.add(text, to, conversation, transfers);
+  }
+
+  /** A waiting message's files are uploaded: it goes with their ids, exactly once however often it is resent. */
+  sendWithFiles(clientId: string, fileIds: string[]): void {
+    if (this.#outbox.release(clientId, fileIds)) return;
+    const failed = this.#outbox.list().find((message) => message.clientId === clientId && message.status === 'failed');
+    if (failed) this.emit('status', { clientId, status: 'failed', ...(failed.error ? { error: failed.error } : {}) });
+  }
+
+  /** A waiting message cannot go for now (an upload of its files failed): failed until retried. */
+  failWaiting(clientId: string, error: string): void {
+    if (this.#outbox.fail(clientId, error)) this.emit('status', { clientId, status: 'failed', error });
+  }
+
+  /** A waiting message will never go (its files were cancelled): it leaves the outbox. */
+  withdraw(clientId: string): boolean {
+    return this.#outbox.remove(clientId);
   }
 
   /** Sends a failed message again. */

@@ -330,7 +330,7 @@ describe('the desktop shell, as built', () => {
 
   it('every response the window loads carries Beacon’s Content-Security-Policy', () => {
     expect(app.headersListeners).toBeGreaterThan(0);
-    const policy = contentSecurityPolicy({ header: true });
+    const policy = contentSecurityPolicy({ header: true, app: true });
     expect(app.headers.length).toBeGreaterThan(0);
     for (const { url, responseHeaders } of app.headers) {
       const headers = Object.entries(responseHeaders as Record<string, unknown>);

@@ -207,6 +207,22 @@ export const shell = {
     recorder.openedExternally.push(url);
     return Promise.resolve();
   },
+  showItemInFolder(path: string): void {
+    recorder.shownInFolder.push(path);
+  },
+};
+
+export const protocol = {
+  registerSchemesAsPrivileged(schemes: { scheme: string }[]): void {
+    recorder.privilegedSchemes.push(...schemes.map(({ scheme }) => ({ scheme, beforeReady: !recorder.ready })));
+  },
+  handle(scheme: string, handler: Listener): void {
+    recorder.protocolHandlers.push({ scheme, handler });
+  },
+};
+
+export const webUtils = {
+  getPathForFile: (): string => '',
 };
 
 // ── the preload's side ──────────────────────────────────────────────────────
@@ -258,6 +274,9 @@ export const recorder = {
   permissionRequestHandlers: [] as Listener[],
   permissionCheckHandlers: [] as Listener[],
   openedExternally: [] as string[],
+  shownInFolder: [] as string[],
+  privilegedSchemes: [] as { scheme: string; beforeReady: boolean }[],
+  protocolHandlers: [] as { scheme: string; handler: Listener }[],
   notifications: [] as unknown[],
   exposed: [] as { key: string; api: unknown }[],
   invoked: [] as { channel: string; args: unknown[] }[],
@@ -282,7 +301,9 @@ export default {
   ipcRenderer,
   Notification,
   powerMonitor,
+  protocol,
   screen,
   session,
   shell,
+  webUtils,
 };

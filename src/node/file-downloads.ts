@@ -1,0 +1,370 @@
+/**
+ * Files fetched from the room's host on Node (the desktop app): a download into the downloads
+ * folder (into a `.part` file first, resumed with a Range request after a break, checked against
+ * the host's SHA-256, then given a name no other file has there), with Transfer events; and the
+ * handler of the app's `beacon-file:` scheme, which streams a picture from the host so the
+ * interface can show it without ever holding the file token.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, constants as fsConstants } from 'node:fs';
+import { copyFile, link, mkdir, stat, unlink } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
+import { extname, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { parse as parseDisposition } from 'content-disposition';
+import type { ConversationId, Transfer } from '../shared/chat-api.ts';
+import { type ErrorCode, errorMessage, isErrorCode } from '../shared/errors.ts';
+import type { FileAccess } from '../shared/file-outbox.ts';
+import { TransferReport } from '../shared/file-progress.ts';
+import { DESKTOP_FILE_SCHEME as FILE_SCHEME, filePath, SAFE_IMAGE_TYPES } from '../shared/files.ts';
+import { randomId } from '../shared/ids.ts';
+import { FileId } from '../shared/protocol.ts';
+import { UPLOAD_RETRY_DELAYS, parseRefusal } from '../shared/tus-upload.ts';
+import * as v from 'valibot';
+import { hostRequest } from './file-http.ts';
+
+export { DESKTOP_FILE_SCHEME as FILE_SCHEME } from '../shared/files.ts';
+
+/** How many names "name (n).ext" are tried before giving up. */
+const MAX_NAME_TRIES = 1_000;
+
+interface Download {
+  report: TransferReport;
+  fileId: string;
+  access: FileAccess;
+  /** Where the bytes go until they are all there and checked. */
+  partPath: string | null;
+  /** Bumped by cancel and retry: a run that finds it changed stops. */
+  attempt: number;
+  abort: AbortController | null;
+}
+
+export interface FileDownloadsOptions {
+  /** The downloads folder, asked for at each download (a setting may change it). */
+  folder: () => string;
+  emit: (transfer: Transfer) => void;
+  /** Shows a file in the system's file manager (Electron's shell.showItemInFolder). */
+  showItemInFolder: (path: string) => void;
+  retryDelays?: readonly number[];
+  now?: () => number;
+}
+
+class Stopped extends Error {}
+
+export class FileDownloads {
+  readonly #options: FileDownloadsOptions;
+  readonly #downloads = new Map<string, Download>();
+
+  constructor(options: FileDownloadsOptions) {
+    this.#options = options;
+  }
+
+  get transfers(): Transfer[] {
+    return [...this.#downloads.values()].map((download) => download.report.transfer);
+  }
+
+  /** Starts fetching a file into the downloads folder; resolves with the transfer's id at once. */
+  start(fileId: string, conversation: ConversationId, access: FileAccess): string {
+    const id = randomId('t_');
+    const report = new TransferReport(
+      {
+        id,
+        direction: 'download',
+        conversation,
+        fileId,
+        name: fileId,
+        size: 0,
+        doneBytes: 0,
+        bytesPerSecond: null,
+        secondsLeft: null,
+        state: 'preparing',
+      },
+      this.#options.emit,
+      this.#options.now,
+    );
+    const download: Download = { report, fileId, access, partPath: null, attempt: 0, abort: null };
+    this.#downloads.set(id, download);
+    this.#options.emit(report.transfer);
+    void this.#run(download);
+    return id;
+  }
+
+  async cancel(id: string): Promise<boolean> {
+    const download = this.#downloads.get(id);
+    if (!download || ['done', 'cancelled'].includes(download.report.state)) return false;
+    download.attempt++;
+    download.abort?.abort();
+    download.report.set('cancelled');
+    if (download.partPath) await unlink(download.partPath).catch(() => {});
+    return true;
+  }
+
+  retry(id: string): boolean {
+    const download = this.#downloads.get(id);
+    if (!download || download.report.state !== 'failed') return false;
+    download.attempt++;
+    download.report.set('preparing');
+    void this.#run(download);
+    return true;
+  }
+
+  /** Shows a file this app saved in the system's file manager; false for anything else. */
+  showInFolder(id: string): boolean {
+    const saved = this.#downloads.get(id)?.report.transfer.savedTo;
+    if (!saved) return false;
+    this.#options.showItemInFolder(saved);
+    return true;
+  }
+
+  /** Leaving the room: running downloads stop (their `.part` files are removed). */
+  stopAll(): void {
+    for (const download of this.#downloads.values()) {
+      if (download.report.state === 'done' || download.report.state === 'cancelled') continue;
+      void this.cancel(download.report.transfer.id);
+    }
+  }
+
+  async #run(download: Download): Promise<void> {
+    const attempt = download.attempt;
+    const delays = this.#options.retryDelays ?? UPLOAD_RETRY_DELAYS;
+    let tries = 0;
+    for (;;) {
+      const had = download.report.transfer.doneBytes;
+      try {
+        await this.#fetchOnce(download, attempt);
+        return;
+      } catch (error) {
+        if (error instanceof Stopped || download.attempt !== attempt) return;
+        const failure = asTransferError(error);
+        // Bytes that arrived since the last break start the count of tries again.
+        if (download.report.transfer.doneBytes > had) tries = 0;
+        const delay = failure.retry ? delays[tries++] : undefined;
+        if (delay === undefined) {
+          download.report.set('failed', { error: { code: failure.code, message: failure.message } });
+          return;
+        }
+        download.report.set('waiting', { error: { code: failure.code, message: failure.message } });
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        if (download.attempt !== attempt) return;
+      }
+    }
+  }
+
+  /** One request: from the start, or from the end of the `.part` file. Throws on any break. */
+  async #fetchOnce(download: Download, attempt: number): Promise<void> {
+    const check = (): void => {
+      if (download.attempt !== attempt) throw new Stopped();
+    };
+    const { access, fileId } = download;
+    const from = download.partPath ? await sizeOf(download.partPath) : 0;
+    const abort = new AbortController();
+    download.abort = abort;
+    const url = new URL(filePath(fileId), access.origin);
+    // An image is served inline unless asked for as a download; the name then comes with it.
+    url.searchParams.set('download', '1');
+    let response: IncomingMessage;
+    try {
+      response = await hostRequest(url.toString(), {
+        pin: access.pin,
+        signal: abort.signal,
+        headers: { Authorization: `Bearer ${access.token}`, ...(from > 0 ? { Range: `bytes=${from}-` } : {}) },
+      });
+    } catch {
+      check();
+      throw { code: 'BEACON_ERR_NETWORK', message: errorMessage('BEACON_ERR_NETWORK'), retry: true };
+    }
+    check();
+    const status = response.statusCode ?? 0;
+    if (status !== 200 && status !== 206) throw await refusalOf(response);
+    const resumed = status === 206 && from > 0;
+    const total = resumed
+      ? totalOfRange(response.headers['content-range'])
+      : Number(response.headers['content-length']);
+    const name = safeName(nameOf(response.headers['content-disposition']) ?? fileId);
+    if (!download.partPath) {
+      const folder = this.#options.folder();
+      await mkdir(folder, { recursive: true });
+      download.partPath = join(folder, `${name}.${fileId.slice(2, 12)}.part`);
+    }
+    const sha256 = etagHash(response.headers.etag);
+    const start = resumed ? from : 0;
+    download.report.set('active', { name, size: Number.isFinite(total) ? total : 0, doneBytes: start });
+    let done = start;
+    const counted = Readable.from(
+      (async function* () {
+        for await (const chunk of response) {
+          done += (chunk as Buffer).length;
+          download.report.progress(done);
+          yield chunk as Buffer;
+        }
+      })(),
+    );
+    try {
+      await pipeline(counted, createWriteStream(download.partPath, { flags: resumed ? 'a' : 'w' }));
+    } catch {
+      check();
+      throw { code: 'BEACON_ERR_NETWORK', message: errorMessage('BEACON_ERR_NETWORK'), retry: true };
+    }
+    check();
+    if (Number.isFinite(total) && done < total) {
+      throw { code: 'BEACON_ERR_NETWORK', message: errorMessage('BEACON_ERR_NETWORK'), retry: true };
+    }
+    if (sha256 && (await hashOf(download.partPath)) !== sha256) {
+      await unlink(download.partPath).catch(() => {});
+      download.partPath = null;
+      throw { code: 'BEACON_ERR_FILE_CORRUPT', message: errorMessage('BEACON_ERR_FILE_CORRUPT'), retry: false };
+    }
+    check();
+    const savedTo = await keepUnderFreeName(download.partPath, this.#options.folder(), name);
+    download.partPath = null;
+    download.report.set('done', { savedTo, doneBytes: done, size: done });
+  }
+}
+
+/**
+ * The handler of `beacon-file://file/<id>` (Electron's protocol.handle): streams that file from
+ * the current room's host, only when it is a picture the host recognised (PNG, JPEG, GIF, WebP),
+ * so the window can show previews and images; anything else is refused.
+ */
+export function fileSchemeHandler(access: () => FileAccess | null): (request: Request) => Promise<Response> {
+  return async (request) => {
+    let url: URL;
+    try {
+      url = new URL(request.url);
+    } catch {
+      return refused(400);
+    }
+    const id = url.pathname.replace(/^\//, '');
+    if (url.protocol !== `${FILE_SCHEME}:` || url.hostname !== 'file' || !v.is(FileId, id)) return refused(400);
+    if (request.method !== 'GET') return refused(405);
+    const room = access();
+    if (!room) return refused(404);
+    let response: IncomingMessage;
+    try {
+      response = await hostRequest(new URL(filePath(id), room.origin).toString(), {
+        pin: room.pin,
+        headers: { Authorization: `Bearer ${room.token}` },
+      });
+    } catch {
+      return refused(502);
+    }
+    const type = String(response.headers['content-type'] ?? '')
+      .split(';', 1)[0]!
+      .trim();
+    if (response.statusCode !== 200 || !(SAFE_IMAGE_TYPES as readonly string[]).includes(type)) {
+      response.destroy();
+      return refused(response.statusCode === 200 ? 415 : 404);
+    }
+    return new Response(Readable.toWeb(response) as ReadableStream<Uint8Array>, {
+      status: 200,
+      headers: {
+        'Content-Type': type,
+        'X-Content-Type-Options': 'nosniff',
+        'Cache-Control': 'private, max-age=31536000, immutable',
+        ...(response.headers['content-length'] ? { 'Content-Length': String(response.headers['content-length']) } : {}),
+      },
+    });
+  };
+}
+
+function refused(status: number): Response {
+  return new Response(null, { status, headers: { 'X-Content-Type-Options': 'nosniff' } });
+}
+
+/**
+ * A name safe to create in any folder on any system, whatever the host sent (it sanitises names
+ * itself; this does not trust that): no separators or controls, no leading dots, not empty.
+ */
+export function safeName(name: string): string {
+  const cleaned = name
+    .replace(/[/\\\p{Cc}<>:"|?*\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/gu, '_')
+    .replace(/^[.\s]+/, '')
+    .replace(/[.\s]+$/, '')
+    .slice(0, 200);
+  return cleaned === '' ? 'file' : cleaned;
+}
+
+/** "name.ext", else "name (1).ext", "name (2).ext", …: the first that is free, never replacing a file. */
+export function nameWithNumber(name: string, n: number): string {
+  if (n === 0) return name;
+  const ext = extname(name);
+  const stem = ext && ext !== name ? name.slice(0, -ext.length) : name;
+  return `${stem} (${n})${stem === name ? '' : ext}`;
+}
+
+async function keepUnderFreeName(partPath: string, folder: string, name: string): Promise<string> {
+  for (let n = 0; n < MAX_NAME_TRIES; n++) {
+    const target = join(folder, nameWithNumber(name, n));
+    try {
+      // A hard link fails if the name is taken: no other file is ever replaced, even by a race.
+      await link(partPath, target).catch(async (error: NodeJS.ErrnoException) => {
+        if (error.code === 'EEXIST') throw error;
+        // A file system without hard links: an exclusive copy refuses a taken name just the same.
+        await copyFile(partPath, target, fsConstants.COPYFILE_EXCL);
+      });
+      await unlink(partPath);
+      return target;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+  throw { code: 'BEACON_ERR_INTERNAL', message: 'Every name for this file is taken in the downloads folder.' };
+}
+
+function nameOf(header: string | undefined): string | null {
+  if (!header) return null;
+  try {
+    return parseDisposition(header).parameters['filename'] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function totalOfRange(header: string | undefined): number {
+  const match = header && /\/(\d+)$/.exec(header);
+  return match ? Number(match[1]) : NaN;
+}
+
+function etagHash(header: string | undefined): string | null {
+  const match = header && /^(?:W\/)?"?([0-9a-f]{64})"?$/.exec(header);
+  return match ? match[1]! : null;
+}
+
+async function sizeOf(path: string): Promise<number> {
+  return stat(path).then(
+    (info) => info.size,
+    () => 0,
+  );
+}
+
+async function hashOf(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+async function refusalOf(response: IncomingMessage): Promise<{ code: ErrorCode; message: string; retry: boolean }> {
+  const status = response.statusCode ?? 0;
+  let body = '';
+  for await (const chunk of response) {
+    body += String(chunk);
+    if (body.length > 4096) break;
+  }
+  const retry = status >= 500 ? status !== 507 : status === 429 || status === 423;
+  const refusal = parseRefusal(body);
+  if (refusal) return { ...refusal, retry };
+  const code: ErrorCode =
+    status === 401 ? 'BEACON_ERR_FILE_AUTH' : status === 404 ? 'BEACON_ERR_FILE_NOT_FOUND' : 'BEACON_ERR_FILE_REQUEST';
+  return { code, message: errorMessage(code), retry };
+}
+
+function asTransferError(error: unknown): { code: ErrorCode; message: string; retry: boolean } {
+  const { code, message, retry } = (error ?? {}) as { code?: unknown; message?: unknown; retry?: boolean };
+  if (isErrorCode(code) && typeof message === 'string') return { code, message, retry: retry ?? false };
+  return {
+    code: 'BEACON_ERR_FILE_READ',
+    message: `${errorMessage('BEACON_ERR_FILE_READ')} (${String(error)})`,
+    retry: false,
+  };
+}
