@@ -4,16 +4,23 @@
  *   npm run join -- 192.168.1.20:4747 --name bot --code 1234                       (trusted on first use)
  * Messages go to stdout as "name: text" (direct ones as "name → you: text");
  * connection news goes to stderr, so pipes see only the conversation.
- * "/dm NAME text" sends a direct message. When stdin ends, it waits until every
- * line is acknowledged, then leaves.
+ * "/dm NAME text" sends a direct message; "/file PATH [caption]" uploads a file
+ * (progress on one line of stderr) and sends it. When stdin ends, it waits until
+ * every line (and file) is acknowledged, then leaves.
  */
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { parseRoomAddress } from '../shared/address.ts';
 import { type ConnectionSecurity, type ConnectionState, ROOM } from '../shared/chat-api.ts';
 import { type Fingerprint, formatFingerprint, parseFingerprint } from '../shared/fingerprint.ts';
-import type { Member } from '../shared/protocol.ts';
+import { FileOutbox } from '../shared/file-outbox.ts';
+import { originOfRoom } from '../shared/files.ts';
+import type { FileRef, Member, WelcomeFrame } from '../shared/protocol.ts';
 import { type HostPin, RoomClient } from '../shared/room-client.ts';
+import type { Transfer } from '../shared/chat-api.ts';
+import { type NodeFile, nodeFilePlatform } from '../node/file-http.ts';
 import { wsSocketFactory } from '../node/ws-socket.ts';
 import { printable } from './terminal-text.ts';
 
@@ -24,6 +31,9 @@ const HELP = `Usage: npm run join -- INVITE|ADDRESS [options]
   --code CODE       the room's join code
   --fingerprint FP  the host's fingerprint, as the host prints it ("3F9A 21C4 …"), if you have no invite
   -q, --quiet       only the conversation: no connection news on stderr
+
+In the room: "/dm NAME text" sends a direct message, "/file PATH [caption]"
+sends a file (quote a PATH with spaces: /file "my plans.pdf" the plans).
 
 With an invite (or --fingerprint) the host must show that fingerprint, or
 nothing is sent to it. With a bare address the first host that answers is
@@ -119,12 +129,94 @@ client.on('message', (message) => {
   const me = client.me?.id;
   const target = message.to === null ? '' : message.to === me ? ' → you' : ` → ${nameOf(message.to)}`;
   console.log(`${nameOf(message.from)}${target}: ${printable(message.text)}`);
+  for (const file of message.files ?? []) console.log(`  file: ${fileWords(file)}`);
 });
 client.on('status', (update) => {
   if (update.status === 'failed') note(`* not sent: ${update.error ?? ''}`);
   maybeFinish();
 });
 client.on('error', (error) => note(`* ${error.message}`));
+
+// ── files ────────────────────────────────────────────────────────────────────
+
+/** What the latest welcome said about files (null: this room takes none). */
+let roomFiles: NonNullable<WelcomeFrame['files']> | null = null;
+client.on('welcome', (welcome) => {
+  roomFiles = welcome.files ?? null;
+});
+
+/** "plans.png (179 KiB)", the name made safe for the terminal. */
+function fileWords(file: Pick<FileRef, 'name' | 'size'>): string {
+  return `${printable(file.name)} (${byteWords(file.size)})`;
+}
+
+function byteWords(bytes: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} bytes` : `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
+}
+
+/** A transfer on one line of stderr: rewritten in place on a terminal, one line per change of state in a pipe. */
+function showTransfer(transfer: Transfer): void {
+  if (values.quiet) return;
+  const percent = transfer.size > 0 ? Math.floor((transfer.doneBytes / transfer.size) * 100) : 100;
+  const speed = transfer.bytesPerSecond === null ? '' : `, ${byteWords(Math.round(transfer.bytesPerSecond))}/s`;
+  const left = transfer.secondsLeft === null ? '' : `, ${transfer.secondsLeft} s left`;
+  const words: Record<Transfer['state'], string> = {
+    preparing: 'preparing',
+    active: `${percent}%${speed}${left}`,
+    waiting: `waiting for the host (${transfer.error?.message ?? ''})`,
+    done: 'uploaded',
+    failed: `failed: ${transfer.error?.message ?? ''}`,
+    cancelled: 'cancelled',
+  };
+  const line = `* ${printable(transfer.name)}: ${words[transfer.state]}`;
+  const final = transfer.state === 'done' || transfer.state === 'failed' || transfer.state === 'cancelled';
+  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${line}${final ? '\n' : ''}`);
+  else if (transfer.state !== 'active' || transfer.doneBytes === transfer.size) process.stderr.write(`${line}\n`);
+}
+
+const uploads = new FileOutbox<NodeFile>({
+  platform: nodeFilePlatform(),
+  access: () =>
+    roomFiles && {
+      origin: originOfRoom(client.url),
+      token: roomFiles.token,
+      pin: client.pin?.fingerprint ?? null,
+      maxFileBytes: roomFiles.maxFileBytes,
+      maxUploadsInFlight: roomFiles.maxUploadsInFlight,
+    },
+  emit: showTransfer,
+  send: (clientId, fileIds) => client.sendWithFiles(clientId, fileIds),
+  fail: (clientId, error) => client.failWaiting(clientId, error),
+  withdraw: (clientId) => {
+    client.withdraw(clientId);
+    maybeFinish();
+  },
+  resume: (clientId) => client.retry(clientId),
+});
+
+/** `/file PATH [caption]`: PATH may be quoted. */
+async function sendFile(argument: string): Promise<void> {
+  const match = /^(?:"([^"]+)"|'([^']+)'|(\S+))\s*(.*)$/.exec(argument.trim());
+  if (!match) return note('* /file needs a PATH');
+  const path = match[1] ?? match[2] ?? match[3]!;
+  const caption = match[4] ?? '';
+  if (!roomFiles) return note('* this room does not take files');
+  const info = await stat(path).catch(() => null);
+  if (!info?.isFile()) return note(`* cannot read ${printable(path)}`);
+  const transfers = uploads.plan(1);
+  const message = client.send(caption, null, ROOM, transfers);
+  if (message.status !== 'pending') return note(`* not sent: ${message.error ?? ''}`);
+  uploads.start(message.clientId, ROOM, transfers, [
+    { file: { path }, name: basename(path), size: info.size, type: '' },
+  ]);
+}
 
 let inputEnded = false;
 function maybeFinish(): void {
@@ -142,7 +234,14 @@ try {
 }
 
 const lines = createInterface({ input: process.stdin });
+/** Lines are handled in order: a /file is in the outbox before the next line is read. */
+let handling: Promise<void> = Promise.resolve();
 lines.on('line', (line) => {
+  handling = handling.then(() => handleLine(line));
+});
+async function handleLine(line: string): Promise<void> {
+  const file = /^\/file\s+(.+)$/.exec(line);
+  if (file) return sendFile(file[1]!);
   const direct = /^\/dm\s+(\S+)\s+(.+)$/.exec(line);
   if (direct) {
     const target = [...members.values()].find((member) => member.name === direct[1]);
@@ -151,10 +250,12 @@ lines.on('line', (line) => {
     return;
   }
   if (line.trim().length > 0) client.send(line, null, ROOM);
-});
+}
 lines.on('close', () => {
-  inputEnded = true;
-  maybeFinish();
+  void handling.then(() => {
+    inputEnded = true;
+    maybeFinish();
+  });
 });
 process.on('SIGINT', () => {
   client.close();

@@ -3,8 +3,10 @@
  * ChatFeed over the browser's own WebSocket, joining the host that served
  * the page. Hosting needs the desktop app.
  */
-import type { ChatApi, ChatEvent, ConnectionState } from '../../shared/chat-api.ts';
+import type { ChatApi, ChatEvent, ConnectionState, LocalFile } from '../../shared/chat-api.ts';
 import { ChatFeed } from '../../shared/chat-feed.ts';
+import { webFilePlatform } from '../../shared/file-web-platform.ts';
+import { filePath } from '../../shared/files.ts';
 import { fail, ok } from '../../shared/result.ts';
 import { NOTIFICATION_BODY_CHARS, shouldNotify } from '../../shared/notify-policy.ts';
 import type { SocketFactory, SocketLike } from '../../shared/room-client.ts';
@@ -94,8 +96,9 @@ export function createWebChatApi(): ChatApi {
     if (hostFingerprint !== null && state?.kind === 'connected')
       tell({ type: 'connection', state: withSecurity(state) });
   });
-  const feed = new ChatFeed({
+  const feed = new ChatFeed<LocalFile>({
     socketFactory: browserSocketFactory,
+    files: webFilePlatform(),
     startInfo: () => ({ recentRooms: [], displayName: name }),
     emit: (raw) => {
       const event: ChatEvent = raw.type === 'connection' ? { ...raw, state: withSecurity(raw.state) } : raw;
@@ -115,6 +118,17 @@ export function createWebChatApi(): ChatApi {
     const context = { windowFocused: document.hasFocus(), ...preferences };
     if (shouldNotify(message, me, context))
       new Notification('Beacon', { body: message.text.slice(0, NOTIFICATION_BODY_CHARS) });
+  }
+
+  /**
+   * A file of this room on the page's own origin, with the file token in the query (an <img> and
+   * the browser's own download cannot send a header); null when the room takes no files.
+   */
+  function sameOriginFileUrl(id: string, download = false): string | null {
+    const access = feed.fileAccess();
+    if (!access) return null;
+    const query = new URLSearchParams({ t: access.token, ...(download ? { download: '1' } : {}) });
+    return `${filePath(id)}?${query}`;
   }
 
   const roomAddress = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`;
@@ -186,13 +200,37 @@ export function createWebChatApi(): ChatApi {
         preferences,
       });
     },
-    // Files (issue 12): not wired yet.
-    sendFiles: async () => fail('BEACON_ERR_NO_FILES'),
-    cancelTransfer: async () => fail('BEACON_ERR_NO_FILES'),
-    retryTransfer: async () => fail('BEACON_ERR_NO_FILES'),
-    download: async () => fail('BEACON_ERR_NO_FILES'),
-    showInFolder: async () => fail('BEACON_ERR_NO_FILES'),
-    fileUrl: () => null,
+    sendFiles: async (input) =>
+      feed.sendFiles(
+        input.conversation,
+        input.text,
+        input.files.map(({ file, image, preview }) => ({
+          file,
+          name: file.name,
+          size: file.size,
+          type: file.type,
+          ...(image ? { image } : {}),
+          ...(preview ? { preview: { ...preview, size: preview.file.size, type: preview.file.type } } : {}),
+        })),
+      ),
+    cancelTransfer: (input) => feed.cancelTransfer(input.id),
+    retryTransfer: async (input) => feed.retryTransfer(input.id),
+    // The browser's own download: it shows it, names it (from the host's Content-Disposition) and resumes it.
+    download: async (input) => {
+      const url = sameOriginFileUrl(input.fileId, true);
+      if (!url) return fail('BEACON_ERR_NO_FILES');
+      const anchor = document.createElement('a');
+      anchor.href = url;
+      anchor.download = '';
+      anchor.rel = 'noopener';
+      document.body.append(anchor);
+      anchor.click();
+      anchor.remove();
+      return ok(null);
+    },
+    // Where a browser saved a file is the browser's business.
+    showInFolder: async () => fail('BEACON_ERR_INVALID_INPUT', 'Your browser shows its downloads itself.'),
+    fileUrl: (file, variant) => sameOriginFileUrl(variant === 'preview' && file.preview ? file.preview.id : file.id),
     setPreferences: async (input) => {
       preferences = { ...input };
       storage()?.setItem('beacon:preferences', JSON.stringify(preferences));
