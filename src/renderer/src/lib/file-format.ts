@@ -49,6 +49,12 @@ export interface FileKind {
 
 const BY_EXTENSION: Record<string, FileKind> = {
   pdf: { label: 'PDF', icon: 'PDF' },
+  png: { label: 'PNG image', icon: 'PNG' },
+  jpg: { label: 'JPEG image', icon: 'JPG' },
+  jpeg: { label: 'JPEG image', icon: 'JPG' },
+  gif: { label: 'GIF image', icon: 'GIF' },
+  webp: { label: 'WebP image', icon: 'WEBP' },
+  heic: { label: 'HEIC image', icon: 'HEIC' },
   zip: { label: 'ZIP archive', icon: 'ZIP' },
   gz: { label: 'Compressed file', icon: 'GZ' },
   tgz: { label: 'Compressed file', icon: 'TGZ' },
