@@ -14,6 +14,7 @@ import { checkDisplayName, withSuffix } from '../shared/display-name.ts';
 import { BeaconError } from '../shared/errors.ts';
 import { formatFingerprint } from '../shared/fingerprint.ts';
 import { randomJoinCode } from '../shared/ids.ts';
+import { DEFAULT_FILE_LIMITS } from '../shared/files.ts';
 import { DEFAULT_PORT, MAX_PORT, WIRE_LIMITS } from '../shared/protocol.ts';
 
 const HELP = `Usage: npm run host -- [options]
@@ -25,6 +26,8 @@ const HELP = `Usage: npm run host -- [options]
   --data DIR     folder for the room's history and its key (default ./beacon-room)
   --name NAME    room name (default: the name the --data folder was last hosted under, else "Beacon room")
   --web DIR      built web client to serve (default ./out/renderer)
+  --max-file-mb N     largest file a member may send, in MiB (default ${DEFAULT_FILE_LIMITS.maxFileBytes / 1024 ** 2})
+  --files-quota-gb N  room for all the room's files together, in GiB (default ${DEFAULT_FILE_LIMITS.roomQuotaBytes / 1024 ** 3})
   --insecure     no encryption (ws:// and http://): anyone on the network can read the room,
                  the join code and members' tokens. Only for a network whose users you all trust.
 
@@ -46,6 +49,8 @@ const { values } = parseArgs({
     name: { type: 'string' },
     web: { type: 'string', default: './out/renderer' },
     insecure: { type: 'boolean', default: false },
+    'max-file-mb': { type: 'string' },
+    'files-quota-gb': { type: 'string' },
     'host-name': { type: 'string' },
     'no-announce': { type: 'boolean', default: false },
     // For tests on loopback: a port of their own instead of multicast DNS's 5353.
@@ -63,6 +68,18 @@ if (!Number.isInteger(port) || port < 0 || port > MAX_PORT) {
   console.error(`--port must be a number from 0 to ${MAX_PORT}, not "${values.port}".`);
   process.exit(2);
 }
+/** A positive size flag in `unit` bytes, or undefined when not given; exits with a sentence when wrong. */
+function sizeFlag(name: string, value: string | undefined, unit: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) {
+    console.error(`--${name} must be a positive number, not "${value}".`);
+    process.exit(2);
+  }
+  return Math.floor(n * unit);
+}
+const maxFileBytes = sizeFlag('max-file-mb', values['max-file-mb'], 1024 ** 2);
+const roomFilesQuotaBytes = sizeFlag('files-quota-gb', values['files-quota-gb'], 1024 ** 3);
 const hostName = checkDisplayName(values['host-name'] ?? withSuffix(hostname(), '', WIRE_LIMITS.nameChars));
 if (!hostName.ok) {
   console.error(`--host-name: ${hostName.reason}`);
@@ -80,6 +97,10 @@ try {
     dataDir: resolve(values.data),
     webRoot: resolve(values.web),
     insecure: values.insecure,
+    limits: {
+      ...(maxFileBytes === undefined ? {} : { maxFileBytes }),
+      ...(roomFilesQuotaBytes === undefined ? {} : { roomFilesQuotaBytes }),
+    },
   });
 } catch (error) {
   const message = error instanceof BeaconError ? `${error.message} [${error.code}]` : String(error);

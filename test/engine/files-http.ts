@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { type IncomingHttpHeaders, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
+import { crc32, deflateSync } from 'node:zlib';
 import type { RoomServer } from '../../src/host/room-server.ts';
 import { TUS_VERSION, UPLOADS_PATH } from '../../src/shared/files.ts';
 import type { HostFrame } from '../../src/shared/protocol.ts';
@@ -146,4 +147,42 @@ export async function member(
   const welcome = await peer.hello(name);
   if (!welcome.files) throw new Error('the welcome has no files');
   return { peer, welcome, token: welcome.files.token, id: welcome.you.id };
+}
+
+/** Joins again with `token` (the resume token), as a reconnecting client does; resolves with the welcome. */
+export async function resume(
+  server: RoomServer,
+  name: string,
+  token: string,
+  lastSeq: number,
+): Promise<{ peer: RawPeer; welcome: Welcome }> {
+  const peer = new RawPeer(server);
+  await peer.opened();
+  peer.send({ type: 'hello', v: 1, name, resume: { token, lastSeq } });
+  return { peer, welcome: await peer.frame('welcome') };
+}
+
+/** A real PNG of `width` × `height` grey pixels, made here (PNG: signature, IHDR, IDAT, IEND). */
+export function png(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer): Buffer => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header[8] = 8; // bit depth
+  header[9] = 0; // greyscale
+  const rows = Buffer.alloc((width + 1) * height, 0x80);
+  for (let y = 0; y < height; y++) rows[y * (width + 1)] = 0; // filter: none
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(rows)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
