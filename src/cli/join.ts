@@ -161,7 +161,7 @@ function byteWords(bytes: number): string {
   return unit === 0 ? `${bytes} bytes` : `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
 }
 
-/** A transfer on one line of stderr: rewritten in place on a terminal, one line per change of state in a pipe. */
+/** A transfer on one line of stderr: rewritten in place on a terminal; in a pipe, a line per tenth and per change of state. */
 function showTransfer(transfer: Transfer): void {
   if (values.quiet) return;
   const percent = transfer.size > 0 ? Math.floor((transfer.doneBytes / transfer.size) * 100) : 100;
@@ -177,9 +177,15 @@ function showTransfer(transfer: Transfer): void {
   };
   const line = `* ${printable(transfer.name)}: ${words[transfer.state]}`;
   const final = transfer.state === 'done' || transfer.state === 'failed' || transfer.state === 'cancelled';
-  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${line}${final ? '\n' : ''}`);
-  else if (transfer.state !== 'active' || transfer.doneBytes === transfer.size) process.stderr.write(`${line}\n`);
+  if (process.stderr.isTTY) return void process.stderr.write(`\r\x1b[K${line}${final ? '\n' : ''}`);
+  // In a pipe or a log: every change of state, and progress at each tenth.
+  const tenth = transfer.state === 'active' ? Math.floor(percent / 10) : -1;
+  if (transfer.state === 'active' && tenth === printedTenths.get(transfer.id)) return;
+  printedTenths.set(transfer.id, tenth);
+  process.stderr.write(`${line}\n`);
 }
+/** The last tenth of each transfer printed to a pipe (-1 after a change of state). */
+const printedTenths = new Map<string, number>();
 
 const uploads = new FileOutbox<NodeFile>({
   platform: nodeFilePlatform(),
