@@ -15,6 +15,15 @@ import { FileRefusal } from './file-refusal.ts';
 
 const DISK_FULL = new Set(['ENOSPC', 'EDQUOT']);
 
+/** SQLite's SQLITE_FULL: the record of a file could not be written. */
+const SQLITE_FULL = 13;
+
+/** ENOSPC, EDQUOT (a user's disk quota) or SQLITE_FULL: either way the disk takes no more. */
+export const isDiskFull = (error: unknown): boolean =>
+  error instanceof Error &&
+  (DISK_FULL.has((error as NodeJS.ErrnoException).code ?? '') ||
+    (error as Error & { errcode?: number }).errcode === SQLITE_FULL);
+
 export class UploadStore extends FileStore {
   constructor(options: { directory: string; expirationPeriodInMilliseconds: number }) {
     super(options);

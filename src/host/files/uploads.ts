@@ -17,6 +17,7 @@ import { TUS_VERSION, UPLOADS_PATH } from '../../shared/files.ts';
 import type { RoomLimits } from '../options.ts';
 import type { HistoryStore } from '../store/history-store.ts';
 import { codeForTusStatus, FileRefusal, REFUSAL_HEADERS, refuse, refusalBody } from './file-refusal.ts';
+import { isDiskFull } from './upload-store.ts';
 import type { PendingUploads } from './pending-uploads.ts';
 import { isPreviewFor, type UploadFinisher } from './upload-finisher.ts';
 import { creationMetadata, readUploadMetadata, storedMetadata } from './upload-metadata.ts';
@@ -65,6 +66,10 @@ export class Uploads {
       // Only the room's own page and programs use these endpoints: no other origin may read an answer.
       allowedOrigins: () => false,
       disableTerminationForFinishedUploads: true,
+      // A full disk reaches tus as the file system's own error (the write stream's, through its
+      // pipeline), whichever stage saw it first.
+      onResponseError: (_req, error) =>
+        isDiskFull(error) ? { status_code: 507, body: refusalBody('BEACON_ERR_HOST_DISK_FULL') } : undefined,
       onUploadCreate: (req, upload) => this.#create(req, upload),
       onUploadFinish: async (_req, upload) => {
         await this.#finisher.finish(upload.id);
@@ -79,10 +84,9 @@ export class Uploads {
     if (id === null) {
       if (method !== 'POST' && method !== 'OPTIONS') return refuse(res, 'BEACON_ERR_FILE_REQUEST');
       // Deferred length is refused: the quota and the disk are reserved for the declared length.
-      if (
-        method === 'POST' &&
-        (req.headers['upload-length'] === undefined || req.headers['upload-defer-length'] !== undefined)
-      )
+      // Concatenation is not offered either: one upload per file.
+      const { 'upload-length': length, 'upload-defer-length': deferred, 'upload-concat': concat } = req.headers;
+      if (method === 'POST' && (length === undefined || deferred !== undefined || concat !== undefined))
         return refuse(res, 'BEACON_ERR_FILE_REQUEST');
     } else {
       if (!FILE_ID.test(id) || !['HEAD', 'PATCH', 'DELETE'].includes(method))
