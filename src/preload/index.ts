@@ -11,7 +11,12 @@ import { desktopFileUrl } from '../shared/files.ts';
  * the File object itself: the page cannot name a path), else (pasted, no path) its bytes.
  */
 async function fileSource(file: LocalFile): Promise<{ path: string } | { bytes: Uint8Array<ArrayBuffer> }> {
-  const path = typeof File !== 'undefined' && file instanceof File ? webUtils.getPathForFile(file) : '';
+  let path = '';
+  try {
+    path = webUtils.getPathForFile(file as File);
+  } catch {
+    // Not a File at all (a Blob the page made): it has no path.
+  }
   return path ? { path } : { bytes: new Uint8Array(await file.arrayBuffer()) };
 }
 

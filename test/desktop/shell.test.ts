@@ -240,7 +240,7 @@ describe('the desktop shell, as built', () => {
 
     const functions = preload.members.filter(({ type }) => type === 'function').map(({ key }) => key);
     const others = preload.members.filter(({ type }) => type !== 'function').map(({ key }) => key);
-    expect(functions.sort()).toEqual([...COMMANDS, 'onEvent'].sort());
+    expect(functions.sort()).toEqual([...COMMANDS, 'onEvent', 'fileUrl'].sort());
     expect(others).toEqual(['capabilities']);
     // The desktop app is the one interface that can host.
     expect(preload.capabilities).toMatchObject({ host: true });
@@ -252,11 +252,34 @@ describe('the desktop shell, as built', () => {
         `beacon.${name}()`,
       ).toEqual([commandChannel(name)]);
       expect(call?.returnsPromise, `beacon.${name}() returns a promise`).toBe(true);
-      // Commands that take input pass it on unchanged.
+      // Commands that take input pass it on unchanged; sendFiles turns the page's files into paths or bytes.
+      if (name === 'sendFiles') continue;
       if (!v.safeParse(CommandSchemas[name], undefined).success) {
         expect(call?.invocations[0]?.args, `beacon.${name}() forwards its input`).toEqual([{ probe: name }]);
       }
     }
+
+    // A picked file goes to main as its path (only Electron can tell it), a pasted one as its bytes.
+    const sendFiles = preload.calls.find(({ key }) => key === 'sendFiles')?.invocations[0]?.args[0];
+    expect(sendFiles).toEqual({
+      conversation: 'room',
+      text: 'hi',
+      files: [
+        { name: 'picked.txt', type: 'text/plain', size: 3, source: { path: '/picked/picked.txt' } },
+        {
+          name: 'pasted.png',
+          type: 'image/png',
+          size: 2,
+          source: { bytes: { 0: 1, 1: 2 } },
+          image: { width: 2, height: 1 },
+          preview: { bytes: { 0: 3 }, type: 'image/webp', width: 2, height: 1 },
+        },
+      ],
+    });
+    // The window loads pictures from main's scheme, the preview's own id when it asks for the preview.
+    expect(preload.calls.find(({ key }) => key === 'fileUrl')?.value).toBe(
+      'beacon-file://file/f_BBBBBBBBBBBBBBBBBBBBBB',
+    );
 
     expect(preload.onEvent).toEqual({
       subscribedChannels: [EVENT_CHANNEL],
@@ -352,6 +375,11 @@ describe('the desktop shell, as built', () => {
     expect(app.quitCalls).toBe(0);
     expect(app.appEvents).toContain('second-instance');
     expect(app.windows[0]!.callsOnSecondInstance).toEqual(expect.arrayContaining(['restore', 'show', 'focus']));
+  });
+
+  it('the window loads pictures of the room through beacon-file:, declared before ready and answered by main', () => {
+    expect(app.privilegedSchemes).toEqual([{ scheme: 'beacon-file', beforeReady: true }]);
+    expect(app.handledSchemes).toEqual(['beacon-file']);
   });
 
   it('the installers register beacon: links too (electron-builder.yml)', () => {

@@ -103,6 +103,29 @@ async function callHandler(listener: Listener, frame: FrameProbe['frame'] | null
   return { frame: frame ?? 'no frame', embedded, payload, result } satisfies FrameProbe;
 }
 
+/**
+ * What the page hands the functions that take more than a payload: files as a page has them (one
+ * picked, which has a path, one pasted, which has none, with a preview), and a FileRef with its variant.
+ */
+const PAGE_INPUT: Record<string, unknown> = {
+  sendFiles: {
+    conversation: 'room',
+    text: 'hi',
+    files: [
+      { file: new File(['abc'], 'picked.txt', { type: 'text/plain' }) },
+      {
+        file: new File([new Uint8Array([1, 2])], 'pasted.png', { type: 'image/png' }),
+        image: { width: 2, height: 1 },
+        preview: { file: new File([new Uint8Array([3])], 'preview.webp', { type: 'image/webp' }), width: 2, height: 1 },
+      },
+    ],
+  },
+  fileUrl: [
+    { id: 'f_AAAAAAAAAAAAAAAAAAAAAA', preview: { id: 'f_BBBBBBBBBBBBBBBBBBBBBB', width: 1, height: 1 } },
+    'preview',
+  ],
+};
+
 /** Payloads every command's schema accepts without anything happening outside this process; others get none. */
 const HARMLESS: Record<string, unknown> = {
   markRead: { conversation: 'room', unreadTotal: 0 },
@@ -424,6 +447,8 @@ async function runApp(): Promise<Report> {
     headersListeners: recorder.headersListeners.length,
     networkAttempts,
     protocolClients: recorder.protocolClients,
+    privilegedSchemes: recorder.privilegedSchemes,
+    handledSchemes: recorder.protocolHandlers.map(({ scheme }) => scheme),
     startLink,
     invites,
     logs,
@@ -470,7 +495,11 @@ async function runPreload(): Promise<Report> {
     const before = recorder.invoked.length;
     let returned: unknown;
     try {
-      returned = (beacon[key] as Listener)({ probe: key });
+      const input = PAGE_INPUT[key];
+      const fn = beacon[key] as Listener;
+      returned = Array.isArray(input) ? fn(...input) : fn(input ?? { probe: key });
+      // sendFiles reads the page's files before it invokes main.
+      if (typeof (returned as Promise<unknown> | undefined)?.then === 'function') await returned;
     } catch (error) {
       errors.push(`beacon.${key}(): ${describe(error)}`);
     }
@@ -481,6 +510,7 @@ async function runPreload(): Promise<Report> {
       key,
       invocations,
       returnsPromise: typeof (returned as Promise<unknown> | undefined)?.then === 'function',
+      ...(typeof returned === 'string' ? { value: returned } : {}),
     });
   }
 

@@ -221,8 +221,9 @@ export const protocol = {
   },
 };
 
+/** A file named picked… was picked from the disk (it has a path); any other was pasted (none). */
 export const webUtils = {
-  getPathForFile: (): string => '',
+  getPathForFile: (file: File): string => (file.name.startsWith('picked') ? `/picked/${file.name}` : ''),
 };
 
 // ── the preload's side ──────────────────────────────────────────────────────

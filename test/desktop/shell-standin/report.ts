@@ -96,6 +96,10 @@ export interface AppReport {
   networkAttempts: string[];
   /** Every app.setAsDefaultProtocolClient call. */
   protocolClients: { protocol: string; path: string | null; args: string[] | null }[];
+  /** Schemes declared privileged, and whether before 'ready' (Electron ignores them after). */
+  privilegedSchemes: { scheme: string; beforeReady: boolean }[];
+  /** Schemes main answers itself (protocol.handle). */
+  handledSchemes: string[];
   /** A beacon: link on the first instance's own command line: events before and after the page loaded. */
   startLink: { beforePageLoad: unknown[]; afterPageLoad: unknown[] };
   invites: InviteProbe[];
@@ -111,7 +115,13 @@ export interface PreloadReport {
   exposedKeys: string[];
   members: { key: string; type: string }[];
   /** For each function but onEvent: what calling it with a probe payload invoked. */
-  calls: { key: string; invocations: { channel: string; args: unknown[] }[]; returnsPromise: boolean }[];
+  calls: {
+    key: string;
+    invocations: { channel: string; args: unknown[] }[];
+    returnsPromise: boolean;
+    /** What it returned, when that was a string (fileUrl). */
+    value?: string;
+  }[];
   leaksIpcRenderer: boolean;
   capabilities: unknown;
   onEvent: {
