@@ -181,5 +181,5 @@ describe('sharing files between people in browsers', () => {
       if (width < 700) await bob.getByTestId('composer-input').waitFor();
     });
     expect(found).toEqual({ '1280 light': [], '1280 dark': [], '420 light': [], '420 dark': [] });
-  });
+  }, 120_000);
 });

@@ -150,7 +150,7 @@ async function openConversation(page: Page): Promise<void> {
 
 describe('sharing files, as it looks', () => {
   it('a conversation with pictures, file cards and an upload on its way has no serious axe violations, wide and narrow, light and dark', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     page.setDefaultTimeout(8_000);
     await page.goto(harness!.baseUrl, { timeout: 60_000 });
     await page.waitForFunction(() => window.harness !== undefined, null, { timeout: 60_000 });
