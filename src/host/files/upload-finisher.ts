@@ -72,7 +72,7 @@ export class UploadFinisher {
         throw new FileRefusal('BEACON_ERR_FILE_REQUEST', `upload ${id} is not complete`);
       }
       const partial = this.#uploads.partialPath(id);
-      const { sha256, size, head } = await hashFile(partial, IMAGE_HEADER_BYTES);
+      const { sha256, size, head } = await this.#measure(id, upload.size);
       if (size !== upload.size || (meta.sha256 !== undefined && meta.sha256 !== sha256)) {
         await this.#forget(id);
         throw new FileRefusal('BEACON_ERR_FILE_CORRUPT', `${id}: ${size} bytes, sha256 ${sha256}`);
@@ -100,6 +100,13 @@ export class UploadFinisher {
       if (pending) pending.finishing = false;
       throw error;
     }
+  }
+
+  /** The upload's SHA-256, size and first bytes: from the hash kept while its bytes arrived, else read again. */
+  async #measure(id: string, size: number): Promise<{ sha256: string; size: number; head: Buffer }> {
+    const running = this.#uploads.takeHash(id, size);
+    if (running) return { ...running, size };
+    return hashFile(this.#uploads.partialPath(id), IMAGE_HEADER_BYTES);
   }
 
   /** The preview, checked again now: it was checked at creation, but it is the record that counts. */

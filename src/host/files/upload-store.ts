@@ -5,6 +5,7 @@
  * while writing is BEACON_ERR_HOST_DISK_FULL rather than tus's anonymous 500; what was written
  * stays as the upload's offset, to resume once there is room.
  */
+import { createHash, type Hash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -12,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { FileStore } from '@tus/file-store';
 import { ERRORS } from '@tus/server';
 import { FileRefusal } from './file-refusal.ts';
+import { IMAGE_HEADER_BYTES } from './image-header.ts';
 
 const DISK_FULL = new Set(['ENOSPC', 'EDQUOT']);
 
@@ -35,23 +37,68 @@ export class UploadStore extends FileStore {
     return join(this.directory, id);
   }
 
+  /**
+   * SHA-256 of each upload's bytes so far, kept while they arrive in order in this process: the
+   * finish then needs no second read of a large file. Dropped whenever it might not match the
+   * disk (a write that failed, an offset it did not see, a restart); the finish then reads the file.
+   */
+  readonly #hashes = new Map<string, RunningHash>();
+
   override async write(readable: Readable, id: string, offset: number): Promise<number> {
     const out = createWriteStream(this.partialPath(id), { flags: 'r+', start: offset });
+    let running = this.#hashes.get(id);
+    if (running?.length !== offset) running = offset === 0 ? newRunningHash() : undefined;
+    this.#hashes.delete(id);
     let received = 0;
     const count = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
         received += chunk.length;
+        if (running) addToHash(running, chunk);
         callback(null, chunk);
       },
     });
     try {
       await pipeline(readable, count, out);
     } catch (error) {
-      if (DISK_FULL.has((error as NodeJS.ErrnoException).code ?? ''))
-        throw new FileRefusal('BEACON_ERR_HOST_DISK_FULL');
+      if (isDiskFull(error)) throw new FileRefusal('BEACON_ERR_HOST_DISK_FULL');
       // As FileStore does: a broken connection is the usual cause, and the bytes written are kept.
       throw ERRORS.FILE_WRITE_ERROR;
     }
+    // Every byte that passed the hash is now written: the two agree.
+    if (running) this.#hashes.set(id, running);
     return offset + received;
+  }
+
+  /** The SHA-256 and first bytes of upload `id` if its running hash covers exactly `size` bytes; it is used up. */
+  takeHash(id: string, size: number): { sha256: string; head: Buffer } | null {
+    const running = this.#hashes.get(id);
+    this.#hashes.delete(id);
+    if (running?.length !== size) return null;
+    return { sha256: running.hash.digest('hex'), head: Buffer.concat(running.head) };
+  }
+
+  override async remove(id: string): Promise<void> {
+    this.#hashes.delete(id);
+    await super.remove(id);
+  }
+}
+
+interface RunningHash {
+  hash: Hash;
+  length: number;
+  head: Buffer[];
+  headLength: number;
+}
+
+const newRunningHash = (): RunningHash => ({ hash: createHash('sha256'), length: 0, head: [], headLength: 0 });
+
+function addToHash(running: RunningHash, chunk: Buffer): void {
+  running.hash.update(chunk);
+  running.length += chunk.length;
+  if (running.headLength < IMAGE_HEADER_BYTES) {
+    // Copied: the chunk's memory belongs to the stream, which may reuse it.
+    const part = Buffer.from(chunk.subarray(0, IMAGE_HEADER_BYTES - running.headLength));
+    running.head.push(part);
+    running.headLength += part.length;
   }
 }
