@@ -118,6 +118,7 @@ export function parseRange(
   if (!match) return 'unsatisfiable';
   const start = Number(match[1]);
   const end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1);
-  if (start >= size || end < start) return 'unsatisfiable';
+  // A start at or past the end (an empty file has none) leaves end < start.
+  if (end < start) return 'unsatisfiable';
   return { start, end };
 }
