@@ -263,6 +263,8 @@ export async function desktopUser(browser: Browser, dataDir: string) {
       );
     const beacon: Record<string, unknown> = {
       capabilities: { host: true, notifications: true },
+      // The preload's fileUrl gives beacon-file: URLs that only Electron serves: a page here shows no pictures.
+      fileUrl: () => null,
       onEvent(listener: (event: unknown) => void) {
         listeners.add(listener);
         return () => listeners.delete(listener);

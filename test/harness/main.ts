@@ -94,6 +94,14 @@ function makeFile(name: string, size: number, type = 'application/pdf'): File {
   return new File([bytes], name, { type });
 }
 
+/** A file's bytes as base64, to carry them out of the page (setInputFiles, a route's answer). */
+async function base64Of(file: Blob): Promise<string> {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  let binary = '';
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary);
+}
+
 /** A DataTransfer holding `files`, as a drop or a paste carries them. */
 function transferOf(files: File[]): DataTransfer {
   const data = new DataTransfer();
@@ -108,6 +116,7 @@ const harness = {
   makeImage,
   makeFile,
   transferOf,
+  base64Of,
   mount(options: MountOptions = {}): FakeChatApi {
     const fake = createFakeChatApi(options);
     harness.fake = fake;

@@ -61,13 +61,7 @@ async function openConversation(page: Page): Promise<void> {
     [PLAN, 640, 360],
   ] as const) {
     const base64 = await page.evaluate(
-      async ({ w, h, name }) => {
-        const image = await window.harness.makeImage(w, h, name);
-        const bytes = new Uint8Array(await image.arrayBuffer());
-        let binary = '';
-        for (const b of bytes) binary += String.fromCharCode(b);
-        return btoa(binary);
-      },
+      async ({ w, h, name }) => window.harness.base64Of(await window.harness.makeImage(w, h, name)),
       { w, h, name: file.name },
     );
     pictures.set(file.id, Buffer.from(base64, 'base64'));

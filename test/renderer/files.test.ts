@@ -99,13 +99,7 @@ async function sentFiles() {
 /** A PNG drawn in the page, as bytes for setInputFiles. */
 async function pngBytes(width: number, height: number): Promise<Buffer> {
   const base64 = await page.evaluate(
-    async ({ width, height }) => {
-      const file = await window.harness.makeImage(width, height, 'x.png');
-      const bytes = new Uint8Array(await file.arrayBuffer());
-      let binary = '';
-      for (const b of bytes) binary += String.fromCharCode(b);
-      return btoa(binary);
-    },
+    async ({ width, height }) => window.harness.base64Of(await window.harness.makeImage(width, height, 'x.png')),
     { width, height },
   );
   return Buffer.from(base64, 'base64');
