@@ -308,6 +308,22 @@ describe('sending files', () => {
     expect(await page.getByTestId('composer-input').inputValue()).toBe('the slides');
   });
 
+  it('files let go of beside the conversation (on the sidebar) are not opened in place of Beacon, nor attached', async () => {
+    await enterRoom();
+    const prevented = await page.getByTestId('sidebar').evaluate((element) => {
+      const data = window.harness.transferOf([window.harness.makeFile('Contract.pdf', 10)]);
+      const over = !element.dispatchEvent(
+        new DragEvent('dragover', { dataTransfer: data, bubbles: true, cancelable: true }),
+      );
+      const drop = !element.dispatchEvent(
+        new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }),
+      );
+      return over && drop;
+    });
+    expect(prevented).toBe(true);
+    expect(await page.getByTestId('attachment-tray').count()).toBe(0);
+  });
+
   it('a room that takes no files offers no attach button, and a file dropped there is not taken', async () => {
     await enterRoom({ files: null });
     expect(await page.getByTestId('attach').count()).toBe(0);

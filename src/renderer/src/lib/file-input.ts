@@ -9,8 +9,21 @@ export function carriesFiles(data: DataTransfer | null): boolean {
   return data !== null && Array.from(data.types).includes('Files');
 }
 
-export function droppedFiles(data: DataTransfer | null): File[] {
-  return data ? Array.from(data.files) : [];
+/**
+ * The files of a drop, and the names of the folders in it: a folder arrives as a File too (of no
+ * bytes, that cannot be read), which only its entry tells apart.
+ */
+export function droppedFiles(data: DataTransfer | null): { files: File[]; folders: string[] } {
+  const out = { files: [] as File[], folders: [] as string[] };
+  if (!data) return out;
+  const items = Array.from(data.items).filter((item) => item.kind === 'file');
+  for (const item of items) {
+    const file = item.getAsFile();
+    if (!file) continue;
+    if (item.webkitGetAsEntry?.()?.isDirectory) out.folders.push(file.name);
+    else out.files.push(file);
+  }
+  return out;
 }
 
 export function pastedFiles(data: DataTransfer | null, now = new Date()): File[] {

@@ -55,6 +55,20 @@ export class AttachmentsState {
     this.#byConversation.set(conversation, list);
   }
 
+  /** Shows a folder dropped in the tray with why it is not sent: a browser cannot read a folder as a file. */
+  addFolders(conversation: ConversationId, names: readonly string[]): void {
+    const refused = 'A folder cannot be sent: compress it (a .zip) and send that.';
+    const folders = names.map((name) => ({
+      key: ++this.#key,
+      file: new File([], name),
+      reading: false,
+      facts: null,
+      thumbnail: null,
+      refused,
+    }));
+    if (folders.length > 0) this.#byConversation.set(conversation, [...this.in(conversation), ...folders]);
+  }
+
   remove(conversation: ConversationId, key: number): void {
     const list = this.in(conversation);
     for (const a of list) if (a.key === key && a.thumbnail) URL.revokeObjectURL(a.thumbnail);
