@@ -169,8 +169,9 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
       requestTimeout: 2 * limits.handshakeTimeoutMs,
       connectionsCheckingInterval: HTTP_TIMEOUT_CHECK_MS,
     };
-    // A file's body takes as long as the network needs: no limit on the whole request, but one on
-    // silence (FileService cuts a file request idle for fileIdleMs; every other request the same).
+    // A file's body takes as long as the network needs, so Node's limit on receiving a whole request
+    // is off; FileService cuts a file request that is silent for fileIdleMs instead, and every other
+    // request keeps the old limit (pageRequestTimer).
     const webTimeouts = { ...timeouts, requestTimeout: 0 };
     const web = webFilesHandler(options.webRoot, {
       info: {
@@ -184,7 +185,7 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
     const handler = (req: IncomingMessage, res: ServerResponse): void => {
       const path = (req.url ?? '').split('?')[0]!;
       if (path !== FILES_PATH && !path.startsWith(`${FILES_PATH}/`)) {
-        req.setTimeout(limits.fileIdleMs, () => req.socket.destroy());
+        pageRequestTimer(req, timeouts.requestTimeout);
         web(req, res);
         return;
       }
@@ -474,6 +475,19 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
     this.#files?.stop();
     this.#store.close();
   }
+}
+
+/**
+ * What Node's requestTimeout did for every request before files: a request (a page, /room.json)
+ * not received whole within `ms` costs its connection, so a body trickled a byte at a time cannot
+ * hold a socket. Only the receiving is timed; a large page may take its time to be sent.
+ */
+function pageRequestTimer(req: IncomingMessage, ms: number): void {
+  const timer = setTimeout(() => req.socket.destroy(), ms);
+  timer.unref();
+  const received = (): void => clearTimeout(timer);
+  req.once('end', received);
+  req.once('close', received);
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UPLOADS_PATH } from '../../src/shared/files.ts';
@@ -282,6 +283,24 @@ describe('hostile requests', () => {
       headers: { ...bearer(ann.token), host: 'evil.example:80' },
     });
     expect(reply.status).toBe(421);
+  });
+
+  it('a body trickled to a page (not a file) is still cut when it is not whole in time', async () => {
+    const server = await startRoom({ limits: { handshakeTimeoutMs: 300 } });
+    const socket = connect({ host: '127.0.0.1', port: server.port });
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(`POST /room.json HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nContent-Length: 1000\r\n\r\nx`);
+    const trickle = setInterval(() => socket.write('x'), 100);
+    const closedAfter = Date.now();
+    const closed = await Promise.race([
+      new Promise((resolve) => socket.on('close', () => resolve(true)).on('error', () => {})),
+      new Promise((resolve) => setTimeout(() => resolve(false), 5_000)),
+    ]);
+    clearInterval(trickle);
+    socket.destroy();
+    expect(closed).toBe(true);
+    // Twice the handshake timeout, as before files (room-server.ts), with slack for a busy machine.
+    expect(Date.now() - closedAfter).toBeLessThan(5_000);
   });
 
   it('a member the room has forgotten has no files any more (401)', async () => {
