@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { formatBytes } from '../../src/renderer/src/lib/file-format.ts';
-import { axeAcrossScreens, browserUser, headlessHost, member, messageRow, useChromium } from './helpers.ts';
+import { axeAcrossScreens, browserUser, headlessHost, member, messageRow, screenshot, useChromium } from './helpers.ts';
 
 let browser: Browser;
 useChromium((launched) => (browser = launched));
@@ -182,4 +182,44 @@ describe('sharing files between people in browsers', () => {
     });
     expect(found).toEqual({ '1280 light': [], '1280 dark': [], '420 light': [], '420 dark': [] });
   }, 120_000);
+
+  it('a large upload shows its bar with percent, speed and time left while it goes, and Cancel stops it', async () => {
+    const host = await headlessHost();
+    const ann = await browserUser(browser, host.url, 'Ann', '1234');
+    await ann.getByTestId('attach').waitFor();
+    // A slow network (1 MB/s up), so the upload is seen on its way, as on busy office Wi-Fi.
+    const cdp = await ann.context().newCDPSession(ann);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 20,
+      downloadThroughput: -1,
+      uploadThroughput: 1_000_000,
+    });
+    const video = Buffer.alloc(12_000_000);
+    for (let i = 0; i < video.length; i += 4096) video.writeUInt32LE((i * 2654435761) >>> 0, i);
+    await ann
+      .getByTestId('file-picker')
+      .setInputFiles([{ name: 'Demo recording 2026-12-05.mp4', mimeType: 'video/mp4', buffer: video }]);
+    await ann.getByTestId('attachment').waitFor();
+    await composer(ann).fill('The demo recording');
+    await composer(ann).press('Enter');
+
+    const bar = ann.getByRole('progressbar', { name: 'Uploading Demo recording 2026-12-05.mp4' });
+    await expect
+      .poll(async () => Number((await bar.getAttribute('aria-valuenow')) ?? 0), { timeout: 20_000 })
+      .toBeGreaterThan(0);
+    await expect
+      .poll(() => ann.getByTestId('transfer-detail').textContent(), { timeout: 10_000 })
+      .toMatch(/ s left| min left/);
+    const detail = (await ann.getByTestId('transfer-detail').textContent())!;
+    expect(detail).toMatch(/^\d+%/);
+    expect(detail).toMatch(/KB\/s|MB\/s/);
+    expect(Number(await bar.getAttribute('aria-valuenow'))).toBeLessThan(100);
+    await screenshot(ann, 'files-upload-light', { theme: 'light' });
+
+    await ann.getByRole('button', { name: 'Cancel uploading Demo recording 2026-12-05.mp4' }).click();
+    await expect.poll(() => ann.getByTestId('transfer').getAttribute('data-state')).toBe('cancelled');
+    expect(await ann.getByRole('progressbar').count()).toBe(0);
+  }, 90_000);
 });
