@@ -127,6 +127,7 @@ export const SHORTCUTS: readonly { keys: string[]; what: string }[] = [
   { keys: ['Alt+↑', 'Alt+↓'], what: 'Previous or next conversation' },
   { keys: ['Alt+End'], what: 'Jump to the latest message' },
   { keys: ['Enter'], what: 'Send the message (Shift+Enter: new line)' },
+  { keys: [`${mod}+V`], what: 'In the message box: paste a screenshot to send it' },
   { keys: ['Page Up', 'Page Down'], what: 'Scroll the messages (once focused); older messages load at the top' },
   { keys: ['Escape'], what: 'Close a panel, the switcher or the conversations list' },
   { keys: ['?', `${mod}+/`], what: 'Show these shortcuts' },
