@@ -5,10 +5,12 @@
  * (from its path, a piece at a time, or from bytes in memory).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, type ReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { DefaultHttpStack, type HttpStack } from 'tus-js-client';
+import { DefaultHttpStack, type FileSource, type HttpStack } from 'tus-js-client';
+import { errorMessage } from '../shared/errors.ts';
 import type { FilePlatform } from '../shared/file-outbox.ts';
 import type { Fingerprint } from '../shared/fingerprint.ts';
 import { pinnedConnection } from './pinned-tls.ts';
@@ -58,6 +60,56 @@ export function hostRequest(
   });
 }
 
+/** A file that cannot be read (moved, deleted, no permission), as a transfer's error. */
+const readError = (): Error & { code: 'BEACON_ERR_FILE_READ' } =>
+  Object.assign(new Error(errorMessage('BEACON_ERR_FILE_READ')), { code: 'BEACON_ERR_FILE_READ' as const });
+
+/**
+ * tus-js-client's file reader for a NodeFile. tus-js-client's own takes an fs.ReadStream and opens
+ * slices without an error listener, so a file deleted during an upload would end the whole process
+ * with an uncaught error; here each slice (the rest of the file after a break) is opened first, a
+ * file that is gone fails the transfer, and a read error later only stalls the request (which the
+ * host then cuts) rather than the app.
+ */
+export const nodeFileReader = {
+  async openFile(input: unknown): Promise<FileSource> {
+    if (input instanceof Uint8Array) {
+      const bytes = input;
+      return {
+        size: bytes.byteLength,
+        slice: async (start, end) => ({ value: bytes.subarray(start, end), done: end >= bytes.byteLength }),
+        close: () => {},
+      };
+    }
+    const { path } = input as { path: string };
+    const info = await stat(path).catch(() => {
+      throw readError();
+    });
+    // The slice being sent: a break leaves it half read, so it is closed when the next one opens.
+    let current: ReadStream | null = null;
+    return {
+      size: info.size,
+      async slice(start, end) {
+        current?.destroy();
+        const last = Math.min(end, info.size);
+        const handle = await open(path, 'r').catch(() => {
+          throw readError();
+        });
+        const stream = handle.createReadStream({ start, end: Math.max(start, last) - 1 });
+        stream.on('error', () => {});
+        // tus-js-client's Node HTTP stack sends it with this Content-Length.
+        Object.assign(stream, { size: last - start });
+        current = stream;
+        return { value: stream, done: last >= info.size };
+      },
+      close: () => {
+        current?.destroy();
+        current = null;
+      },
+    };
+  },
+};
+
 /** Node's side of the FileOutbox: a file is hashed and sent from its path by streams, bytes as they are. */
 export function nodeFilePlatform(options: { retryDelays?: readonly number[] } = {}): FilePlatform<NodeFile> {
   return {
@@ -67,8 +119,8 @@ export function nodeFilePlatform(options: { retryDelays?: readonly number[] } = 
       for await (const chunk of createReadStream(file.path)) hash.update(chunk as Buffer);
       return hash.digest('hex');
     },
-    // A ReadStream with a path lets tus-js-client read any slice again from the file after a break.
-    tusInput: (file) => ('bytes' in file ? Buffer.from(file.bytes) : createReadStream(file.path)),
+    tusInput: (file) => ('bytes' in file ? Buffer.from(file.bytes) : { path: file.path }),
+    fileReader: nodeFileReader,
     httpStack: (pin) => pinnedHttpStack(pin),
     ...(options.retryDelays ? { retryDelays: options.retryDelays } : {}),
   };

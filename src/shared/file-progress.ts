@@ -82,6 +82,13 @@ export class Pace {
     this.#timer ??= setTimeout(() => this.flush(), Math.max(0, wait));
   }
 
+  /** Drops any held call and makes this one now, counting it against the pace (a change of state). */
+  callNow(fn: () => void): void {
+    this.cancel();
+    this.#last = this.#now();
+    fn();
+  }
+
   /** Makes the held call now (a state change must not wait behind a progress figure). */
   flush(): void {
     this.#stopTimer();
@@ -159,7 +166,6 @@ export class TransferReport {
   }
 
   #tell(): void {
-    this.#pace.cancel();
-    this.#emit(this.transfer);
+    this.#pace.callNow(() => this.#emit(this.transfer));
   }
 }

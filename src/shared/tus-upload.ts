@@ -5,7 +5,7 @@
  * its user: which failures are worth another try (and how long to keep trying), and what a refusal
  * means to a person.
  */
-import { type DetailedError, type HttpStack, Upload, type UploadOptions } from 'tus-js-client';
+import { type DetailedError, type FileSource, type HttpStack, Upload, type UploadOptions } from 'tus-js-client';
 import { type ErrorCode, errorMessage, isErrorCode } from './errors.ts';
 import { UPLOAD_METADATA, UPLOADS_PATH } from './files.ts';
 
@@ -62,7 +62,9 @@ export function isWorthRetrying(status: number): boolean {
 
 /** A refused or failed upload as a Transfer's error: the host's own {code, message} when it sent one. */
 export function uploadError(error: unknown): { code: ErrorCode; message: string } {
-  const detailed = error as Partial<DetailedError> | null;
+  const detailed = error as (Partial<DetailedError> & { code?: unknown }) | null;
+  // A refusal from this side (the file could not be read) says so itself.
+  if (isErrorCode(detailed?.code)) return { code: detailed.code, message: errorMessage(detailed.code) };
   const response = detailed?.originalResponse ?? null;
   if (!response) return { code: 'BEACON_ERR_NETWORK', message: errorMessage('BEACON_ERR_NETWORK') };
   const refusal = parseRefusal(response.getBody());
@@ -121,6 +123,13 @@ export function startTusUpload(options: TusUploadOptions): TusUpload {
   const retryDelays = [...(options.retryDelays ?? UPLOAD_RETRY_DELAYS)];
   const headers = { Authorization: `Bearer ${options.token}` };
   let upload!: Upload;
+  // tus-js-client keeps its file source open after a failure or an abort (to resume); this upload
+  // object will not resume (a retry makes a new one), so it closes the source then.
+  let source: FileSource | null = null;
+  const reader = options.fileReader;
+  const fileReader: UploadOptions['fileReader'] = reader && {
+    openFile: async (input, chunkSize) => (source = await reader.openFile(input, chunkSize)),
+  };
   const done = new Promise<string>((resolve, reject) => {
     upload = new Upload(options.input as Blob, {
       endpoint: new URL(UPLOADS_PATH, options.origin).toString(),
@@ -133,7 +142,7 @@ export function startTusUpload(options: TusUploadOptions): TusUpload {
       storeFingerprintForResuming: false,
       removeFingerprintOnSuccess: false,
       ...(options.httpStack ? { httpStack: options.httpStack } : {}),
-      ...(options.fileReader ? { fileReader: options.fileReader } : {}),
+      ...(fileReader ? { fileReader } : {}),
       onShouldRetry(error, attempt) {
         const status = error.originalResponse?.getStatus() ?? 0;
         if (!isWorthRetrying(status)) return false;
@@ -156,7 +165,7 @@ export function startTusUpload(options: TusUploadOptions): TusUpload {
     });
   });
   // A failure is reported through `done`; nobody awaiting it must not make it an unhandled rejection.
-  done.catch(() => {});
+  done.catch(() => {}).finally(() => source?.close());
   upload.start();
   return {
     done,
@@ -165,6 +174,7 @@ export function startTusUpload(options: TusUploadOptions): TusUpload {
     },
     async abort(terminate) {
       await upload.abort(false);
+      source?.close();
       if (terminate && upload.url) await terminateUpload(upload.url, options.token, options.httpStack);
     },
   };

@@ -28,8 +28,11 @@ export interface RequestSeen {
 }
 
 /** The real platform, with every request it sends written down as it goes. */
-export function recordedPlatform(requests: RequestSeen[]): FilePlatform<NodeFile> {
-  const platform = nodeFilePlatform({ retryDelays: TEST_RETRY_DELAYS });
+export function recordedPlatform(
+  requests: RequestSeen[],
+  retryDelays: readonly number[] = TEST_RETRY_DELAYS,
+): FilePlatform<NodeFile> {
+  const platform = nodeFilePlatform({ retryDelays });
   return {
     ...platform,
     httpStack(pin): HttpStack {
@@ -57,7 +60,7 @@ export type FileMember = Awaited<ReturnType<typeof fileMember>>;
 export async function fileMember(
   target: RoomServer | { port: number; fingerprint: Fingerprint },
   name: string,
-  options: { downloads?: string } = {},
+  options: { downloads?: string; retryDelays?: readonly number[] } = {},
 ) {
   const events: ChatEvent[] = [];
   const requests: RequestSeen[] = [];
@@ -69,7 +72,7 @@ export async function fileMember(
       for (const wake of waiters) wake();
     },
     startInfo: () => ({ recentRooms: [], displayName: name }),
-    files: recordedPlatform(requests),
+    files: recordedPlatform(requests, options.retryDelays),
     clientOptions: { backoff: { initialMs: 50, maxMs: 300, factor: 1.5 }, offlineAfterAttempts: 1_000 },
   });
   const fingerprint = target.fingerprint!;
@@ -88,14 +91,14 @@ export async function fileMember(
       for (const wake of waiters) wake();
     },
     showItemInFolder: () => {},
-    retryDelays: TEST_RETRY_DELAYS,
+    retryDelays: options.retryDelays ?? TEST_RETRY_DELAYS,
   });
 
-  /** Resolves with the first event (already seen or still to come) that `pick` returns something for. */
-  function when<T>(pick: (event: ChatEvent) => T | undefined, timeoutMs = 20_000): Promise<T> {
+  /** Resolves with the first event (already seen or still to come, from index `from`) that `pick` returns something for. */
+  function when<T>(pick: (event: ChatEvent) => T | undefined, timeoutMs = 20_000, from = 0): Promise<T> {
     return new Promise((resolve, reject) => {
       const look = (): boolean => {
-        for (const event of events) {
+        for (const event of events.slice(from)) {
           const found = pick(event);
           if (found !== undefined) {
             waiters.delete(wake);
@@ -129,8 +132,8 @@ export async function fileMember(
     downloads,
     when,
     transfers,
-    /** Waits for a transfer to end (done, failed or cancelled) and returns its last state. */
-    ended: (id: string, timeoutMs?: number) =>
+    /** Waits for a transfer to end (done, failed or cancelled; after event index `from`) and returns that state. */
+    ended: (id: string, timeoutMs?: number, from = 0) =>
       when(
         (event) =>
           event.type === 'transfer' &&
@@ -139,6 +142,7 @@ export async function fileMember(
             ? event.transfer
             : undefined,
         timeoutMs,
+        from,
       ),
     /** Starts downloading a file this member can see; returns the transfer id. */
     download(fileId: string, conversation = 'room'): string {

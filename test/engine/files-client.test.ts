@@ -184,6 +184,76 @@ describe('sending a file', () => {
     expect(sha256(readFileSync(done.savedTo!))).toBe(sha256(big.bytes));
   }, 180_000);
 
+  it('an upload that gave up while the host was away resumes on Retry from where it stopped', async () => {
+    const data = tempDir();
+    const server = await startRoom({ encrypted: true, dataDir: data });
+    const port = server.port;
+    const fingerprint = server.fingerprint!;
+    // No automatic tries: the first break fails the transfer, as two minutes without the host would.
+    const ann = await fileMember(server, 'Ann', { retryDelays: [] });
+    const big = randomFile(128 * MiB, 'dump.sql');
+    ann.feed.sendFiles(ROOM, 'the dump', [outgoing(big)]);
+    const message = await ann.when((e) => (e.type === 'outgoing' ? e.message : undefined));
+    const id = message.transfers![0]!;
+    await ann.when((e) =>
+      e.type === 'transfer' && e.transfer.state === 'active' && e.transfer.doneBytes > 8 * MiB ? e : undefined,
+    );
+    await server.stop();
+    expect(await ann.ended(id)).toMatchObject({ state: 'failed', error: { code: 'BEACON_ERR_NETWORK' } });
+    const failed = await ann.when((e) =>
+      e.type === 'messageStatus' && e.clientId === message.clientId && e.status === 'failed' ? e : undefined,
+    );
+    expect(failed.error).toBe('The network connection was lost.');
+
+    await startRoom({ encrypted: true, dataDir: data, port });
+    const stopped = ann.events.length;
+    await ann.when((e) => (e.type === 'connection' && e.state.kind === 'connected' ? e : undefined), 20_000, stopped);
+    const before = ann.requests.length;
+    const seen = ann.events.length;
+    expect(ann.feed.retryTransfer(id)).toEqual({ ok: true, value: null });
+    expect(await ann.ended(id, 60_000, seen)).toMatchObject({ state: 'done' });
+    await ann.when((e) =>
+      e.type === 'messageStatus' && e.clientId === message.clientId && e.status === 'sent' ? e : undefined,
+    );
+    // Resumed (HEAD, then a PATCH from the host's offset), not created again.
+    const after = ann.requests.slice(before);
+    expect(after.map((r) => r.method)).toEqual(['HEAD', 'PATCH']);
+    expect(after[1]!.offset).toBeGreaterThan(0);
+    const bob = await fileMember({ port, fingerprint }, 'Bob');
+    const received = await bob.when(withFiles);
+    expect(received.files![0]!.sha256).toBe(sha256(big.bytes));
+  }, 120_000);
+
+  it('a download cut by a host restart resumes from the bytes it has (Range), and the file is whole', async () => {
+    const data = tempDir();
+    const server = await startRoom({ encrypted: true, dataDir: data });
+    const { port } = server;
+    const ann = await fileMember(server, 'Ann');
+    const bob = await fileMember(server, 'Bob');
+    const big = randomFile(160 * MiB, 'film.mkv');
+    ann.feed.sendFiles(ROOM, '', [outgoing(big)]);
+    const message = await bob.when(withFiles, 60_000);
+    const id = bob.download(message.files![0]!.id);
+    const cutAt = await bob.when((e) =>
+      e.type === 'transfer' && e.transfer.id === id && e.transfer.doneBytes > 8 * MiB
+        ? e.transfer.doneBytes
+        : undefined,
+    );
+    await server.stop();
+    await bob.when((e) =>
+      e.type === 'transfer' && e.transfer.id === id && e.transfer.state === 'waiting' ? e : undefined,
+    );
+    await startRoom({ encrypted: true, dataDir: data, port });
+    const done = await bob.ended(id, 60_000);
+    expect(done).toMatchObject({ state: 'done', doneBytes: big.bytes.length });
+    expect(sha256(readFileSync(done.savedTo!))).toBe(sha256(big.bytes));
+    // The first figure after the break starts from what was already on disk, not from zero.
+    const states = bob.transfers(id);
+    const resumed = states.slice(states.findIndex((t) => t.state === 'waiting')).find((t) => t.state === 'active')!;
+    expect(resumed.doneBytes).toBeGreaterThanOrEqual(cutAt);
+    expect(readdirSync(bob.downloadsFolder)).toEqual(['film.mkv']);
+  }, 120_000);
+
   it('a file sent in a direct conversation reaches the other person, and nobody else can fetch it', async () => {
     const server = await startRoom({ encrypted: true });
     const ann = await fileMember(server, 'Ann');
