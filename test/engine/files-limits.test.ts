@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UPLOADS_PATH } from '../../src/shared/files.ts';
 import { cleanup, startRoom, tempDir } from '../helpers/room.ts';
@@ -301,6 +302,35 @@ describe('hostile requests', () => {
     expect(closed).toBe(true);
     // Twice the handshake timeout, as before files (room-server.ts), with slack for a busy machine.
     expect(Date.now() - closedAfter).toBeLessThan(5_000);
+  });
+
+  it('an upload or a download that stalls lets go of its connection and its place after fileIdleMs', async () => {
+    const server = await startRoom({
+      limits: { fileIdleMs: 500, maxDownloadsInFlight: 1, maxFileBytes: 64 * 1024 ** 2 },
+    });
+    const ann = await member(server, 'Ann');
+    const created = await create(server, ann.token, BYTES.length, { name: 'x', conversation: 'room' });
+    const body = new PassThrough();
+    const stalled = patch(server, ann.token, created.headers.location!, 0, body).catch((error: Error) => error);
+    body.write(BYTES.subarray(0, 100));
+    expect(await stalled).toBeInstanceOf(Error);
+    body.destroy();
+    const head = await http(server, 'HEAD', created.headers.location!, { headers: { ...bearer(ann.token), ...tus } });
+    expect(head.headers['upload-offset']).toBe('100');
+
+    const { id } = await upload(server, ann.token, Buffer.alloc(32 * 1024 ** 2, 3));
+    const reader = connect({ host: '127.0.0.1', port: server.port });
+    reader.on('error', () => {});
+    reader.write(
+      `GET /files/${id} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nAuthorization: Bearer ${ann.token}\r\n\r\n`,
+    );
+    reader.pause();
+    // While it is stalled it holds the member's one download; after fileIdleMs the host lets it go.
+    const one = async () =>
+      (await http(server, 'GET', `/files/${id}`, { headers: { ...bearer(ann.token), range: 'bytes=0-0' } })).status;
+    await expect.poll(one, { timeout: 5_000 }).toBe(429);
+    await expect.poll(one, { timeout: 10_000 }).toBe(206);
+    reader.destroy();
   });
 
   it('a member the room has forgotten has no files any more (401)', async () => {

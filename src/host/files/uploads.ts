@@ -30,7 +30,12 @@ export const newFileId = (): string => `f_${randomBytes(16).toString('base64url'
 
 type UploadLimits = Pick<
   RoomLimits,
-  'maxFileBytes' | 'roomFilesQuotaBytes' | 'maxUploadsInFlight' | 'diskReserveBytes' | 'abandonedUploadMs'
+  | 'maxFileBytes'
+  | 'roomFilesQuotaBytes'
+  | 'maxUploadsInFlight'
+  | 'diskReserveBytes'
+  | 'abandonedUploadMs'
+  | 'fileIdleMs'
 >;
 
 export class Uploads {
@@ -42,6 +47,8 @@ export class Uploads {
   readonly #limits: UploadLimits;
   /** Who sent each request tus is handling: its hooks see only the web Request. */
   readonly #callers = new WeakMap<Request, string>();
+  /** The Node request under each web Request, for its socket's idle timeout. */
+  readonly #nodeRequests = new WeakMap<Request, IncomingMessage>();
   /** The upload a creation request made, to take back if the creation fails after all. */
   readonly #created = new WeakMap<Request, string>();
 
@@ -71,8 +78,16 @@ export class Uploads {
       onResponseError: (_req, error) =>
         isDiskFull(error) ? { status_code: 507, body: refusalBody('BEACON_ERR_HOST_DISK_FULL') } : undefined,
       onUploadCreate: (req, upload) => this.#create(req, upload),
-      onUploadFinish: async (_req, upload) => {
-        await this.#finisher.finish(upload.id);
+      onUploadFinish: async (req, upload) => {
+        // Hashing (after a restart) and syncing a large file can take longer than the idle cut
+        // allows, and the client is right to wait in silence meanwhile.
+        const node = this.#nodeRequests.get(req);
+        node?.setTimeout(0);
+        try {
+          await this.#finisher.finish(upload.id);
+        } finally {
+          node?.setTimeout(options.limits.fileIdleMs);
+        }
         return {};
       },
     });
@@ -100,6 +115,7 @@ export class Uploads {
     }
     const request = webRequest(req);
     this.#callers.set(request, member);
+    this.#nodeRequests.set(request, req);
     const response = await this.#tus.handleWeb(request);
     this.#afterwards(method, id, request, response);
     await send(res, response);
