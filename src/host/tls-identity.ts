@@ -56,7 +56,8 @@ export async function loadOrCreateIdentity(dataDir: string): Promise<TlsIdentity
   return identity;
 }
 
-function writePrivate(path: string, text: string): void {
+/** Writes a secret (0600) aside and renames it in, so a crash never leaves half of it under the real name. */
+export function writePrivate(path: string, text: string | Uint8Array): void {
   const aside = `${path}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     writeFileSync(aside, text, { mode: 0o600, flag: 'wx' });

@@ -9,8 +9,9 @@
  * like the TLS key, so a crash never leaves half a secret that would change every token.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writePrivate } from '../tls-identity.ts';
 
 export const SECRET_FILE = 'file-secret';
 const SECRET_BYTES = 32;
@@ -37,13 +38,7 @@ export class FileTokens {
     }
     // Missing or unusable: a new secret only changes tokens, which every welcome hands out again.
     const secret = randomBytes(SECRET_BYTES);
-    const aside = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-    try {
-      writeFileSync(aside, secret, { mode: 0o600, flag: 'wx' });
-      renameSync(aside, path);
-    } finally {
-      rmSync(aside, { force: true });
-    }
+    writePrivate(path, secret);
     return new FileTokens(secret);
   }
 
