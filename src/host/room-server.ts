@@ -3,7 +3,8 @@
  * `insecure`) serves the web client and upgrades WebSocket connections,
  * handing each connection to admission (until it has joined) and to the
  * room's traffic (after), with a heartbeat that cuts the silent. Its parts:
- * Admission, Members, RoomTraffic, TickWriter, and the history store, which
+ * Admission, Members, RoomTraffic, TickWriter, the room's files (FileService:
+ * everything under /files, files/file-service.ts) and the history store, which
  * nothing outside the host touches.
  *
  * On the port, every TCP connection passes the connection gate first; then

@@ -97,6 +97,26 @@ describe('refusals', () => {
     }
   });
 
+  it('an upload left unfinished past abandonedUploadMs is deleted and gives back its place', async () => {
+    const dataDir = tempDir();
+    const server = await startRoom({ dataDir, limits: { abandonedUploadMs: 1_000, maxUploadsInFlight: 1 } });
+    const ann = await member(server, 'Ann');
+    const created = await create(server, ann.token, 10, { name: 'x', conversation: 'room' });
+    expect(created.headers['upload-expires']).toBeDefined();
+    expect((await create(server, ann.token, 10, { name: 'y', conversation: 'room' })).status).toBe(429);
+    await expect
+      .poll(async () => (await create(server, ann.token, 10, { name: 'y', conversation: 'room' })).status, {
+        timeout: 10_000,
+        interval: 500,
+      })
+      .toBe(201);
+    const late = await patch(server, ann.token, created.headers.location!, 0, BYTES.subarray(0, 10));
+    expect(said(late)).toEqual([404, 'BEACON_ERR_FILE_NOT_FOUND']);
+    expect(
+      readdirSync(join(dataDir, 'files', 'uploads')).some((name) => created.headers.location!.endsWith(name)),
+    ).toBe(false);
+  });
+
   it('a member runs at most maxDownloadsInFlight downloads at once (429)', async () => {
     const server = await startRoom({ limits: { maxDownloadsInFlight: 1, maxFileBytes: 64 * 1024 ** 2 } });
     const ann = await member(server, 'Ann');

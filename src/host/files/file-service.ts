@@ -97,7 +97,9 @@ export class FileService {
     const swept = await blobs.sweep((sha256) => store.hasContent(sha256));
     if (swept > 0) warn(`removed ${swept} stored file(s) no record named (left by a crash)`);
     const service = new FileService({ store, limits, tokens, uploads, downloads, warn });
-    service.#sweeper = setInterval(() => void uploads.sweepAbandoned(Date.now()), ABANDONED_SWEEP_MS);
+    // At least as often as uploads expire, so an expired one stops counting against the limits soon after.
+    const every = Math.max(1_000, Math.min(ABANDONED_SWEEP_MS, limits.abandonedUploadMs));
+    service.#sweeper = setInterval(() => void uploads.sweepAbandoned(Date.now()), every);
     service.#sweeper.unref();
     return service;
   }
