@@ -77,7 +77,11 @@ export const nodeFileReader = {
       const bytes = input;
       return {
         size: bytes.byteLength,
-        slice: async (start, end) => ({ value: bytes.subarray(start, end), done: end >= bytes.byteLength }),
+        slice: async (start, end) => {
+          const value = bytes.subarray(start, end);
+          // tus-js-client's Node HTTP stack sends it with this Content-Length (else chunked, which a PATCH may not be).
+          return { value: Object.assign(value, { size: value.byteLength }), done: end >= bytes.byteLength };
+        },
         close: () => {},
       };
     }

@@ -5,13 +5,13 @@
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { crc32, deflateSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DesktopChat } from '../../src/main/desktop-chat.ts';
 import { SettingsFile } from '../../src/main/settings.ts';
 import type { ChatEvent, HostInfo, Transfer } from '../../src/shared/chat-api.ts';
 import type { ChatMessage } from '../../src/shared/protocol.ts';
 import { cleanup, tempDir } from '../helpers/room.ts';
+import { png as pngBytes } from '../engine/files-http.ts';
 
 const sessions: DesktopChat[] = [];
 afterEach(async () => {
@@ -97,30 +97,8 @@ async function hostAndJoin() {
   return { hana, bob, info };
 }
 
-/** A real PNG of this size (grey), as the host's image check and an <img> would read it. */
-function png(width: number, height: number): Uint8Array<ArrayBuffer> {
-  const chunk = (type: string, data: Buffer): Buffer => {
-    const head = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(data.length);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(head));
-    return Buffer.concat([length, head, crc]);
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header.set([8, 0, 0, 0, 0], 8); // 8-bit greyscale
-  const rows = Buffer.alloc((width + 1) * height, 0x80);
-  for (let y = 0; y < height; y++) rows[y * (width + 1)] = 0; // filter: none
-  const bytes = Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', header),
-    chunk('IDAT', deflateSync(rows)),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-  return new Uint8Array(bytes);
-}
+/** A real PNG (the host checks pictures by their bytes), as the page hands main a pasted one. */
+const png = (width: number, height: number): Uint8Array<ArrayBuffer> => new Uint8Array(pngBytes(width, height));
 
 describe('downloading in the app', () => {
   it('saves into the downloads folder under a name of its own, never leaving a .part behind, and shows it in its folder', async () => {
