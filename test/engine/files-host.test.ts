@@ -234,6 +234,24 @@ describe('an unfinished upload', () => {
     expect((await http(server, 'HEAD', location, { headers: { ...bearer(ann.token), ...tus } })).status).toBe(404);
   });
 
+  it('a creation may carry the whole file (tus creation-with-upload) and is finished before it is answered', async () => {
+    const server = await startRoom();
+    const ann = await member(server, 'Ann');
+    const whole = await http(server, 'POST', '/files/uploads', {
+      headers: {
+        ...bearer(ann.token),
+        'tus-resumable': '1.0.0',
+        'upload-length': String(TEXT.length),
+        'upload-metadata': `name ${Buffer.from('y.txt').toString('base64')},conversation ${Buffer.from('room').toString('base64')}`,
+        'content-type': 'application/offset+octet-stream',
+      },
+      body: TEXT,
+    });
+    expect([whole.status, whole.headers['upload-offset']]).toEqual([201, String(TEXT.length)]);
+    const id = whole.headers.location!.split('/').pop()!;
+    expect((await http(server, 'GET', `/files/${id}`, { headers: bearer(ann.token) })).body.equals(TEXT)).toBe(true);
+  });
+
   it('once finished, a HEAD by its uploader says it is complete (a lost answer to the last PATCH is not a new upload)', async () => {
     const server = await startRoom();
     const ann = await member(server, 'Ann');

@@ -87,6 +87,7 @@ export class FileService {
     const uploadStore = new UploadStore({
       directory: uploadsDir,
       expirationPeriodInMilliseconds: limits.abandonedUploadMs,
+      finishedSize: (id) => store.findFile(id)?.size,
     });
     const blobs = new BlobStore(blobsDir);
     const finisher = new UploadFinisher({ uploads: uploadStore, pending, blobs, store });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FileStore } from '@tus/file-store';
-import { ERRORS } from '@tus/server';
+import { ERRORS, Upload } from '@tus/server';
 import { FileRefusal } from './file-refusal.ts';
 import { IMAGE_HEADER_BYTES } from './image-header.ts';
 
@@ -27,9 +27,32 @@ export const isDiskFull = (error: unknown): boolean =>
     (error as Error & { errcode?: number }).errcode === SQLITE_FULL);
 
 export class UploadStore extends FileStore {
-  constructor(options: { directory: string; expirationPeriodInMilliseconds: number }) {
+  readonly #finishedSize: (id: string) => number | undefined;
+
+  constructor(options: {
+    directory: string;
+    expirationPeriodInMilliseconds: number;
+    /** The size of a file this upload has already become, if it has. */
+    finishedSize: (id: string) => number | undefined;
+  }) {
     super(options);
     this.extensions = ['creation', 'creation-with-upload', 'termination', 'expiration'];
+    this.#finishedSize = options.finishedSize;
+  }
+
+  /**
+   * An upload, or one that has already become a file: complete. tus reads an upload back after
+   * its finish hook (a creation that carried the whole file asks whether to send Upload-Expires),
+   * and by then the finish has removed it from this folder.
+   */
+  override async getUpload(id: string): Promise<Upload> {
+    try {
+      return await super.getUpload(id);
+    } catch (error) {
+      const size = this.#finishedSize(id);
+      if (size === undefined) throw error;
+      return new Upload({ id, size, offset: size });
+    }
   }
 
   /** The partial file of upload `id` (an id the caller has checked is one of ours: `f_` and base64url). */

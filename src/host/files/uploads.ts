@@ -140,19 +140,16 @@ export class Uploads {
 
   /** Keeps the limits' index in step with what tus did. */
   #afterwards(method: string, id: string | null, request: Request, response: Response): void {
-    if (method === 'POST') {
-      const created = this.#created.get(request);
-      if (created && response.status !== 201) {
-        this.#pending.delete(created);
-        this.#store.remove(created).catch(() => {});
-      }
+    const created = method === 'POST' ? this.#created.get(request) : undefined;
+    if (created && response.status !== 201) {
+      this.#pending.delete(created);
+      this.#store.remove(created).catch(() => {});
       return;
     }
-    if (id === null) return;
-    const pending = this.#pending.get(id);
-    const offset = Number(response.headers.get('upload-offset'));
-    if (pending && Number.isSafeInteger(offset)) pending.offset = offset;
-    if (method === 'DELETE' && response.status === 204) this.#pending.delete(id);
+    const pending = this.#pending.get(created ?? id ?? '');
+    const offset = response.headers.get('upload-offset');
+    if (pending && offset !== null && Number.isSafeInteger(Number(offset))) pending.offset = Number(offset);
+    if (pending && method === 'DELETE' && response.status === 204) this.#pending.delete(pending.id);
   }
 
   /** tus's creation hook: the metadata checked and rewritten, the room's limits applied, the upload counted. */
