@@ -65,6 +65,20 @@ describe('a file shared in the room', () => {
     expect(download.headers['content-disposition']).toBe('attachment; filename=shot.png');
   });
 
+  it('a preview must be a small picture of the same sender for the same conversation', async () => {
+    const server = await startRoom();
+    const ann = await member(server, 'Ann');
+    const bob = await member(server, 'Bob');
+    const tooWide = await upload(server, ann.token, png(700, 10));
+    const notAPicture = await upload(server, ann.token, TEXT);
+    const inADirect = await upload(server, ann.token, png(8, 6), { conversation: bob.id });
+    const bobs = await upload(server, bob.token, png(8, 6));
+    for (const preview of [tooWide.id, notAPicture.id, inADirect.id, bobs.id]) {
+      const refused = await create(server, ann.token, 10, { name: 'x.png', conversation: 'room', preview });
+      expect(refused.json().code).toBe('BEACON_ERR_FILE_REQUEST');
+    }
+  });
+
   it('the same content sent twice is stored once, under two ids', async () => {
     const dataDir = tempDir();
     const server = await startRoom({ dataDir });
