@@ -60,11 +60,28 @@ export function isWorthRetrying(status: number): boolean {
   return status >= 500 && status !== 507;
 }
 
+/**
+ * The machine that answered is not the pinned host (or will not speak TLS): asking it again is
+ * pointless and would only keep knocking on an impostor's door. The person decides (trustHost).
+ */
+const NOT_THE_HOST: ReadonlySet<string> = new Set([
+  'BEACON_ERR_HOST_CHANGED',
+  'BEACON_ERR_NOT_ENCRYPTED',
+  'BEACON_ERR_TLS',
+]);
+
+function untrusted(error: Partial<DetailedError>): boolean {
+  const cause = (error.causingError as { code?: unknown } | null | undefined)?.code;
+  return typeof cause === 'string' && NOT_THE_HOST.has(cause);
+}
+
 /** A refused or failed upload as a Transfer's error: the host's own {code, message} when it sent one. */
 export function uploadError(error: unknown): { code: ErrorCode; message: string } {
   const detailed = error as (Partial<DetailedError> & { code?: unknown }) | null;
-  // A refusal from this side (the file could not be read) says so itself.
+  // A refusal from this side (the file could not be read, the host is not the one pinned) says so itself.
   if (isErrorCode(detailed?.code)) return { code: detailed.code, message: errorMessage(detailed.code) };
+  const cause = (detailed?.causingError as { code?: unknown } | null | undefined)?.code;
+  if (isErrorCode(cause)) return { code: cause, message: errorMessage(cause) };
   const response = detailed?.originalResponse ?? null;
   if (!response) return { code: 'BEACON_ERR_NETWORK', message: errorMessage('BEACON_ERR_NETWORK') };
   const refusal = parseRefusal(response.getBody());
@@ -145,7 +162,7 @@ export function startTusUpload(options: TusUploadOptions): TusUpload {
       ...(fileReader ? { fileReader } : {}),
       onShouldRetry(error, attempt) {
         const status = error.originalResponse?.getStatus() ?? 0;
-        if (!isWorthRetrying(status)) return false;
+        if (!isWorthRetrying(status) || untrusted(error)) return false;
         // tus-js-client reads the delay from this very array after this answer: a refusal for
         // "too many at once" waits long enough for another upload to finish.
         if (status === 429) retryDelays[attempt] = Math.max(retryDelays[attempt] ?? 0, TOO_MANY_RETRY_MS);

@@ -313,6 +313,7 @@ describe('trust', () => {
     impostor.on('tlsClientError', () => {});
     await new Promise<void>((resolve) => impostor.listen(0, '127.0.0.1', resolve));
     const origin = `https://127.0.0.1:${(impostor.address() as { port: number }).port}`;
+    let waits = 0;
     try {
       const upload = startTusUpload({
         origin,
@@ -321,12 +322,13 @@ describe('trust', () => {
         size: 5,
         input: Buffer.from('hello'),
         httpStack: pinnedHttpStack(access.pin),
-        retryDelays: [],
         onProgress: () => {},
-        onWaiting: () => {},
+        onWaiting: () => waits++,
         onCreated: () => {},
       });
-      await expect(upload.done).rejects.toMatchObject({ code: 'BEACON_ERR_NETWORK' });
+      // Said as what it is, at once: no knocking again on an impostor's door for two minutes.
+      await expect(upload.done).rejects.toMatchObject({ code: 'BEACON_ERR_HOST_CHANGED' });
+      expect(waits).toBe(0);
       await expect(
         hostRequest(`${origin}/files/f_AAAAAAAAAAAAAAAAAAAAAA`, { pin: access.pin, headers: bearer(access.token) }),
       ).rejects.toMatchObject({ code: 'BEACON_ERR_HOST_CHANGED' });
