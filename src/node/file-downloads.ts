@@ -20,7 +20,7 @@ import { TransferReport } from '../shared/file-progress.ts';
 import { DESKTOP_FILE_SCHEME as FILE_SCHEME, filePath, SAFE_IMAGE_TYPES } from '../shared/files.ts';
 import { randomId } from '../shared/ids.ts';
 import { FileId } from '../shared/protocol.ts';
-import { UPLOAD_RETRY_DELAYS, parseRefusal } from '../shared/tus-upload.ts';
+import { isNotTheHost, parseRefusal, UPLOAD_RETRY_DELAYS } from '../shared/tus-upload.ts';
 import * as v from 'valibot';
 import { hostRequest } from './file-http.ts';
 
@@ -170,8 +170,11 @@ export class FileDownloads {
         signal: abort.signal,
         headers: { Authorization: `Bearer ${access.token}`, ...(from > 0 ? { Range: `bytes=${from}-` } : {}) },
       });
-    } catch {
+    } catch (error) {
       check();
+      // Not the pinned host: said as it is, and not asked again.
+      const code = (error as { code?: unknown }).code;
+      if (isNotTheHost(code)) throw { code, message: errorMessage(code), retry: false };
       throw { code: 'BEACON_ERR_NETWORK', message: errorMessage('BEACON_ERR_NETWORK'), retry: true };
     }
     check();

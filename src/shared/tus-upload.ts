@@ -70,9 +70,13 @@ const NOT_THE_HOST: ReadonlySet<string> = new Set([
   'BEACON_ERR_TLS',
 ]);
 
+/** Whether a connection failed because the machine is not the pinned host (its code, as pinned-tls gives it). */
+export function isNotTheHost(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && NOT_THE_HOST.has(code);
+}
+
 function untrusted(error: Partial<DetailedError>): boolean {
-  const cause = (error.causingError as { code?: unknown } | null | undefined)?.code;
-  return typeof cause === 'string' && NOT_THE_HOST.has(cause);
+  return isNotTheHost((error.causingError as { code?: unknown } | null | undefined)?.code);
 }
 
 /** A refused or failed upload as a Transfer's error: the host's own {code, message} when it sent one. */

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createServer as createTlsServer } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadOrCreateIdentity } from '../../src/host/tls-identity.ts';
-import { hostRequest, pinnedHttpStack } from '../../src/node/file-http.ts';
+import { pinnedHttpStack } from '../../src/node/file-http.ts';
 import { ROOM } from '../../src/shared/chat-api.ts';
 import { startTusUpload } from '../../src/shared/tus-upload.ts';
 import type { ChatMessage } from '../../src/shared/protocol.ts';
@@ -329,9 +329,9 @@ describe('trust', () => {
       // Said as what it is, at once: no knocking again on an impostor's door for two minutes.
       await expect(upload.done).rejects.toMatchObject({ code: 'BEACON_ERR_HOST_CHANGED' });
       expect(waits).toBe(0);
-      await expect(
-        hostRequest(`${origin}/files/f_AAAAAAAAAAAAAAAAAAAAAA`, { pin: access.pin, headers: bearer(access.token) }),
-      ).rejects.toMatchObject({ code: 'BEACON_ERR_HOST_CHANGED' });
+      const download = ann.downloads.start('f_AAAAAAAAAAAAAAAAAAAAAA', ROOM, { ...access, origin });
+      expect(await ann.ended(download)).toMatchObject({ state: 'failed', error: { code: 'BEACON_ERR_HOST_CHANGED' } });
+      expect(ann.transfers(download).map((t) => t.state)).toEqual(['preparing', 'failed']);
       // Ann's app did connect (that is how it saw the certificate), and sent nothing once it had.
       expect(connections).toBe(2);
       expect(received).toBe(0);
