@@ -135,7 +135,12 @@ export class FileDownloads {
         await this.#fetchOnce(download, attempt);
         return;
       } catch (error) {
-        if (error instanceof Stopped || download.attempt !== attempt) return;
+        if (error instanceof Stopped || download.attempt !== attempt) {
+          // Cancelled while a request was still opening its .part: nothing of it stays.
+          if (download.report.state === 'cancelled' && download.partPath)
+            await unlink(download.partPath).catch(() => {});
+          return;
+        }
         const failure = asTransferError(error);
         // Bytes that arrived since the last break start the count of tries again.
         if (download.report.transfer.doneBytes > had) tries = 0;
@@ -188,6 +193,7 @@ export class FileDownloads {
     if (!download.partPath) {
       const folder = this.#options.folder();
       await mkdir(folder, { recursive: true });
+      check();
       download.partPath = join(folder, `${name}.${fileId.slice(2, 12)}.part`);
     }
     const sha256 = etagHash(response.headers.etag);

@@ -3,6 +3,7 @@
  * sends, the other downloads into its downloads folder, shows a download in its folder, and its
  * window loads pictures through the beacon-file: scheme that main serves.
  */
+import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -192,6 +193,35 @@ describe('downloading in the app', () => {
     // No room: nothing to fetch from.
     await bob.session.leave();
     expect((await get(`beacon-file://file/${picture!.id}`)).status).toBe(404);
+  });
+
+  it('a cancelled download leaves nothing in the downloads folder, not even its .part', async () => {
+    const { hana, bob } = await hostAndJoin();
+    const path = join(tempDir(), 'archive.zip');
+    writeFileSync(path, randomBytes(96 * 1024 * 1024));
+    const sent = await hana.session.sendFiles({
+      conversation: 'room',
+      text: '',
+      files: [{ name: 'archive.zip', type: 'application/zip', size: 1, source: { path } }],
+    });
+    expect(sent.ok).toBe(true);
+    const message = await bob.fileMessage();
+    expect(await bob.session.download({ fileId: message.files![0]!.id, conversation: 'room' })).toEqual({
+      ok: true,
+      value: null,
+    });
+    const moving = await bob.when((e) =>
+      e.type === 'transfer' && e.transfer.direction === 'download' && e.transfer.doneBytes > 0 ? e.transfer : undefined,
+    );
+    expect(await bob.session.cancelTransfer({ id: moving.id })).toEqual({ ok: true, value: null });
+    const ended = await bob.when((e) =>
+      e.type === 'transfer' && e.transfer.id === moving.id && e.transfer.state === 'cancelled' ? e.transfer : undefined,
+    );
+    expect(ended.savedTo).toBeUndefined();
+    expect(readdirSync(bob.downloads)).toEqual([]);
+    // Nothing to show, and nothing left to cancel.
+    expect((await bob.session.showInFolder({ id: moving.id })).ok).toBe(false);
+    expect((await bob.session.cancelTransfer({ id: moving.id })).ok).toBe(false);
   });
 
   it('a file the app cannot read is refused at once, before anything is sent', async () => {
