@@ -247,8 +247,11 @@ function webRequest(req: IncomingMessage): Request {
   }
   const method = req.method ?? 'GET';
   const body = method === 'GET' || method === 'HEAD' ? null : (Readable.toWeb(req) as ReadableStream<Uint8Array>);
-  // The origin is never read: Location is relative, and the Host header was checked before.
-  return new Request(`http://beacon.invalid${req.url ?? '/'}`, {
+  // The origin is never read: Location is relative, and the Host header was checked before. The
+  // query is left out: tus takes the upload's id from the last `/` of the whole URL, so
+  // `/files/uploads/<mine>?x=/<theirs>` would act on an id other than the one checked above.
+  const path = new URL(req.url ?? '/', 'http://beacon.invalid').pathname;
+  return new Request(`http://beacon.invalid${path}`, {
     method,
     headers,
     body,
