@@ -296,6 +296,37 @@ describe('sending a file', () => {
   });
 });
 
+describe('a room that takes no files', () => {
+  it('says so in the snapshot, and refuses files at once without queueing a message', async () => {
+    const server = await startRoom({ encrypted: true, dataDir: ':memory:' });
+    const ann = await fileMember(server, 'Ann');
+    expect(ann.feed.snapshot()).toMatchObject({ files: null, transfers: [] });
+    expect(ann.feed.fileAccess()).toBeNull();
+    const note = randomFile(10, 'note.txt');
+    expect(ann.feed.sendFiles(ROOM, 'hi', [outgoing(note)])).toMatchObject({
+      ok: false,
+      error: { code: 'BEACON_ERR_NO_FILES' },
+    });
+    expect(ann.feed.snapshot().outgoing).toEqual([]);
+    expect(ann.events.filter((e) => e.type === 'outgoing' || e.type === 'transfer')).toEqual([]);
+  });
+
+  it('a room that does take them says how large a file may be', async () => {
+    const server = await startRoom({ encrypted: true, limits: { maxFileBytes: 1024 } });
+    const ann = await fileMember(server, 'Ann');
+    expect(ann.feed.snapshot().files).toEqual({ maxFileBytes: 1024 });
+    // Too large for it: refused before a byte goes, the message failed with the reason.
+    const big = randomFile(2048, 'big.bin');
+    ann.feed.sendFiles(ROOM, 'too big', [outgoing(big)]);
+    const message = await ann.when((e) => (e.type === 'outgoing' ? e.message : undefined));
+    expect(await ann.ended(message.transfers![0]!)).toMatchObject({
+      state: 'failed',
+      error: { code: 'BEACON_ERR_FILE_TOO_LARGE' },
+    });
+    expect(ann.requests).toEqual([]);
+  });
+});
+
 describe('trust', () => {
   it('a machine with another certificate gets not one byte of an upload or a download', async () => {
     const server = await startRoom({ encrypted: true });
