@@ -8,6 +8,7 @@ import { FILE_SCHEME } from '../node/file-downloads.ts';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type ChatEvent, ROOM } from '../shared/chat-api.ts';
+import { messageGist } from '../shared/files.ts';
 import { eventSender, registerIpc } from './ipc-bridge.ts';
 import { NOTIFICATION_BODY_CHARS, shouldNotify } from '../shared/notify-policy.ts';
 import { DesktopChat } from './desktop-chat.ts';
@@ -104,7 +105,7 @@ function startChat(): void {
       const conversation = message.to === null ? ROOM : message.from;
       const notification = new Notification({
         title: message.to === null ? 'Mentioned in the room' : 'Direct message',
-        body: message.text.slice(0, NOTIFICATION_BODY_CHARS),
+        body: messageGist(message).slice(0, NOTIFICATION_BODY_CHARS),
       });
       notification.on('click', () => {
         showWindow();

@@ -99,3 +99,12 @@ export function originOfRoom(roomUrl: string): string {
 export const DESKTOP_FILE_SCHEME = 'beacon-file';
 /** A file's address under DESKTOP_FILE_SCHEME. */
 export const desktopFileUrl = (id: string): string => `${DESKTOP_FILE_SCHEME}://file/${id}`;
+
+/**
+ * What a notification says of a message: its text, or, for files sent without a caption, their
+ * names ("plans.pdf, photo.jpg"), so a picture sent in a direct message is not an empty bubble.
+ */
+export function messageGist(message: { text: string; files?: readonly { name: string }[] }): string {
+  if (message.text.trim() !== '' || !message.files?.length) return message.text;
+  return message.files.map((file) => file.name).join(', ');
+}

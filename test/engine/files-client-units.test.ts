@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { nameWithNumber, safeName } from '../../src/node/file-downloads.ts';
 import { Pace, TransferMeter, TransferReport } from '../../src/shared/file-progress.ts';
 import { sha256OfBlob } from '../../src/shared/file-web-platform.ts';
+import { messageGist } from '../../src/shared/files.ts';
 import { Outbox } from '../../src/shared/outbox.ts';
 import { decodeClientFrame } from '../../src/shared/protocol.ts';
 import {
@@ -141,6 +142,16 @@ describe('what an upload sends and when it tries again', () => {
   it('the page’s hash of a file read in slices is its SHA-256', async () => {
     const bytes = randomBytes(9 * 1024 * 1024 + 5);
     expect(await sha256OfBlob(new File([bytes], 'big.bin'))).toBe(createHash('sha256').update(bytes).digest('hex'));
+  });
+});
+
+describe('a notification of a message with files', () => {
+  it('shows the caption, or the files’ names when there is none', () => {
+    expect(messageGist({ text: 'the plans', files: [{ name: 'plans.pdf' }] })).toBe('the plans');
+    expect(messageGist({ text: '', files: [{ name: 'plans.pdf' }, { name: 'photo.jpg' }] })).toBe(
+      'plans.pdf, photo.jpg',
+    );
+    expect(messageGist({ text: 'hello' })).toBe('hello');
   });
 });
 

@@ -6,7 +6,7 @@
 import type { ChatApi, ChatEvent, ConnectionState, LocalFile } from '../../shared/chat-api.ts';
 import { ChatFeed } from '../../shared/chat-feed.ts';
 import { webFilePlatform } from '../../shared/file-web-platform.ts';
-import { filePath } from '../../shared/files.ts';
+import { filePath, messageGist } from '../../shared/files.ts';
 import { fail, ok } from '../../shared/result.ts';
 import { NOTIFICATION_BODY_CHARS, shouldNotify } from '../../shared/notify-policy.ts';
 import type { SocketFactory, SocketLike } from '../../shared/room-client.ts';
@@ -117,7 +117,7 @@ export function createWebChatApi(): ChatApi {
     if (!canNotify || !me || Notification.permission !== 'granted') return;
     const context = { windowFocused: document.hasFocus(), ...preferences };
     if (shouldNotify(message, me, context))
-      new Notification('Beacon', { body: message.text.slice(0, NOTIFICATION_BODY_CHARS) });
+      new Notification('Beacon', { body: messageGist(message).slice(0, NOTIFICATION_BODY_CHARS) });
   }
 
   /**
