@@ -99,7 +99,7 @@ export class FileOutbox<F> {
   readonly #uploads = new Map<string, Upload<F>>();
   readonly #messages = new Map<string, Waiting>();
   /** Uploads waiting for a free slot, in order. */
-  readonly #queue: (() => void)[] = [];
+  readonly #queue: { upload: Upload<F>; admit: () => void; pass: () => void }[] = [];
   #inFlight = 0;
 
   constructor(options: FileOutboxOptions<F>) {
@@ -177,6 +177,7 @@ export class FileOutbox<F> {
     upload.attempt++;
     upload.report.set('cancelled');
     this.#freeSlot(upload);
+    this.#leaveQueue(upload);
     const running = upload.running;
     upload.running = null;
     if (running) await running.abort(true);
@@ -219,7 +220,7 @@ export class FileOutbox<F> {
       upload.running = null;
       upload.report.set('cancelled');
     }
-    this.#queue.length = 0;
+    for (const entry of this.#queue.splice(0)) entry.pass();
     this.#inFlight = 0;
     for (const upload of this.#uploads.values()) upload.hasSlot = false;
   }
@@ -342,11 +343,21 @@ export class FileOutbox<F> {
       return Promise.resolve();
     }
     return new Promise((resolve) => {
-      this.#queue.push(() => {
-        upload.hasSlot = true;
-        resolve();
+      this.#queue.push({
+        upload,
+        admit: () => {
+          upload.hasSlot = true;
+          resolve();
+        },
+        // Out of the line without a place (cancelled, or leaving the room): the run then stops.
+        pass: resolve,
       });
     });
+  }
+
+  #leaveQueue(upload: Upload<F>): void {
+    const at = this.#queue.findIndex((entry) => entry.upload === upload);
+    if (at >= 0) this.#queue.splice(at, 1)[0]!.pass();
   }
 
   #freeSlot(upload: Upload<F>): void {
@@ -354,7 +365,7 @@ export class FileOutbox<F> {
     upload.hasSlot = false;
     const next = this.#queue.shift();
     // The place passes straight to the next in line.
-    if (next) next();
+    if (next) next.admit();
     else this.#inFlight--;
   }
 
