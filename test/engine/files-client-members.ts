@@ -54,13 +54,26 @@ export function recordedPlatform(
   };
 }
 
+function withKnownHashes(platform: FilePlatform<NodeFile>, known?: Map<string, string>): FilePlatform<NodeFile> {
+  if (!known) return platform;
+  return {
+    ...platform,
+    sha256: async (file) => ('path' in file && known.get(file.path)) || platform.sha256(file),
+  };
+}
+
 export type FileMember = Awaited<ReturnType<typeof fileMember>>;
 
 /** One person in the room through a ChatFeed, pinned to the host's fingerprint. */
 export async function fileMember(
   target: RoomServer | { port: number; fingerprint: Fingerprint },
   name: string,
-  options: { downloads?: string; retryDelays?: readonly number[] } = {},
+  options: {
+    downloads?: string;
+    retryDelays?: readonly number[];
+    /** Hashes known in advance (a test that needs every file ready at once). */
+    knownHashes?: Map<string, string>;
+  } = {},
 ) {
   const events: ChatEvent[] = [];
   const requests: RequestSeen[] = [];
@@ -72,7 +85,7 @@ export async function fileMember(
       for (const wake of waiters) wake();
     },
     startInfo: () => ({ recentRooms: [], displayName: name }),
-    files: recordedPlatform(requests, options.retryDelays),
+    files: withKnownHashes(recordedPlatform(requests, options.retryDelays), options.knownHashes),
     clientOptions: { backoff: { initialMs: 50, maxMs: 300, factor: 1.5 }, offlineAfterAttempts: 1_000 },
   });
   const fingerprint = target.fingerprint!;
