@@ -115,6 +115,12 @@ export function fileKind(name: string, type: string): FileKind {
   return { label: 'File', icon: '▤' };
 }
 
+/**
+ * The most pixels a picture without a preview may have to be drawn in the list (100 MB decoded,
+ * a 24-megapixel photo); a larger one is shown as a card. A preview is at most 640 px a side (the host checks).
+ */
+export const MAX_INLINE_PIXELS = 25_000_000;
+
 /** The largest box an inline image takes in the conversation, in CSS px. */
 export const INLINE_IMAGE_BOX = { width: 360, height: 280 } as const;
 
@@ -126,6 +132,9 @@ export const INLINE_IMAGE_BOX = { width: 360, height: 280 } as const;
 export function inlineImageSize(file: FileRef): { width: number; height: number } | null {
   const own = file.image ?? file.preview;
   if (!own) return null;
+  // Without a preview the list would decode the picture itself: a few hundred KB of PNG can claim
+  // 23000 × 23000 pixels (2 GB decoded) and freeze the window each time it scrolls into view.
+  if (!file.preview && own.width * own.height > MAX_INLINE_PIXELS) return null;
   const scale = Math.min(1, INLINE_IMAGE_BOX.width / own.width, INLINE_IMAGE_BOX.height / own.height);
   return { width: Math.max(1, Math.round(own.width * scale)), height: Math.max(1, Math.round(own.height * scale)) };
 }
