@@ -2,10 +2,20 @@
  * Attacks on the host's file endpoints by a member of the room (docs/PROTOCOL.md §18), over real
  * sockets: each one a way a review found to reach or change what is not the attacker's.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TUS_VERSION } from '../../src/shared/files.ts';
 import { cleanup, startRoom } from '../helpers/room.ts';
-import { bearer, create, http, member, patch } from './files-http.ts';
+import { bearer, create, http, member, patch, png } from './files-http.ts';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+/** Memory outside the JS heap that Buffers hold, after a full collection. */
+const bufferBytes = (): number => {
+  gc();
+  return process.memoryUsage().arrayBuffers;
+};
 
 afterEach(cleanup);
 
@@ -35,5 +45,40 @@ describe('an upload is touched only under the id that was checked', () => {
     expect((await patch(server, ann.token, theirs, 0, Buffer.from('the plans.'))).status).toBe(204);
     const got = await http(server, 'GET', `/files/${theirId}`, { headers: bearer(bob.token) });
     expect(got.body.toString()).toBe('the plans.');
+  });
+});
+
+describe('uploads paused part-way hold no memory of their bytes', () => {
+  it('a hundred uploads each stopped after 256 KiB keep well under 256 KiB each in the host', async () => {
+    const server = await startRoom();
+    const chunk = Buffer.alloc(256 * 1024, 1);
+    const before = bufferBytes();
+    // Identities are cheap: 25 members, 4 uploads each (the most one may have unfinished).
+    for (let i = 0; i < 25; i++) {
+      const eve = await member(server, `Eve${i}`);
+      for (let j = 0; j < 4; j++) {
+        const created = await create(server, eve.token, chunk.length + 1, { name: 'x.bin', conversation: 'room' });
+        expect((await patch(server, eve.token, created.headers.location!, 0, chunk)).status).toBe(204);
+      }
+    }
+    // 100 × 256 KiB = 25 MiB when the first bytes of each upload were kept in memory.
+    expect(bufferBytes() - before).toBeLessThan(8 * 1024 ** 2);
+  });
+
+  it('a picture sent in two PATCHes is still read as a picture at its finish', async () => {
+    const server = await startRoom();
+    const ann = await member(server, 'Ann');
+    const bob = await member(server, 'Bob');
+    const picture = png(300, 200);
+    const created = await create(server, ann.token, picture.length, { name: 'p.png', conversation: 'room' });
+    const location = created.headers.location!;
+    expect((await patch(server, ann.token, location, 0, picture.subarray(0, 20))).status).toBe(204);
+    expect((await patch(server, ann.token, location, 20, picture.subarray(20))).status).toBe(204);
+    const id = location.slice(location.lastIndexOf('/') + 1);
+    ann.peer.send({ type: 'send', clientId: 'c1', text: '', files: [id] });
+    const { message } = await bob.peer.frame('message');
+    expect(message.files?.[0]?.image).toEqual({ width: 300, height: 200 });
+    const got = await http(server, 'GET', `/files/${id}`, { headers: bearer(bob.token) });
+    expect(got.headers['content-type']).toBe('image/png');
   });
 });

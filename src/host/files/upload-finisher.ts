@@ -104,8 +104,8 @@ export class UploadFinisher {
 
   /** The upload's SHA-256, size and first bytes: from the hash kept while its bytes arrived, else read again. */
   async #measure(id: string, size: number): Promise<{ sha256: string; size: number; head: Buffer }> {
-    const running = this.#uploads.takeHash(id, size);
-    if (running) return { ...running, size };
+    const sha256 = this.#uploads.takeHash(id, size);
+    if (sha256) return { sha256, size, head: await this.#uploads.readHead(id, IMAGE_HEADER_BYTES) };
     return hashFile(this.#uploads.partialPath(id), IMAGE_HEADER_BYTES);
   }
 

@@ -7,13 +7,13 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FileStore } from '@tus/file-store';
 import { ERRORS, Upload } from '@tus/server';
 import { FileRefusal } from './file-refusal.ts';
-import { IMAGE_HEADER_BYTES } from './image-header.ts';
 
 const DISK_FULL = new Set(['ENOSPC', 'EDQUOT']);
 
@@ -92,12 +92,27 @@ export class UploadStore extends FileStore {
     return offset + received;
   }
 
-  /** The SHA-256 and first bytes of upload `id` if its running hash covers exactly `size` bytes; it is used up. */
-  takeHash(id: string, size: number): { sha256: string; head: Buffer } | null {
+  /** The SHA-256 of upload `id` if its running hash covers exactly `size` bytes; it is used up. */
+  takeHash(id: string, size: number): string | null {
     const running = this.#hashes.get(id);
     this.#hashes.delete(id);
     if (running?.length !== size) return null;
-    return { sha256: running.hash.digest('hex'), head: Buffer.concat(running.head) };
+    return running.hash.digest('hex');
+  }
+
+  /**
+   * The first `bytes` bytes of upload `id`, read from its file when it is finished: kept in memory
+   * while the bytes arrived, they were 256 KiB held for every upload paused past its first 256 KiB.
+   */
+  async readHead(id: string, bytes: number): Promise<Buffer> {
+    const handle = await open(this.partialPath(id), 'r');
+    try {
+      const head = Buffer.alloc(bytes);
+      const { bytesRead } = await handle.read(head, 0, bytes, 0);
+      return head.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
   }
 
   override async remove(id: string): Promise<void> {
@@ -106,22 +121,15 @@ export class UploadStore extends FileStore {
   }
 }
 
+/** Only the hash's state (a few hundred bytes) is kept between PATCHes, whatever the upload's size. */
 interface RunningHash {
   hash: Hash;
   length: number;
-  head: Buffer[];
-  headLength: number;
 }
 
-const newRunningHash = (): RunningHash => ({ hash: createHash('sha256'), length: 0, head: [], headLength: 0 });
+const newRunningHash = (): RunningHash => ({ hash: createHash('sha256'), length: 0 });
 
 function addToHash(running: RunningHash, chunk: Buffer): void {
   running.hash.update(chunk);
   running.length += chunk.length;
-  if (running.headLength < IMAGE_HEADER_BYTES) {
-    // Copied: the chunk's memory belongs to the stream, which may reuse it.
-    const part = Buffer.from(chunk.subarray(0, IMAGE_HEADER_BYTES - running.headLength));
-    running.head.push(part);
-    running.headLength += part.length;
-  }
 }
