@@ -7,7 +7,7 @@ import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TUS_VERSION } from '../../src/shared/files.ts';
 import { cleanup, startRoom } from '../helpers/room.ts';
-import { bearer, create, http, member, patch, png } from './files-http.ts';
+import { bearer, create, http, member, patch, png, upload } from './files-http.ts';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -80,5 +80,30 @@ describe('uploads paused part-way hold no memory of their bytes', () => {
     expect(message.files?.[0]?.image).toEqual({ width: 300, height: 200 });
     const got = await http(server, 'GET', `/files/${id}`, { headers: bearer(bob.token) });
     expect(got.headers['content-type']).toBe('image/png');
+  });
+});
+
+describe('names a sender chooses', () => {
+  it('are stored and served safe for every system, whatever they hold', async () => {
+    const server = await startRoom();
+    const ann = await member(server, 'Ann');
+    const bob = await member(server, 'Bob');
+    const cases: [string, string][] = [
+      ['CONIN$', '_CONIN$'],
+      ['conout$.log', '_conout$.log'],
+      ['CON .txt', '_CON .txt'],
+      [' . . ', 'file'],
+      ['a\r\nContent-Type: text/html.txt', 'a__Content-Type_ text_html.txt'],
+      ['photo\u202Egnp.exe', 'photognp.exe'],
+    ];
+    for (const [sent, stored] of cases) {
+      const { id } = await upload(server, ann.token, Buffer.from(sent), { name: sent });
+      ann.peer.send({ type: 'send', clientId: `c${id}`, text: '', files: [id] });
+      const { message } = await bob.peer.frame('message', (frame) => frame.message.files?.[0]?.id === id);
+      expect(message.files?.[0]?.name).toBe(stored);
+      const got = await http(server, 'GET', `/files/${id}`, { headers: bearer(bob.token) });
+      expect(got.headers['content-disposition']).toMatch(/^attachment; filename=/);
+      expect(got.headers['content-type']).toBe('application/octet-stream');
+    }
   });
 });

@@ -14,8 +14,8 @@ const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]/g;
 /** Path separators, C0 and C1 controls, DEL, and what Windows forbids in a name. */
 // eslint-disable-next-line no-control-regex
 const FORBIDDEN = /[/\\\u0000-\u001F\u007F-\u009F<>:"|?*]/g;
-/** Windows device names, whatever follows the first dot (`CON.txt`, `com1.tar.gz` are devices too). */
-const DEVICE = /^(CON|PRN|AUX|NUL|COM[0-9¹²³]|LPT[0-9¹²³])$/i;
+/** Windows device names, whatever follows the first dot (`CON.txt`, `com1.tar.gz`, `CONIN$.log` are devices too). */
+const DEVICE = /^(CON|PRN|AUX|NUL|COM[0-9¹²³]|LPT[0-9¹²³]|CONIN\$|CONOUT\$)$/i;
 /** An extension worth keeping when a long name is cut: a dot and a few letters or digits. */
 const EXTENSION = /\.[\p{L}\p{N}_-]{1,16}$/u;
 const FALLBACK = 'file';
