@@ -107,3 +107,37 @@ describe('names a sender chooses', () => {
     }
   });
 });
+
+describe('whether someone else holds some bytes is not for a member to learn', () => {
+  it('the quota counts bytes a member uploads even when the room already stores them in a conversation they cannot read', async () => {
+    const server = await startRoom({ limits: { roomFilesQuotaBytes: 100_000 } });
+    const ann = await member(server, 'Ann');
+    const bob = await member(server, 'Bob');
+    const eve = await member(server, 'Eve');
+    const secret = Buffer.from('salaries 2027\n'.repeat(1000));
+    await upload(server, ann.token, secret, { name: 'salaries.csv', conversation: bob.id });
+    const tus = { ...bearer(eve.token), 'tus-resumable': TUS_VERSION };
+    /** What is left of the quota, found as an attacker finds it: the largest creation it allows. */
+    const left = async (): Promise<number> => {
+      let [low, high] = [0, 100_000];
+      while (low < high) {
+        const mid = Math.ceil((low + high) / 2);
+        const created = await create(server, eve.token, mid, { name: 'probe', conversation: 'room' });
+        if (created.status !== 201) high = mid - 1;
+        else {
+          low = mid;
+          await http(server, 'DELETE', created.headers.location!, { headers: tus });
+        }
+      }
+      return low;
+    };
+    const before = await left();
+    // Eve guesses the DM's bytes: the quota goes down as for any new file, not by nothing.
+    await upload(server, eve.token, secret, { name: 'guess.csv' });
+    expect(before - (await left())).toBe(secret.length);
+    // Her own same bytes again take nothing more.
+    const again = await left();
+    await upload(server, eve.token, secret, { name: 'guess again.csv' });
+    expect(await left()).toBe(again);
+  });
+});

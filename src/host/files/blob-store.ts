@@ -29,8 +29,14 @@ export class BlobStore {
    */
   async adopt(source: string, sha256: string): Promise<void> {
     const target = this.pathOf(sha256);
-    if (await exists(target)) return;
+    // Synced and linked into its folder's sync whether or not the content is new: a finish then takes
+    // as long either way, so its time does not tell a member that someone else holds these bytes.
     await fsyncFile(source);
+    if (!(await exists(target))) await this.#place(source, target, sha256);
+    await fsyncFile(join(this.dir, sha256.slice(0, 2)));
+  }
+
+  async #place(source: string, target: string, sha256: string): Promise<void> {
     await mkdir(join(this.dir, sha256.slice(0, 2)), { recursive: true, mode: 0o700 });
     try {
       await link(source, target);
@@ -48,7 +54,6 @@ export class BlobStore {
         await rm(aside, { force: true });
       }
     }
-    await fsyncFile(join(this.dir, sha256.slice(0, 2)));
   }
 
   /** Removes blobs `isRecorded` does not know, and copies left half-made. Returns how many went. */

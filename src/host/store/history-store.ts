@@ -445,11 +445,16 @@ export class HistoryStore {
     return this.#fileBySha.get(sha256) !== undefined;
   }
 
-  /** Bytes the room's stored files take on disk: identical contents are stored, and counted, once. */
+  /**
+   * Bytes the room's stored files count against its quota: a member's identical files count once.
+   * Not once for the whole room, although the disk holds them once: a quota that did not move when
+   * a member uploaded some bytes would tell them that someone else (in a conversation they cannot
+   * read) holds the very same bytes.
+   */
   storedFileBytes(): number {
     const row = this.#db
       .prepare(
-        'SELECT COALESCE(SUM(size), 0) AS bytes FROM (SELECT sha256, max(size) AS size FROM files GROUP BY sha256)',
+        'SELECT COALESCE(SUM(size), 0) AS bytes FROM (SELECT max(size) AS size FROM files GROUP BY uploader, sha256)',
       )
       .get() as { bytes: number };
     return row.bytes;
