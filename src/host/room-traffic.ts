@@ -170,7 +170,14 @@ export class RoomTraffic {
   #ack(connection: Connection, message: ChatMessage): void {
     this.#writer.queue(
       connection,
-      encode({ type: 'ack', clientId: message.clientId, seq: message.seq, ts: message.ts }),
+      encode({
+        type: 'ack',
+        clientId: message.clientId,
+        seq: message.seq,
+        ts: message.ts,
+        // The sender's own copy then shows the files as the host keeps them (the cleaned name, the real hash).
+        ...(message.files?.length ? { files: message.files } : {}),
+      }),
     );
   }
 

@@ -213,13 +213,29 @@ export interface ChatSnapshot {
  */
 export type ChatEvent =
   | { type: 'connection'; state: ConnectionState }
-  | { type: 'welcome'; room: RoomView; history: ChatMessage[]; hasMore: boolean; resumed: boolean }
+  | {
+      type: 'welcome';
+      room: RoomView;
+      history: ChatMessage[];
+      hasMore: boolean;
+      resumed: boolean;
+      /** Whether this room takes files, and the largest it takes (v1.4 hosts); null when it takes none. */
+      files?: { maxFileBytes: number } | null;
+    }
   | { type: 'presence'; event: PresenceEvent; member: Member }
   /** New messages: one that arrived live, or a whole page of what was missed while away. */
   | { type: 'messages'; messages: ChatMessage[]; names?: Record<string, string> }
   /** One of this user's own messages, as it was queued (pending) or refused at once (failed). */
   | { type: 'outgoing'; message: OutgoingMessage }
-  | { type: 'messageStatus'; clientId: string; status: MessageStatus; seq?: number; error?: string }
+  | {
+      type: 'messageStatus';
+      clientId: string;
+      status: MessageStatus;
+      seq?: number;
+      error?: string;
+      /** With 'sent': the host's record of the message's files. */
+      files?: FileRef[];
+    }
   | { type: 'typing'; from: string; conversation: ConversationId }
   /** An older page, asked for with loadOlder. */
   | {

@@ -265,6 +265,7 @@ export class ChatFeed<F = never> {
           history: welcome.history,
           hasMore: welcome.hasMore,
           resumed: continues,
+          files: this.#files && { maxFileBytes: this.#files.maxFileBytes },
         });
       }),
       client.on('message', (message) => {
@@ -278,8 +279,8 @@ export class ChatFeed<F = never> {
           this.#unacknowledged.delete(update.clientId);
           const to = mine.conversation === ROOM ? null : mine.conversation;
           const { clientId, text, ts } = mine;
-          // Our own copy of a message with files: the host's record of them arrives only with history.
-          const files = this.#uploads?.fileRefs(clientId);
+          // Our own copy of a message with files: the host's record of them (v1.4 acks carry it).
+          const files = update.files ?? this.#uploads?.fileRefs(clientId);
           this.#remember([
             { seq: update.seq, from: this.#room.you.id, to, text, ts, clientId, ...(files?.length ? { files } : {}) },
           ]);

@@ -208,7 +208,14 @@ export const Welcome = v.object({
   ),
 });
 export const MessageIn = v.object({ type: v.literal('message'), message: ChatMessage });
-export const Ack = v.object({ type: v.literal('ack'), clientId: Id, seq: Seq, ts: Timestamp });
+export const Ack = v.object({
+  type: v.literal('ack'),
+  clientId: Id,
+  seq: Seq,
+  ts: Timestamp,
+  /** The host's record of the files the acknowledged message carries (v1.4; absent when none). */
+  files: v.optional(v.pipe(v.array(FileRef), v.maxLength(WIRE_LIMITS.filesPerMessage))),
+});
 export const PresenceEvent = v.picklist(['joined', 'left', 'away', 'back', 'reconnecting']);
 export type PresenceEvent = v.InferOutput<typeof PresenceEvent>;
 export const Presence = v.object({ type: v.literal('presence'), event: PresenceEvent, member: Member });

@@ -20,6 +20,7 @@ import {
   DEFAULT_HISTORY_PAGE,
   DEFAULT_ROOM_LIMITS,
   encode,
+  type FileRef,
   type HostFrame,
   type Member,
   type PresenceEvent,
@@ -80,7 +81,7 @@ export type RoomClientEvents = {
   /** `continues` is true when the welcome picks up where this client left off (a resume from a position). */
   welcome: [welcome: WelcomeFrame, continues: boolean];
   message: [message: ChatMessage];
-  status: [update: { clientId: string; status: MessageStatus; seq?: number; error?: string }];
+  status: [update: { clientId: string; status: MessageStatus; seq?: number; error?: string; files?: FileRef[] }];
   presence: [event: PresenceEvent, member: Member];
   typing: [from: string, to: string | null];
   history: [page: HistoryPageEvent];
@@ -438,7 +439,7 @@ export class RoomClient extends Emitter<RoomClientEvents> {
         return;
       case 'ack':
         this.#cursor.acknowledged(frame.seq);
-        this.#acknowledged(frame.clientId, frame.seq);
+        this.#acknowledged(frame.clientId, frame.seq, frame.files);
         return;
       case 'presence':
         this.emit('presence', frame.event, frame.member);
@@ -513,11 +514,12 @@ export class RoomClient extends Emitter<RoomClientEvents> {
 
   /** A stored message of ours whose ack was lost (the connection dropped first) counts as its ack. */
   #noteOwn(message: ChatMessage): void {
-    if (this.#me && message.from === this.#me.id) this.#acknowledged(message.clientId, message.seq);
+    if (this.#me && message.from === this.#me.id) this.#acknowledged(message.clientId, message.seq, message.files);
   }
 
-  #acknowledged(clientId: string, seq: number): void {
-    if (this.#outbox.acknowledge(clientId)) this.emit('status', { clientId, status: 'sent', seq });
+  #acknowledged(clientId: string, seq: number, files?: FileRef[]): void {
+    if (this.#outbox.acknowledge(clientId))
+      this.emit('status', { clientId, status: 'sent', seq, ...(files?.length ? { files } : {}) });
   }
 
   #hostError(code: string, message: string, ref: string | undefined, retryAfterMs: number | undefined): void {

@@ -25,11 +25,12 @@ describe('a file shared in the room', () => {
     });
     expect(finish.status).toBe(204);
     ann.peer.send({ type: 'send', clientId: 'c1', to: null, text: 'the plans', files: [id] });
-    await ann.peer.frame('ack');
+    const ack = await ann.peer.frame('ack');
     const { message } = await bob.peer.frame('message');
-    expect(message.files).toEqual([
-      { id, name: 'plans.txt', size: TEXT.length, type: 'text/plain', sha256: sha256(TEXT) },
-    ]);
+    const record = { id, name: 'plans.txt', size: TEXT.length, type: 'text/plain', sha256: sha256(TEXT) };
+    expect(message.files).toEqual([record]);
+    // The sender's own copy is the host's record too, from the acknowledgement.
+    expect(ack.files).toEqual([record]);
     const got = await http(server, 'GET', `/files/${id}`, { headers: bearer(bob.token) });
     expect(got.status).toBe(200);
     expect(got.body.equals(TEXT)).toBe(true);
@@ -342,6 +343,9 @@ describe('how a file is served', () => {
       ann.peer.send({ type: 'send', clientId: `c${i}`, text: '', files: [id] });
       const { message } = await bob.peer.frame('message', (frame) => frame.message.clientId === `c${i}`);
       expect(message.files?.[0]?.name).toBe(stored);
+      // The sender sees the name as stored, not as picked.
+      const ack = await ann.peer.frame('ack', (frame) => frame.clientId === `c${i}`);
+      expect(ack.files?.[0]?.name).toBe(stored);
     }
   });
 });

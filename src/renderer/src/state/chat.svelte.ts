@@ -88,7 +88,7 @@ export class ChatState {
         break;
       case 'welcome':
         this.#enter(event.room, event.history, event.hasMore, event.resumed);
-        this.#refreshFiles();
+        this.transfers.files = event.files ?? null;
         break;
       case 'presence': {
         const id = event.member.id;
@@ -113,7 +113,7 @@ export class ChatState {
         this.conversations.queued(event.message);
         break;
       case 'messageStatus':
-        this.conversations.statusChanged(event.clientId, event.status, event.seq, event.error);
+        this.conversations.statusChanged(event.clientId, event.status, event.seq, event.error, event.files);
         break;
       case 'typing':
         this.room.someoneTyping(event.from, event.conversation);
@@ -167,16 +167,6 @@ export class ChatState {
     // The room first: the conversations sort the history by who we are in it.
     this.room.entered(room);
     this.conversations.entered(room.you, history, hasMore, resumed);
-  }
-
-  /**
-   * Whether the room just entered takes files, and how large: the welcome event does not carry it
-   * (ChatSnapshot.files does), so it is read again after each welcome.
-   */
-  #refreshFiles(): void {
-    void this.#api.getState().then((snapshot) => {
-      if (snapshot.ok && this.room.inRoom) this.transfers.files = snapshot.value.files ?? null;
-    });
   }
 
   #left(): void {

@@ -138,7 +138,13 @@ export class ConversationsState {
     this.outgoing.upsert(message);
   }
 
-  statusChanged(clientId: string, status: MessageStatus, seq?: number, error?: string): void {
+  statusChanged(
+    clientId: string,
+    status: MessageStatus,
+    seq?: number,
+    error?: string,
+    hostFiles?: ChatMessage['files'],
+  ): void {
     if (status !== 'sent' || seq === undefined) {
       this.outgoing.setStatus(clientId, status, error);
       return;
@@ -155,7 +161,8 @@ export class ConversationsState {
       ts: item.ts,
       clientId: item.clientId,
     };
-    const files = this.#filesOf(item);
+    // The host's record when the acknowledgement carried it (v1.4), else what was sent from here.
+    const files = hostFiles ?? this.#filesOf(item);
     if (files) message.files = files;
     this.ensure(item.conversation).add([message]);
   }
