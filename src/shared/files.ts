@@ -41,7 +41,7 @@ export const PREVIEW_LIMITS = { maxBytes: 256 * 1024, maxSide: 640 } as const;
 export const DEFAULT_FILE_LIMITS = {
   /** Largest single file. */
   maxFileBytes: 4 * 1024 ** 3,
-  /** All stored files of a room together (identical files count once). */
+  /** All stored files of a room together (a member's identical files count once). */
   roomQuotaBytes: 64 * 1024 ** 3,
   /** Unfinished uploads one member may have at a time. */
   maxUploadsInFlight: 4,
