@@ -251,6 +251,8 @@ export type ChatEvent =
   /** A beacon: link was opened (desktop): show the join form filled in with it. */
   | { type: 'openInvite'; address: string; code: string | null }
   | { type: 'error'; code: ErrorCode; message: string }
+  /** One of this user's messages will not go after all (its uploads were cancelled): it leaves the screen. */
+  | { type: 'withdrawn'; clientId: string }
   /** A transfer started, moved on (at most a few times a second) or ended: its whole state. */
   | { type: 'transfer'; transfer: Transfer }
   | { type: 'openConversation'; conversation: ConversationId }

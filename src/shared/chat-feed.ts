@@ -328,8 +328,8 @@ export class ChatFeed<F = never> {
       withdraw: (clientId) => {
         if (!client.withdraw(clientId)) return;
         this.#unacknowledged.delete(clientId);
-        // The interface learns the message will not go; its transfers already say 'cancelled'.
-        this.#emit({ type: 'messageStatus', clientId, status: 'failed', error: 'Cancelled: nothing was sent.' });
+        // The interface takes the message away; its transfers already say 'cancelled'.
+        this.#emit({ type: 'withdrawn', clientId });
       },
       resume: (clientId) => client.retry(clientId),
     });

@@ -530,6 +530,18 @@ describe('progress', () => {
       .toBe('Quarterly report.pdf uploaded.');
   });
 
+  it('a message whose uploads were cancelled goes away, as if never written', async () => {
+    await pendingWithUpload();
+    await page.getByTestId('upload').waitFor();
+    await emit({
+      type: 'transfer',
+      transfer: upload('client-1-up0', { clientId: 'client-1', doneBytes: 6 * MB, state: 'cancelled' }),
+    });
+    await emit({ type: 'withdrawn', clientId: 'client-1' });
+    await expect.poll(() => page.getByTestId('upload').count()).toBe(0);
+    expect(await page.getByText('Not sent').count()).toBe(0);
+  });
+
   it('once the host has the message, one’s own image shows in the conversation like anyone’s', async () => {
     await enterRoom();
     await page

@@ -115,6 +115,10 @@ export class ChatState {
       case 'messageStatus':
         this.conversations.statusChanged(event.clientId, event.status, event.seq, event.error, event.files);
         break;
+      case 'withdrawn':
+        // Cancelled before it went: like a message never written, not one that failed.
+        this.conversations.outgoing.resolve(event.clientId);
+        break;
       case 'typing':
         this.room.someoneTyping(event.from, event.conversation);
         break;
