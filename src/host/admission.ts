@@ -14,6 +14,7 @@ import { isHostsOwnAddress } from './connection-gate.ts';
 import { JoinGuard } from './join-guard.ts';
 import { isOwnHostName } from './lan-addresses.ts';
 import { type Members, publicMember } from './members.ts';
+import { NewcomerThrottle } from './newcomer-throttle.ts';
 import type { RoomLimits } from './options.ts';
 import type { RejoinThrottle } from './rejoin-throttle.ts';
 import type { HistoryStore } from './store/history-store.ts';
@@ -33,6 +34,7 @@ export class Admission {
   readonly #replies: Replies;
   readonly #rejoins: RejoinThrottle;
   readonly #guard: JoinGuard;
+  readonly #newcomers: NewcomerThrottle;
   readonly #onJoined: (connection: Connection) => void;
   readonly #files: ((memberId: string) => WelcomeFiles) | null;
 
@@ -49,6 +51,8 @@ export class Admission {
     writer: TickWriter;
     replies: Replies;
     rejoins: RejoinThrottle;
+    /** Addresses whose count of new identities is remembered at most. */
+    maxNewcomerAddresses: number;
     /** A member joined over this connection: its socket is never closed to make room for others. */
     onJoined: (connection: Connection) => void;
     /** How a member uploads and downloads (welcome.files); null when the room takes no files. */
@@ -67,6 +71,11 @@ export class Admission {
     this.#rejoins = options.rejoins;
     this.#onJoined = options.onJoined;
     this.#files = options.files ?? null;
+    this.#newcomers = new NewcomerThrottle({
+      perHour: options.limits.newMembersPerHour,
+      burst: options.limits.newMemberBurst,
+      maxAddresses: options.maxNewcomerAddresses,
+    });
     this.#guard = new JoinGuard({
       delayStepMs: options.limits.wrongCodeDelayMs,
       lockoutAfter: options.limits.lockoutAfter,
@@ -127,6 +136,12 @@ export class Admission {
     // so a flood of wrong codes (which stops code checks room-wide) never keeps members out.
     const known = hello.resume ? this.#members.known(hello.resume.token) : undefined;
     if (!known && this.#code !== null && !this.#codeAccepted(connection, hello.code ?? '', now)) return;
+    // Counted only once the code is right: a wrong code makes no identity.
+    const fresh = known ? null : this.#newcomers.take(connection.address, now);
+    if (fresh && !fresh.ok) {
+      this.#replies.refuse(connection, 'BEACON_ERR_TOO_MANY_NEW_MEMBERS', { retryAfterMs: fresh.retryAfterMs });
+      return;
+    }
     const member = known ?? this.#members.newcomer(name.name, now);
     const { replaced, news } = this.#members.attach(member, connection, now);
     this.#onJoined(connection);
@@ -176,6 +191,7 @@ export class Admission {
 
   prune(now: number): void {
     this.#guard.prune(now);
+    this.#newcomers.prune(now);
   }
 
   /**

@@ -61,6 +61,15 @@ export interface RoomLimits {
   /** Joins per second from one address, sustained and at once. */
   hellosPerSecond: number;
   helloBurst: number;
+  /**
+   * New identities (a hello without a known resume token) one address (an IPv6 /64) may create, per
+   * hour sustained and at once. Every per-member limit (uploads, quota share, message rate) multiplies
+   * with the identities one machine can mint; resumes are not counted. The burst lets an office of
+   * 50 behind one NAT'd Wi-Fi address all join the first morning; the host's own 127.0.0.1 and ::1
+   * are not counted.
+   */
+  newMembersPerHour: number;
+  newMemberBurst: number;
   /** After a disconnection for flooding or abuse, the address may not join for this long; doubled each time. */
   abusePenaltyMs: number;
   maxAbusePenaltyMs: number;
@@ -77,6 +86,18 @@ export interface RoomLimits {
   roomFilesQuotaBytes: number;
   /** Unfinished uploads one member may hold at once (429): each one reserves its length and a file. */
   maxUploadsInFlight: number;
+  /**
+   * Bytes that unfinished uploads from one address (an IPv6 /64) may have declared and not yet sent
+   * (429 TOO_MANY_UPLOADS past it): identities cost nothing, so without this one machine could
+   * reserve the whole quota with creations that never send a byte. null (the default): one member's
+   * most, maxUploadsInFlight × maxFileBytes, so one person never meets it.
+   */
+  maxReservedBytesPerAddress: number | null;
+  /**
+   * An unfinished upload that receives no byte for this long is deleted and stops counting against
+   * the quota and the reservations (well before `abandonedUploadMs`): a reservation must be used.
+   */
+  stalledUploadMs: number;
   /** Downloads one member may run at once (429): each holds an open file and a socket. */
   maxDownloadsInFlight: number;
   /** Free disk the host keeps whatever the quota says (507 HOST_DISK_FULL): the history must still be writable. */
@@ -120,6 +141,10 @@ export const DEFAULT_LIMITS: RoomLimits = {
   roomWrongCodeBurst: 30,
   hellosPerSecond: 1,
   helloBurst: 10,
+  // A whole office's first morning at once from one address, then one a minute: an identity is kept
+  // for good once it has written or received a message, so real people rarely need a new one.
+  newMembersPerHour: 60,
+  newMemberBurst: 60,
   abusePenaltyMs: 30_000,
   maxAbusePenaltyMs: 30 * 60_000,
   nameReserveMs: 24 * 60 * 60_000,
@@ -127,6 +152,8 @@ export const DEFAULT_LIMITS: RoomLimits = {
   maxFileBytes: DEFAULT_FILE_LIMITS.maxFileBytes,
   roomFilesQuotaBytes: DEFAULT_FILE_LIMITS.roomQuotaBytes,
   maxUploadsInFlight: DEFAULT_FILE_LIMITS.maxUploadsInFlight,
+  maxReservedBytesPerAddress: null,
+  stalledUploadMs: DEFAULT_FILE_LIMITS.stalledUploadMs,
   maxDownloadsInFlight: DEFAULT_FILE_LIMITS.maxDownloadsInFlight,
   diskReserveBytes: DEFAULT_FILE_LIMITS.diskReserveBytes,
   abandonedUploadMs: DEFAULT_FILE_LIMITS.abandonedUploadMs,

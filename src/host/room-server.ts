@@ -49,7 +49,7 @@ import { webFilesHandler } from './web-files.ts';
 const HEARTBEAT_SLICES = 10;
 /** How often identities nobody needs are looked for in the store. */
 const IDENTITY_PRUNE_INTERVAL_MS = 60 * 60_000;
-/** Addresses whose join rate and penalties are remembered at most. */
+/** Addresses whose join rate, penalties and new identities are remembered at most (each table). */
 const MAX_THROTTLED_ADDRESSES = 50_000;
 /** How often Node's HTTP server looks for requests past their timeouts. */
 const HTTP_TIMEOUT_CHECK_MS = 1_000;
@@ -150,6 +150,7 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
       writer: this.#writer,
       replies,
       rejoins: this.#rejoins,
+      maxNewcomerAddresses: MAX_THROTTLED_ADDRESSES,
       onJoined: (connection) => this.#gate.joined(connection.socket),
       files: files && ((memberId) => files.welcomeFiles(memberId)),
     });
@@ -230,8 +231,8 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
     // The key first: a room whose key cannot be read must not start (and change its fingerprint).
     const identity = options.insecure ? null : await loadOrCreateIdentity(options.identityDir ?? options.dataDir);
     const store = HistoryStore.open(options.dataDir);
-    // Recovery may warn before the server exists to emit it; such warnings are not kept.
-    const warnings: { to?: RoomServer } = {};
+    // Recovery warns before anyone can listen: kept until the first 'warning' listener (deliverEarly).
+    const warnings: { to?: RoomServer; early: string[] } = { early: [] };
     let files: FileService | null = null;
     if (options.dataDir !== ':memory:') {
       try {
@@ -239,7 +240,7 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
           dataDir: options.dataDir,
           store,
           limits: { ...DEFAULT_LIMITS, ...options.limits },
-          warn: (message) => warnings.to?.emit('warning', message),
+          warn: (message) => (warnings.to ? warnings.to.emit('warning', message) : warnings.early.push(message)),
         });
       } catch (error) {
         store.close();
@@ -247,6 +248,7 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
       }
     }
     const server = (warnings.to = new RoomServer(options, store, identity, files));
+    server.#deliverEarly(warnings.early);
     try {
       await server.#listen(options.port);
     } catch (error) {
@@ -424,6 +426,25 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
     }
     connection.alive = false;
     connection.ws.ping();
+  }
+
+  /**
+   * Warnings from before start() returned (a crash's leftovers found at start-up), emitted once the
+   * first 'warning' listener is attached: emitted at once, nobody would have heard them.
+   */
+  #deliverEarly(warnings: string[]): void {
+    if (warnings.length === 0) return;
+    // 'newListener' is every EventEmitter's own event, outside RoomServerEvents.
+    const emitter = this as unknown as EventEmitter;
+    const onListener = (event: string | symbol): void => {
+      if (event !== 'warning') return;
+      emitter.off('newListener', onListener);
+      // 'newListener' comes before the listener is added.
+      queueMicrotask(() => {
+        for (const message of warnings) this.emit('warning', message);
+      });
+    };
+    emitter.on('newListener', onListener);
   }
 
   /** Once per heartbeat round: forget what no longer matters, so no table grows without bound. */

@@ -36,6 +36,11 @@ export const ERRORS = {
     message: 'This computer is joining too often. Beacon will try again in a moment.',
     close: CLOSE.TRY_AGAIN_LATER,
   },
+  BEACON_ERR_TOO_MANY_NEW_MEMBERS: {
+    message:
+      'Too many new people have joined from this network address lately. Wait a while and try again, or rejoin as someone this room already knows.',
+    close: CLOSE.TRY_AGAIN_LATER,
+  },
   BEACON_ERR_PENALIZED: {
     message: 'This computer was disconnected for flooding the room and may not rejoin yet. Wait and try again.',
     close: CLOSE.POLICY,

@@ -41,10 +41,12 @@ export const PREVIEW_LIMITS = { maxBytes: 256 * 1024, maxSide: 640 } as const;
 export const DEFAULT_FILE_LIMITS = {
   /** Largest single file. */
   maxFileBytes: 4 * 1024 ** 3,
-  /** All stored files of a room together (a member's identical files count once). */
+  /** All stored files of a room together (a member's identical files count once, each at least 4 KiB). */
   roomQuotaBytes: 64 * 1024 ** 3,
   /** Unfinished uploads one member may have at a time. */
   maxUploadsInFlight: 4,
+  /** An unfinished upload that receives no byte for this long is deleted (it no longer holds its reservation). */
+  stalledUploadMs: 60 * 60 * 1000,
   /** Downloads one member may have running at a time. */
   maxDownloadsInFlight: 8,
   /** The host keeps this much of its disk free whatever the quota says. */

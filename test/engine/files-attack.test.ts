@@ -2,12 +2,17 @@
  * Attacks on the host's file endpoints by a member of the room (docs/PROTOCOL.md §18), over real
  * sockets: each one a way a review found to reach or change what is not the attacker's.
  */
+import { readdirSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TUS_VERSION } from '../../src/shared/files.ts';
-import { cleanup, startRoom } from '../helpers/room.ts';
-import { bearer, create, http, member, patch, png, upload } from './files-http.ts';
+import type { RoomServer } from '../../src/host/room-server.ts';
+import { TUS_VERSION, UPLOADS_PATH } from '../../src/shared/files.ts';
+import { cleanup, startRoom, tempDir } from '../helpers/room.ts';
+import { bearer, create, http, member, metadata, patch, png, upload } from './files-http.ts';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -139,5 +144,101 @@ describe('whether someone else holds some bytes is not for a member to learn', (
     const again = await left();
     await upload(server, eve.token, secret, { name: 'guess again.csv' });
     expect(await left()).toBe(again);
+  });
+});
+
+/** POST /files/uploads from `localAddress` (another loopback address plays another machine). */
+function createFrom(
+  localAddress: string,
+  server: RoomServer,
+  token: string,
+  length: number,
+): Promise<{ status: number; code?: string; location?: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        localAddress,
+        port: server.port,
+        method: 'POST',
+        path: UPLOADS_PATH,
+        agent: false,
+        headers: {
+          ...bearer(token),
+          host: `127.0.0.1:${server.port}`,
+          'tus-resumable': TUS_VERSION,
+          'upload-length': String(length),
+          'upload-metadata': metadata({ name: 'big.iso', conversation: 'room' }),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString();
+          resolve({
+            status: res.statusCode ?? 0,
+            ...(res.statusCode === 201
+              ? { location: res.headers.location }
+              : { code: (JSON.parse(body) as { code: string }).code }),
+          });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('one machine cannot lock everyone else out of large files', () => {
+  it('identities from one address together reserve no more than one member could; everyone else still uploads', async () => {
+    // One member's most: 4 uploads of 1,000 bytes. The attacker has as many identities as it likes.
+    const server = await startRoom({ limits: { maxFileBytes: 1_000, roomFilesQuotaBytes: 20_000 } });
+    const eves = await Promise.all(Array.from({ length: 6 }, (_, i) => member(server, `Eve ${i}`)));
+    const held: { status: number; code?: string; location?: string }[] = [];
+    for (const eve of eves) held.push(await createFrom('127.0.0.66', server, eve.token, 1_000));
+    expect(held.map((reply) => reply.status)).toEqual([201, 201, 201, 201, 429, 429]);
+    expect(held[4]!.code).toBe('BEACON_ERR_TOO_MANY_UPLOADS');
+    // Another machine is not held back.
+    const ann = await member(server, 'Ann');
+    expect((await createFrom('127.0.0.67', server, ann.token, 1_000)).status).toBe(201);
+    // What an upload has received is no longer a reservation: half of one sent frees half a file.
+    await patch(server, eves[0]!.token, held[0]!.location!, 0, Buffer.alloc(500, 1));
+    expect((await createFrom('127.0.0.66', server, eves[4]!.token, 500)).status).toBe(201);
+    expect((await createFrom('127.0.0.66', server, eves[5]!.token, 1)).code).toBe('BEACON_ERR_TOO_MANY_UPLOADS');
+  });
+
+  it('an upload that receives nothing for stalledUploadMs gives its quota back and is deleted', async () => {
+    const dataDir = tempDir();
+    const server = await startRoom({ dataDir, limits: { roomFilesQuotaBytes: 3_000, stalledUploadMs: 1_000 } });
+    const eve = await member(server, 'Eve');
+    const ann = await member(server, 'Ann');
+    const squat = await create(server, eve.token, 2_000, { name: 'squat', conversation: 'room' });
+    expect(squat.status).toBe(201);
+    expect((await create(server, ann.token, 2_000, { name: 'mine', conversation: 'room' })).status).toBe(507);
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    expect((await create(server, ann.token, 2_000, { name: 'mine', conversation: 'room' })).status).toBe(201);
+    expect((await patch(server, eve.token, squat.headers.location!, 0, Buffer.alloc(10))).status).toBe(404);
+    const id = squat.headers.location!.split('/').pop()!;
+    await expect
+      .poll(() => readdirSync(join(dataDir, 'files', 'uploads')).some((name) => name.startsWith(id)))
+      .toBe(false);
+  });
+
+  it('a slow upload that keeps sending is never taken for a stalled one', async () => {
+    const server = await startRoom({ limits: { roomFilesQuotaBytes: 3_000, stalledUploadMs: 400 } });
+    const ann = await member(server, 'Ann');
+    const bob = await member(server, 'Bob');
+    const slow = await create(server, ann.token, 2_000, { name: 'slow', conversation: 'room' });
+    const body = new PassThrough();
+    const finished = patch(server, ann.token, slow.headers.location!, 0, body);
+    // 2 s of a trickle, a chunk every 200 ms: never 400 ms without a byte.
+    for (let i = 0; i < 10; i++) {
+      body.write(Buffer.alloc(100, i));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect((await create(server, bob.token, 2_000, { name: 'no', conversation: 'room' })).status).toBe(507);
+    }
+    body.end(Buffer.alloc(1_000, 9));
+    expect((await finished).status).toBe(204);
   });
 });

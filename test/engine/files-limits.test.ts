@@ -53,20 +53,47 @@ describe('refusals', () => {
   });
 
   it('the room quota counts identical files once and unfinished uploads at their length (507)', async () => {
-    const server = await startRoom({ limits: { roomFilesQuotaBytes: 2_500 } });
+    const server = await startRoom({ limits: { roomFilesQuotaBytes: 12_500 } });
     const ann = await member(server, 'Ann');
-    await upload(server, ann.token, BYTES);
+    const bytes = Buffer.from('0123456789'.repeat(500));
+    await upload(server, ann.token, bytes);
     // The same bytes again take no more room.
-    await upload(server, ann.token, BYTES);
-    await upload(server, ann.token, BYTES);
-    const reserved = await create(server, ann.token, 1_000, { name: 'x', conversation: 'room' });
+    await upload(server, ann.token, bytes);
+    await upload(server, ann.token, bytes);
+    const reserved = await create(server, ann.token, 5_000, { name: 'x', conversation: 'room' });
     expect(reserved.status).toBe(201);
-    const full = await create(server, ann.token, 501, { name: 'y', conversation: 'room' });
+    const full = await create(server, ann.token, 2_501, { name: 'y', conversation: 'room' });
     expect(said(full)).toEqual([507, 'BEACON_ERR_ROOM_FILES_FULL']);
     expect(full.json().message).toMatch(/space for files is used up/);
     // Cancelling the unfinished upload gives its room back.
     await http(server, 'DELETE', reserved.headers.location!, { headers: { ...bearer(ann.token), ...tus } });
-    expect((await create(server, ann.token, 501, { name: 'y', conversation: 'room' })).status).toBe(201);
+    expect((await create(server, ann.token, 2_501, { name: 'y', conversation: 'room' })).status).toBe(201);
+  });
+
+  it('tiny files count as the disk holds them (4 KiB each), before and after a restart', async () => {
+    const dataDir = tempDir();
+    const limits = { roomFilesQuotaBytes: 3 * 4096 };
+    const server = await startRoom({ dataDir, limits });
+    const ann = await member(server, 'Ann');
+    for (const byte of ['a', 'b', 'c']) await upload(server, ann.token, Buffer.from(byte));
+    const one = { name: 'd', conversation: 'room' };
+    expect(said(await create(server, ann.token, 1, one))).toEqual([507, 'BEACON_ERR_ROOM_FILES_FULL']);
+    await server.stop();
+    const again = await startRoom({ dataDir, limits });
+    const back = await member(again, 'Bob');
+    expect(said(await create(again, back.token, 1, one))).toEqual([507, 'BEACON_ERR_ROOM_FILES_FULL']);
+  });
+
+  it('what the host found and cleaned at start-up reaches a warning listener attached after start', async () => {
+    const dataDir = tempDir();
+    await (await startRoom({ dataDir })).stop();
+    const stray = join(dataDir, 'files', 'blobs', 'ab');
+    mkdirSync(stray, { recursive: true });
+    writeFileSync(join(stray, 'ab'.repeat(32)), 'left by a crash');
+    const server = await startRoom({ dataDir });
+    const warnings: string[] = [];
+    server.on('warning', (message) => warnings.push(message));
+    await expect.poll(() => warnings).toEqual([expect.stringMatching(/removed 1 stored file/)]);
   });
 
   it('the host keeps its disk reserve free whatever the quota says (507 HOST_DISK_FULL)', async () => {

@@ -88,6 +88,7 @@ export class FileService {
       directory: uploadsDir,
       expirationPeriodInMilliseconds: limits.abandonedUploadMs,
       finishedSize: (id) => store.findFile(id)?.size,
+      watcher: pending,
     });
     const blobs = new BlobStore(blobsDir);
     const finisher = new UploadFinisher({ uploads: uploadStore, pending, blobs, store });
@@ -98,8 +99,9 @@ export class FileService {
     const swept = await blobs.sweep((sha256) => store.hasContent(sha256));
     if (swept > 0) warn(`removed ${swept} stored file(s) no record named (left by a crash)`);
     const service = new FileService({ store, limits, tokens, uploads, downloads, warn });
-    // At least as often as uploads expire, so an expired one stops counting against the limits soon after.
-    const every = Math.max(1_000, Math.min(ABANDONED_SWEEP_MS, limits.abandonedUploadMs));
+    // At least as often as uploads expire or stall, so their files go soon after (a creation stops
+    // counting a stalled one at once).
+    const every = Math.max(1_000, Math.min(ABANDONED_SWEEP_MS, limits.abandonedUploadMs, limits.stalledUploadMs));
     service.#sweeper = setInterval(() => void uploads.sweepAbandoned(Date.now()), every);
     service.#sweeper.unref();
     return service;

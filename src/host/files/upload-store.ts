@@ -26,18 +26,28 @@ export const isDiskFull = (error: unknown): boolean =>
   (DISK_FULL.has((error as NodeJS.ErrnoException).code ?? '') ||
     (error as Error & { errcode?: number }).errcode === SQLITE_FULL);
 
+/** Told when an upload's bytes flow: a reservation that receives nothing is given back (pending-uploads.ts). */
+export interface WriteWatcher {
+  writeStarted(id: string): void;
+  bytesArrived(id: string): void;
+  writeEnded(id: string): void;
+}
+
 export class UploadStore extends FileStore {
   readonly #finishedSize: (id: string) => number | undefined;
+  readonly #watcher: WriteWatcher | undefined;
 
   constructor(options: {
     directory: string;
     expirationPeriodInMilliseconds: number;
     /** The size of a file this upload has already become, if it has. */
     finishedSize: (id: string) => number | undefined;
+    watcher?: WriteWatcher;
   }) {
     super(options);
     this.extensions = ['creation', 'creation-with-upload', 'termination', 'expiration'];
     this.#finishedSize = options.finishedSize;
+    this.#watcher = options.watcher;
   }
 
   /**
@@ -73,19 +83,24 @@ export class UploadStore extends FileStore {
     if (running?.length !== offset) running = offset === 0 ? newRunningHash() : undefined;
     this.#hashes.delete(id);
     let received = 0;
+    const watcher = this.#watcher;
     const count = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
         received += chunk.length;
         if (running) addToHash(running, chunk);
+        watcher?.bytesArrived(id);
         callback(null, chunk);
       },
     });
+    watcher?.writeStarted(id);
     try {
       await pipeline(readable, count, out);
     } catch (error) {
       if (isDiskFull(error)) throw new FileRefusal('BEACON_ERR_HOST_DISK_FULL');
       // As FileStore does: a broken connection is the usual cause, and the bytes written are kept.
       throw ERRORS.FILE_WRITE_ERROR;
+    } finally {
+      watcher?.writeEnded(id);
     }
     // Every byte that passed the hash is now written: the two agree.
     if (running) this.#hashes.set(id, running);

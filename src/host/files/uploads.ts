@@ -9,16 +9,18 @@
  * the disk takes it, never gathered in memory), and tus's small answers are written back here.
  */
 import { randomBytes } from 'node:crypto';
-import { readdir, rm, statfs } from 'node:fs/promises';
+import { readdir, rm, stat, statfs } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { Server, type Upload } from '@tus/server';
 import { TUS_VERSION, UPLOADS_PATH } from '../../shared/files.ts';
+import { isHostsOwnAddress } from '../connection-gate.ts';
+import { guardKey } from '../join-guard.ts';
 import type { RoomLimits } from '../options.ts';
 import type { HistoryStore } from '../store/history-store.ts';
 import { codeForTusStatus, FileRefusal, REFUSAL_HEADERS, refuse, refusalBody } from './file-refusal.ts';
 import { isDiskFull } from './upload-store.ts';
-import type { PendingUploads } from './pending-uploads.ts';
+import type { PendingUpload, PendingUploads } from './pending-uploads.ts';
 import { isPreviewFor, type UploadFinisher } from './upload-finisher.ts';
 import { creationMetadata, readUploadMetadata, storedMetadata } from './upload-metadata.ts';
 import type { UploadStore } from './upload-store.ts';
@@ -33,8 +35,10 @@ type UploadLimits = Pick<
   | 'maxFileBytes'
   | 'roomFilesQuotaBytes'
   | 'maxUploadsInFlight'
+  | 'maxReservedBytesPerAddress'
   | 'diskReserveBytes'
   | 'abandonedUploadMs'
+  | 'stalledUploadMs'
   | 'fileIdleMs'
 >;
 
@@ -47,6 +51,8 @@ export class Uploads {
   readonly #limits: UploadLimits;
   /** Who sent each request tus is handling: its hooks see only the web Request. */
   readonly #callers = new WeakMap<Request, string>();
+  /** The address each request came from (guardKey of its TCP peer; '' for the host's own machine). */
+  readonly #addresses = new WeakMap<Request, string>();
   /** The Node request under each web Request, for its socket's idle timeout. */
   readonly #nodeRequests = new WeakMap<Request, IncomingMessage>();
   /** The upload a creation request made, to take back if the creation fails after all. */
@@ -116,6 +122,9 @@ export class Uploads {
     const request = webRequest(req);
     this.#callers.set(request, member);
     this.#nodeRequests.set(request, req);
+    const address = req.socket.remoteAddress ?? 'unknown';
+    // As for every per-address limit: the host's own machine (exactly 127.0.0.1, ::1) is not counted.
+    this.#addresses.set(request, isHostsOwnAddress(address) ? '' : guardKey(address));
     const response = await this.#tus.handleWeb(request);
     this.#afterwards(method, id, request, response);
     await send(res, response);
@@ -164,8 +173,13 @@ export class Uploads {
       throw new FileRefusal('BEACON_ERR_FILE_REQUEST', 'not a preview');
     // The disk first (the only wait): the counts below and the reservation then happen with no await between.
     const free = await this.#freeBytes();
+    const now = Date.now();
+    for (const stalled of this.#dropStalled(now)) this.#store.remove(stalled.id).catch(() => {});
     if (this.#pending.countFor(member) >= this.#limits.maxUploadsInFlight)
       throw new FileRefusal('BEACON_ERR_TOO_MANY_UPLOADS');
+    const address = this.#addresses.get(req) ?? '';
+    if (address !== '' && this.#pending.remainingBytesFrom(address) + size > this.#reservedPerAddress())
+      throw new FileRefusal('BEACON_ERR_TOO_MANY_UPLOADS', 'this address has reserved enough');
     if (this.#history.storedFileBytes() + this.#pending.reservedBytes() + size > this.#limits.roomFilesQuotaBytes)
       throw new FileRefusal('BEACON_ERR_ROOM_FILES_FULL');
     if (free - this.#limits.diskReserveBytes - this.#pending.remainingBytes() < size)
@@ -174,13 +188,31 @@ export class Uploads {
       id: upload.id,
       uploader: member,
       conversation: meta.conversation,
+      address,
       size,
       offset: 0,
-      createdAt: Date.now(),
+      createdAt: now,
+      lastByteAt: now,
+      writing: 0,
       finishing: false,
     });
     this.#created.set(req, upload.id);
     return { metadata: storedMetadata(meta) };
+  }
+
+  /** Declared, unreceived bytes one address may hold: by default one member's most. */
+  #reservedPerAddress(): number {
+    return this.#limits.maxReservedBytesPerAddress ?? this.#limits.maxUploadsInFlight * this.#limits.maxFileBytes;
+  }
+
+  /**
+   * Uploads that received no byte for `stalledUploadMs` give their reservation back at once (so the
+   * counts of a creation never include them) and are deleted as expired ones are.
+   */
+  #dropStalled(now: number): PendingUpload[] {
+    const stalled = this.#pending.stalledSince(now - this.#limits.stalledUploadMs);
+    for (const upload of stalled) this.#pending.delete(upload.id);
+    return stalled;
   }
 
   async #freeBytes(): Promise<number> {
@@ -211,13 +243,22 @@ export class Uploads {
         await rm(`${partial}.json`, { force: true });
         continue;
       }
+      const createdAt = Date.parse(upload.creation_date ?? '') || Date.now();
+      // The partial file's last write is when its last byte arrived; who created it is not known.
+      const lastByteAt = await stat(partial).then(
+        (stats) => stats.mtimeMs,
+        () => createdAt,
+      );
       this.#pending.add({
         id,
         uploader: meta.uploader,
         conversation: meta.conversation,
+        address: '',
         size: upload.size,
         offset: upload.offset,
-        createdAt: Date.parse(upload.creation_date ?? '') || Date.now(),
+        createdAt,
+        lastByteAt,
+        writing: 0,
         finishing: false,
       });
       if (upload.offset === upload.size) {
@@ -229,12 +270,11 @@ export class Uploads {
     }
   }
 
-  /** Deletes uploads left unfinished past their expiry (tus expiration). */
+  /** Deletes uploads left unfinished past their expiry (tus expiration), and those that stalled. */
   async sweepAbandoned(now: number): Promise<void> {
-    for (const upload of this.#pending.createdBefore(now - this.#limits.abandonedUploadMs)) {
-      this.#pending.delete(upload.id);
-      await this.#store.remove(upload.id).catch(() => {});
-    }
+    const expired = this.#pending.createdBefore(now - this.#limits.abandonedUploadMs);
+    for (const upload of expired) this.#pending.delete(upload.id);
+    for (const upload of [...expired, ...this.#dropStalled(now)]) await this.#store.remove(upload.id).catch(() => {});
   }
 }
 

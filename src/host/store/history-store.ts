@@ -73,6 +73,9 @@ const toMessage = (row: MessageRow): ChatMessage => ({
   ...(row.files === null ? {} : { files: JSON.parse(row.files) as FileRef[] }),
 });
 
+/** What a stored file takes of the disk at least, however small: one file system block. */
+export const FILE_BLOCK_BYTES = 4096;
+
 interface FileRow {
   id: string;
   uploader: string;
@@ -150,6 +153,9 @@ export class HistoryStore {
   readonly #insertFile: StatementSync;
   readonly #fileById: StatementSync;
   readonly #fileBySha: StatementSync;
+  readonly #uploaderHasContent: StatementSync;
+  /** storedFileBytes(), summed once at open and kept up to date by insertFile (no scan per creation). */
+  #storedFileBytes: number;
   readonly #memberById: StatementSync;
   /** Names by member id, as stored: a welcome names its page's people without a query once they are known. */
   readonly #nameCache = new Map<string, string>();
@@ -182,6 +188,15 @@ export class HistoryStore {
     );
     this.#fileById = db.prepare(`SELECT ${FILE_COLUMNS} FROM files WHERE id = ? AND finished = 1`);
     this.#fileBySha = db.prepare('SELECT 1 FROM files WHERE sha256 = ? LIMIT 1');
+    this.#uploaderHasContent = db.prepare('SELECT 1 FROM files WHERE sha256 = ? AND uploader = ? LIMIT 1');
+    this.#storedFileBytes = (
+      db
+        .prepare(
+          `SELECT COALESCE(SUM(max(size, ${FILE_BLOCK_BYTES})), 0) AS bytes
+             FROM (SELECT max(size) AS size FROM files GROUP BY uploader, sha256)`,
+        )
+        .get() as { bytes: number }
+    ).bytes;
     this.#memberById = db.prepare('SELECT 1 FROM members WHERE id = ?');
     const row = db.prepare('SELECT max(seq) AS last FROM messages').get() as { last: number | null };
     this.#lastSeq = row.last ?? 0;
@@ -418,7 +433,9 @@ export class HistoryStore {
 
   /** Records a finished file; a second record of the same id (finishing again after a crash) is ignored. */
   insertFile(file: StoredFile): void {
-    this.#insertFile.run(
+    // Identical bytes hold the same length: a member's second copy adds nothing to the quota.
+    const counted = this.#uploaderHasContent.get(file.sha256, file.uploader) !== undefined;
+    const { changes } = this.#insertFile.run(
       file.id,
       file.uploader,
       file.conversation,
@@ -432,6 +449,7 @@ export class HistoryStore {
       file.previewId,
       file.createdAt,
     );
+    if (changes > 0 && !counted) this.#storedFileBytes += Math.max(file.size, FILE_BLOCK_BYTES);
   }
 
   /** A finished file by id. */
@@ -449,15 +467,10 @@ export class HistoryStore {
    * Bytes the room's stored files count against its quota: a member's identical files count once.
    * Not once for the whole room, although the disk holds them once: a quota that did not move when
    * a member uploaded some bytes would tell them that someone else (in a conversation they cannot
-   * read) holds the very same bytes.
+   * read) holds the very same bytes. Each counts at least FILE_BLOCK_BYTES, as the disk sees it.
    */
   storedFileBytes(): number {
-    const row = this.#db
-      .prepare(
-        'SELECT COALESCE(SUM(size), 0) AS bytes FROM (SELECT max(size) AS size FROM files GROUP BY uploader, sha256)',
-      )
-      .get() as { bytes: number };
-    return row.bytes;
+    return this.#storedFileBytes;
   }
 
   getSetting(key: string): string | undefined {
