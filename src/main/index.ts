@@ -1,13 +1,16 @@
 /**
  * Beacon's Electron shell: app lifecycle, the window, the IPC bridge,
- * notifications, idle/away and wake-from-sleep, beacon: links. Kept thin on purpose: the
- * behaviour lives in DesktopChat and below, which are tested without Electron.
+ * notifications, idle/away and wake-from-sleep, beacon: links, the tray while hosting, the log.
+ * Kept thin on purpose: the behaviour lives in DesktopChat and below, and the decisions about
+ * closing and quitting while hosting in hosting-policy.ts, all tested without Electron.
  */
-import { app, BrowserWindow, ipcMain, Notification, powerMonitor, protocol, shell } from 'electron';
+import { app, BrowserWindow, clipboard, dialog, ipcMain, Notification, powerMonitor, protocol, shell } from 'electron';
 import { FILE_SCHEME } from '../node/file-downloads.ts';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { type ChatEvent, ROOM } from '../shared/chat-api.ts';
+import type { RoomServer } from '../host/room-server.ts';
+import { type ChatEvent, type HostInfo, ROOM } from '../shared/chat-api.ts';
+import { contentSecurityPolicy } from '../shared/csp.ts';
 import { messageGist } from '../shared/files.ts';
 import { eventSender, registerIpc } from './ipc-bridge.ts';
 import { NOTIFICATION_BODY_CHARS, shouldNotify } from '../shared/notify-policy.ts';
@@ -15,6 +18,18 @@ import { DesktopChat } from './desktop-chat.ts';
 import { beaconLinkInArgv, InviteOpener, PROTOCOL_SCHEME } from './invite-link.ts';
 import { SettingsFile } from './settings.ts';
 import { createMainWindow, hardenSession } from './window.ts';
+import { createAppLog, logsFolder } from './app-log.ts';
+import { setAppMenu } from './app-menu.ts';
+import { APP_PAGE_URL, APP_SCHEME, APP_SCHEME_PRIVILEGES, appSchemeHandler } from './app-protocol.ts';
+import {
+  CLOSE_DIALOG,
+  closeAction,
+  closeChoice,
+  othersInRoom,
+  QUIT_DIALOG,
+  quitNeedsConfirmation,
+} from './hosting-policy.ts';
+import { HostingTray } from './hosting-tray.ts';
 
 const AWAY_AFTER_IDLE_SECONDS = 5 * 60;
 /** Quitting waits at most this long for the room to be told and the history closed. */
@@ -24,19 +39,23 @@ const IDLE_CHECK_MS = 15_000;
 const rendererDir = join(import.meta.dirname, '../renderer');
 // The dev server's URL is honoured only in development: a packaged app loads nothing but its own files.
 const devServerUrl = app.isPackaged ? undefined : process.env['ELECTRON_RENDERER_URL'];
-const rendererUrl = devServerUrl ?? pathToFileURL(join(rendererDir, 'index.html')).href;
+const rendererUrl = devServerUrl ?? APP_PAGE_URL;
+// Written only once this is the one running instance (a second launch quits without a line).
+const log = createAppLog(logsFolder(app.getPath('userData')));
 
 let toWindow: (event: ChatEvent) => void = () => {};
 // beacon: links: checked here, handed to the page as an openInvite event (held until the page listens).
 const invites = new InviteOpener({
   emit: (event) => toWindow(event),
   focus: showWindow,
-  log: (line) => console.warn(line),
+  log: (line) => log.warn(line),
 });
 
-// Pictures of the room (previews, images) reach the window by beacon-file://file/<id>, served by
-// main with the file token the page never holds. Privileges must be declared before 'ready'.
+// Declared once, before 'ready' (Electron takes one list). The window's own pages come from
+// app://beacon (app-protocol.ts). Pictures of the room (previews, images) reach the window by
+// beacon-file://file/<id>, served by main with the file token the page never holds.
 protocol.registerSchemesAsPrivileged([
+  { scheme: APP_SCHEME, privileges: APP_SCHEME_PRIVILEGES },
   { scheme: FILE_SCHEME, privileges: { standard: true, secure: true, stream: true, supportFetchAPI: false } },
 ]);
 
@@ -48,7 +67,10 @@ if (!app.requestSingleInstanceLock()) {
 }
 
 let window: BrowserWindow | null = null;
+/** Set once quitting is decided (asked if need be): from then on nothing holds the app back. */
 let quitting = false;
+/** A question (close or quit) is on screen: another close or quit waits for its answer. */
+let asking = false;
 
 function showWindow(): void {
   if (!window) return;
@@ -57,7 +79,19 @@ function showWindow(): void {
   window.focus();
 }
 
+function openLogsFolder(): void {
+  mkdirSync(log.folder, { recursive: true });
+  void shell.openPath(log.folder).then((problem) => {
+    if (problem) log.warn(`Could not open the logs folder: ${problem}`);
+  });
+}
+
 function start(): void {
+  log.info(
+    `Beacon ${app.getVersion()} started (${process.platform} ${process.arch}, Electron ${process.versions['electron'] ?? '?'})`,
+  );
+  process.on('uncaughtException', (error) => log.error('Uncaught exception in main', error));
+  process.on('unhandledRejection', (error) => log.error('Unhandled rejection in main', error));
   // Installers register the scheme too (electron-builder.yml); a development build leaves the system's choice alone.
   if (app.isPackaged && !app.setAsDefaultProtocolClient(PROTOCOL_SCHEME)) {
     console.warn(`Beacon: could not register itself for ${PROTOCOL_SCHEME}: links.`);
@@ -75,15 +109,25 @@ function start(): void {
   // Windows and Linux start Beacon with the link on its command line.
   const startLink = beaconLinkInArgv(process.argv);
   if (startLink !== null) invites.open(startLink);
+  // The window closes for good only when the room is not kept in the tray (hosting-policy.ts): then quit, as always.
   app.on('window-all-closed', () => app.quit());
+  // macOS: the dock icon brings a window hidden behind the tray back.
+  app.on('activate', showWindow);
   void app.whenReady().then(startChat);
 }
 
 function startChat(): void {
-  hardenSession(rendererUrl, devServerUrl !== undefined);
+  // One policy (src/shared/csp.ts) for the session's headers and app://beacon's answers.
+  const csp = contentSecurityPolicy({ dev: devServerUrl !== undefined, header: true, app: true });
+  hardenSession(rendererUrl, csp);
+  protocol.handle(APP_SCHEME, appSchemeHandler(rendererDir, csp));
+  setAppMenu(openLogsFolder);
   const settings = new SettingsFile(join(app.getPath('userData'), 'settings.json'));
   toWindow = eventSender(() => window?.webContents ?? null);
-  const emit = (event: ChatEvent): void => toWindow(event);
+  const emit = (event: ChatEvent): void => {
+    toWindow(event);
+    if (event.type === 'hostInfo') hostingChanged(event.info);
+  };
 
   const chat = new DesktopChat({
     settings,
@@ -121,10 +165,112 @@ function startChat(): void {
   registerIpc(ipcMain, chat, rendererUrl);
   protocol.handle(FILE_SCHEME, chat.fileRequestHandler());
 
+  // ── hosting outlives the window: the tray, and questions before closing or quitting ──
+  const hostedRoom = (server: RoomServer) => ({
+    roomName: server.roomName,
+    members: server.members().length,
+    invite: server.info().invite,
+  });
+  const tray = new HostingTray({
+    copyInvite: () => {
+      const invite = chat.hosting?.info().invite;
+      if (invite) clipboard.writeText(invite);
+    },
+    open: showWindow,
+    openLogs: openLogsFolder,
+    stopHosting: () => void chat.leave().then(showWindow),
+    quit: () => app.quit(),
+  });
+  let watched: RoomServer | null = null;
+  // Counts only: names, addresses and codes stay out of the log (app-log.ts).
+  const onPresence = (event: string): void => {
+    const server = watched;
+    if (!server || (event !== 'joined' && event !== 'left')) return;
+    log.info(`Member ${event} (${server.members().length} in the room)`);
+    tray.show(hostedRoom(server));
+  };
+  const onHostError = (error: Error): void => log.error('Host error', error);
+  function hostingChanged(info: HostInfo | null): void {
+    watched?.off('presence', onPresence).off('error', onHostError);
+    watched = null;
+    const server = chat.hosting;
+    if (!info || !server) {
+      log.info('Hosting stopped');
+      tray.hide();
+      return;
+    }
+    log.info(`Hosting started on port ${info.port}${info.fingerprint ? ' (encrypted)' : ''}`);
+    watched = server.on('presence', onPresence).on('error', onHostError);
+    tray.show(hostedRoom(server));
+  }
+
+  const quitNow = (): void => {
+    quitting = true;
+    app.quit();
+  };
+  async function ask(options: Electron.MessageBoxOptions): Promise<number> {
+    asking = true;
+    try {
+      const parent = window?.isVisible() ? window : null;
+      return (await (parent ? dialog.showMessageBox(parent, options) : dialog.showMessageBox(options))).response;
+    } finally {
+      asking = false;
+    }
+  }
+  /** Quits, asking first when that would end the room for someone else. */
+  async function requestQuit(): Promise<void> {
+    const others = othersInRoom(chat.hosting?.members().length ?? 0);
+    if (quitNeedsConfirmation({ hosting: chat.hosting !== null, othersInRoom: others })) {
+      const response = await ask({
+        type: 'question',
+        title: QUIT_DIALOG.title,
+        message: QUIT_DIALOG.message(others),
+        buttons: [...QUIT_DIALOG.buttons],
+        defaultId: QUIT_DIALOG.cancelId,
+        cancelId: QUIT_DIALOG.cancelId,
+      });
+      if (response !== QUIT_DIALOG.quitId) return;
+    }
+    quitNow();
+  }
+
   window = createMainWindow(rendererUrl, settings.value.windowBounds);
-  window.on('close', () => {
+  window.on('close', (event) => {
     // The bounds to restore to, not those of a maximised or minimised window.
     if (window) settings.update({ windowBounds: window.getNormalBounds() });
+    const action = closeAction({
+      hosting: chat.hosting !== null,
+      quitting,
+      remembered: settings.value.closeWhileHosting,
+    });
+    if (action === 'close') return;
+    event.preventDefault();
+    if (asking) return;
+    if (action === 'hide') {
+      window?.hide();
+    } else if (action === 'stop') {
+      void requestQuit();
+    } else {
+      const roomName = chat.hosting?.roomName ?? '';
+      void ask({
+        type: 'question',
+        title: CLOSE_DIALOG.title,
+        message: CLOSE_DIALOG.message(roomName),
+        detail: CLOSE_DIALOG.detail,
+        buttons: [...CLOSE_DIALOG.buttons],
+        defaultId: 0,
+        cancelId: CLOSE_DIALOG.cancelId,
+      }).then((response) => {
+        const choice = closeChoice(response);
+        settings.update({ closeWhileHosting: choice });
+        log.info(
+          `Closing the window while hosting: ${choice === 'keep' ? 'keep the room in the tray' : 'stop hosting'}`,
+        );
+        // The person just answered "stop hosting and close": no second question.
+        if (choice === 'stop') quitNow();
+        else window?.hide();
+      });
+    }
   });
   window.on('closed', () => {
     window = null;
@@ -149,13 +295,24 @@ function startChat(): void {
     }
   }, IDLE_CHECK_MS);
 
-  // Quitting while hosting: tell the members and close the history cleanly first.
+  // Quitting while hosting: ask when others are in the room, then tell the members and close the history cleanly.
+  let shuttingDown = false;
   app.on('before-quit', (event) => {
-    if (quitting) return;
+    if (shuttingDown) return;
     event.preventDefault();
-    quitting = true;
+    if (!quitting) {
+      if (!asking) void requestQuit();
+      return;
+    }
+    shuttingDown = true;
+    log.info('Quitting');
     // Telling the room and closing the history takes well under a second; a hung shutdown must not keep the app open.
     const gaveUp = new Promise<void>((resolve) => setTimeout(resolve, SHUTDOWN_LIMIT_MS));
-    void Promise.race([chat.shutdown(), gaveUp]).finally(() => app.quit());
+    void Promise.race([chat.shutdown(), gaveUp])
+      .catch((error: unknown) => log.error('Shutting down', error))
+      .finally(() => {
+        tray.hide();
+        app.quit();
+      });
   });
 }

@@ -12,6 +12,7 @@ import {
   type Result,
 } from '../shared/chat-api.ts';
 import { fail } from '../shared/result.ts';
+import { isAppUrl } from './app-protocol.ts';
 
 export const EVENT_CHANNEL = 'beacon:event';
 export const commandChannel = (name: CommandName): string => `beacon:${name}`;
@@ -28,14 +29,20 @@ export interface IpcMainLike {
   removeHandler(channel: string): void;
 }
 
-/** True for a frame showing our renderer: the packaged file, or the dev server in development. */
+/**
+ * True for a frame showing our renderer: a page of app://beacon (the app's own origin), or in
+ * development the dev server's origin. Never file:// (every file on the disk shares that origin).
+ */
 export function isTrustedSender(frameUrl: string | undefined, rendererUrl: string): boolean {
   if (!frameUrl) return false;
+  if (isAppUrl(rendererUrl)) return isAppUrl(frameUrl);
   try {
     const frame = new URL(frameUrl);
     const expected = new URL(rendererUrl);
+    // A file:// renderer is no longer what the app loads (main passes app:// or the dev server); kept for
+    // test/desktop/ipc-bridge.test.ts, which still names one: only that exact file, never another.
     if (expected.protocol === 'file:') return frame.protocol === 'file:' && frame.pathname === expected.pathname;
-    return frame.origin === expected.origin;
+    return (expected.protocol === 'http:' || expected.protocol === 'https:') && frame.origin === expected.origin;
   } catch {
     return false;
   }

@@ -93,6 +93,11 @@ const SettingsSchema = v.object({
     ),
     undefined,
   ),
+  /**
+   * Closing the window while hosting: keep the room in the tray, or stop hosting (and quit). Absent
+   * until the person answers the first time's question (hosting-policy.ts).
+   */
+  closeWhileHosting: v.fallback(v.optional(v.picklist(['keep', 'stop'])), undefined),
   windowBounds: v.fallback(
     v.optional(v.object({ x: v.number(), y: v.number(), width: v.number(), height: v.number() })),
     undefined,

@@ -1,6 +1,5 @@
 import { BrowserWindow, type Rectangle, screen, session, shell } from 'electron';
 import { join } from 'node:path';
-import { contentSecurityPolicy } from '../shared/csp.ts';
 import { isTrustedSender } from './ipc-bridge.ts';
 
 /** The only links Beacon opens, and only in the system browser. */
@@ -14,13 +13,12 @@ export function isExternalLink(url: string): boolean {
 }
 
 /**
- * Locks the default session down: the CSP as a header on every response (the
- * page's meta tag carries the same one for file://), and no permission for
- * any page but writing to the clipboard ("Copy invite") from Beacon's own.
+ * Locks the default session down: the CSP (`csp`, the one app://beacon serves with the page too)
+ * as a header on every response, and no permission for any page but writing to the clipboard
+ * ("Copy invite") from Beacon's own.
  */
-export function hardenSession(rendererUrl: string, dev: boolean): void {
+export function hardenSession(rendererUrl: string, csp: string): void {
   const defaultSession = session.defaultSession;
-  const csp = contentSecurityPolicy({ dev, header: true, app: true });
   defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [csp] } });
   });
@@ -30,7 +28,7 @@ export function hardenSession(rendererUrl: string, dev: boolean): void {
   defaultSession.setPermissionRequestHandler((contents, permission, callback, details) =>
     callback(allowed(permission, details.requestingUrl ?? contents.getURL())),
   );
-  // The check gives only an origin (`file:///` for the packaged page): judge the full URL instead.
+  // The check gives only an origin: judge the full URL, as for requests.
   defaultSession.setPermissionCheckHandler((contents, permission, _origin, details) =>
     allowed(permission, details.requestingUrl ?? contents?.getURL()),
   );

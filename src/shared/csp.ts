@@ -1,8 +1,9 @@
 /**
  * The one Content-Security-Policy of Beacon's interface. The build writes it
- * into index.html's meta tag (the packaged app loads from file://, where no
- * header applies), the Electron window and the host's web server send it as a
- * header. No inline script anywhere; connections only to the page's own origin.
+ * into index.html's meta tag (a second line of defence wherever the page is
+ * opened); the app's own protocol (app://beacon, src/main/app-protocol.ts), the
+ * Electron session and the host's web server send it as a header. No inline
+ * script anywhere; connections only to the page's own origin.
  */
 import { DESKTOP_FILE_SCHEME } from './files.ts';
 const POLICY: Record<string, string> = {
@@ -28,8 +29,8 @@ const APP_IMAGES = `${DESKTOP_FILE_SCHEME}:`;
 /**
  * `dev` adds the Vite dev server's hot-reload socket; `header` adds what only a
  * header can say (frame-ancestors is ignored in a meta tag). The page's meta tag (no `header`)
- * serves the app too (its file:// page gets no header) and so allows the app's picture scheme; of
- * the headers only the app's window's (`app`) does.
+ * is in the app's page too and so allows the app's picture scheme; of the headers only the app's
+ * window's (`app`) does.
  */
 export function contentSecurityPolicy(options: { dev?: boolean; header?: boolean; app?: boolean } = {}): string {
   const policy = { ...POLICY };

@@ -17,6 +17,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { APP_PAGE_URL } from '../../src/main/app-protocol.ts';
 import { commandChannel, EVENT_CHANNEL } from '../../src/main/ipc-bridge.ts';
 import { type CommandName, CommandSchemas } from '../../src/shared/chat-api.ts';
 import { contentSecurityPolicy } from '../../src/shared/csp.ts';
@@ -200,7 +201,7 @@ describe('the desktop shell, as built', () => {
 
   it('the window shows Beacon’s own page, and only once the page is ready', () => {
     const [window] = app.windows;
-    expect(app.rendererUrl).toBe(pathToFileURL(BUILT.page).href);
+    expect(app.rendererUrl).toBe(APP_PAGE_URL);
     expect(window!.loadedUrls).toEqual([app.rendererUrl]);
     expect(window!.options['show']).toBe(false);
     expect(window!.callsBeforeReadyToShow).not.toContain('show');
@@ -293,6 +294,9 @@ describe('the desktop shell, as built', () => {
     expect(app.handlers).toHaveLength(CHANNELS.length);
     for (const { untrusted } of app.handlers) {
       expect(untrusted.some(({ frame }) => frame === 'https://evil.example/')).toBe(true);
+      // The very page the window shows, but opened as a file: not Beacon's origin.
+      expect(untrusted.some(({ frame }) => frame === pathToFileURL(BUILT.page).href)).toBe(true);
+      expect(untrusted.some(({ frame }) => frame === 'app://evil/index.html')).toBe(true);
       expect(untrusted.some(({ embedded }) => embedded)).toBe(true);
     }
     expect(app.handlers.flatMap(({ channel, untrusted }) => notRefused(channel, untrusted))).toEqual([]);
@@ -377,9 +381,44 @@ describe('the desktop shell, as built', () => {
     expect(app.windows[0]!.callsOnSecondInstance).toEqual(expect.arrayContaining(['restore', 'show', 'focus']));
   });
 
-  it('the window loads pictures of the room through beacon-file:, declared before ready and answered by main', () => {
-    expect(app.privilegedSchemes).toEqual([{ scheme: 'beacon-file', beforeReady: true }]);
-    expect(app.handledSchemes).toEqual(['beacon-file']);
+  it('the window loads its pages from app: and pictures of the room from beacon-file:, both declared once before ready', () => {
+    expect(app.privilegedSchemeCalls).toBe(1);
+    expect(app.privilegedSchemes).toEqual([
+      { scheme: 'app', beforeReady: true },
+      { scheme: 'beacon-file', beforeReady: true },
+    ]);
+    expect([...app.handledSchemes].sort()).toEqual(['app', 'beacon-file']);
+  });
+
+  it('app://beacon serves the built page with Beacon’s Content-Security-Policy', () => {
+    const policy = contentSecurityPolicy({ header: true, app: true });
+    const page = readFileSync(BUILT.page, 'utf8');
+    for (const url of ['app://beacon/index.html', 'app://beacon/']) {
+      const answer = app.appRequests.find((r) => r.url === url && r.method === 'GET');
+      expect(answer, url).toMatchObject({ status: 200, csp: policy, contentType: 'text/html; charset=utf-8' });
+      expect(answer?.bodyLength).toBe(page.length);
+    }
+    expect(app.appRequests.find((r) => r.method === 'HEAD')).toMatchObject({ status: 200, bodyLength: 0 });
+    // The page's own script, named in index.html, comes from the same origin.
+    const script = /src="\.\/(assets\/[^"]+\.js)"/.exec(page)?.[1];
+    expect(script).toBeDefined();
+  });
+
+  it('app:// refuses other hosts, other methods and every way out of the renderer folder, with the CSP still on', () => {
+    const served = new Set(['app://beacon/index.html', 'app://beacon/']);
+    const refused = app.appRequests.filter((r) => !(served.has(r.url) && ['GET', 'HEAD'].includes(r.method)));
+    expect(refused.length).toBeGreaterThan(10);
+    for (const answer of refused) {
+      expect(answer.status, `${answer.method} ${answer.url}: ${answer.bodyStart}`).toBe(404);
+      expect(answer.bodyStart).not.toContain('import');
+      expect(answer.csp).toBe(contentSecurityPolicy({ header: true, app: true }));
+    }
+  });
+
+  it('the application menu offers “Open logs folder”, keeping the standard edit menu', () => {
+    const labels = app.applicationMenu.map(({ label }) => label);
+    expect(labels).toContain('editMenu');
+    expect(app.applicationMenu.flatMap(({ submenu }) => submenu)).toContain('Open logs folder');
   });
 
   it('the installers register beacon: links too (electron-builder.yml)', () => {

@@ -44,7 +44,9 @@ type Listener = (...args: unknown[]) => unknown;
 
 const mode = process.argv[2] === 'preload' ? 'preload' : 'app';
 const outDir = resolve(process.env['BEACON_SHELL_OUT'] ?? join(import.meta.dirname, '../../../out'));
-const rendererUrl = pathToFileURL(join(outDir, 'renderer', 'index.html')).href;
+/** The page the window is meant to show (app-protocol.ts), and the same file as file://, which is not it. */
+const rendererUrl = 'app://beacon/index.html';
+const fileRendererUrl = pathToFileURL(join(outDir, 'renderer', 'index.html')).href;
 const { recorder } = electron;
 const errors: string[] = [];
 const networkAttempts: string[] = [];
@@ -139,7 +141,12 @@ const UNTRUSTED_FRAMES: { url: string | null; embedded: boolean }[] = [
   { url: 'http://localhost:5173/', embedded: false },
   { url: process.env['ELECTRON_RENDERER_URL'] ?? 'http://127.0.0.1:5173/', embedded: false },
   { url: pathToFileURL(join(outDir, 'renderer', 'other.html')).href, embedded: false },
+  { url: fileRendererUrl, embedded: false },
   { url: 'file:///tmp/evil/index.html', embedded: false },
+  { url: 'app://evil/index.html', embedded: false },
+  { url: 'app://beacon.evil.example/index.html', embedded: false },
+  { url: 'app://user@beacon/index.html', embedded: false },
+  { url: 'beacon-file://file/index.html', embedded: false },
   { url: 'about:blank', embedded: false },
   { url: '', embedded: false },
   { url: rendererUrl, embedded: true },
@@ -240,10 +247,23 @@ const PERMISSIONS = [
 ];
 
 function permissionPages(): string[] {
-  return [rendererUrl, 'https://evil.example/', 'file:///tmp/evil/index.html', 'http://localhost:5173/', 'about:blank'];
+  return [
+    rendererUrl,
+    'https://evil.example/',
+    fileRendererUrl,
+    'file:///tmp/evil/index.html',
+    'app://evil/index.html',
+    'http://localhost:5173/',
+    'about:blank',
+  ];
 }
 
-const originOf = (url: string): string => (url.startsWith('file:') ? 'file:///' : new URL(url).origin);
+const originOf = (url: string): string => {
+  if (url.startsWith('file:')) return 'file:///';
+  const parsed = new URL(url);
+  // Node gives a non-special scheme the origin 'null'; Chromium, for a standard one, scheme://host.
+  return parsed.origin === 'null' ? `${parsed.protocol}//${parsed.host}` : parsed.origin;
+};
 const contentsAt = (url: string) => ({ getURL: () => url, id: 1, isDestroyed: () => false });
 
 async function probePermissionRequests(): Promise<PermissionProbe[]> {
@@ -312,6 +332,62 @@ async function probeHeaders(): Promise<AppReport['headers']> {
         }
       });
       results.push({ url, responseHeaders });
+    }
+  }
+  return results;
+}
+
+/** Requests for app://: the page, its assets, and ways out of the folder or the origin. */
+const APP_REQUESTS: { url: string; method?: string }[] = [
+  { url: 'app://beacon/index.html' },
+  { url: 'app://beacon/' },
+  { url: 'app://beacon/index.html', method: 'HEAD' },
+  { url: 'app://beacon/index.html', method: 'POST' },
+  { url: 'app://beacon/missing.js' },
+  { url: 'app://beacon/assets' },
+  { url: 'app://beacon/%2e%2e/main/index.js' },
+  { url: 'app://beacon/%2E%2E%2Fmain%2Findex.js' },
+  { url: 'app://beacon/assets/..%2f..%2fmain%2findex.js' },
+  { url: 'app://beacon/..%5cmain%5cindex.js' },
+  { url: 'app://beacon/../main/index.js' },
+  { url: `app://beacon/${encodeURIComponent(join(outDir, 'main', 'index.js'))}` },
+  { url: 'app://beacon//etc/passwd' },
+  { url: 'app://beacon/%2fetc%2fpasswd' },
+  { url: 'app://beacon/C:%5cWindows%5cwin.ini' },
+  { url: 'app://beacon/index.html%00.js' },
+  { url: 'app://beacon/%E0%A4%A' },
+  { url: 'app://evil/index.html' },
+  { url: 'app://127.0.0.1/index.html' },
+  { url: 'beacon-file://beacon/index.html' },
+];
+
+async function probeAppProtocol(): Promise<AppReport['appRequests']> {
+  const handler = recorder.protocolHandlers.find(({ scheme }) => scheme === 'app')?.handler;
+  if (!handler) return [];
+  const results: AppReport['appRequests'] = [];
+  for (const { url, method = 'GET' } of APP_REQUESTS) {
+    try {
+      const response = (await handler(new Request(url, { method }))) as Response;
+      const body = await response.text();
+      results.push({
+        url,
+        method,
+        status: response.status,
+        csp: response.headers.get('content-security-policy'),
+        contentType: response.headers.get('content-type'),
+        bodyStart: body.slice(0, 200),
+        bodyLength: body.length,
+      });
+    } catch (error) {
+      results.push({
+        url,
+        method,
+        status: -1,
+        csp: null,
+        contentType: null,
+        bodyStart: describe(error),
+        bodyLength: 0,
+      });
     }
   }
   return results;
@@ -448,6 +524,12 @@ async function runApp(): Promise<Report> {
     networkAttempts,
     protocolClients: recorder.protocolClients,
     privilegedSchemes: recorder.privilegedSchemes,
+    privilegedSchemeCalls: recorder.privilegedSchemeCalls,
+    appRequests: await probeAppProtocol(),
+    applicationMenu: (recorder.applicationMenus.at(-1)?.items ?? []).map(({ label, role, submenu }) => ({
+      label: label ?? role ?? '',
+      submenu: (submenu ?? []).map(({ label: item }) => item ?? ''),
+    })),
     handledSchemes: recorder.protocolHandlers.map(({ scheme }) => scheme),
     startLink,
     invites,

@@ -8,6 +8,9 @@
  *   BEACON_STANDIN_USER_DATA  app.getPath('userData') (required before the app is ready)
  *   BEACON_STANDIN_LOCK=0     requestSingleInstanceLock() returns false (another instance runs)
  *   BEACON_STANDIN_PACKAGED=1 app.isPackaged is true
+ *
+ * Dialogs answer from `recorder.dialogAnswers` (first in, first out; 0 when empty), after
+ * `recorder.dialogDelayMs`, and are kept in `recorder.dialogs`.
  */
 import { EventEmitter } from 'node:events';
 
@@ -46,6 +49,8 @@ export class BrowserWindow extends EventEmitter {
   readonly loadedUrls: string[] = [];
   readonly calls: string[] = [];
   minimized = false;
+  visible = false;
+  destroyed = false;
   #bounds: Rectangle;
 
   constructor(options: Record<string, unknown> = {}) {
@@ -73,6 +78,30 @@ export class BrowserWindow extends EventEmitter {
   }
   show(): void {
     this.calls.push('show');
+    this.visible = true;
+  }
+  hide(): void {
+    this.calls.push('hide');
+    this.visible = false;
+  }
+  isVisible(): boolean {
+    return this.visible;
+  }
+  /** As Electron's: 'close' can be prevented; otherwise the window goes and 'closed' follows. */
+  close(): void {
+    this.calls.push('close');
+    let prevented = false;
+    this.emit('close', { preventDefault: () => void (prevented = true) });
+    if (prevented) return;
+    this.destroy();
+  }
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.visible = false;
+    this.webContents.destroyed = true;
+    this.emit('closed');
+    if (recorder.windows.every((w) => w.destroyed)) appEmitter.emit('window-all-closed');
   }
   focus(): void {
     this.calls.push('focus');
@@ -88,7 +117,7 @@ export class BrowserWindow extends EventEmitter {
     return false;
   }
   isDestroyed(): boolean {
-    return false;
+    return this.destroyed;
   }
   setTitle(title: string): void {
     this.calls.push(`setTitle:${title}`);
@@ -120,6 +149,11 @@ export const app = {
     return ready;
   },
   isReady: () => recorder.ready,
+  getVersion: () => '0.0.0-standin',
+  off(event: string, listener: Listener) {
+    appEmitter.off(event, listener);
+    return app;
+  },
   getPath(name: string): string {
     const dir = process.env['BEACON_STANDIN_USER_DATA'];
     if (name !== 'userData' || !dir) throw new Error(`stand-in: app.getPath('${name}') is not set up`);
@@ -129,8 +163,15 @@ export const app = {
     recorder.lockRequests++;
     return process.env['BEACON_STANDIN_LOCK'] !== '0';
   },
+  /** As Electron's: 'before-quit' first (it may be prevented); otherwise the app is done. */
   quit(): void {
     recorder.quitCalls++;
+    let prevented = false;
+    appEmitter.emit('before-quit', { preventDefault: () => void (prevented = true) });
+    if (prevented) return;
+    // Then every window is closed, and may still refuse.
+    for (const window of recorder.windows.filter((w) => !w.destroyed)) window.close();
+    if (recorder.windows.every((w) => w.destroyed)) recorder.quitted = true;
   },
   exit(code = 0): void {
     recorder.exitCalls.push(code);
@@ -210,10 +251,104 @@ export const shell = {
   showItemInFolder(path: string): void {
     recorder.shownInFolder.push(path);
   },
+  openPath(path: string): Promise<string> {
+    recorder.openedPaths.push(path);
+    return Promise.resolve('');
+  },
+};
+
+export const clipboard = {
+  writeText(text: string): void {
+    recorder.clipboard.push(text);
+  },
+};
+
+class FakeImage {
+  readonly representations: unknown[] = [];
+  readonly dataUrl: string;
+  constructor(dataUrl: string) {
+    this.dataUrl = dataUrl;
+  }
+  addRepresentation(options: unknown): void {
+    this.representations.push(options);
+  }
+  isEmpty(): boolean {
+    return !this.dataUrl.startsWith('data:image/png;base64,');
+  }
+}
+
+export const nativeImage = {
+  createFromDataURL: (dataUrl: string) => new FakeImage(dataUrl),
+};
+
+export interface MenuItemOptions {
+  label?: string;
+  role?: string;
+  type?: string;
+  enabled?: boolean;
+  click?: () => void;
+  submenu?: MenuItemOptions[];
+}
+
+export class Menu {
+  readonly items: MenuItemOptions[];
+  constructor(items: MenuItemOptions[]) {
+    this.items = items;
+  }
+  static buildFromTemplate(template: MenuItemOptions[]): Menu {
+    return new Menu(template);
+  }
+  static setApplicationMenu(menu: Menu | null): void {
+    recorder.applicationMenus.push(menu);
+  }
+}
+
+export class Tray extends EventEmitter {
+  menu: Menu | null = null;
+  tooltip = '';
+  destroyed = false;
+  readonly image: FakeImage;
+  constructor(image: FakeImage) {
+    super();
+    this.image = image;
+    recorder.trays.push(this);
+  }
+  setContextMenu(menu: Menu | null): void {
+    this.menu = menu;
+  }
+  setToolTip(text: string): void {
+    this.tooltip = text;
+  }
+  destroy(): void {
+    this.destroyed = true;
+  }
+  isDestroyed(): boolean {
+    return this.destroyed;
+  }
+}
+
+export interface RecordedDialog {
+  withWindow: boolean;
+  options: { title?: string; message?: string; buttons?: string[]; cancelId?: number };
+  response: number;
+}
+
+export const dialog = {
+  async showMessageBox(...args: unknown[]): Promise<{ response: number; checkboxChecked: boolean }> {
+    const options = args.at(-1) as RecordedDialog['options'];
+    const response = recorder.dialogAnswers.shift() ?? 0;
+    recorder.dialogs.push({ withWindow: args.length > 1, options: structuredClone(options), response });
+    await new Promise((done) => setTimeout(done, recorder.dialogDelayMs));
+    return { response, checkboxChecked: false };
+  },
+  showErrorBox(title: string, content: string): void {
+    recorder.dialogs.push({ withWindow: false, options: { title, message: content }, response: 0 });
+  },
 };
 
 export const protocol = {
   registerSchemesAsPrivileged(schemes: { scheme: string }[]): void {
+    recorder.privilegedSchemeCalls++;
     recorder.privilegedSchemes.push(...schemes.map(({ scheme }) => ({ scheme, beforeReady: !recorder.ready })));
   },
   handle(scheme: string, handler: Listener): void {
@@ -276,7 +411,17 @@ export const recorder = {
   permissionCheckHandlers: [] as Listener[],
   openedExternally: [] as string[],
   shownInFolder: [] as string[],
+  openedPaths: [] as string[],
+  clipboard: [] as string[],
+  trays: [] as Tray[],
+  applicationMenus: [] as (Menu | null)[],
+  dialogs: [] as RecordedDialog[],
+  dialogAnswers: [] as number[],
+  dialogDelayMs: 0,
+  /** app.quit() went through: nothing prevented 'before-quit'. */
+  quitted: false,
   privilegedSchemes: [] as { scheme: string; beforeReady: boolean }[],
+  privilegedSchemeCalls: 0,
   protocolHandlers: [] as { scheme: string; handler: Listener }[],
   notifications: [] as unknown[],
   exposed: [] as { key: string; api: unknown }[],
@@ -297,7 +442,12 @@ export const recorder = {
 export default {
   app,
   BrowserWindow,
+  clipboard,
   contextBridge,
+  dialog,
+  Menu,
+  nativeImage,
+  Tray,
   ipcMain,
   ipcRenderer,
   Notification,

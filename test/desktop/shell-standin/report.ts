@@ -72,7 +72,7 @@ export interface InviteProbe {
 
 export interface AppReport {
   mode: 'app';
-  /** The file:// URL of out/renderer/index.html: the page the window is meant to show. */
+  /** app://beacon/index.html: the page the window is meant to show. */
   rendererUrl: string;
   isPackaged: boolean;
   lockRequests: number;
@@ -98,6 +98,20 @@ export interface AppReport {
   protocolClients: { protocol: string; path: string | null; args: string[] | null }[];
   /** Schemes declared privileged, and whether before 'ready' (Electron ignores them after). */
   privilegedSchemes: { scheme: string; beforeReady: boolean }[];
+  /** How many times registerSchemesAsPrivileged was called (Electron takes one list). */
+  privilegedSchemeCalls: number;
+  /** What the app: handler answered to each probe request. */
+  appRequests: {
+    url: string;
+    method: string;
+    status: number;
+    csp: string | null;
+    contentType: string | null;
+    bodyStart: string;
+    bodyLength: number;
+  }[];
+  /** The application menu's top items (label or role) and their submenu labels. */
+  applicationMenu: { label: string; submenu: string[] }[];
   /** Schemes main answers itself (protocol.handle). */
   handledSchemes: string[];
   /** A beacon: link on the first instance's own command line: events before and after the page loaded. */
@@ -140,3 +154,22 @@ export interface LoadFailure {
 }
 
 export type Report = AppReport | PreloadReport | LoadFailure;
+
+/** What hosting-driver.ts prints before its report's JSON. */
+export const HOSTING_REPORT_PREFIX = 'BEACON-HOSTING-REPORT ';
+
+/** What the hosting scenarios type and say, none of which the log may hold. */
+export const HOSTING_SECRETS = {
+  code: 'J0IN-C0DE-7741',
+  hostText: 'host says the vault combination is 31-4-15',
+  guestText: 'guest whispers: the password is swordfish42',
+  roomName: 'Lighthouse Keepers',
+  hostName: 'Harriet Host',
+  guestName: 'Gustav Guest',
+};
+
+export interface HostingReport {
+  scenario: string;
+  steps: Record<string, unknown>;
+  errors: string[];
+}
