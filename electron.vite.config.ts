@@ -22,7 +22,11 @@ function cspMetaTag(): Plugin {
 
 export default defineConfig({
   main: {
-    build: { rollupOptions: { input: { index: resolve('src/main/index.ts') } } },
+    // Bundle main's dependencies into out/main, so the packaged app needs no node_modules at all: the installer
+    // carries only what main imports (tree-shaken: @tus/* pull in Redis clients the app never loads). They are
+    // devDependencies for that reason. ws's optional native add-ons (bufferutil, utf-8-validate) stay absent and
+    // ws falls back to JavaScript; @peculiar/x509 and reflect-metadata become chunks loaded on first hosting.
+    build: { externalizeDeps: false, rollupOptions: { input: { index: resolve('src/main/index.ts') } } },
   },
   preload: {
     // A sandboxed preload cannot load modules: bundle everything into one CommonJS file.

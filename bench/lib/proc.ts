@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 
 export const BENCH_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const ROOT = join(BENCH_DIR, '..');
-export const BUN_PATH = join(ROOT, 'node_modules/@oven/bun-linux-x64/bin/bun');
+/** Bun comes from the bench's own package (bench/package.json), never the app's: an installer must not carry it. */
+export const BUN_PATH = join(BENCH_DIR, 'node_modules/@oven/bun-linux-x64/bin/bun');
 
 const children = new Set<ChildProcess>();
 
@@ -77,7 +78,16 @@ export interface ServerHandle {
 }
 
 export function bunAvailable(): { ok: true; version: string } | { ok: false; reason: string } {
-  if (!existsSync(BUN_PATH)) return { ok: false, reason: `no bun binary at ${BUN_PATH}` };
+  if (!existsSync(BUN_PATH)) {
+    const where = `${process.platform}-${process.arch}`;
+    return {
+      ok: false,
+      reason:
+        where === 'linux-x64'
+          ? `Bun is not installed (no ${BUN_PATH}): run \`npm ci --prefix bench\``
+          : `the bench's Bun package is for linux-x64 only, not ${where}`,
+    };
+  }
   const result = spawnSync(BUN_PATH, ['--version'], { timeout: 10_000, encoding: 'utf8' });
   if (result.status !== 0) return { ok: false, reason: `bun --version failed: ${result.error ?? result.stderr}` };
   return { ok: true, version: result.stdout.trim() };
