@@ -341,11 +341,17 @@ export class DesktopChat implements ChatCommands {
     return this.#feed.retryTransfer(input.id);
   }
 
-  /** Fetches a file into the downloads folder; its progress arrives as transfer events. */
+  /**
+   * Fetches a file into the downloads folder; its progress arrives as transfer events. Only a file a
+   * message has shown: its size and hash there are what the bytes must match, whatever the host's
+   * answer says of them.
+   */
   async download(input: CommandInput<'download'>): Promise<Result<null>> {
     const access = this.#feed.fileAccess();
     if (!access) return fail(this.#feed.client ? 'BEACON_ERR_NO_FILES' : 'BEACON_ERR_NOT_JOINED');
-    this.#downloads.start(input.fileId, input.conversation, access);
+    const file = this.#feed.fileRef(input.fileId);
+    if (!file) return fail('BEACON_ERR_FILE_NOT_FOUND');
+    this.#downloads.start(file, input.conversation, access);
     return ok(null);
   }
 

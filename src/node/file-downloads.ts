@@ -1,25 +1,26 @@
 /**
  * Files fetched from the room's host on Node (the desktop app): a download into the downloads
- * folder (into a `.part` file first, resumed with a Range request after a break, checked against
- * the host's SHA-256, then given a name no other file has there), with Transfer events; and the
+ * folder (into a `.part` file first, resumed with a Range request after a break, held to the size
+ * and SHA-256 of the file's record in its message, then given a name no other file has there),
+ * with Transfer events; and the
  * handler of the app's `beacon-file:` scheme, which streams a picture from the host so the
  * interface can show it without ever holding the file token.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, constants as fsConstants } from 'node:fs';
-import { copyFile, link, mkdir, stat, unlink } from 'node:fs/promises';
+import { createReadStream, constants as fsConstants } from 'node:fs';
+import { copyFile, type FileHandle, link, mkdir, open, stat, unlink } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
-import { extname, join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { parse as parseDisposition } from 'content-disposition';
 import type { ConversationId, Transfer } from '../shared/chat-api.ts';
 import { type ErrorCode, errorMessage, isErrorCode } from '../shared/errors.ts';
+import { savedFileName } from '../shared/file-names.ts';
 import type { FileAccess } from '../shared/file-outbox.ts';
 import { TransferReport } from '../shared/file-progress.ts';
 import { DESKTOP_FILE_SCHEME as FILE_SCHEME, filePath, SAFE_IMAGE_TYPES } from '../shared/files.ts';
 import { randomId } from '../shared/ids.ts';
-import { FileId } from '../shared/protocol.ts';
+import { FileId, type FileRef } from '../shared/protocol.ts';
 import { isNotTheHost, parseRefusal, UPLOAD_RETRY_DELAYS } from '../shared/tus-upload.ts';
 import * as v from 'valibot';
 import { hostRequest } from './file-http.ts';
@@ -29,9 +30,35 @@ export { DESKTOP_FILE_SCHEME as FILE_SCHEME } from '../shared/files.ts';
 /** How many names "name (n).ext" are tried before giving up. */
 const MAX_NAME_TRIES = 1_000;
 
+/** What a download must be: the file's record as its message showed it, not what the host's answer says. */
+export type ExpectedFile = Pick<FileRef, 'id' | 'name' | 'size' | 'sha256'>;
+
+interface TransferError {
+  code: ErrorCode;
+  message: string;
+  retry: boolean;
+}
+
+/** The connection broke or the answer stopped short: tried again, from where the `.part` file ends. */
+const NETWORK_BREAK: TransferError = {
+  code: 'BEACON_ERR_NETWORK',
+  message: errorMessage('BEACON_ERR_NETWORK'),
+  retry: true,
+};
+
+/** The host's answer is not the file of the message: asking again would only get it again. */
+const NOT_THE_FILE: TransferError = {
+  code: 'BEACON_ERR_FILE_CORRUPT',
+  message:
+    'The host sent something other than the file in the message (another size or other bytes), so nothing was saved.',
+  retry: false,
+};
+
 interface Download {
   report: TransferReport;
-  fileId: string;
+  file: ExpectedFile;
+  /** The name it is saved under, safe on this system whatever the host sent. */
+  name: string;
   access: FileAccess;
   /** Where the bytes go until they are all there and checked. */
   partPath: string | null;
@@ -65,16 +92,17 @@ export class FileDownloads {
   }
 
   /** Starts fetching a file into the downloads folder; resolves with the transfer's id at once. */
-  start(fileId: string, conversation: ConversationId, access: FileAccess): string {
+  start(file: ExpectedFile, conversation: ConversationId, access: FileAccess): string {
     const id = randomId('t_');
+    const name = savedFileName(file.name);
     const report = new TransferReport(
       {
         id,
         direction: 'download',
         conversation,
-        fileId,
-        name: fileId,
-        size: 0,
+        fileId: file.id,
+        name,
+        size: file.size,
         doneBytes: 0,
         bytesPerSecond: null,
         secondsLeft: null,
@@ -83,7 +111,7 @@ export class FileDownloads {
       this.#options.emit,
       this.#options.now,
     );
-    const download: Download = { report, fileId, access, partPath: null, attempt: 0, abort: null };
+    const download: Download = { report, file, name, access, partPath: null, attempt: 0, abort: null };
     this.#downloads.set(id, download);
     this.#options.emit(report.transfer);
     void this.#run(download);
@@ -161,12 +189,42 @@ export class FileDownloads {
     const check = (): void => {
       if (download.attempt !== attempt) throw new Stopped();
     };
-    const { access, fileId } = download;
-    const from = download.partPath ? await sizeOf(download.partPath) : 0;
+    const { file } = download;
+    const folder = this.#options.folder();
+    await onThisComputer(() => mkdir(folder, { recursive: true }));
+    check();
+    const partPath = (download.partPath ??= join(folder, `${download.name}.${file.id.slice(2, 12)}.part`));
+    let from = await sizeOf(partPath);
+    if (from > file.size) from = await discard(partPath);
+    // All there already (the last try broke after the last byte): only the check is left.
+    const complete = from > 0 && from === file.size;
+    let done = from;
+    if (!complete) done = await this.#receive(download, from, check);
+    check();
+    if (done < file.size) throw NETWORK_BREAK;
+    if ((await onThisComputer(() => hashOf(partPath))) !== file.sha256) {
+      await discard(partPath);
+      throw NOT_THE_FILE;
+    }
+    check();
+    // Beside its .part, even if the downloads folder was changed meanwhile.
+    const savedTo = await onThisComputer(() => keepUnderFreeName(partPath, dirname(partPath), download.name));
+    download.partPath = null;
+    download.report.set('done', { savedTo, doneBytes: done, size: done });
+  }
+
+  /**
+   * Asks for the bytes from `from` on and writes them to the `.part` file; resolves with how many
+   * the file then has. The host's word is held to the file's record: an answer of another length,
+   * or a byte past the record's size, stops it at once and nothing of it is kept.
+   */
+  async #receive(download: Download, from: number, check: () => void): Promise<number> {
+    const { access, file } = download;
+    const partPath = download.partPath!;
     const abort = new AbortController();
     download.abort = abort;
-    const url = new URL(filePath(fileId), access.origin);
-    // An image is served inline unless asked for as a download; the name then comes with it.
+    const url = new URL(filePath(file.id), access.origin);
+    // An image is served inline unless asked for as a download.
     url.searchParams.set('download', '1');
     let response: IncomingMessage;
     try {
@@ -180,54 +238,59 @@ export class FileDownloads {
       // Not the pinned host: said as it is, and not asked again.
       const code = (error as { code?: unknown }).code;
       if (isNotTheHost(code)) throw { code, message: errorMessage(code), retry: false };
-      throw { code: 'BEACON_ERR_NETWORK', message: errorMessage('BEACON_ERR_NETWORK'), retry: true };
+      throw NETWORK_BREAK;
     }
     check();
     const status = response.statusCode ?? 0;
     if (status !== 200 && status !== 206) throw await refusalOf(response);
-    const resumed = status === 206 && from > 0;
-    const total = resumed
-      ? totalOfRange(response.headers['content-range'])
-      : Number(response.headers['content-length']);
-    const name = safeName(nameOf(response.headers['content-disposition']) ?? fileId);
-    if (!download.partPath) {
-      const folder = this.#options.folder();
-      await mkdir(folder, { recursive: true });
-      check();
-      download.partPath = join(folder, `${name}.${fileId.slice(2, 12)}.part`);
+    const start = status === 206 ? startOfRange(response.headers['content-range'], file.size) : 0;
+    const length = response.headers['content-length'];
+    if (
+      start === null ||
+      (start > 0 && start !== from) ||
+      (length !== undefined && Number(length) !== file.size - start)
+    ) {
+      response.destroy();
+      await discard(partPath);
+      throw NOT_THE_FILE;
     }
-    const sha256 = etagHash(response.headers.etag);
-    const start = resumed ? from : 0;
-    download.report.set('active', { name, size: Number.isFinite(total) ? total : 0, doneBytes: start });
+    let out: FileHandle;
+    try {
+      out = await open(partPath, start > 0 ? 'a' : 'w');
+    } catch (error) {
+      response.destroy();
+      throw notSaved(error);
+    }
+    download.report.set('active', { doneBytes: start });
     let done = start;
+    // What stopped the bytes, if it was not the disk: the host's answer, or its being too long.
+    let stoppedBy: TransferError | null = null;
     const counted = Readable.from(
       (async function* () {
-        for await (const chunk of response) {
-          done += (chunk as Buffer).length;
-          download.report.progress(done);
-          yield chunk as Buffer;
+        try {
+          for await (const chunk of response) {
+            done += (chunk as Buffer).length;
+            // Not one byte past the file's size reaches the disk (a host that sends no length could fill it).
+            if (done > file.size) throw NOT_THE_FILE;
+            download.report.progress(done);
+            yield chunk as Buffer;
+          }
+        } catch (error) {
+          stoppedBy = error === NOT_THE_FILE ? NOT_THE_FILE : NETWORK_BREAK;
+          throw error;
         }
       })(),
     );
     try {
-      await pipeline(counted, createWriteStream(download.partPath, { flags: resumed ? 'a' : 'w' }));
-    } catch {
+      await pipeline(counted, out.createWriteStream());
+    } catch (error) {
       check();
-      throw { code: 'BEACON_ERR_NETWORK', message: errorMessage('BEACON_ERR_NETWORK'), retry: true };
+      if (stoppedBy === NOT_THE_FILE) await discard(partPath);
+      throw stoppedBy ?? notSaved(error);
+    } finally {
+      await out.close().catch(() => {});
     }
-    check();
-    if (Number.isFinite(total) && done < total) {
-      throw { code: 'BEACON_ERR_NETWORK', message: errorMessage('BEACON_ERR_NETWORK'), retry: true };
-    }
-    if (sha256 && (await hashOf(download.partPath)) !== sha256) {
-      await unlink(download.partPath).catch(() => {});
-      download.partPath = null;
-      throw { code: 'BEACON_ERR_FILE_CORRUPT', message: errorMessage('BEACON_ERR_FILE_CORRUPT'), retry: false };
-    }
-    check();
-    const savedTo = await keepUnderFreeName(download.partPath, this.#options.folder(), name);
-    download.partPath = null;
-    download.report.set('done', { savedTo, doneBytes: done, size: done });
+    return done;
   }
 }
 
@@ -281,19 +344,6 @@ function refused(status: number): Response {
   return new Response(null, { status, headers: { 'X-Content-Type-Options': 'nosniff' } });
 }
 
-/**
- * A name safe to create in any folder on any system, whatever the host sent (it sanitises names
- * itself; this does not trust that): no separators or controls, no leading dots, not empty.
- */
-export function safeName(name: string): string {
-  const cleaned = name
-    .replace(/[/\\\p{Cc}<>:"|?*\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/gu, '_')
-    .replace(/^[.\s]+/, '')
-    .replace(/[.\s]+$/, '')
-    .slice(0, 200);
-  return cleaned === '' ? 'file' : cleaned;
-}
-
 /** "name.ext", else "name (1).ext", "name (2).ext", …: the first that is free, never replacing a file. */
 export function nameWithNumber(name: string, n: number): string {
   if (n === 0) return name;
@@ -321,23 +371,46 @@ async function keepUnderFreeName(partPath: string, folder: string, name: string)
   throw { code: 'BEACON_ERR_INTERNAL', message: 'Every name for this file is taken in the downloads folder.' };
 }
 
-function nameOf(header: string | undefined): string | null {
-  if (!header) return null;
+/** Where a 206 answer starts, if it is a range of a file of `size` bytes that runs to its end; else null. */
+function startOfRange(header: string | undefined, size: number): number | null {
+  const match = header && /^bytes (\d+)-(\d+)\/(\d+)$/.exec(header.trim());
+  if (!match) return null;
+  const [start, end, total] = match.slice(1).map(Number) as [number, number, number];
+  return total === size && end === size - 1 && start <= end ? start : null;
+}
+
+/** Removes a `.part` file whose bytes are not worth keeping; the next try starts from 0. */
+async function discard(path: string): Promise<0> {
+  await unlink(path).catch(() => {});
+  return 0;
+}
+
+/** The sentence for what this computer's disk refused (the host did nothing wrong): not tried again. */
+function notSaved(error: unknown): TransferError {
+  const code = String((error as NodeJS.ErrnoException | null)?.code ?? '');
+  const why =
+    code === 'ENOSPC' || code === 'EDQUOT'
+      ? 'the disk is full'
+      : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+        ? 'Beacon may not write there'
+        : code === 'ENAMETOOLONG'
+          ? 'its name is too long for this disk'
+          : `${code || String(error)}`;
+  return {
+    code: 'BEACON_ERR_FILE_READ',
+    message: `The file could not be saved in the downloads folder: ${why}.`,
+    retry: false,
+  };
+}
+
+/** Runs a step on this computer's disk: its failure is said as such, never as the network's. */
+async function onThisComputer<T>(step: () => Promise<T>): Promise<T> {
   try {
-    return parseDisposition(header).parameters['filename'] ?? null;
-  } catch {
-    return null;
+    return await step();
+  } catch (error) {
+    if ((error as TransferError).code === 'BEACON_ERR_INTERNAL') throw error;
+    throw notSaved(error);
   }
-}
-
-function totalOfRange(header: string | undefined): number {
-  const match = header && /\/(\d+)$/.exec(header);
-  return match ? Number(match[1]) : NaN;
-}
-
-function etagHash(header: string | undefined): string | null {
-  const match = header && /^(?:W\/)?"?([0-9a-f]{64})"?$/.exec(header);
-  return match ? match[1]! : null;
 }
 
 async function sizeOf(path: string): Promise<number> {
@@ -353,7 +426,7 @@ async function hashOf(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-async function refusalOf(response: IncomingMessage): Promise<{ code: ErrorCode; message: string; retry: boolean }> {
+async function refusalOf(response: IncomingMessage): Promise<TransferError> {
   const status = response.statusCode ?? 0;
   let body = '';
   for await (const chunk of response) {
@@ -368,7 +441,7 @@ async function refusalOf(response: IncomingMessage): Promise<{ code: ErrorCode; 
   return { code, message: errorMessage(code), retry };
 }
 
-function asTransferError(error: unknown): { code: ErrorCode; message: string; retry: boolean } {
+function asTransferError(error: unknown): TransferError {
   const { code, message, retry } = (error ?? {}) as { code?: unknown; message?: unknown; retry?: boolean };
   if (isErrorCode(code) && typeof message === 'string') return { code, message, retry: retry ?? false };
   return {

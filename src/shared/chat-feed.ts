@@ -22,7 +22,7 @@ import type { ErrorCode } from './errors.ts';
 import { type FileAccess, FileOutbox, type FilePlatform, type OutgoingFile } from './file-outbox.ts';
 import { originOfRoom } from './files.ts';
 import { fail, ok } from './result.ts';
-import { type ChatMessage, type Member, WIRE_LIMITS, type WelcomeFrame } from './protocol.ts';
+import { type ChatMessage, type FileRef, type Member, WIRE_LIMITS, type WelcomeFrame } from './protocol.ts';
 import { type HostPin, RoomClient, type RoomClientOptions, type SocketFactory } from './room-client.ts';
 
 /** Messages kept for getState(); older ones are paged from the host on demand. */
@@ -52,6 +52,8 @@ export class ChatFeed<F = never> {
   #uploads: FileOutbox<F> | null = null;
   /** What the latest welcome said about files; null when the room takes none. */
   #files: NonNullable<WelcomeFrame['files']> | null = null;
+  /** Every file a message of this room has shown (live, in history pages): what a download must get. */
+  readonly #fileRefs = new Map<string, FileRef>();
   readonly #emit: (event: ChatEvent) => void;
   readonly #startInfo: () => StartInfo;
   readonly #clientOptions: Partial<RoomClientOptions>;
@@ -130,6 +132,7 @@ export class ChatFeed<F = never> {
     this.#uploads?.stopAll();
     this.#uploads = null;
     this.#files = null;
+    this.#fileRefs.clear();
     client.close();
     this.#room = null;
     this.#history = [];
@@ -181,6 +184,11 @@ export class ChatFeed<F = never> {
 
   retryTransfer(id: string): Result<null> {
     return this.#uploads?.retry(id) ? ok(null) : fail('BEACON_ERR_INVALID_INPUT', 'That transfer cannot be retried.');
+  }
+
+  /** The record of a file that a message in this room has shown (its size and hash), or null. */
+  fileRef(id: string): FileRef | null {
+    return this.#fileRefs.get(id) ?? null;
   }
 
   /** Where and as whom this member fetches and uploads files now; null when the room takes none. */
@@ -297,6 +305,7 @@ export class ChatFeed<F = never> {
       }),
       client.on('history', (page) => {
         this.#learnNames(page.names);
+        this.#learnFiles(page.messages);
         const names = Object.keys(page.names).length > 0 ? { names: page.names } : {};
         if (page.direction === 'after') {
           // The rest of what was missed while away: new messages to the interface, a page at a time.
@@ -346,7 +355,12 @@ export class ChatFeed<F = never> {
     if (member && member.id === this.#room.you.id) this.#room.you = member;
   }
 
+  #learnFiles(messages: ChatMessage[]): void {
+    for (const message of messages) for (const file of message.files ?? []) this.#fileRefs.set(file.id, file);
+  }
+
   #remember(messages: ChatMessage[]): void {
+    this.#learnFiles(messages);
     // A resume can bring again what was already kept (a page overlapping the welcome): keep one of each.
     const fresh = messages.filter((message) => !this.#kept.has(message.seq));
     if (fresh.length === 0) return;

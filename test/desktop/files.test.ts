@@ -224,6 +224,15 @@ describe('downloading in the app', () => {
     expect((await bob.session.cancelTransfer({ id: moving.id })).ok).toBe(false);
   });
 
+  it('only a file a message has shown can be downloaded: an id alone (leaked, or made up) is refused at once', async () => {
+    const { bob } = await hostAndJoin();
+    expect(await bob.session.download({ fileId: 'f_AAAAAAAAAAAAAAAAAAAAAA', conversation: 'room' })).toMatchObject({
+      ok: false,
+      error: { code: 'BEACON_ERR_FILE_NOT_FOUND' },
+    });
+    expect(bob.events.filter((e) => e.type === 'transfer')).toEqual([]);
+  });
+
   it('a file the app cannot read is refused at once, before anything is sent', async () => {
     const { hana } = await hostAndJoin();
     const missing = await hana.session.sendFiles({

@@ -157,11 +157,15 @@ export async function fileMember(
         timeoutMs,
         from,
       ),
-    /** Starts downloading a file this member can see; returns the transfer id. */
+    /**
+     * Starts downloading a file; returns the transfer id. A file no message showed this member (an
+     * id that leaked) is asked for all the same, as a hostile app would: the host must refuse it.
+     */
     download(fileId: string, conversation = 'room'): string {
       const access = feed.fileAccess();
       if (!access) throw new Error(`${name} has no file access`);
-      return downloads.start(fileId, conversation, access);
+      const file = feed.fileRef(fileId) ?? { id: fileId, name: 'leaked', size: 1, sha256: '0'.repeat(64) };
+      return downloads.start(file, conversation, access);
     },
     leave(): void {
       downloads.stopAll();

@@ -3,7 +3,8 @@
  * which failures it tries again, names for saved files, and the message that waits for its files.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { nameWithNumber, safeName } from '../../src/node/file-downloads.ts';
+import { nameWithNumber } from '../../src/node/file-downloads.ts';
+import { savedFileName } from '../../src/shared/file-names.ts';
 import { Pace, TransferMeter, TransferReport } from '../../src/shared/file-progress.ts';
 import { sha256OfBlob } from '../../src/shared/file-web-platform.ts';
 import { messageGist } from '../../src/shared/files.ts';
@@ -164,12 +165,12 @@ describe('names of saved files', () => {
   });
 
   it('whatever the host sent, a name cannot leave the folder, hide, or reorder itself', () => {
-    expect(safeName('../../etc/passwd')).toBe('_.._etc_passwd');
-    expect(safeName('..\\..\\boot.ini')).toBe('_.._boot.ini');
-    expect(safeName('.bashrc')).toBe('bashrc');
-    expect(safeName('photo\u202Egnp.exe')).toBe('photo_gnp.exe');
-    expect(safeName('...')).toBe('file');
-    expect(safeName('a\u0000b')).toBe('a_b');
+    expect(savedFileName('../../etc/passwd')).toBe('_.._etc_passwd');
+    expect(savedFileName('..\\..\\boot.ini')).toBe('_.._boot.ini');
+    expect(savedFileName('.bashrc')).toBe('bashrc');
+    expect(savedFileName('photo\u202Egnp.exe')).toBe('photognp.exe');
+    expect(savedFileName('...')).toBe('file');
+    expect(savedFileName('a\u0000b')).toBe('a_b');
   });
 });
 

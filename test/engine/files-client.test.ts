@@ -387,7 +387,11 @@ describe('trust', () => {
       // Said as what it is, at once: no knocking again on an impostor's door for two minutes.
       await expect(upload.done).rejects.toMatchObject({ code: 'BEACON_ERR_HOST_CHANGED' });
       expect(waits).toBe(0);
-      const download = ann.downloads.start('f_AAAAAAAAAAAAAAAAAAAAAA', ROOM, { ...access, origin });
+      const download = ann.downloads.start(
+        { id: 'f_AAAAAAAAAAAAAAAAAAAAAA', name: 'a.txt', size: 5, sha256: '0'.repeat(64) },
+        ROOM,
+        { ...access, origin },
+      );
       expect(await ann.ended(download)).toMatchObject({ state: 'failed', error: { code: 'BEACON_ERR_HOST_CHANGED' } });
       expect(ann.transfers(download).map((t) => t.state)).toEqual(['preparing', 'failed']);
       // Ann's app did connect (that is how it saw the certificate), and sent nothing once it had.

@@ -1,6 +1,9 @@
-/** File names as the host keeps them (docs/PROTOCOL.md §18.5): safe on every system, honest on screen. */
+/**
+ * File names as the host keeps them (docs/PROTOCOL.md §18.5) and as the desktop app saves a
+ * download: safe on every system, honest on screen.
+ */
 import { describe, expect, it } from 'vitest';
-import { sanitizeFileName } from '../../src/host/files/file-names.ts';
+import { SAVED_NAME_BYTES, sanitizeFileName, savedFileName } from '../../src/shared/file-names.ts';
 
 describe('sanitizeFileName', () => {
   it.each([
@@ -44,5 +47,29 @@ describe('sanitizeFileName', () => {
 
   it('a name with no usable extension is cut like any other', () => {
     expect(sanitizeFileName(`${'y'.repeat(300)}.${'z'.repeat(40)}`)).toHaveLength(255);
+  });
+});
+
+describe('savedFileName', () => {
+  const bytes = (name: string): number => new TextEncoder().encode(name).length;
+
+  it('cuts a long Chinese name to 200 bytes of UTF-8 (disks allow 255 bytes, not characters) and keeps its extension', () => {
+    const saved = savedFileName(`${'会议纪要'.repeat(30)}.pdf`);
+    expect(bytes(saved)).toBeLessThanOrEqual(SAVED_NAME_BYTES);
+    expect(bytes(saved)).toBeGreaterThan(SAVED_NAME_BYTES - 3);
+    expect(saved).toMatch(/^(会议纪要)+[会议纪要]*\.pdf$/u);
+    // The host's own rule would have kept all 124 characters: 364 bytes, too long to save.
+    expect(bytes(sanitizeFileName(`${'会议纪要'.repeat(30)}.pdf`))).toBe(364);
+  });
+
+  it('never cuts a character in half, even one of four bytes', () => {
+    expect(savedFileName('😀'.repeat(100))).toBe('😀'.repeat(50));
+  });
+
+  it('a short name is kept as the host keeps it, Windows devices and all', () => {
+    for (const name of ['plans.pdf', 'CON', 'nul.tar.gz', '../../etc/passwd', 'photo\u202Egnp.exe']) {
+      expect(savedFileName(name)).toBe(sanitizeFileName(name));
+    }
+    expect(savedFileName('CON')).toBe('_CON');
   });
 });

@@ -408,6 +408,30 @@ describe('files in the conversation', () => {
     await expect.poll(() => viewer.count()).toBe(0);
   });
 
+  it('a picture too large to decode opens as its preview with a sentence and Download; the picture itself is never fetched', async () => {
+    const huge = file('huge', 'panorama.png', {
+      size: 900_000,
+      type: 'image/png',
+      image: { width: 65_535, height: 65_535 },
+      preview: { id: `f_${'hugepreview'.padEnd(22, 'x')}`, width: 640, height: 640 },
+    });
+    const fetched: string[] = [];
+    page.on('request', (request) => fetched.push(new URL(request.url()).pathname));
+    await enterRoom({ history: [withFiles(1, 'bob', '', [huge])] });
+    await page.getByTestId('image-file').click();
+    const viewer = page.getByTestId('image-viewer');
+    await viewer.waitFor();
+    expect(await viewer.getByTestId('image-viewer-full').count()).toBe(0);
+    const preview = viewer.getByTestId('image-viewer-preview');
+    expect(await preview.getAttribute('src')).toBe(`/fake-files/${huge.id}/preview`);
+    expect(await preview.getAttribute('alt')).toBe('panorama.png');
+    expect(await viewer.getByTestId('image-viewer-too-large').textContent()).toContain('too large to show here');
+    expect(await viewer.getByTestId('image-viewer-meta').textContent()).toContain('65535 × 65535 px');
+    await viewer.getByTestId('image-viewer-download').click();
+    expect(await calls('download')).toEqual([{ fileId: huge.id, conversation: 'room' }]);
+    expect(fetched).not.toContain(`/fake-files/${huge.id}/full`);
+  });
+
   it('other files are cards with name, size, type and Download; a message of files alone shows no empty text', async () => {
     const pdf = file('pdf', 'Quarterly report.pdf');
     await enterRoom({ history: [withFiles(1, 'bob', '', [pdf])] });

@@ -4,7 +4,7 @@
  */
 import { UPLOAD_METADATA } from '../../shared/files.ts';
 import { FileId, WIRE_LIMITS } from '../../shared/protocol.ts';
-import { sanitizeFileName } from './file-names.ts';
+import { sanitizeFileName } from '../../shared/file-names.ts';
 import { FileRefusal } from './file-refusal.ts';
 import * as v from 'valibot';
 

@@ -121,6 +121,15 @@ export function fileKind(name: string, type: string): FileKind {
  */
 export const MAX_INLINE_PIXELS = 25_000_000;
 
+/**
+ * Whether the picture itself is too large for a window to decode: a few hundred KB of PNG can claim
+ * 23000 × 23000 pixels (2 GB decoded) and freeze the window each time it is drawn. Only its
+ * preview, if it has one, is shown; the picture is downloaded to be opened.
+ */
+export function tooLargeToShow(file: FileRef): boolean {
+  return file.image !== undefined && file.image.width * file.image.height > MAX_INLINE_PIXELS;
+}
+
 /** The largest box an inline image takes in the conversation, in CSS px. */
 export const INLINE_IMAGE_BOX = { width: 360, height: 280 } as const;
 
@@ -132,9 +141,8 @@ export const INLINE_IMAGE_BOX = { width: 360, height: 280 } as const;
 export function inlineImageSize(file: FileRef): { width: number; height: number } | null {
   const own = file.image ?? file.preview;
   if (!own) return null;
-  // Without a preview the list would decode the picture itself: a few hundred KB of PNG can claim
-  // 23000 × 23000 pixels (2 GB decoded) and freeze the window each time it scrolls into view.
-  if (!file.preview && own.width * own.height > MAX_INLINE_PIXELS) return null;
+  // Without a preview the list would decode the picture itself.
+  if (!file.preview && tooLargeToShow(file)) return null;
   const scale = Math.min(1, INLINE_IMAGE_BOX.width / own.width, INLINE_IMAGE_BOX.height / own.height);
   return { width: Math.max(1, Math.round(own.width * scale)), height: Math.max(1, Math.round(own.height * scale)) };
 }
