@@ -90,8 +90,8 @@ function start(): void {
   log.info(
     `Beacon ${app.getVersion()} started (${process.platform} ${process.arch}, Electron ${process.versions['electron'] ?? '?'})`,
   );
-  process.on('uncaughtException', (error) => log.error('Uncaught exception in main', error));
-  process.on('unhandledRejection', (error) => log.error('Unhandled rejection in main', error));
+  // A monitor only: Electron's own handling of an uncaught error (its dialog) is left as it is.
+  process.on('uncaughtExceptionMonitor', (error, origin) => log.error(`Uncaught in main (${origin})`, error));
   // Installers register the scheme too (electron-builder.yml); a development build leaves the system's choice alone.
   if (app.isPackaged && !app.setAsDefaultProtocolClient(PROTOCOL_SCHEME)) {
     console.warn(`Beacon: could not register itself for ${PROTOCOL_SCHEME}: links.`);
@@ -191,11 +191,13 @@ function startChat(): void {
   };
   const onHostError = (error: Error): void => log.error('Host error', error);
   function hostingChanged(info: HostInfo | null): void {
-    watched?.off('presence', onPresence).off('error', onHostError);
+    const previous = watched;
+    previous?.off('presence', onPresence).off('error', onHostError);
     watched = null;
     const server = chat.hosting;
     if (!info || !server) {
-      log.info('Hosting stopped');
+      // Not after a start that failed half way (its room was never announced as hosted).
+      if (previous) log.info('Hosting stopped');
       tray.hide();
       return;
     }
