@@ -56,6 +56,7 @@ export const REQUIRED_FUSES = [
   { index: 3, name: 'EnableNodeCliInspectArguments', on: false },
   { index: 4, name: 'EnableEmbeddedAsarIntegrityValidation', on: true },
   { index: 5, name: 'OnlyLoadAppFromAsar', on: true },
+  { index: 7, name: 'GrantFileProtocolExtraPrivileges', on: false },
 ] as const;
 
 /** @electron/fuses' marker: the fuse wire follows it (version byte, length byte, one '0'/'1' per fuse). */
