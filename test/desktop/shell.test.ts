@@ -388,6 +388,9 @@ describe('the desktop shell, as built', () => {
       { scheme: 'beacon-file', beforeReady: true },
     ]);
     expect([...app.handledSchemes].sort()).toEqual(['app', 'beacon-file']);
+    // Standard and secure: app://beacon is an origin of its own ('self' in the CSP), treated like https.
+    expect(app.schemePrivileges['app']).toMatchObject({ standard: true, secure: true });
+    expect(app.schemePrivileges['app']).not.toHaveProperty('bypassCSP');
   });
 
   it('app://beacon serves the built page with Beacon’s Content-Security-Policy', () => {

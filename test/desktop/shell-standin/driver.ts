@@ -525,6 +525,7 @@ async function runApp(): Promise<Report> {
     protocolClients: recorder.protocolClients,
     privilegedSchemes: recorder.privilegedSchemes,
     privilegedSchemeCalls: recorder.privilegedSchemeCalls,
+    schemePrivileges: recorder.schemePrivileges,
     appRequests: await probeAppProtocol(),
     applicationMenu: (recorder.applicationMenus.at(-1)?.items ?? []).map(({ label, role, submenu }) => ({
       label: label ?? role ?? '',

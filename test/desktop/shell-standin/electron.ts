@@ -347,9 +347,10 @@ export const dialog = {
 };
 
 export const protocol = {
-  registerSchemesAsPrivileged(schemes: { scheme: string }[]): void {
+  registerSchemesAsPrivileged(schemes: { scheme: string; privileges?: Record<string, boolean> }[]): void {
     recorder.privilegedSchemeCalls++;
     recorder.privilegedSchemes.push(...schemes.map(({ scheme }) => ({ scheme, beforeReady: !recorder.ready })));
+    for (const { scheme, privileges } of schemes) recorder.schemePrivileges[scheme] = { ...privileges };
   },
   handle(scheme: string, handler: Listener): void {
     recorder.protocolHandlers.push({ scheme, handler });
@@ -422,6 +423,7 @@ export const recorder = {
   quitted: false,
   privilegedSchemes: [] as { scheme: string; beforeReady: boolean }[],
   privilegedSchemeCalls: 0,
+  schemePrivileges: {} as Record<string, Record<string, boolean>>,
   protocolHandlers: [] as { scheme: string; handler: Listener }[],
   notifications: [] as unknown[],
   exposed: [] as { key: string; api: unknown }[],

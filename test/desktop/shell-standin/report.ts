@@ -100,6 +100,8 @@ export interface AppReport {
   privilegedSchemes: { scheme: string; beforeReady: boolean }[];
   /** How many times registerSchemesAsPrivileged was called (Electron takes one list). */
   privilegedSchemeCalls: number;
+  /** The privileges each scheme was declared with. */
+  schemePrivileges: Record<string, Record<string, boolean>>;
   /** What the app: handler answered to each probe request. */
   appRequests: {
     url: string;
