@@ -11,6 +11,7 @@
  * room names or file names: whatever a person typed or was given stays out, so a log can be sent as it is.
  */
 import logger from 'electron-log/node';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** 1 MiB per file, two files: weeks of lifecycle lines, small enough to attach to a message. */
@@ -37,6 +38,8 @@ export function createAppLog(
   folder: string,
   options: { maxBytes?: number; console?: boolean; id?: string } = {},
 ): AppLog {
+  // Made here (0700) rather than by electron-log at the first line (0755).
+  mkdirSync(folder, { recursive: true, mode: 0o700 });
   const log = logger.create({ logId: options.id ?? 'beacon-main' });
   const file = log.transports.file;
   file.resolvePathFn = () => join(folder, LOG_FILE_NAME);

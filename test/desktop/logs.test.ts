@@ -25,7 +25,10 @@ describe('the log file', () => {
     expect(readFileSync(file, 'utf8')).toMatch(
       /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\] \[info\]\s+Beacon started\n$/,
     );
-    if (process.platform !== 'win32') expect(statSync(file).mode & 0o777).toBe(0o600);
+    if (process.platform !== 'win32') {
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(statSync(log.folder).mode & 0o777).toBe(0o700);
+    }
   });
 
   it('rotates past its size: one older file is kept, so the folder stays within twice the limit', () => {
