@@ -7,7 +7,7 @@
  * - upload-store.ts: the tus folder of unfinished uploads
  * - upload-finisher.ts: a complete upload becomes a stored file (hash, image header, blob, record)
  * - blob-store.ts: the bytes, once per content; downloads.ts: GET and HEAD with Range
- * - file-names.ts, image-header.ts, upload-metadata.ts: what a sender's claims become
+ * - ../../shared/file-names.ts, image-header.ts, upload-metadata.ts: what a sender's claims become
  *
  * On disk, under the room's data folder: `file-secret`, `files/uploads/` (tus) and
  * `files/blobs/<2 hex>/<sha256>`; the records are in the history's SQLite (migration 4).
