@@ -219,7 +219,8 @@ describe('opening a history from an earlier version', () => {
       expect(indexesOf(dir)).toContain('files_sha256');
       const again = HistoryStore.open(dir);
       expect(again.findFile(file.id)).toEqual(file);
-      expect(again.storedFileBytes()).toBe(10);
+      // A 10-byte file takes a whole 4 KiB block on disk, and the quota counts it so.
+      expect(again.storedFileBytes()).toBe(4096);
       expect(again.page(ANN.id, 'room', {}, 10).messages.at(-1)).toMatchObject({ seq: 4, text: '', files: [ref] });
       expect(again.page(ANN.id, 'room', {}, 10).messages[0]).toEqual({
         seq: 1,
