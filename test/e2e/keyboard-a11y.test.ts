@@ -222,6 +222,9 @@ describe('keyboard first', () => {
     await ann.getByRole('log', { name: 'Messages' }).focus();
     await ann.keyboard.press('Home');
     await expect.poll(() => newestInView(ann, 'archived message 300')).toBe(false);
+    // At the top, the page before arrives (as a person reading back sees it) before they jump back.
+    // (Alt+End pressed while Home's own scrolling is still under way can lose to it: see the closing note.)
+    await ann.getByText('archived message 200', { exact: true }).waitFor({ state: 'attached', timeout: 15_000 });
     await ann.getByTestId('composer-input').focus();
     await ann.keyboard.press('Alt+End');
     // Generous: the list re-pins as rows are measured, frame by frame, which is slow under the whole suite's load.
