@@ -66,8 +66,10 @@ describe('uploads paused part-way hold no memory of their bytes', () => {
         expect((await patch(server, eve.token, created.headers.location!, 0, chunk)).status).toBe(204);
       }
     }
-    // 100 × 256 KiB = 25 MiB when the first bytes of each upload were kept in memory.
-    expect(bufferBytes() - before).toBeLessThan(8 * 1024 ** 2);
+    // 100 × 256 KiB = 25 MiB when the first bytes of each upload were kept in memory. What stays
+    // after a collection is the members' sockets and tus's objects: 5-10 MiB from run to run (9.1 MiB
+    // once in CI), so the bound sits between that and the 25 MiB of the bug.
+    expect(bufferBytes() - before).toBeLessThan(16 * 1024 ** 2);
   });
 
   it('a picture sent in two PATCHes is still read as a picture at its finish', async () => {
