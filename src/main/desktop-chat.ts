@@ -12,6 +12,7 @@ import type {
   ChatCommands,
   ChatEvent,
   CommandInput,
+  CommandOutput,
   HostInfo,
   ChatSnapshot,
   Result,
@@ -360,6 +361,41 @@ export class DesktopChat implements ChatCommands {
     return this.#downloads.showInFolder(input.id)
       ? ok(null)
       : fail('BEACON_ERR_INVALID_INPUT', 'That download is not in the downloads folder.');
+  }
+
+  // ── v1.5 conversations and the settings screen: stubs until they are built (contract first).
+  async edit(_input: CommandInput<'edit'>): Promise<Result<null>> {
+    return fail('BEACON_ERR_OLD_HOST', 'not built yet');
+  }
+  async deleteMessage(_input: CommandInput<'deleteMessage'>): Promise<Result<null>> {
+    return fail('BEACON_ERR_OLD_HOST', 'not built yet');
+  }
+  async react(_input: CommandInput<'react'>): Promise<Result<null>> {
+    return fail('BEACON_ERR_OLD_HOST', 'not built yet');
+  }
+  async createChannel(_input: CommandInput<'createChannel'>): Promise<Result<CommandOutput<'createChannel'>>> {
+    return fail('BEACON_ERR_OLD_HOST', 'not built yet');
+  }
+  async updateChannel(_input: CommandInput<'updateChannel'>): Promise<Result<CommandOutput<'updateChannel'>>> {
+    return fail('BEACON_ERR_OLD_HOST', 'not built yet');
+  }
+  async archiveChannel(_input: CommandInput<'archiveChannel'>): Promise<Result<CommandOutput<'archiveChannel'>>> {
+    return fail('BEACON_ERR_OLD_HOST', 'not built yet');
+  }
+  async search(_input: CommandInput<'search'>): Promise<Result<CommandOutput<'search'>>> {
+    return fail('BEACON_ERR_OLD_HOST', 'not built yet');
+  }
+  async loadAround(_input: CommandInput<'loadAround'>): Promise<Result<null>> {
+    return fail('BEACON_ERR_OLD_HOST', 'not built yet');
+  }
+  async getSettings(): Promise<Result<CommandOutput<'getSettings'>>> {
+    return fail('BEACON_ERR_OLD_HOST', 'not built yet');
+  }
+  async setSettings(_input: CommandInput<'setSettings'>): Promise<Result<CommandOutput<'setSettings'>>> {
+    return fail('BEACON_ERR_OLD_HOST', 'not built yet');
+  }
+  async chooseDownloadsFolder(): Promise<Result<CommandOutput<'chooseDownloadsFolder'>>> {
+    return fail('BEACON_ERR_OLD_HOST', 'not built yet');
   }
 
   /** Serves `beacon-file:` requests (pictures of the current room) for Electron's protocol.handle. */

@@ -48,7 +48,7 @@ async function sendFilesPayload(input: SendFilesInput): Promise<CommandInput<'se
 
 // Channel names are spelled out (not imported from main) so the sandboxed preload bundles nothing of main.
 const api: ChatApi = {
-  capabilities: { host: true, notifications: true },
+  capabilities: { host: true, notifications: true, desktopSettings: true },
   host: (input) => ipcRenderer.invoke('beacon:host', input),
   join: (input) => ipcRenderer.invoke('beacon:join', input),
   leave: () => ipcRenderer.invoke('beacon:leave'),
@@ -68,6 +68,17 @@ const api: ChatApi = {
   retryTransfer: (input) => ipcRenderer.invoke('beacon:retryTransfer', input),
   download: (input) => ipcRenderer.invoke('beacon:download', input),
   showInFolder: (input) => ipcRenderer.invoke('beacon:showInFolder', input),
+  edit: (input) => ipcRenderer.invoke('beacon:edit', input),
+  deleteMessage: (input) => ipcRenderer.invoke('beacon:deleteMessage', input),
+  react: (input) => ipcRenderer.invoke('beacon:react', input),
+  createChannel: (input) => ipcRenderer.invoke('beacon:createChannel', input),
+  updateChannel: (input) => ipcRenderer.invoke('beacon:updateChannel', input),
+  archiveChannel: (input) => ipcRenderer.invoke('beacon:archiveChannel', input),
+  search: (input) => ipcRenderer.invoke('beacon:search', input),
+  loadAround: (input) => ipcRenderer.invoke('beacon:loadAround', input),
+  getSettings: () => ipcRenderer.invoke('beacon:getSettings'),
+  setSettings: (input) => ipcRenderer.invoke('beacon:setSettings', input),
+  chooseDownloadsFolder: () => ipcRenderer.invoke('beacon:chooseDownloadsFolder'),
   // Main serves it from the current room's host; a room that takes no files answers 404.
   fileUrl: (file, variant) => desktopFileUrl(variant === 'preview' && file.preview ? file.preview.id : file.id),
   onEvent(listener) {

@@ -7,10 +7,25 @@ import * as v from 'valibot';
 import type { ErrorCode } from './errors.ts';
 import type { NearbyRoom, NearbyStatus } from './discovery.ts';
 import type { Fingerprint } from './fingerprint.ts';
-import { type ChatMessage, FileId, MAX_PORT, type Member, type PresenceEvent, WIRE_LIMITS } from './protocol.ts';
+import {
+  type Channel,
+  ChannelId,
+  type ChatMessage,
+  Emoji,
+  FileId,
+  MAX_PORT,
+  type Member,
+  type PresenceEvent,
+  type SearchHit,
+  type Update,
+  WIRE_LIMITS,
+} from './protocol.ts';
 import type { FileRef } from './protocol.ts';
 
-/** 'room' or the member id of the other person in a direct conversation. */
+/**
+ * 'room' (the default channel), a channel id ("c_…", v1.5), or the member id ("m_…") of the other
+ * person in a direct conversation. isChannelId (protocol.ts) tells them apart.
+ */
 export type ConversationId = string;
 export const ROOM: ConversationId = 'room';
 
@@ -160,6 +175,28 @@ export interface Capabilities {
   /** Only the desktop app can host. */
   host: boolean;
   notifications: boolean;
+  /** Desktop only: start at login, a downloads folder (the settings screen shows them only then). */
+  desktopSettings: boolean;
+}
+
+/**
+ * The settings screen's values (issue 15). The browser keeps displayName, the notification choices
+ * and the theme in its own storage; the rest exist only in the desktop app.
+ */
+export interface AppSettings {
+  /** The name filled in when joining or hosting. */
+  displayName: string;
+  notifyDirect: boolean;
+  notifyMentions: boolean;
+  theme: 'system' | 'light' | 'dark';
+  /** Desktop: open Beacon when the user logs in (off by default). */
+  startAtLogin: boolean;
+  /** Desktop, with startAtLogin: host the room hosted last again at login. */
+  hostAtLogin: boolean;
+  /** Desktop: where downloads are saved; null for the system's Downloads folder. */
+  downloadsFolder: string | null;
+  /** Desktop: closing the window while hosting: ask (first time), keep the room in the tray, or stop. */
+  closeWhileHosting: 'ask' | 'keep' | 'stop';
 }
 
 export interface RoomView {
@@ -171,6 +208,14 @@ export interface RoomView {
    * (from the host, protocol v1.1): the author of an old message keeps a name.
    */
   names?: Record<string, string>;
+  /** v1.5: every channel, the default ("room") first, archived ones included; absent from older hosts. */
+  channels?: Channel[];
+  /** v1.5: what the host can do ('channels', 'replies', 'edits', 'reactions', 'mentions', 'search'). */
+  features?: string[];
+  /** v1.5: whether this member may create channels. */
+  canCreateChannels?: boolean;
+  /** v1.5: whether this member may rename and archive any channel (joined from the host's machine). */
+  isHost?: boolean;
 }
 
 /** The room this app hosted last: hosting "the same room" again keeps its name, port and join code. */
@@ -221,7 +266,14 @@ export type ChatEvent =
       resumed: boolean;
       /** Whether this room takes files, and the largest it takes (v1.4 hosts); null when it takes none. */
       files?: { maxFileBytes: number } | null;
+      /** v1.5, on a resume: edits, deletions, reactions and channel changes missed while away. */
+      updates?: Update[];
     }
+  /**
+   * v1.5: edits, deletions, reactions and channel changes, live or caught up, oldest first. Each is
+   * idempotent; one for a message the interface does not hold is dropped (pages carry the current state).
+   */
+  | { type: 'updates'; updates: Update[] }
   | { type: 'presence'; event: PresenceEvent; member: Member }
   /** New messages: one that arrived live, or a whole page of what was missed while away. */
   | { type: 'messages'; messages: ChatMessage[]; names?: Record<string, string> }
@@ -237,7 +289,7 @@ export type ChatEvent =
       files?: FileRef[];
     }
   | { type: 'typing'; from: string; conversation: ConversationId }
-  /** An older page, asked for with loadOlder. */
+  /** An older page, asked for with loadOlder (or loadAround). */
   | {
       type: 'history';
       conversation: ConversationId;
@@ -264,6 +316,13 @@ export interface SendReceipt {
   clientId: string;
 }
 
+/** What `search` answers (v1.5): the newest hits first; ask again with `before` for older ones. */
+export interface SearchAnswer {
+  hits: SearchHit[];
+  hasMore: boolean;
+  names: Record<string, string>;
+}
+
 // ── command payloads, validated where they enter main ───────────────────────
 
 const Name = v.pipe(v.string(), v.trim(), v.minLength(1, 'Enter your name.'), v.maxLength(WIRE_LIMITS.nameChars));
@@ -281,6 +340,17 @@ const FileSource = v.union([
   v.object({ bytes: v.instance(Uint8Array) }),
 ]);
 const FileName = v.pipe(v.string(), v.minLength(1), v.maxLength(WIRE_LIMITS.fileNameChars));
+const Seq = v.pipe(v.number(), v.integer(), v.minValue(0));
+const MemberId = v.pipe(v.string(), v.minLength(1), v.maxLength(WIRE_LIMITS.idChars));
+const Mentions = v.pipe(v.array(MemberId), v.maxLength(WIRE_LIMITS.mentionsPerMessage));
+const Timestamp = v.pipe(v.number(), v.integer(), v.minValue(0));
+const ChannelName = v.pipe(
+  v.string(),
+  v.trim(),
+  v.minLength(1, 'Enter a channel name.'),
+  v.maxLength(WIRE_LIMITS.channelNameChars),
+);
+const ChannelTopic = v.pipe(v.string(), v.trim(), v.maxLength(WIRE_LIMITS.channelTopicChars));
 const MediaType = v.pipe(v.string(), v.maxLength(WIRE_LIMITS.fileTypeChars));
 
 export const CommandSchemas = {
@@ -297,7 +367,14 @@ export const CommandSchemas = {
   }),
   join: v.object({ address: v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(300)), name: Name, code: Code }),
   leave: v.undefined(),
-  send: v.object({ conversation: Conversation, text: v.pipe(v.string(), v.maxLength(WIRE_LIMITS.textChars)) }),
+  send: v.object({
+    conversation: Conversation,
+    text: v.pipe(v.string(), v.maxLength(WIRE_LIMITS.textChars)),
+    /** v1.5: the seq of the message this one answers, in the same conversation. */
+    replyTo: v.optional(Seq),
+    /** v1.5: member ids mentioned (the text says @Name for each). */
+    mentions: v.optional(Mentions),
+  }),
   retry: v.object({ clientId: v.pipe(v.string(), v.minLength(1), v.maxLength(WIRE_LIMITS.idChars)) }),
   retryNow: v.undefined(),
   /** Tries again now with a new join code (the host restarted with another one). */
@@ -342,6 +419,52 @@ export const CommandSchemas = {
   download: v.object({ fileId: FileId, conversation: Conversation }),
   /** Desktop: shows a finished download in the system's file manager. */
   showInFolder: v.object({ id: TransferId }),
+  // ── v1.5 conversations: each answers once the host has done it (or refused), the change itself
+  // arriving as an 'updates' event; offline they fail at once with BEACON_ERR_OFFLINE.
+  edit: v.object({
+    seq: Seq,
+    text: v.pipe(v.string(), v.maxLength(WIRE_LIMITS.textChars)),
+    mentions: v.optional(Mentions),
+  }),
+  deleteMessage: v.object({ seq: Seq }),
+  react: v.object({ seq: Seq, emoji: Emoji, on: v.boolean() }),
+  createChannel: v.object({ name: ChannelName, topic: ChannelTopic }),
+  updateChannel: v.object({ id: ChannelId, name: v.optional(ChannelName), topic: v.optional(ChannelTopic) }),
+  archiveChannel: v.object({ id: ChannelId, archived: v.boolean() }),
+  search: v.object({
+    query: v.pipe(
+      v.string(),
+      v.trim(),
+      v.minLength(1, 'Type something to search for.'),
+      v.maxLength(WIRE_LIMITS.searchQueryChars),
+    ),
+    conversation: v.optional(Conversation),
+    from: v.optional(MemberId),
+    since: v.optional(Timestamp),
+    until: v.optional(Timestamp),
+    before: v.optional(Seq),
+  }),
+  /**
+   * v1.5: loads the page of `conversation` that holds message `seq` (a reply's quote or a search hit
+   * opened in place), as a 'history' event of the messages around it.
+   */
+  loadAround: v.object({ conversation: Conversation, seq: Seq }),
+  // ── settings (issue 15)
+  getSettings: v.undefined(),
+  /** Changes some settings; answers all of them as saved. */
+  setSettings: v.object({
+    displayName: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(WIRE_LIMITS.nameChars))),
+    notifyDirect: v.optional(v.boolean()),
+    notifyMentions: v.optional(v.boolean()),
+    theme: v.optional(v.picklist(['system', 'light', 'dark'])),
+    startAtLogin: v.optional(v.boolean()),
+    hostAtLogin: v.optional(v.boolean()),
+    /** null: back to the system's Downloads folder. A folder is chosen with chooseDownloadsFolder. */
+    downloadsFolder: v.optional(v.null()),
+    closeWhileHosting: v.optional(v.picklist(['ask', 'keep', 'stop'])),
+  }),
+  /** Desktop: the system's folder picker; answers the settings with the folder chosen (unchanged if cancelled). */
+  chooseDownloadsFolder: v.undefined(),
 } as const;
 
 type Schemas = typeof CommandSchemas;
@@ -368,6 +491,17 @@ interface CommandOutputs {
   retryTransfer: null;
   download: null;
   showInFolder: null;
+  edit: null;
+  deleteMessage: null;
+  react: null;
+  createChannel: Channel;
+  updateChannel: Channel;
+  archiveChannel: Channel;
+  search: SearchAnswer;
+  loadAround: null;
+  getSettings: AppSettings;
+  setSettings: AppSettings;
+  chooseDownloadsFolder: AppSettings;
 }
 export type CommandOutput<K extends CommandName> = CommandOutputs[K];
 

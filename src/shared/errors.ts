@@ -139,6 +139,22 @@ export const ERRORS = {
   BEACON_ERR_FILE_REQUEST: { message: 'The host could not understand that file request.' },
   BEACON_ERR_FILE_READ: { message: 'That file could not be read on this computer. Was it moved or deleted?' },
   BEACON_ERR_NO_FILES: { message: 'This room does not take files (its host runs an older Beacon).' },
+  // Conversations (v1.5): channels, replies, edits, deletions, reactions, search.
+  BEACON_ERR_NO_SUCH_MESSAGE: { message: 'That message is not in this conversation (or was deleted).' },
+  BEACON_ERR_NOT_YOURS: { message: 'Only the person who wrote a message can edit or delete it.' },
+  BEACON_ERR_NOT_ALLOWED: {
+    message: 'Only the host, or the person who made this channel, can do that (or the host allows no new channels).',
+  },
+  BEACON_ERR_NO_SUCH_CHANNEL: { message: 'That channel is not in this room.' },
+  BEACON_ERR_CHANNEL_NAME_TAKEN: { message: 'A channel with that name (or one that looks the same) already exists.' },
+  BEACON_ERR_TOO_MANY_CHANNELS: { message: 'This room has as many channels as its host allows.' },
+  BEACON_ERR_CHANNEL_ARCHIVED: { message: 'This channel is archived: it can be read and searched, not written in.' },
+  BEACON_ERR_TOO_MANY_REACTIONS: { message: 'This message has as many different reactions as a message can hold.' },
+  BEACON_ERR_SEARCH_UNAVAILABLE: {
+    message: "This room's host cannot search (its SQLite has no FTS5, or it runs an older Beacon).",
+  },
+  BEACON_ERR_OFFLINE: { message: 'Not connected to the room right now. Try again once Beacon has reconnected.' },
+  BEACON_ERR_OLD_HOST: { message: "This room's host runs an older Beacon that cannot do this." },
   BEACON_ERR_REPLACED: {
     message: 'You opened this room again somewhere else (another window or tab), so this one was disconnected.',
     close: CLOSE.REPLACED,

@@ -52,6 +52,18 @@ export const WIRE_LIMITS = {
    * a frame nested thousands deep once crashed the host.
    */
   nestingDepth: 16,
+  /** A channel's name and topic (v1.5). */
+  channelNameChars: 40,
+  channelTopicChars: 250,
+  /** Members one message may mention (v1.5). */
+  mentionsPerMessage: 50,
+  /** One reaction: a single emoji, as a string of at most this many UTF-16 code units (v1.5). */
+  emojiChars: 32,
+  /** A search query (v1.5). */
+  searchQueryChars: 200,
+  searchPage: 50,
+  /** The start of a replied-to message that a reply carries as its quote (v1.5). */
+  quoteChars: 200,
 } as const;
 
 /** Messages in a page of older history unless asked otherwise (and in a newcomer's welcome). */
@@ -112,10 +124,66 @@ export const FileRef = v.object({
 });
 export type FileRef = v.InferOutput<typeof FileRef>;
 
+/**
+ * A channel's id (v1.5): "c_" and 16 lower-case letters or digits. The room's default channel has the
+ * id "room" and is the one every message without a `channel` belongs to (so v1.4 clients, which
+ * know no channels, see exactly the default channel).
+ */
+export const DEFAULT_CHANNEL = 'room';
+export const ChannelId = v.pipe(v.string(), v.regex(/^(room|c_[0-9a-z]{16})$/));
+/** True for a channel id (the default "room" or "c_…"), false for a member id (a direct conversation). */
+export const isChannelId = (id: string): boolean => id === DEFAULT_CHANNEL || /^c_[0-9a-z]{16}$/.test(id);
+
+export const Channel = v.object({
+  id: ChannelId,
+  name: v.pipe(v.string(), v.minLength(1), v.maxLength(WIRE_LIMITS.channelNameChars)),
+  topic: v.pipe(v.string(), v.maxLength(WIRE_LIMITS.channelTopicChars)),
+  /** The member who made it; null for the default channel. */
+  createdBy: v.nullable(Id),
+  createdAt: Timestamp,
+  /** An archived channel keeps its history (readable and searchable) but takes no new messages. */
+  archived: v.boolean(),
+});
+export type Channel = v.InferOutput<typeof Channel>;
+
+/** One emoji: at most WIRE_LIMITS.emojiChars code units, with at least one pictographic character. */
+export const Emoji = v.pipe(
+  v.string(),
+  v.minLength(1),
+  v.maxLength(WIRE_LIMITS.emojiChars),
+  WellFormed,
+  // One grapheme: "👍🏽" and "👨‍👩‍👧" are one each, "😀😀" is two.
+  v.check((text: string) => [...new Intl.Segmenter().segment(text)].length === 1, 'not a single emoji'),
+  // Each code point on its own must be emoji material (joiners, modifiers and variation selectors
+  // included), so the class is meant per code point, not per sequence.
+  v.regex(
+    // eslint-disable-next-line no-misleading-character-class
+    /^(?=.*[\p{Extended_Pictographic}\p{Regional_Indicator}\u{20E3}])[\p{Extended_Pictographic}\p{Regional_Indicator}\p{Emoji_Component}\p{Emoji_Modifier}\u{FE0F}\u{200D}\u{20E3}#*0-9]+$/u,
+  ),
+);
+
+/** One emoji on a message and who chose it, in the order they did (v1.5). */
+export const Reaction = v.object({ emoji: Emoji, by: v.array(Id) });
+export type Reaction = v.InferOutput<typeof Reaction>;
+
+/**
+ * What a reply carries of the message it answers (v1.5), as the host read it when it sent this
+ * message or page: its author and the start of its text, or `deleted` when it was deleted since.
+ */
+export const ReplyQuote = v.object({
+  seq: Seq,
+  from: Id,
+  text: v.pipe(v.string(), v.maxLength(WIRE_LIMITS.quoteChars)),
+  /** The quoted message carried files (so an empty text can say "a file"). */
+  files: v.optional(v.number()),
+  deleted: v.optional(v.literal(true)),
+});
+export type ReplyQuote = v.InferOutput<typeof ReplyQuote>;
+
 export const ChatMessage = v.object({
   seq: Seq,
   from: Id,
-  /** Member id of the recipient for a direct message; null for the room. */
+  /** Member id of the recipient for a direct message; null for the room and its channels. */
   to: v.nullable(Id),
   /** May be empty when the message carries files. */
   text: Text,
@@ -123,8 +191,56 @@ export const ChatMessage = v.object({
   clientId: Id,
   /** Files the message carries (v1.4; absent when none). */
   files: v.optional(v.pipe(v.array(FileRef), v.maxLength(WIRE_LIMITS.filesPerMessage))),
+  /** v1.5: the channel of a room message, absent for the default channel and for direct messages. */
+  channel: v.optional(ChannelId),
+  /** v1.5: the message this one answers. */
+  replyTo: v.optional(ReplyQuote),
+  /** v1.5: ids of the members the text mentions (each written as @Name in the text). */
+  mentions: v.optional(v.pipe(v.array(Id), v.maxLength(WIRE_LIMITS.mentionsPerMessage))),
+  /** v1.5: when its author last edited it (the text is the edited one). */
+  editedAt: v.optional(Timestamp),
+  /** v1.5: its author deleted it: text is "", and files, mentions and reactions are gone. */
+  deleted: v.optional(v.literal(true)),
+  /** v1.5: reactions, absent when none. */
+  reactions: v.optional(v.array(Reaction)),
 });
 export type ChatMessage = v.InferOutput<typeof ChatMessage>;
+
+/**
+ * Something that happened to a message or a channel after it was made (v1.5). Each has its own
+ * `seq` from the same sequence as messages, so a resume "after seq N" delivers the updates missed
+ * as well, and each is idempotent: applying one twice leaves the same result.
+ */
+const UpdateBase = { seq: Seq, ts: Timestamp, by: Id };
+export const Update = v.variant('kind', [
+  v.object({
+    kind: v.literal('edit'),
+    ...UpdateBase,
+    target: Seq,
+    text: Text,
+    mentions: v.optional(v.pipe(v.array(Id), v.maxLength(WIRE_LIMITS.mentionsPerMessage))),
+  }),
+  v.object({ kind: v.literal('delete'), ...UpdateBase, target: Seq }),
+  /** `on`: the reaction was added (true) or taken back (false) by `by`. */
+  v.object({ kind: v.literal('react'), ...UpdateBase, target: Seq, emoji: Emoji, on: v.boolean() }),
+  /** A channel was created, renamed, given a topic, archived or brought back: its whole record now. */
+  v.object({ kind: v.literal('channel'), ...UpdateBase, channel: Channel }),
+]);
+export type Update = v.InferOutput<typeof Update>;
+
+/** A search hit (v1.5): the message, where the terms are in its text, and its neighbours in its conversation. */
+export const SearchHit = v.object({
+  message: ChatMessage,
+  /** [start, end) ranges in UTF-16 code units of `message.text`, in order and not overlapping. */
+  highlights: v.array(v.tuple([v.number(), v.number()])),
+  /** Up to two messages just before and just after it in the same conversation, oldest first. */
+  before: v.array(ChatMessage),
+  after: v.array(ChatMessage),
+});
+export type SearchHit = v.InferOutput<typeof SearchHit>;
+
+/** What a client understands beyond v1.4, said in its hello (v1.5). */
+export const FEATURES = ['channels'] as const;
 
 /**
  * Names of the people a page of messages mentions (authors and direct
@@ -143,7 +259,13 @@ export const Hello = v.object({
   name: Name,
   code: v.optional(v.pipe(v.string(), v.maxLength(WIRE_LIMITS.codeChars))),
   resume: v.optional(v.object({ token: Id, lastSeq: Seq })),
+  /**
+   * v1.5: what this client understands. Without 'channels' the host sends it only the default
+   * channel's messages (and no channel's search hits), as a v1.4 host would have.
+   */
+  features: v.optional(v.pipe(v.array(v.pipe(v.string(), v.maxLength(32))), v.maxLength(16))),
 });
+const Mentions = v.pipe(v.array(Id), v.maxLength(WIRE_LIMITS.mentionsPerMessage));
 export const Send = v.object({
   type: v.literal('send'),
   clientId: Id,
@@ -152,12 +274,63 @@ export const Send = v.object({
   text: Text,
   /** Ids of files this member uploaded for this conversation and finished (v1.4). */
   files: v.optional(v.pipe(v.array(FileId), v.minLength(1), v.maxLength(WIRE_LIMITS.filesPerMessage))),
+  /** v1.5: a channel of the room (not with `to`); absent for the default channel. */
+  channel: v.optional(ChannelId),
+  /** v1.5: the seq of a message in the same conversation that this one answers. */
+  replyTo: v.optional(Seq),
+  /** v1.5: member ids the text mentions; the host keeps only members of the room. */
+  mentions: v.optional(Mentions),
 });
-export const TypingOut = v.object({ type: v.literal('typing'), to: v.optional(v.nullable(Id)) });
+/** v1.5: requests about existing messages and channels carry `ref`, echoed by `done` or `error`. */
+export const Edit = v.object({
+  type: v.literal('edit'),
+  ref: Id,
+  target: Seq,
+  text: Text,
+  mentions: v.optional(Mentions),
+});
+export const Delete = v.object({ type: v.literal('delete'), ref: Id, target: Seq });
+export const React = v.object({ type: v.literal('react'), ref: Id, target: Seq, emoji: Emoji, on: v.boolean() });
+const ChannelName = v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(WIRE_LIMITS.channelNameChars), WellFormed);
+const ChannelTopic = v.pipe(v.string(), v.trim(), v.maxLength(WIRE_LIMITS.channelTopicChars), WellFormed);
+export const ChannelRequest = v.object({
+  type: v.literal('channel'),
+  ref: Id,
+  /** 'create' takes name (and topic); 'update' takes id and name and/or topic; 'archive' takes id and archived. */
+  op: v.picklist(['create', 'update', 'archive']),
+  id: v.optional(ChannelId),
+  name: v.optional(ChannelName),
+  topic: v.optional(ChannelTopic),
+  archived: v.optional(v.boolean()),
+});
+export const SearchRequest = v.object({
+  type: v.literal('search'),
+  ref: Id,
+  query: v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(WIRE_LIMITS.searchQueryChars), WellFormed),
+  /** Only this conversation: 'room', a channel id, or a member id (the direct conversation with them). */
+  conversation: v.optional(Id),
+  /** Only messages by this member. */
+  from: v.optional(Id),
+  /** Only messages with since <= ts < until (epoch ms). */
+  since: v.optional(Timestamp),
+  until: v.optional(Timestamp),
+  /** Paging: only hits older than this seq (the last hit of the previous page). */
+  before: v.optional(Seq),
+  limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(WIRE_LIMITS.searchPage))),
+});
+export const TypingOut = v.object({
+  type: v.literal('typing'),
+  to: v.optional(v.nullable(Id)),
+  /** v1.5: typing in a channel (not with `to`). */
+  channel: v.optional(ChannelId),
+});
 export const SetStatus = v.object({ type: v.literal('status'), status: v.picklist(['online', 'away']) });
 export const HistoryRequest = v.object({
   type: v.literal('history'),
-  /** 'room', a member id (the direct conversation with them), or absent for everything visible. */
+  /**
+   * 'room' (the default channel), a channel id (v1.5), a member id (the direct conversation with
+   * them), or absent for everything visible.
+   */
   conversation: v.optional(Id),
   before: v.optional(Seq),
   after: v.optional(Seq),
@@ -166,11 +339,29 @@ export const HistoryRequest = v.object({
 export const Ping = v.object({ type: v.literal('ping'), id: v.number(), t: v.number() });
 export const Leave = v.object({ type: v.literal('leave') });
 
-export const ClientFrame = v.variant('type', [Hello, Send, TypingOut, SetStatus, HistoryRequest, Ping, Leave]);
+export const ClientFrame = v.variant('type', [
+  Hello,
+  Send,
+  TypingOut,
+  SetStatus,
+  HistoryRequest,
+  Ping,
+  Leave,
+  Edit,
+  Delete,
+  React,
+  ChannelRequest,
+  SearchRequest,
+]);
 export type ClientFrame = v.InferOutput<typeof ClientFrame>;
 export type HelloFrame = v.InferOutput<typeof Hello>;
 export type SendFrame = v.InferOutput<typeof Send>;
 export type HistoryRequestFrame = v.InferOutput<typeof HistoryRequest>;
+export type EditFrame = v.InferOutput<typeof Edit>;
+export type DeleteFrame = v.InferOutput<typeof Delete>;
+export type ReactFrame = v.InferOutput<typeof React>;
+export type ChannelRequestFrame = v.InferOutput<typeof ChannelRequest>;
+export type SearchRequestFrame = v.InferOutput<typeof SearchRequest>;
 
 // ── host → client ───────────────────────────────────────────────────────────
 
@@ -206,6 +397,17 @@ export const Welcome = v.object({
       maxUploadsInFlight: v.number(),
     }),
   ),
+  /** v1.5: every channel of the room, the default one first, archived ones included. */
+  channels: v.optional(v.array(Channel)),
+  /**
+   * v1.5, on a resume: the updates after `resume.lastSeq` to messages this member may see (and to
+   * channels), oldest first, up to as many as fit; `hasMore` covers them too.
+   */
+  updates: v.optional(v.array(Update)),
+  /** v1.5: what this host can do: 'channels', 'replies', 'edits', 'reactions', 'mentions', 'search'. */
+  features: v.optional(v.array(v.string())),
+  /** v1.5: who may create channels: 'everyone', or 'host' (members joined from the host's own machine). */
+  channelCreators: v.optional(v.picklist(['everyone', 'host'])),
 });
 export const MessageIn = v.object({ type: v.literal('message'), message: ChatMessage });
 export const Ack = v.object({
@@ -219,7 +421,25 @@ export const Ack = v.object({
 export const PresenceEvent = v.picklist(['joined', 'left', 'away', 'back', 'reconnecting']);
 export type PresenceEvent = v.InferOutput<typeof PresenceEvent>;
 export const Presence = v.object({ type: v.literal('presence'), event: PresenceEvent, member: Member });
-export const TypingIn = v.object({ type: v.literal('typing'), from: Id, to: v.nullable(Id) });
+export const TypingIn = v.object({
+  type: v.literal('typing'),
+  from: Id,
+  to: v.nullable(Id),
+  /** v1.5: typing in this channel. */
+  channel: v.optional(ChannelId),
+});
+/** v1.5: one update, live (see Update). */
+export const UpdateIn = v.object({ type: v.literal('update'), update: Update });
+/** v1.5: the request with this `ref` (edit, delete, react, channel) was done; `seq` is its update's. */
+export const Done = v.object({ type: v.literal('done'), ref: Id, seq: Seq, channel: v.optional(Channel) });
+export const SearchResults = v.object({
+  type: v.literal('searchResults'),
+  ref: Id,
+  hits: v.array(SearchHit),
+  /** More, older hits exist: ask again with `before` the last hit's seq. */
+  hasMore: v.boolean(),
+  names: v.optional(Names),
+});
 export const HistoryPage = v.object({
   type: v.literal('history'),
   conversation: v.optional(Id),
@@ -228,13 +448,15 @@ export const HistoryPage = v.object({
   direction: v.picklist(['before', 'after']),
   /** Names of the authors and recipients in `messages` (v1.1; optional). */
   names: v.optional(Names),
+  /** v1.5, direction 'after' (catching up): the updates in the same span of seqs, oldest first. */
+  updates: v.optional(v.array(Update)),
 });
 export const Pong = v.object({ type: v.literal('pong'), id: v.number(), t: v.number() });
 export const ErrorFrame = v.object({
   type: v.literal('error'),
   code: v.string(),
   message: v.string(),
-  /** The clientId of the send this error refers to, if any. */
+  /** The clientId of the send (or, v1.5, the `ref` of the request) this error refers to, if any. */
   ref: v.optional(Id),
   retryAfterMs: v.optional(v.number()),
 });
@@ -250,6 +472,9 @@ export const HostFrame = v.variant('type', [
   Pong,
   ErrorFrame,
   Goodbye,
+  UpdateIn,
+  Done,
+  SearchResults,
 ]);
 export type HostFrame = v.InferOutput<typeof HostFrame>;
 export type WelcomeFrame = v.InferOutput<typeof Welcome>;
@@ -261,7 +486,10 @@ export type Decoded<T> =
       ok: false;
       reason: 'malformed' | 'unknown-type' | 'version';
       detail: string;
-      /** The clientId of a `send` that was refused, when it could be read: the sender learns which message failed. */
+      /**
+       * The clientId of a `send` (or the `ref` of a v1.5 request) that was refused, when it could be
+       * read: the sender learns which message or request failed.
+       */
       ref?: string;
     };
 
@@ -327,7 +555,13 @@ function validate<T extends v.GenericSchema>(
     const issue = result.issues[0];
     const path = issue.path?.map((item) => describe(item.key).replaceAll('"', '')).join('.') ?? '';
     const clientId = (parsed as { clientId?: unknown }).clientId;
-    const ref = type === 'send' && v.is(Id, clientId) ? clientId : undefined;
+    const requestRef = (parsed as { ref?: unknown }).ref;
+    const ref =
+      type === 'send' && v.is(Id, clientId)
+        ? clientId
+        : type !== 'send' && v.is(Id, requestRef)
+          ? requestRef
+          : undefined;
     return {
       ok: false,
       reason: 'malformed',

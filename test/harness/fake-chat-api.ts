@@ -8,6 +8,7 @@
  */
 import * as v from 'valibot';
 import {
+  type AppSettings,
   type Capabilities,
   type ChatApi,
   type ChatEvent,
@@ -69,6 +70,16 @@ export const emptySnapshot: ChatSnapshot = {
 type Queue = { [K in CommandName]?: Array<Result<CommandOutput<K>>> };
 
 export function createFakeChatApi(options: FakeOptions = {}): FakeChatApi {
+  const fakeSettings: AppSettings = {
+    displayName: '',
+    notifyDirect: true,
+    notifyMentions: true,
+    theme: 'system',
+    startAtLogin: false,
+    hostAtLogin: false,
+    downloadsFolder: null,
+    closeWhileHosting: 'ask',
+  };
   const listeners = new Set<(event: ChatEvent) => void>();
   const calls: RecordedCall[] = [];
   const queue: Queue = {};
@@ -115,6 +126,38 @@ export function createFakeChatApi(options: FakeOptions = {}): FakeChatApi {
     retryTransfer: () => null,
     download: () => null,
     showInFolder: () => null,
+    edit: () => null,
+    deleteMessage: () => null,
+    react: () => null,
+    createChannel: (input) => ({
+      id: `c_${String(++clientIds).padStart(16, '0')}`,
+      name: input.name,
+      topic: input.topic,
+      createdBy: 'm_me',
+      createdAt: Date.now(),
+      archived: false,
+    }),
+    updateChannel: (input) => ({
+      id: input.id,
+      name: input.name ?? 'channel',
+      topic: input.topic ?? '',
+      createdBy: 'm_me',
+      createdAt: 0,
+      archived: false,
+    }),
+    archiveChannel: (input) => ({
+      id: input.id,
+      name: 'channel',
+      topic: '',
+      createdBy: 'm_me',
+      createdAt: 0,
+      archived: input.archived,
+    }),
+    search: () => ({ hits: [], hasMore: false, names: {} }),
+    loadAround: () => null,
+    getSettings: () => fakeSettings,
+    setSettings: (input) => Object.assign(fakeSettings, input),
+    chooseDownloadsFolder: () => fakeSettings,
   };
   const answers: Answers = { ...defaults, ...options.answers };
 
@@ -138,7 +181,7 @@ export function createFakeChatApi(options: FakeOptions = {}): FakeChatApi {
 
   const fake: FakeChatApi = {
     ...commandTable((name) => async (input) => answer(name, input)),
-    capabilities: { host: true, notifications: false, ...options.capabilities },
+    capabilities: { host: true, notifications: false, desktopSettings: true, ...options.capabilities },
     // A path on the harness's own origin that tests answer (page.route) when they want a picture to load.
     fileUrl: (file, variant) => `/fake-files/${file.id}/${variant}`,
     // The page's files cannot pass main's schema (the preload turns them into paths or bytes): record them.

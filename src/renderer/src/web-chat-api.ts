@@ -162,7 +162,7 @@ export function createWebChatApi(): ChatApi {
   });
 
   return {
-    capabilities: { host: false, notifications: canNotify },
+    capabilities: { host: false, notifications: canNotify, desktopSettings: false },
     host: async () => fail('BEACON_ERR_INVALID_INPUT', 'Hosting a room needs the Beacon desktop app.'),
     async join(input) {
       if (canNotify && Notification.permission === 'default') void Notification.requestPermission();
@@ -174,6 +174,18 @@ export function createWebChatApi(): ChatApi {
       return ok(null);
     },
     send: async (input) => feed.send(input.conversation, input.text),
+    // v1.5 conversations and the settings screen: stubs until they are built (contract first).
+    edit: async () => fail('BEACON_ERR_OLD_HOST', 'not built yet'),
+    deleteMessage: async () => fail('BEACON_ERR_OLD_HOST', 'not built yet'),
+    react: async () => fail('BEACON_ERR_OLD_HOST', 'not built yet'),
+    createChannel: async () => fail('BEACON_ERR_OLD_HOST', 'not built yet'),
+    updateChannel: async () => fail('BEACON_ERR_OLD_HOST', 'not built yet'),
+    archiveChannel: async () => fail('BEACON_ERR_OLD_HOST', 'not built yet'),
+    search: async () => fail('BEACON_ERR_OLD_HOST', 'not built yet'),
+    loadAround: async () => fail('BEACON_ERR_OLD_HOST', 'not built yet'),
+    getSettings: async () => fail('BEACON_ERR_OLD_HOST', 'not built yet'),
+    setSettings: async () => fail('BEACON_ERR_OLD_HOST', 'not built yet'),
+    chooseDownloadsFolder: async () => fail('BEACON_ERR_OLD_HOST', 'not built yet'),
     retry: async (input) => feed.retry(input.clientId),
     retryNow: async () => feed.retryNow(),
     retryWithCode: async (input) => {
