@@ -9,7 +9,10 @@
  *    is a Chromium switch, not one of the Node options the fuses turn off);
  * 3. the renderer reaches main: getState() answers through the IPC bridge;
  * 4. the page hosts a room on port 0, the way a person would, and curl fetches its page and /room.json over HTTPS;
- * 5. SIGTERM quits the app cleanly (exit code 0, within SHUTDOWN_LIMIT_MS) and the room's port is closed.
+ * 5. a browser (Chromium, CHROMIUM_PATH) opens the room's page, joins with the code, and a message it sends
+ *    shows in the app's window;
+ * 6. SIGTERM quits the app cleanly (exit code 0, within SHUTDOWN_LIMIT_MS), the browser is told the host
+ *    stopped the room, and the room's port is closed.
  *
  * Needs no hook in main. Fails (exit 1) with the step that failed.
  */
@@ -18,13 +21,17 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type Page } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { launchChromium } from '../test/helpers/chromium.ts';
 import type { ChatApi } from '../src/shared/chat-api.ts';
 import { readFuseWire, REQUIRED_FUSES } from './check-package.ts';
 
 const START_LIMIT_MS = 60_000;
 const SHUTDOWN_LIMIT_MS = 15_000;
 const ROOM_NAME = 'Release smoke test';
+const GUEST_NAME = 'Browser guest';
+const GUEST_SAYS = 'Hello from a browser';
+const SEEN_LIMIT_MS = 20_000;
 
 const step = (text: string): void => console.log(`smoke: ${text}`);
 
@@ -83,6 +90,33 @@ function portIsClosed(port: number): Promise<boolean> {
   });
 }
 
+/**
+ * A colleague without the app: opens the room's page in a browser (past the warning about the host's own
+ * certificate, as a person would), joins with the code and says hello. Answers the guest's page.
+ */
+export async function browserJoins(browser: Browser, port: number, code: string): Promise<Page> {
+  const context = await browser.newContext({ ignoreHTTPSErrors: true });
+  const guest = await context.newPage();
+  await guest.goto(`https://127.0.0.1:${port}/`);
+  await guest.getByTestId('join-name').fill(GUEST_NAME);
+  await guest.getByTestId('join-code').fill(code);
+  await guest.getByTestId('join-submit').click();
+  const input = guest.getByTestId('composer-input');
+  await input.waitFor({ timeout: SEEN_LIMIT_MS });
+  await input.fill(GUEST_SAYS);
+  await input.press('Enter');
+  return guest;
+}
+
+/** Waits until `page` shows `text` (a message or a sentence), or fails the smoke test with `what`. */
+async function shows(page: Page, text: string, what: string): Promise<void> {
+  try {
+    await page.getByText(text).first().waitFor({ timeout: SEEN_LIMIT_MS });
+  } catch {
+    failed(`${what}: "${text}" did not show within ${SEEN_LIMIT_MS} ms`);
+  }
+}
+
 async function main(): Promise<void> {
   const executable = resolve(process.argv[2] ?? 'dist/linux-unpacked/beacon');
 
@@ -129,6 +163,11 @@ async function main(): Promise<void> {
     const room = curl(`https://127.0.0.1:${port}/room.json`);
     if (!room.includes(ROOM_NAME)) failed(`/room.json does not name the room: ${room.slice(0, 300)}`);
     step(`curl -k fetched the room's page and /room.json`);
+
+    const guests = await launchChromium();
+    const guest = await browserJoins(guests, port, hosted.value.code ?? '');
+    await shows(page, GUEST_SAYS, "the browser guest's message in the app's window");
+    step(`a browser joined as "${GUEST_NAME}" and its message showed in the app`);
     await browser.close();
 
     app.kill('SIGTERM');
@@ -137,7 +176,9 @@ async function main(): Promise<void> {
     clearTimeout(timer);
     if (end.code !== 0) failed(`quitting ended with ${end.code ?? end.signal} (SIGKILL after ${SHUTDOWN_LIMIT_MS} ms)`);
     if (!(await portIsClosed(port))) failed(`port ${port} still accepts connections after quitting`);
-    step('SIGTERM quit the app cleanly and the room stopped');
+    await shows(guest, 'The host stopped the room', 'the browser after the app quit');
+    await guests.close();
+    step('SIGTERM quit the app cleanly, the browser was told the host stopped, and the room stopped');
   } catch (error) {
     if (app.exitCode === null) app.kill('SIGKILL');
     failed(
