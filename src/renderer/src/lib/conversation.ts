@@ -1,9 +1,9 @@
 import { ROOM, type ConversationId } from '../../../shared/chat-api.ts';
 import type { ChatMessage } from '../../../shared/protocol.ts';
 
-/** The conversation a message belongs to, seen from member `me`. */
-export function conversationOf(message: Pick<ChatMessage, 'from' | 'to'>, me: string): ConversationId {
-  if (message.to === null) return ROOM;
+/** The conversation a message belongs to, seen from member `me`: its channel (v1.5), or the other person. */
+export function conversationOf(message: Pick<ChatMessage, 'from' | 'to' | 'channel'>, me: string): ConversationId {
+  if (message.to === null) return message.channel ?? ROOM;
   return message.from === me ? message.to : message.from;
 }
 

@@ -11,6 +11,7 @@ import type { ConversationsState } from './conversations.svelte.ts';
 import type { NearbyState } from './nearby.svelte.ts';
 import type { ProfileState } from './profile.svelte.ts';
 import type { RoomState } from './room.svelte.ts';
+import type { SearchState } from './search.svelte.ts';
 import type { TransfersState } from './transfers.svelte.ts';
 import type { AttachmentsState } from './attachments.svelte.ts';
 import type { UiState } from './ui.svelte.ts';
@@ -22,6 +23,7 @@ export const [getClock, setClock] = createContext<Clock>();
 export const [getUi, setUi] = createContext<UiState>();
 export const [getNearby, setNearby] = createContext<NearbyState>();
 export const [getTransfers, setTransfers] = createContext<TransfersState>();
+export const [getSearch, setSearch] = createContext<SearchState>();
 /** The files waiting to be sent, per conversation: the composer's tray and the conversation's drop zone share them. */
 export const [getAttachments, setAttachments] = createContext<AttachmentsState>();
 
@@ -33,4 +35,5 @@ export function provideChat(chat: ChatState): void {
   setClock(chat.clock);
   setNearby(chat.nearby);
   setTransfers(chat.transfers);
+  setSearch(chat.search);
 }

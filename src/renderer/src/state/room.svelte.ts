@@ -9,7 +9,8 @@ import {
   type RoomView,
 } from '../../../shared/chat-api.ts';
 import type { Fingerprint } from '../../../shared/fingerprint.ts';
-import type { Member, PresenceEvent } from '../../../shared/protocol.ts';
+import { isChannelId, type Member, type PresenceEvent } from '../../../shared/protocol.ts';
+import { ChannelsState } from './channels.svelte.ts';
 import { PresenceState } from './presence.svelte.ts';
 import { TypingState } from './typing.svelte.ts';
 
@@ -33,6 +34,7 @@ export interface HostChanged {
 export class RoomState {
   readonly presence = new PresenceState();
   readonly typing = new TypingState();
+  readonly channels: ChannelsState;
 
   connection = $state.raw<ConnectionState>({ kind: 'idle' });
   roomName = $state<string | null>(null);
@@ -77,11 +79,14 @@ export class RoomState {
 
   constructor(api: ChatApi, onLeave?: () => void) {
     this.#api = api;
+    this.channels = new ChannelsState(api);
     this.#onLeft = onLeave ?? (() => this.left());
   }
 
+  /** A channel's name (the room's own name where the host has no channels), or the other person's. */
   titleOf(id: ConversationId): string {
-    return id === ROOM ? (this.roomName ?? 'Room') : this.presence.nameOf(id);
+    if (!isChannelId(id)) return this.presence.nameOf(id);
+    return this.channels.get(id)?.name ?? (id === ROOM ? (this.roomName ?? 'Room') : 'unknown channel');
   }
 
   // ── facts, as the events tell them ───────────────────────────────────────
@@ -103,6 +108,7 @@ export class RoomState {
     this.joining = false;
     this.presence.learn(room.names);
     this.presence.reset(room.you, room.members);
+    this.channels.entered(room);
   }
 
   memberChanged(event: PresenceEvent, member: Member): void {
@@ -125,6 +131,7 @@ export class RoomState {
     this.hostChanged = null;
     this.presence.clear();
     this.typing.clear();
+    this.channels.left();
   }
 
   // ── commands ─────────────────────────────────────────────────────────────

@@ -4,7 +4,7 @@
  * reaches the ChatApi.
  */
 import { ROOM, type ConversationId } from '../../../shared/chat-api.ts';
-import type { FileRef } from '../../../shared/protocol.ts';
+import { isChannelId, type FileRef } from '../../../shared/protocol.ts';
 import type { ConversationsState } from './conversations.svelte.ts';
 
 export type Panel = 'settings' | 'switcher' | 'shortcuts' | 'image';
@@ -76,7 +76,7 @@ export function typingInField(target: EventTarget | null): boolean {
  */
 export function listedConversations(conversations: ConversationsState): ConversationId[] {
   return conversations.conversationIds.filter((id) => {
-    if (id === ROOM || id === conversations.active) return true;
+    if (isChannelId(id) || id === conversations.active) return true;
     const conv = conversations.conversation(id);
     return (
       (conv !== undefined && (conv.messages.length > 0 || conv.unread > 0)) || conversations.outgoing.in(id).length > 0
