@@ -139,7 +139,7 @@ export class NameRegistry {
  * while "alice" stays "alice". Folding the lower-cased name as well keeps "ALICE" with "alice";
  * folding the name as typed keeps "Ian" with "lan".
  */
-function keysOf(name: string): string[] {
+export function keysOf(name: string): string[] {
   const keys = new Set([fold(name), fold(name.toLowerCase())]);
   return [...keys];
 }

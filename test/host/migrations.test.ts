@@ -53,6 +53,58 @@ const SHIPPED: readonly string[] = [
    );
    CREATE INDEX files_sha256 ON files (sha256);
    ALTER TABLE messages ADD COLUMN files TEXT;`,
+  `CREATE TABLE channels (
+     id          TEXT PRIMARY KEY,
+     name        TEXT NOT NULL,
+     topic       TEXT NOT NULL DEFAULT '',
+     created_by  TEXT,
+     created_at  INTEGER NOT NULL,
+     archived    INTEGER NOT NULL DEFAULT 0
+   );
+   INSERT INTO channels (id, name, created_at) VALUES ('room', 'general', COALESCE((SELECT min(ts) FROM messages), 0));
+   ALTER TABLE messages ADD COLUMN channel TEXT;
+   ALTER TABLE messages ADD COLUMN reply_to INTEGER;
+   ALTER TABLE messages ADD COLUMN mentions TEXT;
+   ALTER TABLE messages ADD COLUMN edited_at INTEGER;
+   ALTER TABLE messages ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+   CREATE INDEX messages_channel ON messages (channel, seq) WHERE channel IS NOT NULL;
+   CREATE TABLE reactions (
+     message_seq INTEGER NOT NULL,
+     member      TEXT NOT NULL,
+     emoji       TEXT NOT NULL,
+     at          INTEGER NOT NULL,
+     PRIMARY KEY (message_seq, member, emoji)
+   );
+   CREATE TABLE updates (
+     seq        INTEGER PRIMARY KEY,
+     kind       TEXT NOT NULL,
+     target     INTEGER,
+     actor      TEXT NOT NULL,
+     ts         INTEGER NOT NULL,
+     sender     TEXT,
+     recipient  TEXT,
+     channel    TEXT,
+     payload    TEXT NOT NULL
+   );
+   CREATE TABLE edit_history (
+     message_seq INTEGER NOT NULL,
+     text        TEXT NOT NULL,
+     mentions    TEXT,
+     replaced_at INTEGER NOT NULL
+   );
+   CREATE INDEX edit_history_message ON edit_history (message_seq);
+   CREATE TABLE message_files (
+     file_id     TEXT NOT NULL,
+     message_seq INTEGER NOT NULL,
+     PRIMARY KEY (file_id, message_seq)
+   ) WITHOUT ROWID;
+   INSERT OR IGNORE INTO message_files (file_id, message_seq)
+     SELECT json_extract(ref.value, '$.id'), messages.seq FROM messages, json_each(messages.files) AS ref
+      WHERE messages.files IS NOT NULL
+     UNION ALL
+     SELECT json_extract(ref.value, '$.preview.id'), messages.seq FROM messages, json_each(messages.files) AS ref
+      WHERE messages.files IS NOT NULL AND json_extract(ref.value, '$.preview.id') IS NOT NULL;
+   ALTER TABLE files ADD COLUMN withdrawn INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 const LATEST = MIGRATIONS.length;
@@ -311,7 +363,7 @@ describe('opening a history from a newer version', () => {
   function historyFromTheFuture(): string {
     const dir = historyAt(LATEST);
     const db = new DatabaseSync(file(dir));
-    db.exec(`ALTER TABLE messages ADD COLUMN edited_at INTEGER; PRAGMA user_version = ${LATEST + 1}`);
+    db.exec(`ALTER TABLE messages ADD COLUMN pinned_at INTEGER; PRAGMA user_version = ${LATEST + 1}`);
     db.close();
     return dir;
   }

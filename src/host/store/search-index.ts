@@ -1,0 +1,63 @@
+import type { DatabaseSync } from 'node:sqlite';
+
+/**
+ * The full-text index over messages (protocol v1.5 search): an FTS5 table with external content
+ * (the text lives once, in `messages`), kept in step by triggers in the same transaction as the
+ * write, so a crash can never leave the index behind the history.
+ *
+ * It is derived data, built here rather than in a numbered migration: a SQLite without FTS5
+ * could not run such a migration, and everything but search must work there. A history opened
+ * once by a SQLite without FTS5 loses its triggers (writes would fail on them) and is marked
+ * stale; the next open with FTS5 rebuilds the index from the messages.
+ */
+
+const STALE_KEY = 'search_index_stale';
+
+const TRIGGERS = `
+  CREATE TRIGGER IF NOT EXISTS messages_fts_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts (rowid, text) VALUES (new.seq, new.text);
+  END;
+  CREATE TRIGGER IF NOT EXISTS messages_fts_update AFTER UPDATE OF text ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.seq, old.text);
+    INSERT INTO messages_fts (rowid, text) VALUES (new.seq, new.text);
+  END;
+  CREATE TRIGGER IF NOT EXISTS messages_fts_delete AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.seq, old.text);
+  END;`;
+
+const TRIGGER_NAMES = ['messages_fts_insert', 'messages_fts_update', 'messages_fts_delete'];
+
+/**
+ * Makes the index whole: creates and fills it on the first open after migration 5 (or after an
+ * open without FTS5), or, without FTS5, takes its triggers away. Returns whether it was (re)built.
+ */
+export function ensureSearchIndex(db: DatabaseSync, hasFts5: boolean): boolean {
+  const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'messages_fts'").get() !== undefined;
+  const stale = db.prepare('SELECT 1 FROM room WHERE key = ?').get(STALE_KEY) !== undefined;
+  if (!hasFts5) {
+    if (!exists) return false;
+    db.exec('BEGIN');
+    for (const name of TRIGGER_NAMES) db.exec(`DROP TRIGGER IF EXISTS ${name}`);
+    db.prepare("INSERT OR REPLACE INTO room (key, value) VALUES (?, '1')").run(STALE_KEY);
+    db.exec('COMMIT');
+    return false;
+  }
+  if (exists && !stale) return false;
+  db.exec('BEGIN');
+  try {
+    if (!exists) {
+      db.exec(`CREATE VIRTUAL TABLE messages_fts USING fts5(
+                 text, content = 'messages', content_rowid = 'seq',
+                 tokenize = 'unicode61 remove_diacritics 2'
+               )`);
+    }
+    db.exec("INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')");
+    db.exec(TRIGGERS);
+    db.prepare('DELETE FROM room WHERE key = ?').run(STALE_KEY);
+    db.exec('COMMIT');
+  } catch (error) {
+    db.exec('ROLLBACK');
+    throw error;
+  }
+  return true;
+}
