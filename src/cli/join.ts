@@ -2,27 +2,41 @@
  * Terminal client: sends each line of stdin to the room, prints what arrives.
  *   npm run join -- "https://192.168.1.20:4747/#fp=3f9a…" --name bot --code 1234   (an invite: pinned)
  *   npm run join -- 192.168.1.20:4747 --name bot --code 1234                       (trusted on first use)
- * Messages go to stdout as "name: text" (direct ones as "name → you: text");
- * connection news goes to stderr, so pipes see only the conversation.
+ * Messages go to stdout as "name: text" (direct ones as "name → you: text", those
+ * of a channel as "#channel name: text"), with edits, deletions and reactions as
+ * lines of their own; connection news goes to stderr, so pipes see only the
+ * conversation (and the answers to commands: /channels, /search).
  * "/dm NAME text" sends a direct message; "/file PATH [caption]" uploads a file
- * (progress on one line of stderr) and sends it. When stdin ends, it waits until
- * every line (and file) is acknowledged, then leaves.
+ * (progress on one line of stderr) and sends it; "/join #channel" chooses the
+ * channel lines go to. When stdin ends, it waits until every line (and file,
+ * edit, deletion) is answered, then leaves.
  */
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { parseRoomAddress } from '../shared/address.ts';
-import { type ConnectionSecurity, type ConnectionState, ROOM } from '../shared/chat-api.ts';
+import type { ConnectionSecurity, ConnectionState } from '../shared/chat-api.ts';
 import { type Fingerprint, formatFingerprint, parseFingerprint } from '../shared/fingerprint.ts';
 import { FileOutbox } from '../shared/file-outbox.ts';
 import { originOfRoom } from '../shared/files.ts';
-import type { FileRef, Member, WelcomeFrame } from '../shared/protocol.ts';
+import {
+  type Channel,
+  type ChatMessage,
+  DEFAULT_CHANNEL,
+  type FileRef,
+  type Member,
+  type Update,
+  type WelcomeFrame,
+} from '../shared/protocol.ts';
+import { applyToMessage } from '../shared/message-updates.ts';
+import type { Result } from '../shared/chat-api.ts';
 import { type HostPin, RoomClient } from '../shared/room-client.ts';
 import type { Transfer } from '../shared/chat-api.ts';
 import { type NodeFile, nodeFilePlatform } from '../node/file-http.ts';
 import { wsSocketFactory } from '../node/ws-socket.ts';
 import { printable } from './terminal-text.ts';
+import { channelList, messageLines, type RoomWords, searchHitLine, updateLine } from './room-lines.ts';
 
 const HELP = `Usage: npm run join -- INVITE|ADDRESS [options]
   INVITE            what the host hands out: "https://192.168.1.20:4747/#fp=3f9a…" (quote it)
@@ -34,6 +48,10 @@ const HELP = `Usage: npm run join -- INVITE|ADDRESS [options]
 
 In the room: "/dm NAME text" sends a direct message, "/file PATH [caption]"
 sends a file (quote a PATH with spaces: /file "my plans.pdf" the plans).
+Channels: "/channels" lists them, "/join #name" sends your lines there from
+now on ("/join #general" back to the room's default channel), "/create NAME"
+makes one. "/search WORDS" prints what matches, newest first. "/edit TEXT"
+replaces the text of your last message, "/delete" deletes it.
 
 With an invite (or --fingerprint) the host must show that fingerprint, or
 nothing is sent to it. With a bare address the first host that answers is
@@ -77,7 +95,26 @@ const client = new RoomClient({
   ...(pin ? { pin } : {}),
 });
 const members = new Map<string, Member>();
-const nameOf = (id: string): string => printable(members.get(id)?.name ?? id);
+/** Names the host gave for people who may have left (welcome, pages, search answers). */
+const knownNames = new Map<string, string>();
+/** The room's channels (v1.5), by id, in the host's order. */
+const channels = new Map<string, Channel>();
+/** The channel this terminal's lines go to. */
+let currentChannel: string = DEFAULT_CHANNEL;
+/** Messages shown (the latest SEEN_MESSAGES), so an update can say which message it changed. */
+const seen = new Map<number, ChatMessage>();
+const SEEN_MESSAGES = 5_000;
+/** This member's latest message, for /edit and /delete. */
+let lastOwnSeq: number | null = null;
+/** Requests (edits, deletions, channel changes, searches) not answered yet: the session waits for them. */
+let requestsInFlight = 0;
+const words: RoomWords = {
+  nameOf: (id) => members.get(id)?.name ?? knownNames.get(id) ?? id,
+  channel: (id) => channels.get(id),
+  get me() {
+    return client.me?.id ?? null;
+  },
+};
 const note = (text: string): void => {
   if (!values.quiet) console.error(text);
 };
@@ -114,27 +151,112 @@ client.on('state', (state) => {
     process.exit(1);
   }
 });
-client.on('welcome', (welcome) => {
+client.on('welcome', (welcome, continues) => {
   welcomed = true;
   members.clear();
   for (const member of welcome.members) members.set(member.id, member);
+  learnNames(welcome.names);
+  channels.clear();
+  for (const channel of welcome.channels ?? []) channels.set(channel.id, channel);
+  if (!channels.get(currentChannel) || channels.get(currentChannel)?.archived) currentChannel = DEFAULT_CHANNEL;
   note(`* joined "${printable(welcome.room.name)}" as ${printable(welcome.you.name)}; ${welcome.members.length} here`);
+  // Back after a drop: what was missed is shown, then what happened to messages meanwhile.
+  if (continues) {
+    for (const message of welcome.history) showMessage(message);
+    for (const update of welcome.updates ?? []) showUpdate(update);
+  } else {
+    for (const message of welcome.history) remember(message);
+  }
 });
+client.on('history', (page) => {
+  learnNames(page.names);
+  if (page.direction !== 'after') return;
+  for (const message of page.messages) showMessage(message);
+  for (const update of page.updates) showUpdate(update);
+});
+client.on('update', showUpdate);
 client.on('presence', (event, member) => {
   if (event === 'left') members.delete(member.id);
   else members.set(member.id, member);
   if (event === 'joined' || event === 'left') note(`* ${printable(member.name)} ${event}`);
 });
-client.on('message', (message) => {
-  const me = client.me?.id;
-  const target = message.to === null ? '' : message.to === me ? ' → you' : ` → ${nameOf(message.to)}`;
-  console.log(`${nameOf(message.from)}${target}: ${printable(message.text)}`);
-  for (const file of message.files ?? []) console.log(`  file: ${fileWords(file)}`);
-});
+client.on('message', showMessage);
 client.on('status', (update) => {
   if (update.status === 'failed') note(`* not sent: ${update.error ?? ''}`);
+  if (update.status === 'sent' && update.seq !== undefined) ownMessageStored(update.clientId, update.seq);
   maybeFinish();
 });
+
+function learnNames(names: Record<string, string> | undefined): void {
+  for (const [id, name] of Object.entries(names ?? {})) knownNames.set(id, name);
+}
+
+function remember(message: ChatMessage): void {
+  seen.delete(message.seq);
+  seen.set(message.seq, message);
+  if (seen.size > SEEN_MESSAGES) seen.delete(seen.keys().next().value!);
+  if (message.from === client.me?.id && !message.deleted) lastOwnSeq = Math.max(lastOwnSeq ?? 0, message.seq);
+}
+
+function showMessage(message: ChatMessage): void {
+  // A resume may bring again a message already shown (it arrived live just before the drop).
+  if (seen.has(message.seq)) return;
+  remember(message);
+  for (const line of messageLines(message, words, fileWords)) console.log(line);
+}
+
+function showUpdate(update: Update): void {
+  if (update.kind === 'channel') {
+    const before = channels.get(update.channel.id);
+    channels.set(update.channel.id, update.channel);
+    if (update.channel.id === currentChannel && update.channel.archived) currentChannel = DEFAULT_CHANNEL;
+    const line = updateLine(update, words, null, before);
+    if (line) note(line);
+    return;
+  }
+  const before = seen.get(update.target);
+  const after = before && applyToMessage(before, update);
+  // Applying it again changes nothing: nothing to say (a resume repeats what a page already shows).
+  if (!before || !after || after === before || JSON.stringify(after) === JSON.stringify(before)) return;
+  seen.set(update.target, after);
+  if (update.kind === 'delete' && update.target === lastOwnSeq) lastOwnSeq = null;
+  const line = updateLine(update, words, { before, after });
+  if (line) console.log(line);
+}
+
+/** Own messages the terminal sent, by clientId, until the host stores them (for /edit and /delete). */
+const ownPending = new Map<string, { text: string; to: string | null; channel: string }>();
+function ownMessageStored(clientId: string, seq: number): void {
+  const own = ownPending.get(clientId);
+  ownPending.delete(clientId);
+  const me = client.me?.id;
+  if (!own || !me) return;
+  const inChannel = own.to === null && own.channel !== DEFAULT_CHANNEL ? { channel: own.channel } : {};
+  remember({ seq, from: me, to: own.to, text: own.text, ts: Date.now(), clientId, ...inChannel });
+}
+
+/** Sends a line to a conversation: the current channel, or one member. */
+function sendLine(text: string, to: string | null, transfers?: string[]): ReturnType<RoomClient['send']> {
+  const channel = to === null ? currentChannel : DEFAULT_CHANNEL;
+  const conversation = to ?? currentChannel;
+  const message = client.send(text, to, conversation, transfers, { channel });
+  if (message.status === 'pending') ownPending.set(message.clientId, { text, to, channel });
+  return message;
+}
+
+/** Runs a request the session waits for, and says why when the host refused it. */
+async function request<T>(what: string, asked: Promise<Result<T>>): Promise<T | null> {
+  requestsInFlight++;
+  try {
+    const answer = await asked;
+    if (answer.ok) return answer.value;
+    note(`* ${what} failed: ${answer.error.message}`);
+    return null;
+  } finally {
+    requestsInFlight--;
+    maybeFinish();
+  }
+}
 client.on('error', (error) => note(`* ${error.message}`));
 
 // ── files ────────────────────────────────────────────────────────────────────
@@ -217,16 +339,16 @@ async function sendFile(argument: string): Promise<void> {
   const info = await stat(path).catch(() => null);
   if (!info?.isFile()) return note(`* cannot read ${printable(path)}`);
   const transfers = uploads.plan(1);
-  const message = client.send(caption, null, ROOM, transfers);
+  const message = sendLine(caption, null, transfers);
   if (message.status !== 'pending') return note(`* not sent: ${message.error ?? ''}`);
-  uploads.start(message.clientId, ROOM, transfers, [
+  uploads.start(message.clientId, currentChannel, transfers, [
     { file: { path }, name: basename(path), size: info.size, type: '' },
   ]);
 }
 
 let inputEnded = false;
 function maybeFinish(): void {
-  if (inputEnded && client.outbox.every((message) => message.status !== 'pending')) {
+  if (inputEnded && requestsInFlight === 0 && client.outbox.every((message) => message.status !== 'pending')) {
     client.close();
     process.exit(0);
   }
@@ -251,11 +373,58 @@ async function handleLine(line: string): Promise<void> {
   const direct = /^\/dm\s+(\S+)\s+(.+)$/.exec(line);
   if (direct) {
     const target = [...members.values()].find((member) => member.name === direct[1]);
-    if (!target) return note(`* nobody called ${direct[1]} is here`);
-    client.send(direct[2]!, target.id, target.id);
+    if (!target) return note(`* nobody called ${printable(direct[1]!)} is here`);
+    sendLine(direct[2]!, target.id);
     return;
   }
-  if (line.trim().length > 0) client.send(line, null, ROOM);
+  const command = /^\/(channels|join|create|search|edit|delete)(?:\s+(.*))?$/.exec(line);
+  if (command) return runCommand(command[1]!, (command[2] ?? '').trim());
+  if (line.trim().length > 0) sendLine(line, null);
+}
+
+/** Terminal output is marked in bold; a pipe gets *word*. */
+const mark = (text: string): string => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[22m` : `*${text}*`);
+
+async function runCommand(name: string, argument: string): Promise<void> {
+  switch (name) {
+    case 'channels':
+      if (channels.size === 0) return note('* this room has no channels (its host runs an older Beacon)');
+      for (const line of channelList([...channels.values()], currentChannel)) console.log(line);
+      return;
+    case 'join': {
+      const wanted = argument.replace(/^#/, '').toLowerCase();
+      const found = [...channels.values()].find((channel) => channel.name.toLowerCase() === wanted);
+      if (!found) return note(`* no channel called #${printable(wanted)} here (/channels lists them)`);
+      if (found.archived) return note(`* #${printable(found.name)} is archived: it takes no new messages`);
+      currentChannel = found.id;
+      return note(`* your lines now go to #${printable(found.name)}`);
+    }
+    case 'create': {
+      const made = await request('creating the channel', client.channel({ op: 'create', name: argument }));
+      if (made?.channel) note(`* created #${printable(made.channel.name)} (/join #${printable(made.channel.name)})`);
+      return;
+    }
+    case 'search': {
+      if (!argument) return note('* /search needs words to look for');
+      const found = await request('the search', client.search({ query: argument }));
+      if (!found) return;
+      learnNames(found.names);
+      if (found.hits.length === 0) console.log(`no messages match "${printable(argument)}"`);
+      for (const hit of found.hits) console.log(searchHitLine(hit, words, mark));
+      return;
+    }
+    case 'edit': {
+      if (lastOwnSeq === null) return note('* you have no message here to edit');
+      if (!argument) return note('* /edit needs the new text');
+      await request('the edit', client.edit(lastOwnSeq, argument));
+      return;
+    }
+    case 'delete': {
+      if (lastOwnSeq === null) return note('* you have no message here to delete');
+      await request('deleting', client.deleteMessage(lastOwnSeq));
+      return;
+    }
+  }
 }
 lines.on('close', () => {
   void handling.then(() => {

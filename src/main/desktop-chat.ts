@@ -228,7 +228,8 @@ export class DesktopChat implements ChatCommands {
   }
 
   async send(input: CommandInput<'send'>): Promise<Result<SendReceipt>> {
-    return this.#feed.send(input.conversation, input.text);
+    const { conversation, text, ...options } = input;
+    return this.#feed.send(conversation, text, options);
   }
 
   async retry(input: CommandInput<'retry'>): Promise<Result<null>> {
@@ -363,31 +364,32 @@ export class DesktopChat implements ChatCommands {
       : fail('BEACON_ERR_INVALID_INPUT', 'That download is not in the downloads folder.');
   }
 
-  // ── v1.5 conversations and the settings screen: stubs until they are built (contract first).
-  async edit(_input: CommandInput<'edit'>): Promise<Result<null>> {
-    return fail('BEACON_ERR_OLD_HOST', 'not built yet');
+  // ── v1.5 conversations: the feed asks the host; each answers once the host has done it
+  async edit(input: CommandInput<'edit'>): Promise<Result<null>> {
+    return this.#feed.edit(input);
   }
-  async deleteMessage(_input: CommandInput<'deleteMessage'>): Promise<Result<null>> {
-    return fail('BEACON_ERR_OLD_HOST', 'not built yet');
+  async deleteMessage(input: CommandInput<'deleteMessage'>): Promise<Result<null>> {
+    return this.#feed.deleteMessage(input);
   }
-  async react(_input: CommandInput<'react'>): Promise<Result<null>> {
-    return fail('BEACON_ERR_OLD_HOST', 'not built yet');
+  async react(input: CommandInput<'react'>): Promise<Result<null>> {
+    return this.#feed.react(input);
   }
-  async createChannel(_input: CommandInput<'createChannel'>): Promise<Result<CommandOutput<'createChannel'>>> {
-    return fail('BEACON_ERR_OLD_HOST', 'not built yet');
+  async createChannel(input: CommandInput<'createChannel'>): Promise<Result<CommandOutput<'createChannel'>>> {
+    return this.#feed.createChannel(input);
   }
-  async updateChannel(_input: CommandInput<'updateChannel'>): Promise<Result<CommandOutput<'updateChannel'>>> {
-    return fail('BEACON_ERR_OLD_HOST', 'not built yet');
+  async updateChannel(input: CommandInput<'updateChannel'>): Promise<Result<CommandOutput<'updateChannel'>>> {
+    return this.#feed.updateChannel(input);
   }
-  async archiveChannel(_input: CommandInput<'archiveChannel'>): Promise<Result<CommandOutput<'archiveChannel'>>> {
-    return fail('BEACON_ERR_OLD_HOST', 'not built yet');
+  async archiveChannel(input: CommandInput<'archiveChannel'>): Promise<Result<CommandOutput<'archiveChannel'>>> {
+    return this.#feed.archiveChannel(input);
   }
-  async search(_input: CommandInput<'search'>): Promise<Result<CommandOutput<'search'>>> {
-    return fail('BEACON_ERR_OLD_HOST', 'not built yet');
+  async search(input: CommandInput<'search'>): Promise<Result<CommandOutput<'search'>>> {
+    return this.#feed.search(input);
   }
-  async loadAround(_input: CommandInput<'loadAround'>): Promise<Result<null>> {
-    return fail('BEACON_ERR_OLD_HOST', 'not built yet');
+  async loadAround(input: CommandInput<'loadAround'>): Promise<Result<null>> {
+    return this.#feed.loadAround(input.conversation, input.seq);
   }
+  // ── the settings screen
   async getSettings(): Promise<Result<CommandOutput<'getSettings'>>> {
     return fail('BEACON_ERR_OLD_HOST', 'not built yet');
   }

@@ -87,6 +87,10 @@ export interface OutgoingMessage {
   error?: string;
   /** Ids of the upload transfers whose files go with this message (sent once they have all finished). */
   transfers?: string[];
+  /** v1.5: the seq of the message this one answers. */
+  replyTo?: number;
+  /** v1.5: ids of the members it mentions. */
+  mentions?: string[];
 }
 
 /**

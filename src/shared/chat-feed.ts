@@ -2,13 +2,19 @@
  * ChatFeed: the join side of the ChatApi, shared by the desktop app (in main,
  * over `ws`) and the browser client (in the page, over WebSocket). It turns a
  * RoomClient's events into ChatEvents, one per fact, and keeps a snapshot of
- * the latest messages so an interface that (re)loads can catch up with
- * getState().
+ * the latest messages (with the edits, deletions and reactions they had
+ * since) and of the room's channels, so an interface that (re)loads can catch
+ * up with getState().
+ *
+ * Conversations (v1.5): 'room' is the default channel, "c_…" another channel
+ * of the room, any other id the member at the other end of a direct
+ * conversation (isChannelId tells them apart).
  */
 import { parseRoomAddress } from './address.ts';
 import {
   type ChatEvent,
   type ChatSnapshot,
+  type CommandInput,
   type ConversationId,
   type LastHosted,
   type OutgoingMessage,
@@ -16,17 +22,55 @@ import {
   type Result,
   ROOM,
   type RoomView,
+  type SearchAnswer,
   type SendReceipt,
 } from './chat-api.ts';
+import { applyToChannels, applyToMessages } from './message-updates.ts';
 import type { ErrorCode } from './errors.ts';
 import { type FileAccess, FileOutbox, type FilePlatform, type OutgoingFile } from './file-outbox.ts';
 import { originOfRoom } from './files.ts';
 import { fail, ok } from './result.ts';
-import { type ChatMessage, type FileRef, type Member, WIRE_LIMITS, type WelcomeFrame } from './protocol.ts';
+import {
+  type Channel,
+  type ChatMessage,
+  DEFAULT_CHANNEL,
+  type FileRef,
+  isChannelId,
+  type Member,
+  type ReplyQuote,
+  type Update,
+  WIRE_LIMITS,
+  type WelcomeFrame,
+} from './protocol.ts';
 import { type HostPin, RoomClient, type RoomClientOptions, type SocketFactory } from './room-client.ts';
+import type { SendExtras } from './outbox.ts';
 
 /** Messages kept for getState(); older ones are paged from the host on demand. */
 export const SNAPSHOT_MESSAGES = 500;
+
+/**
+ * loadAround asks for the page of messages before `seq + AROUND_AFTER` (AROUND_PAGE of them), so
+ * the target is on it with others after it. Seqs are shared by the whole room (every channel, every
+ * direct conversation, every update), so at most AROUND_AFTER - 1 of the page's messages come
+ * after the target, fewer in a busy room; the target is always on a page of AROUND_PAGE.
+ */
+export const AROUND_AFTER = 26;
+export const AROUND_PAGE = 50;
+
+/**
+ * Whether a room's address is this very computer. The host counts a member as "the host" (who may
+ * rename and archive any channel, and create channels when only the host may) when its connection
+ * comes from 127.0.0.1 or ::1 (PROTOCOL.md §19.2); no frame says so, and a client that joined
+ * over loopback is exactly such a member.
+ */
+export function joinedFromHostMachine(url: string): boolean {
+  try {
+    const host = new URL(url).hostname;
+    return host === '127.0.0.1' || host === '[::1]' || host === 'localhost';
+  } catch {
+    return false;
+  }
+}
 
 export interface JoinRequest {
   address: string;
@@ -68,6 +112,8 @@ export class ChatFeed<F = never> {
   #names: Record<string, string> = {};
   /** Own messages sent and not acknowledged yet, to enter the snapshot once they are. */
   readonly #unacknowledged = new Map<string, OutgoingMessage>();
+  /** The seq the latest welcome's channel list stands at: older channel updates would undo it. */
+  #channelsAsOf = 0;
 
   constructor(options: {
     socketFactory: SocketFactory;
@@ -144,11 +190,17 @@ export class ChatFeed<F = never> {
     this.#emit({ type: 'left', ...this.#startInfo() });
   }
 
-  send(conversation: ConversationId, text: string): Result<SendReceipt> {
+  send(
+    conversation: ConversationId,
+    text: string,
+    options: { replyTo?: number; mentions?: string[] } = {},
+  ): Result<SendReceipt> {
     const client = this.#client;
     if (!client || !this.#room) return fail('BEACON_ERR_NOT_JOINED');
-    const to = conversation === ROOM ? null : conversation;
-    const message = client.send(text, to, conversation);
+    const target = this.#sendTarget(conversation);
+    if (!target.ok) return target;
+    const { to, channel } = target.value;
+    const message = client.send(text, to, conversation, undefined, { ...channel, ...options });
     if (message.status === 'pending') this.#unacknowledged.set(message.clientId, message);
     // Emitted before any status of it can be: the interface learns of the message first, then of its ack.
     this.#emit({ type: 'outgoing', message });
@@ -167,9 +219,11 @@ export class ChatFeed<F = never> {
     if (files.length === 0 || files.length > WIRE_LIMITS.filesPerMessage) {
       return fail('BEACON_ERR_INVALID_INPUT', `Send 1 to ${WIRE_LIMITS.filesPerMessage} files at a time.`);
     }
-    const to = conversation === ROOM ? null : conversation;
+    const target = this.#sendTarget(conversation);
+    if (!target.ok) return target;
+    const { to, channel } = target.value;
     const transfers = uploads.plan(files.length);
-    const message = client.send(text, to, conversation, transfers);
+    const message = client.send(text, to, conversation, transfers, channel);
     if (message.status === 'pending') this.#unacknowledged.set(message.clientId, message);
     this.#emit({ type: 'outgoing', message });
     if (message.status === 'pending') uploads.start(message.clientId, conversation, transfers, files);
@@ -225,7 +279,8 @@ export class ChatFeed<F = never> {
   }
 
   typing(conversation: ConversationId): Result<null> {
-    this.#client?.typing(conversation === ROOM ? null : conversation);
+    if (isChannelId(conversation)) this.#client?.typing(null, conversation);
+    else this.#client?.typing(conversation);
     return ok(null);
   }
 
@@ -240,13 +295,77 @@ export class ChatFeed<F = never> {
     return ok(null);
   }
 
+  // ── v1.5 conversations: each answers once the host has done it; the change arrives as 'updates'
+
+  /**
+   * Loads the page of `conversation` that holds message `seq` (a reply's quote or a search hit
+   * opened where it is): a 'history' event, the target on it with some of what followed it.
+   */
+  loadAround(conversation: ConversationId, seq: number): Result<null> {
+    const client = this.#client;
+    if (!client) return fail('BEACON_ERR_NOT_JOINED');
+    if (client.state.kind !== 'connected') return fail('BEACON_ERR_OFFLINE');
+    client.loadOlder(conversation, seq + AROUND_AFTER, AROUND_PAGE);
+    return ok(null);
+  }
+
+  async edit(input: CommandInput<'edit'>): Promise<Result<null>> {
+    const client = this.#client;
+    if (!client) return fail('BEACON_ERR_NOT_JOINED');
+    return nothing(await client.edit(input.seq, input.text, input.mentions));
+  }
+
+  async deleteMessage(input: CommandInput<'deleteMessage'>): Promise<Result<null>> {
+    const client = this.#client;
+    if (!client) return fail('BEACON_ERR_NOT_JOINED');
+    return nothing(await client.deleteMessage(input.seq));
+  }
+
+  async react(input: CommandInput<'react'>): Promise<Result<null>> {
+    const client = this.#client;
+    if (!client) return fail('BEACON_ERR_NOT_JOINED');
+    return nothing(await client.react(input.seq, input.emoji, input.on));
+  }
+
+  createChannel(input: CommandInput<'createChannel'>): Promise<Result<Channel>> {
+    const topic = input.topic.length > 0 ? { topic: input.topic } : {};
+    return this.#changeChannel({ op: 'create', name: input.name, ...topic });
+  }
+
+  updateChannel(input: CommandInput<'updateChannel'>): Promise<Result<Channel>> {
+    const name = input.name === undefined ? {} : { name: input.name };
+    const topic = input.topic === undefined ? {} : { topic: input.topic };
+    return this.#changeChannel({ op: 'update', id: input.id, ...name, ...topic });
+  }
+
+  archiveChannel(input: CommandInput<'archiveChannel'>): Promise<Result<Channel>> {
+    return this.#changeChannel({ op: 'archive', id: input.id, archived: input.archived });
+  }
+
+  async search(input: CommandInput<'search'>): Promise<Result<SearchAnswer>> {
+    const client = this.#client;
+    if (!client) return fail('BEACON_ERR_NOT_JOINED');
+    const answer = await client.search(input);
+    if (!answer.ok) return answer;
+    this.#learnNames(answer.value.names);
+    // A hit's files may be downloaded from the results, so they count as shown.
+    for (const hit of answer.value.hits) this.#learnFiles([hit.message, ...hit.before, ...hit.after]);
+    return ok({ hits: answer.value.hits, hasMore: answer.value.hasMore, names: { ...answer.value.names } });
+  }
+
   /** The join-side part of the snapshot; the desktop app adds host info and settings. */
   snapshot(): Pick<ChatSnapshot, 'connection' | 'room' | 'history' | 'hasMore' | 'outgoing' | 'transfers' | 'files'> {
     return {
       transfers: this.#uploads?.transfers ?? [],
       files: this.#files && { maxFileBytes: this.#files.maxFileBytes },
       connection: this.#client?.state ?? { kind: 'idle' },
-      room: this.#room && { ...this.#room, members: [...this.#room.members], names: { ...this.#names } },
+      room: this.#room && {
+        ...this.#room,
+        members: [...this.#room.members],
+        names: { ...this.#names },
+        ...(this.#room.channels ? { channels: [...this.#room.channels] } : {}),
+        ...(this.#room.features ? { features: [...this.#room.features] } : {}),
+      },
       history: [...this.#history],
       hasMore: this.#hasMore,
       outgoing: this.#client?.outbox ?? [],
@@ -264,8 +383,12 @@ export class ChatFeed<F = never> {
         }
         this.#learnNames(welcome.names);
         this.#files = welcome.files ?? null;
-        this.#room = { name: welcome.room.name, you: welcome.you, members: welcome.members };
+        this.#room = this.#roomView(client, welcome);
+        this.#channelsAsOf = welcome.lastSeq;
         this.#remember(welcome.history);
+        const updates = welcome.updates ?? [];
+        // What was kept from before the drop catches up with what happened to it meanwhile.
+        this.#history = applyToMessages(this.#history, updates);
         if (!continues) this.#hasMore = welcome.hasMore;
         this.#emit({
           type: 'welcome',
@@ -274,6 +397,7 @@ export class ChatFeed<F = never> {
           hasMore: welcome.hasMore,
           resumed: continues,
           files: this.#files && { maxFileBytes: this.#files.maxFileBytes },
+          ...(updates.length > 0 ? { updates } : {}),
         });
       }),
       client.on('message', (message) => {
@@ -285,12 +409,25 @@ export class ChatFeed<F = never> {
         const mine = this.#unacknowledged.get(update.clientId);
         if (update.status === 'sent' && update.seq !== undefined && mine && this.#room) {
           this.#unacknowledged.delete(update.clientId);
-          const to = mine.conversation === ROOM ? null : mine.conversation;
+          const inChannel = isChannelId(mine.conversation);
+          const to = inChannel ? null : mine.conversation;
           const { clientId, text, ts } = mine;
           // Our own copy of a message with files: the host's record of them (v1.4 acks carry it).
           const files = update.files ?? this.#uploads?.fileRefs(clientId);
+          const quote = mine.replyTo === undefined ? undefined : this.#quoteOf(mine.replyTo);
           this.#remember([
-            { seq: update.seq, from: this.#room.you.id, to, text, ts, clientId, ...(files?.length ? { files } : {}) },
+            {
+              seq: update.seq,
+              from: this.#room.you.id,
+              to,
+              text,
+              ts,
+              clientId,
+              ...(files?.length ? { files } : {}),
+              ...(inChannel && mine.conversation !== DEFAULT_CHANNEL ? { channel: mine.conversation } : {}),
+              ...(quote ? { replyTo: quote } : {}),
+              ...(mine.mentions?.length ? { mentions: [...mine.mentions] } : {}),
+            },
           ]);
         }
         this.#emit({ type: 'messageStatus', ...update });
@@ -299,9 +436,14 @@ export class ChatFeed<F = never> {
         this.#updateMember(event === 'left' ? null : member, member.id);
         this.#emit({ type: 'presence', event, member });
       }),
-      client.on('typing', (from, to) => {
+      client.on('typing', (from, to, channel) => {
         const me = this.#room?.you.id;
-        this.#emit({ type: 'typing', from, conversation: to === null ? ROOM : to === me ? from : to });
+        const conversation = to === null ? (channel ?? ROOM) : to === me ? from : to;
+        this.#emit({ type: 'typing', from, conversation });
+      }),
+      client.on('update', (update) => {
+        this.#applyUpdates([update]);
+        this.#emit({ type: 'updates', updates: [update] });
       }),
       client.on('history', (page) => {
         this.#learnNames(page.names);
@@ -311,6 +453,11 @@ export class ChatFeed<F = never> {
           // The rest of what was missed while away: new messages to the interface, a page at a time.
           this.#remember(page.messages);
           if (page.messages.length > 0) this.#emit({ type: 'messages', messages: page.messages, ...names });
+          // Then what happened to messages meanwhile (those on the page already show it: no harm done).
+          if (page.updates.length > 0) {
+            this.#applyUpdates(page.updates);
+            this.#emit({ type: 'updates', updates: page.updates });
+          }
           return;
         }
         this.#emit({
@@ -344,6 +491,70 @@ export class ChatFeed<F = never> {
     });
   }
 
+  /** Where a message to `conversation` goes: the room's default channel, another channel, or one member. */
+  #sendTarget(conversation: ConversationId): Result<{ to: string | null; channel: SendExtras }> {
+    if (!isChannelId(conversation)) return ok({ to: conversation, channel: {} });
+    if (conversation === DEFAULT_CHANNEL) return ok({ to: null, channel: {} });
+    // An older host would put it in the default channel: never send a channel's message there.
+    if (!this.#room?.features?.includes('channels')) return fail('BEACON_ERR_OLD_HOST');
+    const known = this.#room.channels?.find((channel) => channel.id === conversation);
+    if (!known) return fail('BEACON_ERR_NO_SUCH_CHANNEL');
+    if (known.archived) return fail('BEACON_ERR_CHANNEL_ARCHIVED');
+    return ok({ to: null, channel: { channel: conversation } });
+  }
+
+  async #changeChannel(change: Parameters<RoomClient['channel']>[0]): Promise<Result<Channel>> {
+    const client = this.#client;
+    if (!client) return fail('BEACON_ERR_NOT_JOINED');
+    const answer = await client.channel(change);
+    if (!answer.ok) return answer;
+    // The host sends the channel with its `done`; the update that follows says it to everyone.
+    const channel =
+      answer.value.channel ?? this.#room?.channels?.find((known) => change.op !== 'create' && known.id === change.id);
+    return channel ? ok(channel) : fail('BEACON_ERR_INTERNAL', 'The host did not say which channel it made.');
+  }
+
+  #roomView(client: RoomClient, welcome: WelcomeFrame): RoomView {
+    const features = welcome.features;
+    const isHost = joinedFromHostMachine(client.url);
+    const creators = welcome.channelCreators ?? 'everyone';
+    return {
+      name: welcome.room.name,
+      you: welcome.you,
+      members: welcome.members,
+      ...(welcome.channels ? { channels: welcome.channels } : {}),
+      ...(features ? { features } : {}),
+      canCreateChannels: (features?.includes('channels') ?? false) && (creators === 'everyone' || isHost),
+      isHost,
+    };
+  }
+
+  /** The quote a reply of ours carries, made from the message it answers when it is held. */
+  #quoteOf(seq: number): ReplyQuote | undefined {
+    const original = this.#history.find((message) => message.seq === seq);
+    if (!original) return undefined;
+    const cut = original.text.slice(0, WIRE_LIMITS.quoteChars);
+    return {
+      seq,
+      from: original.from,
+      text: cut.isWellFormed() ? cut : cut.slice(0, -1),
+      ...(original.files?.length ? { files: original.files.length } : {}),
+      ...(original.deleted ? { deleted: true as const } : {}),
+    };
+  }
+
+  #applyUpdates(updates: readonly Update[]): void {
+    this.#history = applyToMessages(this.#history, updates);
+    const room = this.#room;
+    if (!room?.channels) return;
+    for (const update of updates) {
+      // The welcome's list already stands where these left it.
+      if (update.kind === 'channel' && update.seq > this.#channelsAsOf) {
+        room.channels = applyToChannels(room.channels, update);
+      }
+    }
+  }
+
   #learnNames(names: Record<string, string> | undefined): void {
     if (names) for (const [id, name] of Object.entries(names)) this.#names[id] = name;
   }
@@ -373,4 +584,9 @@ export class ChatFeed<F = never> {
       this.#hasMore = true;
     }
   }
+}
+
+/** A request's answer as a command's: done, or the reason it was not. */
+function nothing(result: Result<unknown>): Result<null> {
+  return result.ok ? ok(null) : result;
 }

@@ -7,17 +7,28 @@
 import type { ConversationId, OutgoingMessage } from './chat-api.ts';
 import { type ErrorCode, errorMessage } from './errors.ts';
 import { randomId } from './ids.ts';
-import { DEFAULT_ROOM_LIMITS, encode, WIRE_LIMITS } from './protocol.ts';
+import { DEFAULT_CHANNEL, DEFAULT_ROOM_LIMITS, encode, WIRE_LIMITS } from './protocol.ts';
 import { TokenBucket } from './token-bucket.ts';
 
 /** A little under the host's rate, so clocks drifting apart never trip its limit. */
 const RATE_MARGIN = 0.9;
 const BURST_MARGIN = 5;
 
+/** What a v1.5 `send` carries besides its text: written the same in every resend of the message. */
+export interface SendExtras {
+  /** A channel of the room ("c_…"); absent for the default channel and direct messages. */
+  channel?: string;
+  /** The seq of the message this one answers. */
+  replyTo?: number;
+  /** Ids of the members the text mentions. */
+  mentions?: string[];
+}
+
 interface Queued extends OutgoingMessage {
   /** The `send` frame, encoded once (with its file ids once they are all uploaded). */
   frame: string;
   to: string | null;
+  extras: SendExtras;
   /** Waits for its files' uploads: written only once `release` gives their ids. */
   held: boolean;
   /** Written on the current connection and not answered yet. */
@@ -58,9 +69,16 @@ export class Outbox {
    * Queues a message, or returns it failed when it could never be sent (empty, broken text, too
    * large). With `transfers` (the uploads of its files) it waits, pending, until `release`.
    */
-  add(text: string, to: string | null, conversation: ConversationId, transfers?: string[]): OutgoingMessage {
+  add(
+    text: string,
+    to: string | null,
+    conversation: ConversationId,
+    transfers?: string[],
+    extras: SendExtras = {},
+  ): OutgoingMessage {
     const clientId = randomId('c_');
-    const frame = encode({ type: 'send', clientId, to, text });
+    const kept = keptExtras(extras);
+    const frame = sendFrame(clientId, to, text, kept);
     const held = transfers !== undefined && transfers.length > 0;
     const message: Queued = {
       clientId,
@@ -70,9 +88,12 @@ export class Outbox {
       status: 'pending',
       frame,
       to,
+      extras: kept,
       held,
       inFlight: false,
       ...(held ? { transfers: [...transfers] } : {}),
+      ...(kept.replyTo === undefined ? {} : { replyTo: kept.replyTo }),
+      ...(kept.mentions === undefined ? {} : { mentions: kept.mentions }),
     };
     const refusal = this.#refusal(text, frame, held);
     if (refusal) return publicView({ ...message, status: 'failed', error: errorMessage(refusal) });
@@ -88,8 +109,8 @@ export class Outbox {
   release(clientId: string, files: string[]): boolean {
     const message = this.#queue.get(clientId);
     if (!message?.held) return false;
-    const { to, text } = message;
-    message.frame = encode({ type: 'send', clientId, to, text, ...(files.length > 0 ? { files } : {}) });
+    const { to, text, extras } = message;
+    message.frame = sendFrame(clientId, to, text, extras, files);
     message.held = false;
     const refusal = this.#refusal(text, message.frame, files.length > 0);
     if (refusal) {
@@ -164,6 +185,15 @@ export class Outbox {
     return this.#connected && this.#bucket.take(this.#now()).ok;
   }
 
+  /**
+   * Edits, deletions and reactions (v1.5) share the message budget at the host too: one takes a
+   * token here, or answers how long until one is free (the request then fails at once, rather
+   * than making the host refuse it and a queued message after it).
+   */
+  takeForRequest(): { ok: true } | { ok: false; retryAfterMs: number } {
+    return this.#bucket.take(this.#now());
+  }
+
   /** Writes pending messages in order, as fast as the room's rate limit allows. */
   pump(): void {
     if (this.#pumpTimer || !this.#connected) return;
@@ -198,7 +228,17 @@ export class Outbox {
   }
 }
 
-function publicView({ clientId, conversation, text, ts, status, error, transfers }: OutgoingMessage): OutgoingMessage {
+function publicView({
+  clientId,
+  conversation,
+  text,
+  ts,
+  status,
+  error,
+  transfers,
+  replyTo,
+  mentions,
+}: OutgoingMessage): OutgoingMessage {
   return {
     clientId,
     conversation,
@@ -207,5 +247,26 @@ function publicView({ clientId, conversation, text, ts, status, error, transfers
     status,
     ...(error === undefined ? {} : { error }),
     ...(transfers === undefined ? {} : { transfers: [...transfers] }),
+    ...(replyTo === undefined ? {} : { replyTo }),
+    ...(mentions === undefined ? {} : { mentions: [...mentions] }),
   };
+}
+
+/** The extras as they go on the wire: the default channel unnamed, no empty list of mentions. */
+function keptExtras({ channel, replyTo, mentions }: SendExtras): SendExtras {
+  return {
+    ...(channel === undefined || channel === DEFAULT_CHANNEL ? {} : { channel }),
+    ...(replyTo === undefined ? {} : { replyTo }),
+    ...(mentions === undefined || mentions.length === 0 ? {} : { mentions: [...new Set(mentions)] }),
+  };
+}
+
+function sendFrame(
+  clientId: string,
+  to: string | null,
+  text: string,
+  extras: SendExtras,
+  files: string[] = [],
+): string {
+  return encode({ type: 'send', clientId, to, text, ...extras, ...(files.length > 0 ? { files } : {}) });
 }

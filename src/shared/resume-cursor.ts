@@ -4,24 +4,33 @@
  * than one page holds. No sockets, no timers: RoomClient tells it what
  * arrived and does what it answers (the way ws tests its Receiver alone).
  *
- * The one subtle rule: while catching up, live messages are past the gap
- * still being fetched. They are delivered at once, but resuming from them
- * after another drop would skip the gap, so they count only once the
- * catch-up is done, and pages skip the ones already delivered live.
+ * Messages and updates (v1.5: edits, deletions, reactions, channel changes)
+ * share one sequence, so the position is the highest seq seen of either.
+ *
+ * The one subtle rule: while catching up, live messages and updates are past
+ * the gap still being fetched. They are delivered at once, but resuming from
+ * them after another drop would skip the gap, so they count only once the
+ * catch-up is done, and pages skip the ones already delivered live. A page
+ * also skips an older update that a live one already overtook (an edit, a
+ * reaction taken back, a channel renamed since), or it would undo it.
  */
-import type { ChatMessage, WelcomeFrame } from './protocol.ts';
+import type { ChatMessage, Update, WelcomeFrame } from './protocol.ts';
 
 export interface CatchUpStep {
   /** What to hand on: the page without messages already delivered live. */
   messages: ChatMessage[];
+  /** The page's updates, oldest first, without those delivered live or overtaken by one delivered live. */
+  updates: Update[];
   /** Ask for the page after this sequence number next, or null when caught up. */
   fetchAfter: number | null;
 }
 
 export class ResumeCursor {
   #lastSeq: number;
-  /** While catching up: live messages already delivered, to skip in the pages. */
+  /** While catching up: live messages and updates already delivered, to skip in the pages. */
   #deliveredLive: Set<number> | null = null;
+  /** While catching up: the newest seq delivered live for each thing an update sets (see updateKey). */
+  #liveUpdateKeys = new Map<string, number>();
   /** The highest sequence number that arrived live during a catch-up. */
   #liveMaxSeq = 0;
   /** The `after` of the catch-up page last asked for, while catching up. */
@@ -56,33 +65,36 @@ export class ResumeCursor {
    * first catch-up page to ask for if more was missed than it carried.
    */
   welcome(
-    welcome: Pick<WelcomeFrame, 'resumed' | 'history' | 'hasMore' | 'lastSeq'>,
+    welcome: Pick<WelcomeFrame, 'resumed' | 'history' | 'hasMore' | 'lastSeq' | 'updates'>,
     identityChanged: boolean,
     welcomedBefore: boolean,
-  ): { continues: boolean; fetchAfter: number | null } {
+  ): { continues: boolean; fetchAfter: number | null; updates: Update[] } {
     // A host that lost its history (a new data folder) starts counting again.
     if (identityChanged || welcome.lastSeq < this.#lastSeq) {
       this.#lastSeq = 0;
       this.#liveMaxSeq = 0;
       this.#deliveredLive = null;
+      this.#liveUpdateKeys.clear();
     }
-    for (const message of welcome.history) this.#lastSeq = Math.max(this.#lastSeq, message.seq);
-    if (!welcome.resumed || welcome.history.length === 0) this.#lastSeq = Math.max(this.#lastSeq, welcome.lastSeq);
+    const updates = welcome.updates ?? [];
+    const pageEnd = pageEndOf(welcome.history, updates);
+    if (pageEnd !== undefined) this.#lastSeq = Math.max(this.#lastSeq, pageEnd);
+    if (!welcome.resumed || pageEnd === undefined) this.#lastSeq = Math.max(this.#lastSeq, welcome.lastSeq);
     // It continues where this client left off when it resumed: from a position, or (in an empty room) after
     // an earlier welcome. Otherwise hasMore means "older messages exist", not "more missed".
     const continues = welcome.resumed && (this.#resumedFrom > 0 || welcomedBefore);
-    const pageEnd = welcome.history.at(-1)?.seq;
     // A catch-up cut short by another drop keeps what it already delivered live, so pages skip it.
     const carried = this.#deliveredLive;
+    const fresh = carried ? this.#notOvertaken(updates, carried) : [...updates];
     this.#deliveredLive = null;
     this.#catchUpFrom = null;
     if (continues && this.#resumedFrom > 0 && welcome.hasMore && pageEnd !== undefined) {
       this.#deliveredLive = carried ?? new Set();
       this.#catchUpFrom = pageEnd;
-      return { continues, fetchAfter: pageEnd };
+      return { continues, fetchAfter: pageEnd, updates: fresh };
     }
     this.#finishCatchUp();
-    return { continues, fetchAfter: null };
+    return { continues, fetchAfter: null, updates: fresh };
   }
 
   /** A message arrived live. */
@@ -91,26 +103,43 @@ export class ResumeCursor {
     this.#advance(seq);
   }
 
+  /** An update arrived live. */
+  liveUpdate(update: Update): void {
+    if (this.#deliveredLive) {
+      const key = updateKey(update);
+      this.#liveUpdateKeys.set(key, Math.max(this.#liveUpdateKeys.get(key) ?? 0, update.seq));
+    }
+    this.live(update.seq);
+  }
+
   /** One of our own messages was stored at `seq`. */
   acknowledged(seq: number): void {
     this.#advance(seq);
   }
 
-  /** A catch-up page (history after a position) arrived. */
-  page(messages: readonly ChatMessage[], hasMore: boolean): CatchUpStep {
-    const pageEnd = messages.at(-1)?.seq;
-    for (const message of messages) this.#lastSeq = Math.max(this.#lastSeq, message.seq);
+  /** A catch-up page (history after a position, with its updates) arrived. */
+  page(messages: readonly ChatMessage[], hasMore: boolean, updates: readonly Update[] = []): CatchUpStep {
+    const pageEnd = pageEndOf(messages, updates);
+    if (pageEnd !== undefined) this.#lastSeq = Math.max(this.#lastSeq, pageEnd);
     const live = this.#deliveredLive;
     const fresh = live ? messages.filter((message) => !live.has(message.seq)) : [...messages];
+    const freshUpdates = live ? this.#notOvertaken(updates, live) : [...updates];
     // Page on from this page's end, not from what arrived live meanwhile (that is past the gap).
     if (hasMore && pageEnd !== undefined) {
       this.#catchUpFrom = pageEnd;
-      return { messages: fresh, fetchAfter: pageEnd };
+      return { messages: fresh, updates: freshUpdates, fetchAfter: pageEnd };
     }
     this.#deliveredLive = null;
     this.#catchUpFrom = null;
     this.#finishCatchUp();
-    return { messages: fresh, fetchAfter: null };
+    return { messages: fresh, updates: freshUpdates, fetchAfter: null };
+  }
+
+  /** Updates neither delivered live nor overtaken by a newer one of the same thing delivered live. */
+  #notOvertaken(updates: readonly Update[], live: ReadonlySet<number>): Update[] {
+    return updates.filter(
+      (update) => !live.has(update.seq) && (this.#liveUpdateKeys.get(updateKey(update)) ?? -1) < update.seq,
+    );
   }
 
   #advance(seq: number): void {
@@ -121,5 +150,26 @@ export class ResumeCursor {
   #finishCatchUp(): void {
     this.#lastSeq = Math.max(this.#lastSeq, this.#liveMaxSeq);
     this.#liveMaxSeq = 0;
+    this.#liveUpdateKeys.clear();
+  }
+}
+
+/** The highest seq on a page of messages and updates, or undefined when it is empty. */
+function pageEndOf(messages: readonly ChatMessage[], updates: readonly Update[]): number | undefined {
+  let end: number | undefined;
+  for (const { seq } of [...messages, ...updates]) end = end === undefined ? seq : Math.max(end, seq);
+  return end;
+}
+
+/** What an update sets: a newer update with the same key makes an older one stale. */
+function updateKey(update: Update): string {
+  switch (update.kind) {
+    case 'edit':
+    case 'delete':
+      return `${update.kind}:${update.target}`;
+    case 'react':
+      return `react:${update.target}:${update.by}:${update.emoji}`;
+    case 'channel':
+      return `channel:${update.channel.id}`;
   }
 }

@@ -3,28 +3,40 @@
  * It owns the lifecycle (connect, hello, reconnect with backoff, give up with a
  * reason) and routes what arrives to its parts: the Outbox (messages typed
  * while offline are delivered exactly once after reconnecting), the
- * ResumeCursor (resume from the last sequence number, catch up page by page)
- * and Liveness (round-trip time; a silent host counts as gone).
+ * ResumeCursor (resume from the last sequence number, catch up page by page),
+ * PendingRequests (v1.5 edits, deletions, reactions, channel changes and
+ * searches, each answered by the frame that echoes its ref) and Liveness
+ * (round-trip time; a silent host counts as gone).
  */
 import { type BackoffOptions, DEFAULT_BACKOFF, ReconnectSchedule } from './backoff.ts';
 import type { ConnectionSecurity, ConnectionState, MessageStatus, OutgoingMessage } from './chat-api.ts';
 import { Emitter } from './emitter.ts';
 import { errorMessage, type ErrorCode, isErrorCode, isFinal } from './errors.ts';
 import { Liveness } from './liveness.ts';
-import { Outbox } from './outbox.ts';
+import { Outbox, type SendExtras } from './outbox.ts';
+import { PendingRequests } from './pending-requests.ts';
+import type { Result } from './chat-api.ts';
 import {
+  type Channel,
+  type ChannelRequestFrame,
   type ChatMessage,
   CLOSE,
   type ClientFrame,
   decodeHostFrames,
+  DEFAULT_CHANNEL,
   DEFAULT_HISTORY_PAGE,
   DEFAULT_ROOM_LIMITS,
   encode,
+  FEATURES,
   type FileRef,
   type HostFrame,
   type Member,
+  type Names,
   type PresenceEvent,
   PROTOCOL_VERSION,
+  type SearchHit,
+  type SearchRequestFrame,
+  type Update,
   type WelcomeFrame,
   WIRE_LIMITS,
 } from './protocol.ts';
@@ -65,6 +77,8 @@ export interface RoomClientOptions {
   offlineAfterAttempts?: number;
   random?: () => number;
   now?: () => number;
+  /** How long the host has to answer an edit, deletion, reaction, channel change or search (v1.5). */
+  requestTimeoutMs?: number;
 }
 
 export interface HistoryPageEvent {
@@ -74,7 +88,33 @@ export interface HistoryPageEvent {
   direction: 'before' | 'after';
   /** Names of the people on the page, when the host sends them (v1.1). */
   names: Record<string, string>;
+  /**
+   * v1.5, a catch-up page ('after'): the updates of the same span of seqs, oldest first, without
+   * those already delivered live (or overtaken by one delivered live).
+   */
+  updates: Update[];
 }
+
+/** What the host answered a request that changes something (v1.5 `done`). */
+export interface DoneAnswer {
+  /** The seq of the update it made (or the target's own, when nothing changed). */
+  seq: number;
+  /** For a channel request: the channel as it now stands. */
+  channel?: Channel;
+}
+
+/** A search as asked (v1.5), without the ref RoomClient adds. */
+export type SearchQuery = Omit<SearchRequestFrame, 'type' | 'ref'>;
+
+/** What the host answered a search (v1.5). */
+export interface SearchAnswerFrame {
+  hits: SearchHit[];
+  hasMore: boolean;
+  names: Names;
+}
+
+/** A channel request (v1.5) as asked, without the ref RoomClient adds. */
+export type ChannelChange = Omit<ChannelRequestFrame, 'type' | 'ref'>;
 
 export type RoomClientEvents = {
   state: [state: ConnectionState];
@@ -83,7 +123,13 @@ export type RoomClientEvents = {
   message: [message: ChatMessage];
   status: [update: { clientId: string; status: MessageStatus; seq?: number; error?: string; files?: FileRef[] }];
   presence: [event: PresenceEvent, member: Member];
-  typing: [from: string, to: string | null];
+  /** `channel`: typing in a channel of the room (v1.5); absent for the default channel. */
+  typing: [from: string, to: string | null, channel?: string];
+  /**
+   * v1.5: an edit, deletion, reaction or channel change that happened live. (Those missed while
+   * away come with the welcome, as its `updates`, and with catch-up pages.)
+   */
+  update: [update: Update];
   history: [page: HistoryPageEvent];
   error: [error: { code: ErrorCode; message: string }];
 };
@@ -105,9 +151,12 @@ const DEFAULT_RETRY_AFTER_MS = 1_000;
 
 export class RoomClient extends Emitter<RoomClientEvents> {
   readonly url: string;
-  readonly #options: Required<Omit<RoomClientOptions, 'resume' | 'code' | 'pin'>> & { code: string | undefined };
+  readonly #options: Required<Omit<RoomClientOptions, 'resume' | 'code' | 'pin' | 'requestTimeoutMs'>> & {
+    code: string | undefined;
+  };
   readonly #outbox: Outbox;
   readonly #cursor: ResumeCursor;
+  readonly #requests: PendingRequests;
   readonly #liveness: Liveness;
   readonly #reconnects: ReconnectSchedule;
   #state: ConnectionState = { kind: 'idle' };
@@ -115,6 +164,8 @@ export class RoomClient extends Emitter<RoomClientEvents> {
   #token: string | undefined;
   #me: Member | null = null;
   #hostPingIntervalMs: number = DEFAULT_ROOM_LIMITS.pingIntervalMs;
+  /** What the host said it can do in its latest welcome (v1.5); none for an older host. */
+  #hostFeatures: ReadonlySet<string> = new Set();
   /** Some connection of this client was welcomed: from then on, a lost connection is retried by itself. */
   #hasBeenWelcomed = false;
   /** The current socket was welcomed: an error frame is news, not the reason for a close that follows. */
@@ -158,6 +209,7 @@ export class RoomClient extends Emitter<RoomClientEvents> {
     this.#pin = options.pin ?? null;
     this.#reconnects = new ReconnectSchedule(this.#options);
     this.#cursor = new ResumeCursor(options.resume?.lastSeq ?? 0);
+    this.#requests = new PendingRequests(options.requestTimeoutMs);
     this.#outbox = new Outbox({ write: (frame) => this.#socket?.send(frame), now: this.#options.now });
     this.#liveness = new Liveness({
       now: this.#options.now,
@@ -180,6 +232,10 @@ export class RoomClient extends Emitter<RoomClientEvents> {
   }
   get outbox(): OutgoingMessage[] {
     return this.#outbox.list();
+  }
+  /** What the host can do (v1.5 welcome `features`: 'channels', 'edits', 'search', …); empty for an older host. */
+  get hostFeatures(): ReadonlySet<string> {
+    return this.#hostFeatures;
   }
   /** The fingerprint every connection of this client must find: given, or trusted on first use. */
   get pin(): HostPin | null {
@@ -235,8 +291,14 @@ export class RoomClient extends Emitter<RoomClientEvents> {
    * Queues a message; it is sent now if connected, otherwise after reconnecting. With `transfers`
    * (its files' uploads) it waits until `sendWithFiles`.
    */
-  send(text: string, to: string | null, conversation: string, transfers?: string[]): OutgoingMessage {
-    return this.#outbox.add(text, to, conversation, transfers);
+  send(
+    text: string,
+    to: string | null,
+    conversation: string,
+    transfers?: string[],
+    extras: SendExtras = {},
+  ): OutgoingMessage {
+    return this.#outbox.add(text, to, conversation, transfers, extras);
   }
 
   /** A waiting message's files are uploaded: it goes with their ids, exactly once however often it is resent. */
@@ -264,8 +326,66 @@ export class RoomClient extends Emitter<RoomClientEvents> {
   }
 
   /** Best effort: dropped rather than delayed when the rate budget is spent. */
-  typing(to: string | null): void {
-    if (this.#outbox.takeForTyping()) this.#write({ type: 'typing', to });
+  typing(to: string | null, channel?: string): void {
+    const inChannel = to === null && channel !== undefined && channel !== DEFAULT_CHANNEL ? { channel } : {};
+    if (this.#outbox.takeForTyping()) this.#write({ type: 'typing', to, ...inChannel });
+  }
+
+  // ── requests (v1.5): answered by the host, never queued while offline ──────
+
+  /** Edits one of this member's messages; the edit itself arrives as an update. */
+  edit(target: number, text: string, mentions?: string[]): Promise<Result<DoneAnswer>> {
+    const listed = mentions && mentions.length > 0 ? { mentions: [...new Set(mentions)] } : {};
+    return this.#change('edits', true, (ref) => ({ type: 'edit', ref, target, text, ...listed }));
+  }
+
+  /** Deletes one of this member's messages. */
+  deleteMessage(target: number): Promise<Result<DoneAnswer>> {
+    return this.#change('edits', true, (ref) => ({ type: 'delete', ref, target }));
+  }
+
+  /** Adds (`on`) or takes back this member's `emoji` on a message. */
+  react(target: number, emoji: string, on: boolean): Promise<Result<DoneAnswer>> {
+    return this.#change('reactions', true, (ref) => ({ type: 'react', ref, target, emoji, on }));
+  }
+
+  /** Creates, renames, re-topics, archives or brings back a channel. */
+  channel(change: ChannelChange): Promise<Result<DoneAnswer>> {
+    return this.#change('channels', false, (ref) => ({ type: 'channel', ref, ...change }));
+  }
+
+  /** Searches what this member may see; the newest hits first. */
+  async search(query: SearchQuery): Promise<Result<SearchAnswerFrame>> {
+    const refusal = this.#refusal('search');
+    if (refusal) return refusal;
+    return this.#requests.start<SearchAnswerFrame>('searchResults', (ref) =>
+      this.#write({ type: 'search', ref, ...query }),
+    );
+  }
+
+  /** Why a request cannot go now, or null when it can. */
+  #refusal(feature: string): Extract<Result<never>, { ok: false }> | null {
+    const failure = (code: ErrorCode) => ({ ok: false as const, error: { code, message: errorMessage(code) } });
+    if (this.#state.kind !== 'connected') return failure('BEACON_ERR_OFFLINE');
+    if (!this.#hostFeatures.has(feature)) return failure('BEACON_ERR_OLD_HOST');
+    return null;
+  }
+
+  async #change(
+    feature: string,
+    spendsMessageBudget: boolean,
+    frame: (ref: string) => ClientFrame,
+  ): Promise<Result<DoneAnswer>> {
+    const refusal = this.#refusal(feature);
+    if (refusal) return refusal;
+    if (spendsMessageBudget) {
+      const token = this.#outbox.takeForRequest();
+      if (!token.ok) {
+        const code = 'BEACON_ERR_RATE_LIMITED';
+        return { ok: false, error: { code, message: errorMessage(code), retryAfterMs: token.retryAfterMs } };
+      }
+    }
+    return this.#requests.start<DoneAnswer>('done', (ref) => this.#write(frame(ref)));
   }
 
   /** Remembered, and said again after every reconnect (a restarted host knows nothing of it). */
@@ -315,6 +435,7 @@ export class RoomClient extends Emitter<RoomClientEvents> {
         name: this.#options.name,
         ...(this.#options.code ? { code: this.#options.code } : {}),
         ...(this.#token ? { resume: { token: this.#token, lastSeq } } : {}),
+        features: [...FEATURES],
       });
     };
     socket.onmessage = (data) => {
@@ -406,6 +527,8 @@ export class RoomClient extends Emitter<RoomClientEvents> {
     this.#connectTimer = null;
     this.#liveness.stop();
     this.#outbox.disconnected();
+    // Whatever was asked may or may not have been done; an update on resume will say if it was.
+    this.#requests.failAll('BEACON_ERR_OFFLINE');
     if (!socket) return;
     socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
     if (this.#socket === socket) this.#socket = null;
@@ -445,7 +568,26 @@ export class RoomClient extends Emitter<RoomClientEvents> {
         this.emit('presence', frame.event, frame.member);
         return;
       case 'typing':
-        this.emit('typing', frame.from, frame.to);
+        if (frame.channel !== undefined && frame.channel !== DEFAULT_CHANNEL)
+          this.emit('typing', frame.from, frame.to, frame.channel);
+        else this.emit('typing', frame.from, frame.to);
+        return;
+      case 'update':
+        this.#cursor.liveUpdate(frame.update);
+        this.emit('update', frame.update);
+        return;
+      case 'done':
+        this.#requests.answer(frame.ref, 'done', {
+          seq: frame.seq,
+          ...(frame.channel ? { channel: frame.channel } : {}),
+        } satisfies DoneAnswer);
+        return;
+      case 'searchResults':
+        this.#requests.answer(frame.ref, 'searchResults', {
+          hits: frame.hits.map(withSaneHighlights),
+          hasMore: frame.hasMore,
+          names: frame.names ?? {},
+        } satisfies SearchAnswerFrame);
         return;
       case 'history':
         this.#historyPage(frame);
@@ -468,7 +610,8 @@ export class RoomClient extends Emitter<RoomClientEvents> {
     if (this.#connectTimer) clearTimeout(this.#connectTimer);
     this.#connectTimer = null;
     const identityChanged = this.#token !== undefined && !welcome.resumed;
-    const { continues, fetchAfter } = this.#cursor.welcome(welcome, identityChanged, this.#hasBeenWelcomed);
+    const { continues, fetchAfter, updates } = this.#cursor.welcome(welcome, identityChanged, this.#hasBeenWelcomed);
+    this.#hostFeatures = new Set(welcome.features ?? []);
     this.#socketWelcomed = true;
     this.#hasBeenWelcomed = true;
     this.#hostStopped = false;
@@ -479,7 +622,8 @@ export class RoomClient extends Emitter<RoomClientEvents> {
     this.#reconnects.welcomed();
     const security = this.#security === undefined ? {} : { security: this.#security };
     this.#setState({ kind: 'connected', address: this.url, rttMs: this.#liveness.rttMs, ...security });
-    this.emit('welcome', welcome, continues);
+    // The updates as the cursor passes them on (after a catch-up cut short, without those overtaken).
+    this.emit('welcome', welcome.updates === undefined ? welcome : { ...welcome, updates }, continues);
     if (fetchAfter !== null) this.#askCatchUp(fetchAfter);
     // The host may still remember an older choice (or none, after a restart): say the current one.
     if (welcome.you.status !== 'reconnecting' && welcome.you.status !== this.#chosenStatus) {
@@ -494,9 +638,11 @@ export class RoomClient extends Emitter<RoomClientEvents> {
   #historyPage(frame: Extract<HostFrame, { type: 'history' }>): void {
     for (const message of frame.messages) this.#noteOwn(message);
     let messages = frame.messages;
+    let updates: Update[] = [];
     if (frame.direction === 'after') {
-      const step = this.#cursor.page(frame.messages, frame.hasMore);
+      const step = this.#cursor.page(frame.messages, frame.hasMore, frame.updates);
       messages = step.messages;
+      updates = step.updates;
       if (step.fetchAfter !== null) this.#askCatchUp(step.fetchAfter);
     }
     this.emit('history', {
@@ -505,6 +651,7 @@ export class RoomClient extends Emitter<RoomClientEvents> {
       hasMore: frame.hasMore,
       direction: frame.direction,
       names: frame.names ?? {},
+      updates,
     });
   }
 
@@ -525,6 +672,8 @@ export class RoomClient extends Emitter<RoomClientEvents> {
   #hostError(code: string, message: string, ref: string | undefined, retryAfterMs: number | undefined): void {
     const known: ErrorCode = isErrorCode(code) ? code : 'BEACON_ERR_INTERNAL';
     const retryAfter = retryAfterMs ?? DEFAULT_RETRY_AFTER_MS;
+    // A refused request (v1.5) is its asker's answer, not news for the whole interface.
+    if (ref && this.#requests.fail(ref, known, message, retryAfterMs)) return;
     if (ref && this.#outbox.has(ref)) {
       // Throttled, not refused: sent again when the host says there is room.
       if (known === 'BEACON_ERR_RATE_LIMITED') this.#outbox.throttled(ref, retryAfter);
@@ -549,4 +698,21 @@ export class RoomClient extends Emitter<RoomClientEvents> {
     }
     this.emit('error', { code: known, message });
   }
+}
+
+/**
+ * A search hit with only the highlights that can be shown: whole numbers inside the text, each
+ * range ending after it starts and after the previous one ends. A host's bad ranges cost only
+ * themselves, never the text.
+ */
+function withSaneHighlights(hit: SearchHit): SearchHit {
+  const length = hit.message.text.length;
+  const highlights: [number, number][] = [];
+  let end = 0;
+  for (const [from, to] of hit.highlights) {
+    if (!Number.isInteger(from) || !Number.isInteger(to) || from < end || to <= from || to > length) continue;
+    highlights.push([from, to]);
+    end = to;
+  }
+  return { ...hit, highlights };
 }

@@ -173,16 +173,17 @@ export function createWebChatApi(): ChatApi {
       feed.leave();
       return ok(null);
     },
-    send: async (input) => feed.send(input.conversation, input.text),
-    // v1.5 conversations and the settings screen: stubs until they are built (contract first).
-    edit: async () => fail('BEACON_ERR_OLD_HOST', 'not built yet'),
-    deleteMessage: async () => fail('BEACON_ERR_OLD_HOST', 'not built yet'),
-    react: async () => fail('BEACON_ERR_OLD_HOST', 'not built yet'),
-    createChannel: async () => fail('BEACON_ERR_OLD_HOST', 'not built yet'),
-    updateChannel: async () => fail('BEACON_ERR_OLD_HOST', 'not built yet'),
-    archiveChannel: async () => fail('BEACON_ERR_OLD_HOST', 'not built yet'),
-    search: async () => fail('BEACON_ERR_OLD_HOST', 'not built yet'),
-    loadAround: async () => fail('BEACON_ERR_OLD_HOST', 'not built yet'),
+    send: async ({ conversation, text, ...options }) => feed.send(conversation, text, options),
+    // v1.5 conversations: the feed asks the host; each answers once the host has done it.
+    edit: (input) => feed.edit(input),
+    deleteMessage: (input) => feed.deleteMessage(input),
+    react: (input) => feed.react(input),
+    createChannel: (input) => feed.createChannel(input),
+    updateChannel: (input) => feed.updateChannel(input),
+    archiveChannel: (input) => feed.archiveChannel(input),
+    search: (input) => feed.search(input),
+    loadAround: async (input) => feed.loadAround(input.conversation, input.seq),
+    // The settings screen (issue 15).
     getSettings: async () => fail('BEACON_ERR_OLD_HOST', 'not built yet'),
     setSettings: async () => fail('BEACON_ERR_OLD_HOST', 'not built yet'),
     chooseDownloadsFolder: async () => fail('BEACON_ERR_OLD_HOST', 'not built yet'),
