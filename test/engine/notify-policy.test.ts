@@ -38,3 +38,28 @@ describe('desktop notifications', () => {
     expect(mentions('ping jar now', 'J.R.')).toBe(false);
   });
 });
+
+describe('mentions in v1.5 messages', () => {
+  it('a message that lists me among its mentions notifies, in the room or in a channel', () => {
+    expect(shouldNotify(message({ text: '@Ana look', mentions: ['m_me'] }), me, away)).toBe(true);
+    expect(shouldNotify(message({ text: 'look', channel: 'c_0123456789abcdef', mentions: ['m_me'] }), me, away)).toBe(
+      true,
+    );
+  });
+
+  it('a message whose list leaves me out does not notify, even when my name is in its text', () => {
+    // Another Ana was meant (picked from the list), or the name was just written in passing.
+    expect(shouldNotify(message({ text: '@Ana look', mentions: ['m_other_ana'] }), me, away)).toBe(false);
+    expect(shouldNotify(message({ text: 'Ana said so', mentions: [] }), me, away)).toBe(false);
+  });
+
+  it('a channel message without a mention never notifies; one from an older client falls back to my name in its text', () => {
+    expect(shouldNotify(message({ text: 'release at 5', channel: 'c_0123456789abcdef' }), me, away)).toBe(false);
+    expect(shouldNotify(message({ text: 'ask @ana' }), me, away)).toBe(true);
+  });
+
+  it('a deleted message never notifies', () => {
+    expect(shouldNotify(message({ to: 'm_me', text: '', deleted: true }), me, away)).toBe(false);
+    expect(shouldNotify(message({ text: '', mentions: ['m_me'], deleted: true }), me, away)).toBe(false);
+  });
+});

@@ -118,3 +118,48 @@ describe('messages that can never be sent', () => {
     expect(box.retry(message.clientId)).toBe(false);
   });
 });
+
+describe('a reply to a channel (v1.5)', () => {
+  it('carries its channel, reply and mentions in every write; the default channel goes unnamed', () => {
+    const { box, written } = outbox();
+    box.connected(DEFAULT_ROOM_LIMITS);
+    box.add('yes', null, 'c_0123456789abcdef', undefined, {
+      channel: 'c_0123456789abcdef',
+      replyTo: 4,
+      mentions: ['m_ann', 'm_ann'],
+    });
+    box.add('plain', null, 'room', undefined, { channel: 'room', mentions: [] });
+    box.disconnected();
+    box.connected(DEFAULT_ROOM_LIMITS);
+    const frames = written.map((raw) => JSON.parse(raw) as Record<string, unknown>);
+    expect(frames).toHaveLength(4);
+    expect(frames[0]).toMatchObject({ channel: 'c_0123456789abcdef', replyTo: 4, mentions: ['m_ann'] });
+    expect(frames[1]).not.toHaveProperty('channel');
+    expect(frames[1]).not.toHaveProperty('mentions');
+    expect(written[2]).toBe(written[0]);
+    expect(written[3]).toBe(written[1]);
+  });
+
+  it('a message with files keeps its channel and reply once its files are uploaded', () => {
+    const { box, written } = outbox();
+    box.connected(DEFAULT_ROOM_LIMITS);
+    const held = box.add('', null, 'c_0123456789abcdef', ['t1'], { channel: 'c_0123456789abcdef', replyTo: 2 });
+    expect(written).toEqual([]);
+    box.release(held.clientId, ['f_aaaaaaaaaaaaaaaaaaaaaa']);
+    expect(JSON.parse(written[0]!)).toMatchObject({
+      channel: 'c_0123456789abcdef',
+      replyTo: 2,
+      files: ['f_aaaaaaaaaaaaaaaaaaaaaa'],
+    });
+  });
+
+  it('edits and reactions share the message budget: past it, one is told how long to wait', () => {
+    const { box } = outbox();
+    box.connected({ ...DEFAULT_ROOM_LIMITS, messagesPerSecond: 1, messageBurst: 7 });
+    expect(box.takeForRequest().ok).toBe(true);
+    expect(box.takeForRequest().ok).toBe(true);
+    const third = box.takeForRequest();
+    expect(third.ok).toBe(false);
+    expect(!third.ok && third.retryAfterMs).toBeGreaterThan(0);
+  });
+});
