@@ -9,6 +9,7 @@
  * only trustHost (the person checked with the host) replaces it.
  */
 import type {
+  AppSettings,
   ChatCommands,
   ChatEvent,
   CommandInput,
@@ -33,7 +34,8 @@ import { RoomAnnouncer } from '../host/room-announcer.ts';
 import { RoomServer } from '../host/room-server.ts';
 import type { RoomLimits } from '../host/options.ts';
 import { roomFolder } from '../host/room-folder.ts';
-import type { SettingsFile } from './settings.ts';
+import { downloadsFolder, isUsableFolder, type SettingsFile } from './settings.ts';
+import { appSettingsOf, settingsChange } from './app-settings.ts';
 import { stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { FileDownloads, fileSchemeHandler } from '../node/file-downloads.ts';
@@ -64,14 +66,18 @@ export interface DesktopChatOptions {
   discovery?: { interface?: string; mdnsPort?: number } | false;
   clientOptions?: Partial<RoomClientOptions>;
   /**
-   * Where downloads are saved, asked at each download (a setting may change it): main passes the
-   * system's folder (app.getPath('downloads')); without it, ~/Downloads.
+   * The system's Downloads folder (main passes app.getPath('downloads'); without it, ~/Downloads):
+   * where downloads go unless Settings chose a folder that is still there, asked at each download.
    */
   downloadsDir?: () => string;
   /** Shows a saved download in the system's file manager (Electron's shell.showItemInFolder). */
   showItemInFolder?: (path: string) => void;
   /** Waits between tries of a broken upload or download (tests shorten them). */
   fileRetryDelays?: readonly number[];
+  /** Carries out what the shell owns of the settings (theme, login item); called after each saved change. */
+  applySettings?: (settings: AppSettings) => void;
+  /** The system's folder picker (Electron's dialog): the folder chosen, or null when cancelled. */
+  pickFolder?: () => Promise<string | null>;
 }
 
 /** The app's TLS key and certificate, beside the rooms' folders (whose names always end in a hash). */
@@ -92,7 +98,11 @@ export class DesktopChat implements ChatCommands {
     this.#options = options;
     const retryDelays = options.fileRetryDelays ? { retryDelays: options.fileRetryDelays } : {};
     this.#downloads = new FileDownloads({
-      folder: options.downloadsDir ?? (() => join(homedir(), 'Downloads')),
+      folder: () =>
+        downloadsFolder(
+          options.settings.value.downloadsFolder,
+          options.downloadsDir?.() ?? join(homedir(), 'Downloads'),
+        ),
       emit: (transfer) => options.emit({ type: 'transfer', transfer }),
       showItemInFolder: options.showItemInFolder ?? (() => {}),
       ...retryDelays,
@@ -390,14 +400,28 @@ export class DesktopChat implements ChatCommands {
     return this.#feed.loadAround(input.conversation, input.seq);
   }
   // ── the settings screen
-  async getSettings(): Promise<Result<CommandOutput<'getSettings'>>> {
-    return fail('BEACON_ERR_OLD_HOST', 'not built yet');
+  async getSettings(): Promise<Result<AppSettings>> {
+    return ok(appSettingsOf(this.#options.settings.value));
   }
-  async setSettings(_input: CommandInput<'setSettings'>): Promise<Result<CommandOutput<'setSettings'>>> {
-    return fail('BEACON_ERR_OLD_HOST', 'not built yet');
+  async setSettings(input: CommandInput<'setSettings'>): Promise<Result<AppSettings>> {
+    const settings = this.#options.settings;
+    const change = settingsChange(settings.value, input);
+    if (!change.ok) return change;
+    settings.update(change.value);
+    const saved = appSettingsOf(settings.value);
+    this.#options.applySettings?.(saved);
+    return ok(saved);
   }
-  async chooseDownloadsFolder(): Promise<Result<CommandOutput<'chooseDownloadsFolder'>>> {
-    return fail('BEACON_ERR_OLD_HOST', 'not built yet');
+  /** The folder picker; a folder it gives is checked like one read from the file (absolute, there). */
+  async chooseDownloadsFolder(): Promise<Result<AppSettings>> {
+    const settings = this.#options.settings;
+    if (!this.#options.pickFolder) return fail('BEACON_ERR_INVALID_INPUT', 'This app cannot pick a folder.');
+    const folder = await this.#options.pickFolder();
+    if (folder !== null) {
+      if (!isUsableFolder(folder)) return fail('BEACON_ERR_INVALID_INPUT', 'That folder cannot be used for downloads.');
+      settings.update({ downloadsFolder: folder });
+    }
+    return ok(appSettingsOf(settings.value));
   }
 
   /** Serves `beacon-file:` requests (pictures of the current room) for Electron's protocol.handle. */

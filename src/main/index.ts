@@ -4,12 +4,24 @@
  * Kept thin on purpose: the behaviour lives in DesktopChat and below, and the decisions about
  * closing and quitting while hosting in hosting-policy.ts, all tested without Electron.
  */
-import { app, BrowserWindow, clipboard, dialog, ipcMain, Notification, powerMonitor, protocol, shell } from 'electron';
+import {
+  app,
+  BrowserWindow,
+  clipboard,
+  dialog,
+  ipcMain,
+  nativeTheme,
+  Notification,
+  powerMonitor,
+  protocol,
+  shell,
+} from 'electron';
 import { FILE_SCHEME } from '../node/file-downloads.ts';
 import { mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { RoomServer } from '../host/room-server.ts';
-import { type ChatEvent, type HostInfo, ROOM } from '../shared/chat-api.ts';
+import { type AppSettings, type ChatEvent, type HostInfo, ROOM } from '../shared/chat-api.ts';
 import { contentSecurityPolicy } from '../shared/csp.ts';
 import { messageGist } from '../shared/files.ts';
 import { eventSender, registerIpc } from './ipc-bridge.ts';
@@ -30,6 +42,7 @@ import {
   quitNeedsConfirmation,
 } from './hosting-policy.ts';
 import { HostingTray } from './hosting-tray.ts';
+import { applyLoginItem, autostartFolder, loginItemFor, roomToHostAtLaunch } from './login-item.ts';
 
 const AWAY_AFTER_IDLE_SECONDS = 5 * 60;
 /** Quitting waits at most this long for the room to be told and the history closed. */
@@ -123,6 +136,23 @@ function startChat(): void {
   protocol.handle(APP_SCHEME, appSchemeHandler(rendererDir, csp));
   setAppMenu(openLogsFolder);
   const settings = new SettingsFile(join(app.getPath('userData'), 'settings.json'));
+  // Before the window: the page's prefers-color-scheme follows it from the first paint.
+  nativeTheme.themeSource = settings.value.theme;
+  const applyLoginSetting = (wanted: Pick<AppSettings, 'startAtLogin' | 'hostAtLogin'>): void => {
+    try {
+      applyLoginItem(loginItemFor(wanted), {
+        platform: process.platform,
+        setLoginItemSettings: (item) => app.setLoginItemSettings(item),
+        autostartDir: autostartFolder(process.env, homedir()),
+        // An AppImage runs from a mount that changes each start: the login item starts the image itself.
+        executable: process.env['APPIMAGE'] ?? process.execPath,
+      });
+    } catch (error) {
+      log.error('Could not change the login item', error);
+    }
+  };
+  // Kept current with where the app is now (an AppImage moved since, an update); nothing is written while off.
+  if (settings.value.startAtLogin) applyLoginSetting(settings.value);
   toWindow = eventSender(() => window?.webContents ?? null);
   const emit = (event: ChatEvent): void => {
     toWindow(event);
@@ -136,8 +166,21 @@ function startChat(): void {
     // BEACON_DISCOVERY=off: no announcing or browsing (networks where multicast is unwelcome; tests).
     ...(process.env['BEACON_DISCOVERY'] === 'off' ? { discovery: false as const } : {}),
     emit,
-    // Issue 15 may make this a setting; until then, the system's downloads folder.
+    // The system's Downloads folder, unless Settings chose another that is still there (DesktopChat).
     downloadsDir: () => app.getPath('downloads'),
+    applySettings(saved) {
+      nativeTheme.themeSource = saved.theme;
+      applyLoginSetting(saved);
+    },
+    async pickFolder() {
+      const options: Electron.OpenDialogOptions = {
+        title: 'Where downloads go',
+        buttonLabel: 'Use this folder',
+        properties: ['openDirectory', 'createDirectory'],
+      };
+      const picked = await (window ? dialog.showOpenDialog(window, options) : dialog.showOpenDialog(options));
+      return picked.canceled ? null : (picked.filePaths[0] ?? null);
+    },
     showItemInFolder: (path) => shell.showItemInFolder(path),
     onMessage(message, me) {
       const context = {
@@ -236,7 +279,23 @@ function startChat(): void {
     quitNow();
   }
 
-  window = createMainWindow(rendererUrl, settings.value.windowBounds);
+  // Started at login to host the room hosted last: the room comes back, the window waits in the tray.
+  const roomAtLogin = roomToHostAtLaunch({
+    argv: process.argv,
+    // macOS passes a login item no arguments: it says so itself.
+    wasOpenedAtLogin: process.platform === 'darwin' && app.getLoginItemSettings().wasOpenedAtLogin,
+    settings: settings.value,
+  });
+  window = createMainWindow(rendererUrl, settings.value.windowBounds, { hidden: roomAtLogin !== null });
+  if (roomAtLogin) {
+    log.info('Started at login: hosting the last room again');
+    void chat.host({ ...roomAtLogin, name: settings.value.displayName }).then((hosted) => {
+      if (hosted.ok) return;
+      // Nothing in the tray to open it from: the window shows, and the start screen offers the room.
+      log.warn(`Hosting at login failed: ${hosted.error.code}`);
+      showWindow();
+    });
+  }
   window.on('close', (event) => {
     // The bounds to restore to, not those of a maximised or minimised window.
     if (window) settings.update({ windowBounds: window.getNormalBounds() });

@@ -39,9 +39,6 @@ export function isTrustedSender(frameUrl: string | undefined, rendererUrl: strin
   try {
     const frame = new URL(frameUrl);
     const expected = new URL(rendererUrl);
-    // A file:// renderer is no longer what the app loads (main passes app:// or the dev server); kept for
-    // test/desktop/ipc-bridge.test.ts, which still names one: only that exact file, never another.
-    if (expected.protocol === 'file:') return frame.protocol === 'file:' && frame.pathname === expected.pathname;
     return (expected.protocol === 'http:' || expected.protocol === 'https:') && frame.origin === expected.origin;
   } catch {
     return false;

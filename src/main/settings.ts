@@ -6,9 +6,10 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, isAbsolute } from 'node:path';
 import * as v from 'valibot';
 import { parseRoomAddress } from '../shared/address.ts';
 import type { RecentRoom } from '../shared/chat-api.ts';
@@ -39,6 +40,24 @@ const RecentRoomSchema = v.object({
   fingerprint: v.fallback(v.optional(FingerprintSchema), undefined),
 });
 export type StoredRecentRoom = v.InferOutput<typeof RecentRoomSchema>;
+
+/**
+ * Whether `path` can take downloads: an absolute path to a folder that exists now. A relative
+ * path would depend on where Beacon was started from; a folder on a drive since unplugged is gone.
+ */
+export function isUsableFolder(path: string): boolean {
+  if (!isAbsolute(path)) return false;
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Where a download goes: the folder chosen in Settings while it is still there, else the system's Downloads. */
+export function downloadsFolder(chosen: string | undefined, systemDownloads: string): string {
+  return chosen !== undefined && isUsableFolder(chosen) ? chosen : systemDownloads;
+}
 
 /**
  * Each setting falls back to its default on its own, and a damaged recent
@@ -98,6 +117,14 @@ const SettingsSchema = v.object({
    * until the person answers the first time's question (hosting-policy.ts).
    */
   closeWhileHosting: v.fallback(v.optional(v.picklist(['keep', 'stop'])), undefined),
+  /** The colours: the system's choice, or always light or dark (Electron's nativeTheme and the page). */
+  theme: v.fallback(v.optional(v.picklist(['system', 'light', 'dark']), 'system'), 'system'),
+  /** Open Beacon when the user logs in (off by default, as an app that adds itself there unasked is unwelcome). */
+  startAtLogin: v.fallback(v.optional(v.boolean(), false), false),
+  /** With startAtLogin: host lastHosted again at login, the window in the tray. */
+  hostAtLogin: v.fallback(v.optional(v.boolean(), false), false),
+  /** Where downloads go; absent for the system's Downloads folder. One that has gone since is forgotten at start. */
+  downloadsFolder: v.fallback(v.optional(v.pipe(v.string(), v.check(isUsableFolder))), undefined),
   windowBounds: v.fallback(
     v.optional(v.object({ x: v.number(), y: v.number(), width: v.number(), height: v.number() })),
     undefined,

@@ -48,7 +48,12 @@ function visibleBounds(bounds: Rectangle | undefined): Rectangle | undefined {
   return onScreen ? bounds : undefined;
 }
 
-export function createMainWindow(rendererUrl: string, savedBounds: Rectangle | undefined): BrowserWindow {
+/** `hidden`: started at login to host a room, the window waits in the tray until opened from there. */
+export function createMainWindow(
+  rendererUrl: string,
+  savedBounds: Rectangle | undefined,
+  { hidden = false }: { hidden?: boolean } = {},
+): BrowserWindow {
   const bounds = visibleBounds(savedBounds);
   const window = new BrowserWindow({
     width: bounds?.width ?? 1100,
@@ -68,7 +73,7 @@ export function createMainWindow(rendererUrl: string, savedBounds: Rectangle | u
       spellcheck: true,
     },
   });
-  window.once('ready-to-show', () => window.show());
+  if (!hidden) window.once('ready-to-show', () => window.show());
   // The page never navigates: links open in the system browser, everything else is refused.
   window.webContents.on('will-navigate', (event, url) => {
     event.preventDefault();

@@ -455,8 +455,8 @@ export const CommandSchemas = {
   loadAround: v.object({ conversation: Conversation, seq: Seq }),
   // ── settings (issue 15)
   getSettings: v.undefined(),
-  /** Changes some settings; answers all of them as saved. */
-  setSettings: v.object({
+  /** Changes some settings; answers all of them as saved. Strict: a key it does not know is refused, not ignored. */
+  setSettings: v.strictObject({
     displayName: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(WIRE_LIMITS.nameChars))),
     notifyDirect: v.optional(v.boolean()),
     notifyMentions: v.optional(v.boolean()),

@@ -16,10 +16,11 @@ import {
 import { CERT_FILE, KEY_FILE } from '../../src/host/tls-identity.ts';
 import { DesktopChat } from '../../src/main/desktop-chat.ts';
 import { SettingsFile } from '../../src/main/settings.ts';
+import { APP_PAGE_URL } from '../../src/main/app-protocol.ts';
 import type { ChatEvent, Result } from '../../src/shared/chat-api.ts';
 import { cleanup, startRoom, tempDir } from '../helpers/room.ts';
 
-const RENDERER = 'file:///opt/Beacon/resources/app/out/renderer/index.html';
+const RENDERER = APP_PAGE_URL;
 
 class FakeIpcMain implements IpcMainLike {
   readonly handlers = new Map<string, (event: { senderFrame: SenderFrame | null }, payload: unknown) => unknown>();
@@ -233,10 +234,27 @@ describe('the IPC boundary', () => {
       undefined,
     );
     expect(fromEmbeddedFrame).toMatchObject({ ok: false, error: { code: 'BEACON_ERR_INVALID_INPUT' } });
-    expect(isTrustedSender('file:///opt/Beacon/resources/app/out/renderer/index.html', RENDERER)).toBe(true);
-    expect(isTrustedSender('file:///tmp/other.html', RENDERER)).toBe(false);
+    expect(isTrustedSender('app://beacon/index.html', RENDERER)).toBe(true);
     expect(isTrustedSender('http://localhost:5173/', 'http://localhost:5173/')).toBe(true);
     expect(isTrustedSender(undefined, RENDERER)).toBe(false);
+  });
+
+  it.each([
+    ['a file on the disk', 'file:///opt/Beacon/resources/app/out/renderer/index.html'],
+    ['another file', 'file:///tmp/other.html'],
+    ['another app: origin', 'app://evil/index.html'],
+    ['a lookalike host', 'app://beacon.evil/index.html'],
+    ['a web page', 'https://beacon/index.html'],
+    ['the dev server’s address while packaged', 'http://localhost:5173/'],
+  ])('refuses a call from %s, even with a file:// renderer named', async (_, url) => {
+    const app = desktopApp();
+    expect(await app.ipc.invoke('getSettings', undefined, url)).toMatchObject({
+      ok: false,
+      error: { code: 'BEACON_ERR_INVALID_INPUT' },
+    });
+    expect(isTrustedSender(url, RENDERER)).toBe(false);
+    // No file:// renderer is trusted at all now: not even the very file it names.
+    expect(isTrustedSender(url, url.startsWith('file:') ? url : 'file:///opt/Beacon/index.html')).toBe(false);
   });
 
   it('refuses malformed payloads with a sentence, and the session is unharmed', async () => {

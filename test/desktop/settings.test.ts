@@ -2,10 +2,10 @@
  * The desktop app's settings file, on a real file in a temporary folder. The
  * module runs on plain Node: it is tested without Electron.
  */
-import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SettingsFile, type StoredRecentRoom } from '../../src/main/settings.ts';
+import { downloadsFolder, SettingsFile, type StoredRecentRoom } from '../../src/main/settings.ts';
 import { cleanup, tempDir } from '../helpers/room.ts';
 
 afterEach(cleanup);
@@ -13,7 +13,16 @@ afterEach(cleanup);
 const posixOnly = it.skipIf(process.platform === 'win32');
 const modeOf = (path: string): number => statSync(path).mode & 0o777;
 
-const DEFAULTS = { displayName: '', notifyDirect: true, notifyMentions: true, recentRooms: [], hostPins: {} };
+const DEFAULTS = {
+  displayName: '',
+  notifyDirect: true,
+  notifyMentions: true,
+  recentRooms: [],
+  hostPins: {},
+  theme: 'system',
+  startAtLogin: false,
+  hostAtLogin: false,
+};
 
 const room = (n: number, extra: Partial<StoredRecentRoom> = {}): StoredRecentRoom => ({
   address: `ws://10.0.0.${n}:4747/`,
@@ -241,5 +250,88 @@ describe('recent rooms', () => {
     // Forgotten from the file too, token and all.
     expect(new SettingsFile(path).recentRooms().map((r) => r.roomName)).toEqual(expected);
     expect(readFileSync(path, 'utf8')).not.toMatch(/"t_[12]"/);
+  });
+});
+
+describe('the settings screen’s values', () => {
+  it('are saved and read back: theme, start at login, host at login, downloads folder, the close choice', () => {
+    const { path, dir } = settingsIn();
+    const folder = join(dir, 'Shared');
+    mkdirSync(folder);
+    new SettingsFile(path).update({
+      theme: 'dark',
+      startAtLogin: true,
+      hostAtLogin: true,
+      downloadsFolder: folder,
+      closeWhileHosting: 'stop',
+    });
+    expect(new SettingsFile(path).value).toMatchObject({
+      theme: 'dark',
+      startAtLogin: true,
+      hostAtLogin: true,
+      downloadsFolder: folder,
+      closeWhileHosting: 'stop',
+    });
+  });
+
+  it.each([
+    ['a theme that does not exist', { theme: 'sepia' }],
+    ['start at login as text', { startAtLogin: 'yes' }],
+    ['host at login as a number', { hostAtLogin: 1 }],
+    ['a relative downloads folder', { downloadsFolder: 'Downloads' }],
+    ['a downloads folder that is a number', { downloadsFolder: 42 }],
+    ['a close choice that does not exist', { closeWhileHosting: 'explode' }],
+  ])('%s falls back alone: the name, the other choices and the recent rooms stay', (_, damaged) => {
+    const { path, dir } = settingsIn();
+    const folder = join(dir, 'Shared');
+    mkdirSync(folder);
+    const good = {
+      displayName: 'Ann',
+      notifyMentions: false,
+      theme: 'light',
+      startAtLogin: true,
+      hostAtLogin: true,
+      downloadsFolder: folder,
+      closeWhileHosting: 'keep',
+      recentRooms: [room(1, { token: 't_1' })],
+    };
+    writeFileSync(path, JSON.stringify({ ...good, ...damaged }));
+    const expected: Record<string, unknown> = { ...DEFAULTS, ...good };
+    const [key] = Object.keys(damaged);
+    expected[key!] = (DEFAULTS as Record<string, unknown>)[key!];
+    expect(new SettingsFile(path).value).toEqual(expected);
+  });
+
+  it('a downloads folder that has gone since (a drive unplugged) falls back to the system’s Downloads', () => {
+    const { path, dir } = settingsIn();
+    const folder = join(dir, 'USB stick');
+    mkdirSync(folder);
+    const settings = new SettingsFile(path);
+    settings.update({ downloadsFolder: folder });
+    expect(downloadsFolder(settings.value.downloadsFolder, '/home/ann/Downloads')).toBe(folder);
+    rmSync(folder, { recursive: true });
+    // While running: the next download goes to Downloads.
+    expect(downloadsFolder(settings.value.downloadsFolder, '/home/ann/Downloads')).toBe('/home/ann/Downloads');
+    // At the next start: forgotten.
+    expect(new SettingsFile(path).value.downloadsFolder).toBeUndefined();
+  });
+
+  it('a file where a folder should be is not a downloads folder', () => {
+    const { path, dir } = settingsIn();
+    const file = join(dir, 'notes.txt');
+    writeFileSync(file, 'x');
+    expect(downloadsFolder(file, '/home/ann/Downloads')).toBe('/home/ann/Downloads');
+    writeFileSync(path, JSON.stringify({ downloadsFolder: file }));
+    expect(new SettingsFile(path).value.downloadsFolder).toBeUndefined();
+  });
+
+  posixOnly('saving any of them keeps the file readable only by this user', () => {
+    const { path } = settingsIn();
+    const settings = new SettingsFile(path);
+    settings.update({ theme: 'dark' });
+    expect(modeOf(path)).toBe(0o600);
+    chmodSync(path, 0o644);
+    settings.update({ startAtLogin: true });
+    expect(modeOf(path)).toBe(0o600);
   });
 });

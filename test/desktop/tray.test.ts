@@ -4,76 +4,16 @@
  * real members join it on loopback, and the tray, the close button and quitting are worked as a
  * person would. The log file the run leaves behind is read here too.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLOSE_DIALOG, QUIT_DIALOG } from '../../src/main/hosting-policy.ts';
-import { HOSTING_REPORT_PREFIX, HOSTING_SECRETS, type HostingReport } from './shell-standin/report.ts';
+import { HOSTING_SECRETS } from './shell-standin/report.ts';
+import { OUT, type Run, runHostingScenario } from './shell-standin/run-hosting.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const OUT = join(ROOT, 'out');
-const STANDIN = join(import.meta.dirname, 'shell-standin');
-const LOCAL_NODE = join(ROOT, 'node_modules', '.bin', 'node');
-const NODE = existsSync(LOCAL_NODE) ? LOCAL_NODE : process.execPath;
 const TIMEOUT_MS = 45_000;
 const userDataDirs: string[] = [];
-
-interface Run {
-  report: HostingReport;
-  userData: string;
-  /** Every log file the run left (main.log, main.old.log), concatenated. */
-  log: string;
-  settings: Record<string, unknown>;
-}
-
-function runScenario(scenario: string): Promise<Run> {
-  const userData = mkdtempSync(join(tmpdir(), 'beacon-tray-'));
-  userDataDirs.push(userData);
-  const env = { ...process.env };
-  for (const key of Object.keys(env)) {
-    if (key === 'ELECTRON_RENDERER_URL' || key === 'NODE_OPTIONS' || key.startsWith('BEACON_')) delete env[key];
-  }
-  const child = spawn(
-    NODE,
-    ['--import', pathToFileURL(join(STANDIN, 'register.ts')).href, join(STANDIN, 'hosting-driver.ts'), scenario],
-    {
-      cwd: ROOT,
-      env: { ...env, BEACON_SHELL_OUT: OUT, BEACON_STANDIN_USER_DATA: userData, BEACON_DISCOVERY: 'off' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  return new Promise((done, fail) => {
-    child.on('close', (code) => {
-      const line = stdout.split('\n').find((l) => l.startsWith(HOSTING_REPORT_PREFIX));
-      if (!line) {
-        fail(
-          new Error(
-            `hosting driver ${scenario} exited (${code}) without a report.\nstderr: ${stderr}\nstdout: ${stdout}`,
-          ),
-        );
-        return;
-      }
-      const logs = join(userData, 'logs');
-      const log = existsSync(logs)
-        ? readdirSync(logs)
-            .map((name) => readFileSync(join(logs, name), 'utf8'))
-            .join('\n')
-        : '';
-      const settingsFile = join(userData, 'settings.json');
-      const settings = existsSync(settingsFile)
-        ? (JSON.parse(readFileSync(settingsFile, 'utf8')) as Record<string, unknown>)
-        : {};
-      done({ report: JSON.parse(line.slice(HOSTING_REPORT_PREFIX.length)) as HostingReport, userData, log, settings });
-    });
-  });
-}
+const runScenario = (scenario: string): Promise<Run> => runHostingScenario(scenario, userDataDirs);
 
 let tray: Run;
 let closeStop: Run;

@@ -51,6 +51,8 @@ export class BrowserWindow extends EventEmitter {
   minimized = false;
   visible = false;
   destroyed = false;
+  /** nativeTheme.themeSource when the window was made (null: never set), so its first paint has the right colours. */
+  readonly themeSourceAtCreation: string | null = recorder.themeSources.at(-1) ?? null;
   #bounds: Rectangle;
 
   constructor(options: Record<string, unknown> = {}) {
@@ -156,6 +158,8 @@ export const app = {
   },
   getPath(name: string): string {
     const dir = process.env['BEACON_STANDIN_USER_DATA'];
+    // Downloads: a folder inside the user data folder, so a run never writes to the real one.
+    if (name === 'downloads' && dir) return `${dir}/system-downloads`;
     if (name !== 'userData' || !dir) throw new Error(`stand-in: app.getPath('${name}') is not set up`);
     return dir;
   },
@@ -182,6 +186,13 @@ export const app = {
   },
   setAppUserModelId(id: string): void {
     recorder.appUserModelId = id;
+  },
+  setLoginItemSettings(settings: { openAtLogin?: boolean; args?: string[] }): void {
+    recorder.loginItemSettings.push(structuredClone(settings));
+  },
+  getLoginItemSettings(): { openAtLogin: boolean; wasOpenedAtLogin: boolean } {
+    const last = recorder.loginItemSettings.at(-1);
+    return { openAtLogin: last?.openAtLogin ?? false, wasOpenedAtLogin: false };
   },
   setAsDefaultProtocolClient(protocol: string, path?: string, args?: string[]): boolean {
     recorder.protocolClients.push({ protocol, path: path ?? null, args: args ?? null });
@@ -341,8 +352,24 @@ export const dialog = {
     await new Promise((done) => setTimeout(done, recorder.dialogDelayMs));
     return { response, checkboxChecked: false };
   },
+  /** Answers the next of `recorder.folderAnswers` (cancelled when there is none). */
+  async showOpenDialog(...args: unknown[]): Promise<{ canceled: boolean; filePaths: string[] }> {
+    recorder.openDialogs.push({ withWindow: args.length > 1, options: structuredClone(args.at(-1)) });
+    const folder = recorder.folderAnswers.shift();
+    return folder === undefined ? { canceled: true, filePaths: [] } : { canceled: false, filePaths: [folder] };
+  },
   showErrorBox(title: string, content: string): void {
     recorder.dialogs.push({ withWindow: false, options: { title, message: content }, response: 0 });
+  },
+};
+
+/** Electron's nativeTheme: what the shell set themeSource to, in order. */
+export const nativeTheme = {
+  get themeSource(): string {
+    return recorder.themeSources.at(-1) ?? 'system';
+  },
+  set themeSource(value: string) {
+    recorder.themeSources.push(value);
   },
 };
 
@@ -418,6 +445,10 @@ export const recorder = {
   applicationMenus: [] as (Menu | null)[],
   dialogs: [] as RecordedDialog[],
   dialogAnswers: [] as number[],
+  openDialogs: [] as { withWindow: boolean; options: unknown }[],
+  folderAnswers: [] as string[],
+  themeSources: [] as string[],
+  loginItemSettings: [] as { openAtLogin?: boolean; args?: string[] }[],
   dialogDelayMs: 0,
   /** app.quit() went through: nothing prevented 'before-quit'. */
   quitted: false,
@@ -449,6 +480,7 @@ export default {
   dialog,
   Menu,
   nativeImage,
+  nativeTheme,
   Tray,
   ipcMain,
   ipcRenderer,

@@ -8,8 +8,11 @@
  *
  * Scenarios: `tray` (the whole story: host, join, tray items, close twice, quit cancelled, stop
  * hosting, host again, quit confirmed), `close-stop` (the first close is answered "stop hosting and
- * close"), `close-idle` (closing the window when not hosting).
+ * close"), `close-idle` (closing the window when not hosting), `settings` (the settings screen's
+ * commands: theme, login item, downloads folder, name), `login-host` (started at login with the
+ * flag the login item carries: the last room is hosted again, the window stays hidden).
  */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { RoomClient } from '../../../src/shared/room-client.ts';
@@ -235,10 +238,69 @@ async function closeIdle(window: electron.BrowserWindow): Promise<void> {
   };
 }
 
+/** The settings screen's commands through the bridge, and what each did to Electron and the disk. */
+async function settingsStory(): Promise<void> {
+  const userData = process.env['BEACON_STANDIN_USER_DATA']!;
+  const autostart = join(process.env['XDG_CONFIG_HOME']!, 'autostart', 'beacon.desktop');
+  const readAutostart = (): string | null => (existsSync(autostart) ? readFileSync(autostart, 'utf8') : null);
+  steps['themeAtWindow'] = recorder.windows[0]?.themeSourceAtCreation;
+  steps['initial'] = await invoke('getSettings');
+  steps['dark'] = await invoke('setSettings', { theme: 'dark' });
+  steps['themeSources'] = [...recorder.themeSources];
+  steps['hostAtLoginAlone'] = await invoke('setSettings', { hostAtLogin: true });
+  steps['autostartBefore'] = readAutostart();
+  steps['login'] = await invoke('setSettings', { startAtLogin: true, hostAtLogin: true });
+  steps['autostartOn'] = readAutostart();
+  steps['loginItemCalls'] = recorder.loginItemSettings.length;
+
+  const folder = join(userData, 'Shared downloads');
+  mkdirSync(folder);
+  recorder.folderAnswers.push(folder);
+  steps['chosen'] = await invoke('chooseDownloadsFolder');
+  steps['cancelled'] = await invoke('chooseDownloadsFolder');
+  recorder.folderAnswers.push('relative/downloads');
+  steps['relative'] = await invoke('chooseDownloadsFolder');
+  recorder.folderAnswers.push(join(userData, 'not-there'));
+  steps['missing'] = await invoke('chooseDownloadsFolder');
+  steps['openDialogs'] = recorder.openDialogs;
+  steps['pathFromPage'] = await invoke('setSettings', { downloadsFolder: '/etc' });
+
+  steps['badName'] = await invoke('setSettings', { displayName: 'You' });
+  steps['name'] = await invoke('setSettings', { displayName: '  Ann  Lee ' });
+  const state = (await invoke('getState')).value as { displayName: string; preferences: unknown };
+  steps['stateAfterName'] = { displayName: state.displayName, preferences: state.preferences };
+  await invoke('setPreferences', { notifyDirect: false, notifyMentions: true });
+  steps['afterPreferences'] = await invoke('getSettings');
+  steps['close'] = await invoke('setSettings', { closeWhileHosting: 'keep' });
+  steps['off'] = await invoke('setSettings', { startAtLogin: false });
+  steps['autostartOff'] = readAutostart();
+}
+
+/** Started by the login item with its flag (the settings file says to host at login). */
+async function loginHost(window: electron.BrowserWindow): Promise<void> {
+  await until('the room hosted at login', () => liveTrays().length === 1);
+  const state = (await invoke('getState')).value as { hostInfo: HostInfo | null };
+  const info = state.hostInfo;
+  const guest = info ? await memberJoins(info, HOSTING_SECRETS.guestName) : { joined: false };
+  steps['loginHost'] = {
+    hostInfo: info ? { roomName: info.roomName, code: info.code } : null,
+    trays: liveTrays().length,
+    visible: window.visible,
+    shown: window.calls.includes('show'),
+    guestJoined: guest.joined,
+    themeAtWindow: window.themeSourceAtCreation,
+  };
+}
+
+// The login item's command line, as the system starts it (the scenario's settings file says the rest).
+if (scenario === 'login-host') process.argv.push('--host-last-room');
+
 try {
   const window = await start();
   if (scenario === 'close-stop') await closeStop(window);
   else if (scenario === 'close-idle') await closeIdle(window);
+  else if (scenario === 'settings') await settingsStory();
+  else if (scenario === 'login-host') await loginHost(window);
   else await trayStory(window);
 } catch (error) {
   errors.push(`scenario: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
