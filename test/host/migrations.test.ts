@@ -358,6 +358,94 @@ describe('opening a history from an earlier version', () => {
   });
 });
 
+describe('version 4 to 5: conversations (protocol v1.5)', () => {
+  /** A version-4 history holding, besides the common rows, a message with a file and its preview. */
+  function withFiles(): { dir: string; fileId: string; previewId: string } {
+    const dir = historyAt(4);
+    const fileId = 'f_PLANPLANPLANPLANPLANPL';
+    const previewId = 'f_PREVPREVPREVPREVPREVPR';
+    const db = new DatabaseSync(file(dir));
+    const insert = db.prepare(
+      `INSERT INTO files (id, uploader, conversation, name, size, declared_type, media_type, sha256, width, height, preview_id, created_at)
+       VALUES (?, ?, 'room', ?, 10, 'image/png', 'image/png', ?, 4, 3, ?, 3000)`,
+    );
+    insert.run(fileId, ANN.id, 'plan.png', 'a'.repeat(64), previewId);
+    insert.run(previewId, ANN.id, 'plan-preview.png', 'b'.repeat(64), null);
+    const ref = {
+      id: fileId,
+      name: 'plan.png',
+      size: 10,
+      type: 'image/png',
+      sha256: 'a'.repeat(64),
+      image: { width: 4, height: 3 },
+      preview: { id: previewId, width: 4, height: 3 },
+    };
+    db.prepare(
+      "INSERT INTO messages (seq, sender, recipient, text, ts, client_id, files) VALUES (4, ?, NULL, 'the floor plan', 3100, 'c9', ?)",
+    ).run(ANN.id, JSON.stringify([ref]));
+    db.close();
+    return { dir, fileId, previewId };
+  }
+
+  it('old messages are in the default channel, found by search, and can be edited, reacted to and replied to', () => {
+    const { dir } = withFiles();
+    const store = HistoryStore.open(dir);
+    expect(store.channels()).toEqual([
+      { id: 'room', name: 'general', topic: '', createdBy: null, createdAt: 1_100, archived: false },
+    ]);
+    expect(store.page(BOB.id, { channel: 'room' }, {}, 10).messages.map((m) => m.seq)).toEqual([1, 3, 4]);
+    expect(
+      store.search({ viewer: BOB.id, channels: true, query: 'hello', limit: 10 }).hits.map((h) => h.message.seq),
+    ).toEqual([1]);
+    expect(
+      store.search({ viewer: ANN.id, channels: true, query: 'just', limit: 10 }).hits.map((h) => h.message.seq),
+    ).toEqual([2]);
+    expect(store.search({ viewer: GHOST.id, channels: true, query: 'just', limit: 10 }).hits).toEqual([]);
+    expect(store.editMessage({ seq: 1, by: ANN.id, text: 'hello everyone', ts: 9_000 }).seq).toBe(5);
+    expect(store.react({ seq: 2, by: ANN.id, emoji: '👋', on: true, ts: 9_001 })?.seq).toBe(6);
+    const reply = store.append({ sender: BOB.id, recipient: null, text: 'hi', ts: 9_002, clientId: 'c3', replyTo: 1 });
+    expect(reply.message).toMatchObject({ seq: 7, replyTo: { seq: 1, from: ANN.id, text: 'hello everyone' } });
+    store.close();
+    const again = HistoryStore.open(dir);
+    expect(again.lastSeq).toBe(7);
+    expect(
+      again.search({ viewer: BOB.id, channels: true, query: 'everyone', limit: 10 }).hits.map((h) => h.message.seq),
+    ).toEqual([1]);
+    expect(again.page(BOB.id, 'all', { after: 3 }, 10, Infinity, { channels: true })).toMatchObject({
+      messages: [{ seq: 4 }, { seq: 7 }],
+      updates: [
+        { kind: 'edit', seq: 5 },
+        { kind: 'react', seq: 6 },
+      ],
+    });
+    again.close();
+  });
+
+  it('deleting an old message with a file stops serving the file and its preview', () => {
+    const { dir, fileId, previewId } = withFiles();
+    const store = HistoryStore.open(dir);
+    expect(store.findFile(fileId)).toMatchObject({ id: fileId });
+    store.deleteMessage({ seq: 4, by: ANN.id, ts: 9_000 });
+    expect(store.findFile(fileId)).toBeUndefined();
+    expect(store.findFile(previewId)).toBeUndefined();
+    store.close();
+  });
+
+  it('the search index is built from the old rows once, at the first open', () => {
+    const dir = historyAt(4);
+    HistoryStore.open(dir).close();
+    expect(
+      look(
+        dir,
+        (db) =>
+          (db.prepare("SELECT count(*) AS n FROM messages_fts WHERE messages_fts MATCH 'see'").get() as { n: number })
+            .n,
+      ),
+    ).toBe(1);
+    expect(indexesOf(dir)).toContain('messages_channel');
+  });
+});
+
 describe('opening a history from a newer version', () => {
   /** A file as a later Beacon might leave it: one migration further, with a column this build knows nothing of. */
   function historyFromTheFuture(): string {
