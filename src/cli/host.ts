@@ -28,6 +28,10 @@ const HELP = `Usage: npm run host -- [options]
   --web DIR      built web client to serve (default ./out/renderer)
   --max-file-mb N     largest file a member may send, in MiB (default ${DEFAULT_FILE_LIMITS.maxFileBytes / 1024 ** 2})
   --files-quota-gb N  room for all the room's files together, in GiB (default ${DEFAULT_FILE_LIMITS.roomQuotaBytes / 1024 ** 3})
+  --channels-by WHO   who may create channels: everyone (default) or host (only someone at this
+                      computer, who may also rename and archive any channel)
+  --keep-edit-history keep what a message said before each edit, in the room's database only
+                      (never sent to anyone; off by default)
   --insecure     no encryption (ws:// and http://): anyone on the network can read the room,
                  the join code and members' tokens. Only for a network whose users you all trust.
 
@@ -51,6 +55,8 @@ const { values } = parseArgs({
     insecure: { type: 'boolean', default: false },
     'max-file-mb': { type: 'string' },
     'files-quota-gb': { type: 'string' },
+    'channels-by': { type: 'string', default: 'everyone' },
+    'keep-edit-history': { type: 'boolean', default: false },
     'host-name': { type: 'string' },
     'no-announce': { type: 'boolean', default: false },
     // For tests on loopback: a port of their own instead of multicast DNS's 5353.
@@ -80,6 +86,11 @@ function sizeFlag(name: string, value: string | undefined, unit: number): number
 }
 const maxFileBytes = sizeFlag('max-file-mb', values['max-file-mb'], 1024 ** 2);
 const roomFilesQuotaBytes = sizeFlag('files-quota-gb', values['files-quota-gb'], 1024 ** 3);
+const channelCreators = values['channels-by'];
+if (channelCreators !== 'everyone' && channelCreators !== 'host') {
+  console.error(`--channels-by must be "everyone" or "host", not "${channelCreators}".`);
+  process.exit(2);
+}
 const hostName = checkDisplayName(values['host-name'] ?? withSuffix(hostname(), '', WIRE_LIMITS.nameChars));
 if (!hostName.ok) {
   console.error(`--host-name: ${hostName.reason}`);
@@ -97,6 +108,8 @@ try {
     dataDir: resolve(values.data),
     webRoot: resolve(values.web),
     insecure: values.insecure,
+    channelCreators,
+    keepEditHistory: values['keep-edit-history'],
     limits: {
       ...(maxFileBytes === undefined ? {} : { maxFileBytes }),
       ...(roomFilesQuotaBytes === undefined ? {} : { roomFilesQuotaBytes }),

@@ -20,6 +20,10 @@ import type { RejoinThrottle } from './rejoin-throttle.ts';
 import type { HistoryStore } from './store/history-store.ts';
 import type { TickWriter } from './tick-writer.ts';
 import type { WelcomeFiles } from './files/file-service.ts';
+import type { ChannelDirectory } from './conversations/channel-directory.ts';
+
+/** What this host can do beyond v1.4 (welcome.features), search only with FTS5. */
+const HOST_FEATURES = ['channels', 'replies', 'edits', 'reactions', 'mentions'] as const;
 
 export class Admission {
   readonly #limits: RoomLimits;
@@ -37,6 +41,8 @@ export class Admission {
   readonly #newcomers: NewcomerThrottle;
   readonly #onJoined: (connection: Connection) => void;
   readonly #files: ((memberId: string) => WelcomeFiles) | null;
+  readonly #channels: ChannelDirectory;
+  readonly #features: string[];
 
   constructor(options: {
     limits: RoomLimits;
@@ -57,6 +63,8 @@ export class Admission {
     onJoined: (connection: Connection) => void;
     /** How a member uploads and downloads (welcome.files); null when the room takes no files. */
     files?: ((memberId: string) => WelcomeFiles) | null;
+    /** The room's channels (v1.5), for every welcome. */
+    channels: ChannelDirectory;
   }) {
     this.#limits = options.limits;
     this.#code = options.code;
@@ -71,6 +79,8 @@ export class Admission {
     this.#rejoins = options.rejoins;
     this.#onJoined = options.onJoined;
     this.#files = options.files ?? null;
+    this.#channels = options.channels;
+    this.#features = [...HOST_FEATURES, ...(options.store.hasFts5 ? ['search'] : [])];
     this.#newcomers = new NewcomerThrottle({
       perHour: options.limits.newMembersPerHour,
       burst: options.limits.newMemberBurst,
@@ -143,15 +153,26 @@ export class Admission {
       return;
     }
     const member = known ?? this.#members.newcomer(name.name, now);
+    // Said once, in the hello: a connection without it is sent the default channel only (§19.1).
+    connection.channels = hello.features?.includes('channels') ?? false;
     const { replaced, news } = this.#members.attach(member, connection, now);
     this.#onJoined(connection);
     if (replaced) this.#replies.refuse(replaced, 'BEACON_ERR_REPLACED');
 
     const lastSeq = hello.resume?.lastSeq ?? 0;
-    const page =
-      known && lastSeq > 0
-        ? this.#store.page(member.id, 'all', { after: lastSeq }, this.#limits.resumePageSize, this.#limits.maxPageBytes)
-        : this.#store.page(member.id, 'all', {}, this.#limits.historyPageSize, this.#limits.maxPageBytes);
+    const view = { channels: connection.channels };
+    const resuming = known !== undefined && lastSeq > 0;
+    // A resume carries the updates missed as well, even to messages older than lastSeq (§19.6).
+    const page = resuming
+      ? this.#store.page(
+          member.id,
+          'all',
+          { after: lastSeq },
+          this.#limits.resumePageSize,
+          this.#limits.maxPageBytes,
+          view,
+        )
+      : this.#store.page(member.id, 'all', {}, this.#limits.historyPageSize, this.#limits.maxPageBytes, view);
     const welcome = encode({
       type: 'welcome',
       v: PROTOCOL_VERSION,
@@ -162,7 +183,7 @@ export class Admission {
       members: [],
       history: page.messages,
       hasMore: page.hasMore,
-      names: this.#store.namesFor(page.messages),
+      names: this.#store.namesFor(page.messages, page.updates),
       lastSeq: this.#store.lastSeq,
       limits: {
         maxMessageBytes: this.#limits.maxMessageBytes,
@@ -171,6 +192,15 @@ export class Admission {
         messageBurst: this.#limits.messageBurst,
       },
       ...(this.#files ? { files: this.#files(member.id) } : {}),
+      // A client without channels is told nothing of them: it would ignore it, and it costs bytes.
+      ...(connection.channels
+        ? {
+            channels: [...this.#channels.list()],
+            features: this.#features,
+            channelCreators: this.#channels.creators,
+          }
+        : {}),
+      ...(resuming && page.updates.length > 0 ? { updates: page.updates } : {}),
     });
     // The welcome reflects all presence news so far: none of it is sent to this connection again.
     connection.presenceSeen = this.#writer.presenceNumber;

@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import { closeCodeOf, type ErrorCode, errorMessage } from '../shared/errors.ts';
 import { encode } from '../shared/protocol.ts';
+import { isHostsOwnAddress } from './connection-gate.ts';
 import type { MemberState } from './members.ts';
 import type { Outlet, TickWriter } from './tick-writer.ts';
 
@@ -26,6 +27,14 @@ export interface Connection extends Outlet {
   malformed: number;
   /** Refused or replaced: closing, and no longer counted against its address. */
   refused: boolean;
+  /**
+   * v1.5: the client said `features: ["channels"]` in its hello. Without it the connection is sent
+   * the default channel only, as a v1.4 host would have (no other channel's messages, updates,
+   * typing or search hits).
+   */
+  channels: boolean;
+  /** The connection comes from the host's own machine (exactly 127.0.0.1 or ::1): "the host" of §19.2. */
+  fromHostMachine: boolean;
 }
 
 export function newConnection(ws: WebSocket, socket: Socket): Connection {
@@ -48,6 +57,8 @@ export function newConnection(ws: WebSocket, socket: Socket): Connection {
     // never reach a connection that has not joined, not even with an error frame.
     presenceSeen: Number.POSITIVE_INFINITY,
     refused: false,
+    channels: false,
+    fromHostMachine: isHostsOwnAddress(socket.remoteAddress ?? ''),
   };
 }
 

@@ -14,6 +14,8 @@ export interface MemberRates {
   messages: TokenBucket;
   pings: TokenBucket;
   history: TokenBucket;
+  /** v1.5: searches, apart from messages (each reads the index, and a search box types fast). */
+  searches: TokenBucket;
   floodStrikes: number;
   floodWindowStart: number;
 }
@@ -23,6 +25,7 @@ export function freshRates(limits: RoomLimits, now: number): MemberRates {
     messages: new TokenBucket(limits.messagesPerSecond, limits.messageBurst, now),
     pings: new TokenBucket(PINGS_PER_SECOND, PING_BURST, now),
     history: new TokenBucket(limits.historyPerSecond, limits.historyBurst, now),
+    searches: new TokenBucket(limits.searchesPerSecond, limits.searchBurst, now),
     floodStrikes: 0,
     floodWindowStart: now,
   };

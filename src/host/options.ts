@@ -106,6 +106,15 @@ export interface RoomLimits {
   abandonedUploadMs: number;
   /** A file request whose socket moves no byte for this long is cut: it holds a slot and an open file. */
   fileIdleMs: number;
+  /**
+   * Channels besides the default one that the room holds at most, archived ones included (v1.5;
+   * BEACON_ERR_TOO_MANY_CHANNELS past it). Every member is sent every channel in each welcome, so
+   * the list stays short enough to read: 100 by default.
+   */
+  maxChannels: number;
+  /** Searches per second per member, sustained and at once (v1.5): each one reads the index. */
+  searchesPerSecond: number;
+  searchBurst: number;
 }
 
 export const DEFAULT_LIMITS: RoomLimits = {
@@ -159,6 +168,10 @@ export const DEFAULT_LIMITS: RoomLimits = {
   abandonedUploadMs: DEFAULT_FILE_LIMITS.abandonedUploadMs,
   // Long enough for a phone on weak Wi-Fi to stall and recover; short enough that a stalled reader lets go.
   fileIdleMs: 60_000,
+  maxChannels: 100,
+  // A person types a query and refines it a few times; a script asking for more slows the host for all.
+  searchesPerSecond: 2,
+  searchBurst: 5,
 };
 
 export interface RoomServerOptions {
@@ -186,6 +199,17 @@ export interface RoomServerOptions {
    */
   identityDir?: string;
   limits?: Partial<RoomLimits>;
+  /**
+   * Who may create channels (v1.5): 'everyone' (the default), or 'host': only a member connected
+   * from the host's own machine (127.0.0.1 or ::1), who may also rename and archive every channel
+   * whoever made it (the `--channels-by host` flag).
+   */
+  channelCreators?: 'everyone' | 'host';
+  /**
+   * Keep the text a message had before each edit, in the host's database only (v1.5; never sent to
+   * anyone). Off by default: what someone corrected is gone, as they expect (`--keep-edit-history`).
+   */
+  keepEditHistory?: boolean;
 }
 
 export const DEFAULT_ROOM_NAME = 'Beacon room';

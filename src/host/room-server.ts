@@ -31,6 +31,10 @@ import { FILES_PATH } from '../shared/files.ts';
 import { Admission } from './admission.ts';
 import { type Connection, newConnection, Replies } from './connection.ts';
 import { ConnectionGate } from './connection-gate.ts';
+import { Audience } from './conversations/audience.ts';
+import { ChannelDirectory } from './conversations/channel-directory.ts';
+import { MessageChanges } from './conversations/message-changes.ts';
+import { SearchRequests } from './conversations/search-requests.ts';
 import { FileService } from './files/file-service.ts';
 import { refuse } from './files/file-refusal.ts';
 import { Heartbeat } from './heartbeat.ts';
@@ -138,6 +142,12 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
       writer: this.#writer,
       onPresence: (event, member) => this.emit('presence', event, member),
     });
+    const channels = new ChannelDirectory({
+      store,
+      maxChannels: limits.maxChannels,
+      creators: options.channelCreators ?? 'everyone',
+    });
+    const audience = new Audience({ writer: this.#writer, members: this.#members });
     this.#admission = new Admission({
       limits,
       code: this.code,
@@ -153,6 +163,7 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
       maxNewcomerAddresses: MAX_THROTTLED_ADDRESSES,
       onJoined: (connection) => this.#gate.joined(connection.socket),
       files: files && ((memberId) => files.welcomeFiles(memberId)),
+      channels,
     });
     this.#traffic = new RoomTraffic({
       limits,
@@ -164,6 +175,10 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
       rejoins: this.#rejoins,
       files,
       warn: (message) => this.emit('warning', message),
+      audience,
+      channels,
+      changes: new MessageChanges({ store, channels, audience, writer: this.#writer, replies }),
+      searches: new SearchRequests({ store, writer: this.#writer, replies }),
     });
     const timeouts = {
       // Slow or silent HTTP clients are cut quickly: each one holds a socket.
@@ -230,7 +245,7 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
   static async start(options: RoomServerOptions): Promise<RoomServer> {
     // The key first: a room whose key cannot be read must not start (and change its fingerprint).
     const identity = options.insecure ? null : await loadOrCreateIdentity(options.identityDir ?? options.dataDir);
-    const store = HistoryStore.open(options.dataDir);
+    const store = HistoryStore.open(options.dataDir, { keepEditHistory: options.keepEditHistory ?? false });
     // Recovery warns before anyone can listen: kept until the first 'warning' listener (deliverEarly).
     const warnings: { to?: RoomServer; early: string[] } = { early: [] };
     let files: FileService | null = null;

@@ -2,23 +2,33 @@
  * Every frame a connection sends, after decoding: the hello goes to
  * admission; a joined member's messages, typing, status, pings and history
  * requests are rate-limited per member, stored and fanned out here. Malformed
- * frames and flooding cost the connection, and its address a penalty.
+ * frames and flooding cost the connection, and its address a penalty. The
+ * v1.5 requests about messages, channels and search are rate-limited here
+ * and handled in conversations/.
  */
 import {
   decodeClientFrame,
+  DEFAULT_CHANNEL,
   encode,
   type HistoryRequestFrame,
   type HostFrame,
   type ChatMessage,
   type FileRef,
+  isChannelId,
   type SendFrame,
 } from '../shared/protocol.ts';
 import { CLOSE } from '../shared/protocol.ts';
 import type { Admission } from './admission.ts';
 import type { Connection, Replies } from './connection.ts';
+import { type Audience, isOtherChannel } from './conversations/audience.ts';
+import type { ChannelDirectory } from './conversations/channel-directory.ts';
+import type { MessageChanges } from './conversations/message-changes.ts';
+import type { SearchRequests } from './conversations/search-requests.ts';
+import { sendContext } from './conversations/send-context.ts';
 import type { FileService } from './files/file-service.ts';
 import { floodStrike } from './member-rates.ts';
 import type { Members, MemberState } from './members.ts';
+import type { ChannelRequestFrame } from '../shared/protocol.ts';
 import type { RoomLimits } from './options.ts';
 import type { RejoinThrottle } from './rejoin-throttle.ts';
 import type { Conversation, HistoryStore } from './store/history-store.ts';
@@ -34,6 +44,10 @@ export class RoomTraffic {
   readonly #rejoins: RejoinThrottle;
   readonly #files: FileService | null;
   readonly #warn: (message: string) => void;
+  readonly #audience: Audience;
+  readonly #channels: ChannelDirectory;
+  readonly #changes: MessageChanges;
+  readonly #searches: SearchRequests;
 
   constructor(options: {
     limits: RoomLimits;
@@ -46,6 +60,12 @@ export class RoomTraffic {
     /** The room's files, to turn a send's file ids into the host's records; null when it takes none. */
     files: FileService | null;
     warn: (message: string) => void;
+    /** Who is sent a message, a typing notice or an update (v1.5: channels and direct conversations). */
+    audience: Audience;
+    channels: ChannelDirectory;
+    /** Edits, deletions and reactions. */
+    changes: MessageChanges;
+    searches: SearchRequests;
   }) {
     this.#limits = options.limits;
     this.#store = options.store;
@@ -56,6 +76,10 @@ export class RoomTraffic {
     this.#rejoins = options.rejoins;
     this.#files = options.files;
     this.#warn = options.warn;
+    this.#audience = options.audience;
+    this.#channels = options.channels;
+    this.#changes = options.changes;
+    this.#searches = options.searches;
   }
 
   /** One frame from `connection`: `null` for a binary frame, which Beacon never sends. */
@@ -103,25 +127,74 @@ export class RoomTraffic {
         else this.#throttled(connection, member, undefined, allowed.retryAfterMs);
         return;
       }
+      case 'search': {
+        const allowed = member.rates.searches.take();
+        if (allowed.ok) this.#searches.search(connection, member, frame);
+        else this.#throttled(connection, member, frame.ref, allowed.retryAfterMs);
+        return;
+      }
     }
+    // Edits, deletions, reactions and channel changes cost what a message costs: each is stored and sent to the room.
     const allowed = member.rates.messages.take();
     if (!allowed.ok) {
-      this.#throttled(connection, member, frame.type === 'send' ? frame.clientId : undefined, allowed.retryAfterMs);
+      const ref = frame.type === 'send' ? frame.clientId : 'ref' in frame ? frame.ref : undefined;
+      this.#throttled(connection, member, ref, allowed.retryAfterMs);
       return;
     }
     switch (frame.type) {
       case 'send':
         this.#message(connection, member, frame);
         return;
-      case 'typing': {
-        const to = frame.to ?? null;
-        this.#toRoomOrMember(to, connection, encode({ type: 'typing', from: member.id, to }));
+      case 'typing':
+        this.#typing(connection, member, frame.to ?? null, frame.channel);
         return;
-      }
       case 'status':
         this.#members.setStatus(member, frame.status);
         return;
+      case 'edit':
+        this.#changes.edit(connection, member, frame);
+        return;
+      case 'delete':
+        this.#changes.delete(connection, member, frame);
+        return;
+      case 'react':
+        this.#changes.react(connection, member, frame);
+        return;
+      case 'channel':
+        this.#channelRequest(connection, member, frame);
+        return;
     }
+  }
+
+  #typing(connection: Connection, member: MemberState, to: string | null, channel: string | undefined): void {
+    if (to !== null) {
+      this.#audience.send(encode({ type: 'typing', from: member.id, to }), { from: member.id, to }, connection);
+      return;
+    }
+    const place = isOtherChannel(channel) ? channel : undefined;
+    // Typing is a hint: one for a channel that is not there (or archived) is dropped without a word.
+    if (place !== undefined && (!this.#channels.get(place) || this.#channels.get(place)!.archived)) return;
+    this.#audience.send(
+      encode({ type: 'typing', from: member.id, to: null, ...(place === undefined ? {} : { channel: place }) }),
+      { from: member.id, to: null, ...(place === undefined ? {} : { channel: place }) },
+      connection,
+    );
+  }
+
+  #channelRequest(connection: Connection, member: MemberState, frame: ChannelRequestFrame): void {
+    const outcome = this.#channels.request(
+      { id: member.id, fromHostMachine: connection.fromHostMachine },
+      frame,
+      Date.now(),
+    );
+    if (!outcome.ok) {
+      this.#replies.error(connection, outcome.code, { ref: frame.ref, detail: outcome.detail });
+      return;
+    }
+    const { update } = outcome;
+    const place = { from: member.id, to: null, channel: update.channel.id };
+    this.#audience.send(encode({ type: 'update', update }), place, null);
+    this.#writer.queue(connection, encode({ type: 'done', ref: frame.ref, seq: update.seq, channel: update.channel }));
   }
 
   #message(connection: Connection, member: MemberState, frame: SendFrame): void {
@@ -129,6 +202,14 @@ export class RoomTraffic {
     // A caption is optional when the message carries files.
     if (frame.text.trim().length === 0 && frame.files === undefined) {
       this.#replies.error(connection, 'BEACON_ERR_EMPTY', { ref: frame.clientId });
+      return;
+    }
+    const context = sendContext(frame, { id: member.id, channels: connection.channels }, this.#channels, this.#store);
+    if (!context.ok) {
+      // A resend after a lost ack is acknowledged again, even if its channel was archived since.
+      const stored = this.#store.findSent(member.id, frame.clientId);
+      if (stored) this.#ack(connection, stored);
+      else this.#replies.error(connection, context.code, { ref: frame.clientId, detail: context.detail });
       return;
     }
     if (to !== null && (to === member.id || !this.#members.get(to))) {
@@ -162,9 +243,12 @@ export class RoomTraffic {
       ts: Date.now(),
       clientId: frame.clientId,
       ...(files ? { files } : {}),
+      ...(context.channel === undefined ? {} : { channel: context.channel }),
+      ...(context.replyTo === undefined ? {} : { replyTo: context.replyTo }),
+      ...(context.mentions.length === 0 ? {} : { mentions: context.mentions }),
     });
     this.#ack(connection, message);
-    if (!duplicate) this.#toRoomOrMember(to, connection, encode({ type: 'message', message }));
+    if (!duplicate) this.#audience.send(encode({ type: 'message', message }), message, connection);
   }
 
   #ack(connection: Connection, message: ChatMessage): void {
@@ -182,40 +266,40 @@ export class RoomTraffic {
   }
 
   #history(connection: Connection, member: MemberState, request: HistoryRequestFrame): void {
-    const conversation: Conversation =
-      request.conversation === undefined
+    const requested = request.conversation;
+    const conversation: Conversation | null =
+      requested === undefined
         ? 'all'
-        : request.conversation === 'room'
+        : requested === DEFAULT_CHANNEL
           ? 'room'
-          : { with: request.conversation };
+          : isChannelId(requested)
+            ? // A channel is nothing to a connection that does not understand channels: an empty page.
+              connection.channels
+              ? { channel: requested }
+              : null
+            : { with: requested };
     const forward = request.after !== undefined;
     const range = forward ? { after: request.after } : { before: request.before };
-    const page = this.#store.page(
-      member.id,
-      conversation,
-      range,
-      request.limit ?? this.#limits.historyPageSize,
-      this.#limits.maxPageBytes,
-    );
+    const page = conversation
+      ? this.#store.page(
+          member.id,
+          conversation,
+          range,
+          request.limit ?? this.#limits.historyPageSize,
+          this.#limits.maxPageBytes,
+          { channels: connection.channels },
+        )
+      : { messages: [], updates: [], hasMore: false };
     const reply: HostFrame = {
       type: 'history',
       messages: page.messages,
       hasMore: page.hasMore,
       direction: forward ? 'after' : 'before',
-      names: this.#store.namesFor(page.messages),
-      ...(request.conversation === undefined ? {} : { conversation: request.conversation }),
+      names: this.#store.namesFor(page.messages, page.updates),
+      ...(requested === undefined ? {} : { conversation: requested }),
+      ...(forward ? { updates: page.updates } : {}),
     };
     this.#writer.queue(connection, encode(reply));
-  }
-
-  /** A room frame to everyone but the sender, or a direct one to its recipient if connected. */
-  #toRoomOrMember(to: string | null, sender: Connection, item: string): void {
-    if (to === null) {
-      this.#writer.broadcast(item, sender);
-      return;
-    }
-    const recipient = this.#members.get(to)?.connection;
-    if (recipient) this.#writer.queue(recipient, item);
   }
 
   /** A malformed, unknown or repeated frame: tolerated a few times, then the connection is closed and its address penalised. */

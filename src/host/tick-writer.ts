@@ -80,17 +80,22 @@ export class TickWriter {
     this.#markDirty(outlet);
   }
 
-  /** Queues a room frame for every member but `except`, after any presence news still waiting. */
-  broadcast(item: string, except: Outlet | null): void {
+  /**
+   * Queues a room frame for every member but `except` (and, given `only`, those it accepts), after
+   * any presence news still waiting. Members the filter leaves out simply have fewer frames this
+   * tick: they are written their own joined copy, and everyone else keeps the one shared buffer.
+   */
+  broadcast(item: string, except: Outlet | null, only?: (outlet: Outlet) => boolean): void {
     this.releasePresence();
-    this.#broadcast(item, except);
+    this.#broadcast(item, except, undefined, only);
   }
 
   /** Presence news skips those whose welcome already reflected it. */
-  #broadcast(item: string, except: Outlet | null, presenceNumber?: number): void {
+  #broadcast(item: string, except: Outlet | null, presenceNumber?: number, only?: (outlet: Outlet) => boolean): void {
     let queued = false;
     for (const outlet of this.#audience()) {
       if (outlet === except) continue;
+      if (only && !only(outlet)) continue;
       if (presenceNumber !== undefined && outlet.presenceSeen >= presenceNumber) continue;
       outlet.pending.push(item);
       outlet.pendingChars += item.length;

@@ -36,6 +36,9 @@ export async function startRoom(
      * tests about something else run the host with `insecure` and speak ws://.
      */
     encrypted?: boolean;
+    /** v1.5: who may create channels (RoomServerOptions.channelCreators). */
+    channelCreators?: 'everyone' | 'host';
+    keepEditHistory?: boolean;
   } = {},
 ): Promise<RoomServer> {
   const server = await RoomServer.start({
@@ -47,6 +50,8 @@ export async function startRoom(
     webRoot: options.webRoot,
     insecure: !options.encrypted,
     limits: options.limits,
+    channelCreators: options.channelCreators,
+    keepEditHistory: options.keepEditHistory,
   });
   cleanups.push(() => server.stop());
   return server;
