@@ -120,7 +120,7 @@ export function searchHitLine(hit: SearchHit, words: RoomWords, mark: (text: str
   const { message } = hit;
   const where =
     message.to === null ? `#${printable(words.channel(message.channel ?? DEFAULT_CHANNEL)?.name ?? 'general')}` : 'DM';
-  const when = new Date(message.ts).toISOString().slice(0, 16).replace('T', ' ');
+  const when = localMinute(message.ts);
   let text = '';
   let at = 0;
   for (const [from, to] of hit.highlights) {
@@ -129,4 +129,11 @@ export function searchHitLine(hit: SearchHit, words: RoomWords, mark: (text: str
   }
   text += printable(message.text.slice(at));
   return `${when} ${where} ${author(message, words)}: ${text}`;
+}
+
+/** "2026-12-05 09:30" in this computer's time zone. */
+function localMinute(ts: number): string {
+  const at = new Date(ts);
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return `${at.getFullYear()}-${two(at.getMonth() + 1)}-${two(at.getDate())} ${two(at.getHours())}:${two(at.getMinutes())}`;
 }
