@@ -4,6 +4,10 @@
  * Sender and receivers share this process's clock, so a send time carried in
  * the message text gives the delivery latency directly.
  *
+ * Latency rounds send a new message each, or (Beacon only, v1.5) an edit or a reaction of one
+ * stored message: the update the host fans out carries the edited text's marker, and a reaction's
+ * update is recognised by its first bytes (it carries no text), timed from the round's send.
+ *
  * Dialects: 'beacon' (hello → welcome, `send` frames), 'raw' (the naive ws and
  * Bun baselines: the message frame is relayed as is), 'socketio' (engine.io v4
  * over a raw WebSocket: "40" to join the namespace, "3" for each "2" ping).
@@ -25,6 +29,7 @@ let tls: LeanTls | null = null;
 let sender: LeanWs | null = null;
 let receivers: LeanWs[] = [];
 let sentCount = 0;
+let reactRounds = 0;
 
 // what the current measurement is waiting for
 let samples: Float64Array = new Float64Array(0);
@@ -38,6 +43,11 @@ let lastAt = 0;
 let allDone: (() => void) | null = null;
 let closedDuringRun = 0;
 
+/** What a latency round sends (Beacon only beyond 'message'): a new message, or an update of message `target`. */
+export type RoundKind = 'message' | 'edit' | 'react';
+/** A reaction's update as the host writes it, which is how a member recognises one (it has no text to mark). */
+const REACT_UPDATE = Buffer.from('{"type":"update","update":{"kind":"react"');
+
 function text(t: number): string {
   const head = `~M~${t}~`;
   return head + 'x'.repeat(Math.max(0, TEXT_CHARS - head.length));
@@ -50,6 +60,15 @@ function outgoing(t: number): string {
   if (dialect === 'beacon') return `{"type":"send","clientId":"c${k}","text":"${body}"}`;
   const message = `{"type":"message","message":{"seq":${k},"from":"m_benchsender0","to":null,"text":"${body}","ts":${Date.now()},"clientId":"c${k}"}}`;
   return dialect === 'socketio' ? `42["m",${message}]` : message;
+}
+
+/** The frame a latency round sends: a message, or an edit or reaction of `target` (sent at `t` µs). */
+function roundFrame(kind: RoundKind, t: number, target: number): string {
+  if (kind === 'message') return outgoing(t);
+  const k = ++sentCount;
+  if (kind === 'edit') return `{"type":"edit","ref":"e${k}","target":${target},"text":"${text(t)}"}`;
+  // Each round toggles the sender's 👍 (on, off, on…), so each one is a change the room is told about.
+  return `{"type":"react","ref":"e${k}","target":${target},"emoji":"👍","on":${reactRounds++ % 2 === 0}}`;
 }
 
 function onMarks(count: number, times: number[] | null): void {
@@ -112,7 +131,8 @@ function openMember(index: number): Promise<LeanWs> {
       },
       (error) => {
         if (error) return finish(error);
-        if (dialect === 'beacon') ws.send(`{"type":"hello","v":1,"name":"member ${index}"}`);
+        // Members say they understand channels, as every v1.5 client does.
+        if (dialect === 'beacon') ws.send(`{"type":"hello","v":1,"name":"member ${index}","features":["channels"]}`);
         else if (dialect === 'raw') finish();
       },
       tls,
@@ -147,17 +167,40 @@ function connectedSender(): LeanWs {
   return sender;
 }
 
-async function latency(count: number, warmup: number, roundTimeoutMs: number) {
+/**
+ * One frame in flight at a time, `count` rounds after `warmup`. With several `kinds` the rounds
+ * take turns (message, edit, react, message, …), so each kind meets the same moments of a shared
+ * machine and their figures compare; each kind's deliveries are summarised apart (`byKind`), and
+ * the top-level figures are the first kind's.
+ */
+async function latency(count: number, warmup: number, roundTimeoutMs: number, kinds: RoundKind[], target: number) {
   const from = connectedSender();
   const live = receivers.filter((r) => r.open);
   for (const r of live) r.timed = true;
-  samples = new Float64Array(count * live.length);
-  sampleCount = 0;
-  const lastPerRound: number[] = [];
-  let missing = 0;
+  // The sender is sent updates too (like everyone): they are not deliveries to count.
+  const senderHandlers = from.handlers;
+  if (kinds.some((kind) => kind !== 'message')) from.handlers = { onClose: senderHandlers.onClose };
+  let roundSentUs = 0;
+  if (kinds.includes('react')) {
+    for (const r of live) {
+      r.handlers.onFrame = (prefix) => {
+        if (prefix.subarray(0, REACT_UPDATE.length).equals(REACT_UPDATE)) onMarks(1, [roundSentUs]);
+      };
+    }
+  }
+  const perKind = new Map(
+    kinds.map((kind) => [
+      kind,
+      { samples: new Float64Array(count * live.length), count: 0, lastPerRound: [] as number[], missing: 0, rounds: 0 },
+    ]),
+  );
   const started = performance.now();
-  for (let k = 0; k < warmup + count; k++) {
-    if (k === warmup) sampleCount = 0;
+  for (let k = 0; k < (warmup + count) * kinds.length; k++) {
+    const kind = kinds[k % kinds.length]!;
+    const measured = perKind.get(kind)!;
+    const counted = k >= warmup * kinds.length;
+    samples = measured.samples;
+    sampleCount = counted ? measured.count : 0;
     roundReceived = 0;
     roundTarget = live.length;
     const t0 = performance.now();
@@ -171,24 +214,46 @@ async function latency(count: number, warmup: number, roundTimeoutMs: number) {
         resolve(true);
       };
     });
-    from.send(outgoing(nowUs()));
+    roundSentUs = nowUs();
+    from.send(roundFrame(kind, roundSentUs, target));
     const complete = await done;
-    if (k >= warmup) {
-      lastPerRound.push(performance.now() - t0);
-      if (!complete) missing += roundTarget - roundReceived;
+    if (counted) {
+      measured.count = sampleCount;
+      measured.rounds++;
+      measured.lastPerRound.push(performance.now() - t0);
+      if (!complete) measured.missing += roundTarget - roundReceived;
     }
     await new Promise((resolve) => setImmediate(resolve));
   }
-  for (const r of live) r.timed = false;
-  const deliveries = summarize(samples.subarray(0, sampleCount));
-  return {
-    messages: count,
-    receivers: live.length,
-    delivery: deliveries,
-    lastDelivery: summarize(Float64Array.from(lastPerRound)),
-    missing,
-    wallMs: performance.now() - started,
-  };
+  for (const r of live) {
+    r.timed = false;
+    r.handlers.onFrame = undefined;
+  }
+  from.handlers = senderHandlers;
+  const wallMs = performance.now() - started;
+  const byKind = Object.fromEntries(
+    [...perKind].map(([kind, measured]) => [
+      kind,
+      {
+        messages: measured.rounds,
+        receivers: live.length,
+        delivery: summarize(measured.samples.subarray(0, measured.count)),
+        lastDelivery: summarize(Float64Array.from(measured.lastPerRound)),
+        missing: measured.missing,
+        wallMs,
+      },
+    ]),
+  ) as Record<RoundKind, LatencyFigures>;
+  return { ...byKind[kinds[0]!], byKind };
+}
+
+interface LatencyFigures {
+  messages: number;
+  receivers: number;
+  delivery: ReturnType<typeof summarize>;
+  lastDelivery: ReturnType<typeof summarize>;
+  missing: number;
+  wallMs: number;
 }
 
 async function burst(count: number, timeoutMs: number, stallMs: number) {
@@ -243,7 +308,16 @@ type Command =
       /** Connect over TLS, pinning this fingerprint (wss://); absent or null: plain ws://. */
       tls?: LeanTls | null;
     }
-  | { id: number; cmd: 'latency'; count: number; warmup?: number; roundTimeoutMs?: number }
+  | {
+      id: number;
+      cmd: 'latency';
+      count: number;
+      warmup?: number;
+      roundTimeoutMs?: number;
+      /** Default ['message']; 'edit' and 'react' change message `target` (the sender's own); several take turns. */
+      kinds?: RoundKind[];
+      target?: number;
+    }
   | { id: number; cmd: 'burst'; count: number; timeoutMs?: number; stallMs?: number }
   | { id: number; cmd: 'close' };
 
@@ -267,7 +341,13 @@ process.on('message', async (message: Command) => {
         reply = await connectAll(message.n, message.concurrency ?? 50);
         break;
       case 'latency':
-        reply = await latency(message.count, message.warmup ?? 10, message.roundTimeoutMs ?? 10_000);
+        reply = await latency(
+          message.count,
+          message.warmup ?? 10,
+          message.roundTimeoutMs ?? 10_000,
+          message.kinds ?? ['message'],
+          message.target ?? 0,
+        );
         break;
       case 'burst':
         reply = await burst(message.count, message.timeoutMs ?? 60_000, message.stallMs ?? 10_000);

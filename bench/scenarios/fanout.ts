@@ -3,7 +3,9 @@
  * plain and over TLS, and the three baselines, interleaved so they share the
  * machine's state), in a fresh server process:
  *   1. connect N idle receivers + 1 sender from the member process → memory per idle member
- *   2. one message in flight at a time → delivery latency (p50/p99/max)
+ *   2. one message in flight at a time → delivery latency (p50/p99/max); for Beacon, then a
+ *      message, an edit and a reaction of a stored message in turn, one in flight (v1.5: updates
+ *      take the messages' fan-out path, and must reach every member as fast)
  *   3. a bounded burst → delivered messages per second over all members
  * with the server's CPU (process.cpuUsage inside it) and peak RSS (VmHWM).
  */
@@ -98,6 +100,8 @@ interface Run {
     cpuMs: number;
     memberCpuMs: number;
   };
+  /** Beacon only: a message, an edit and a reaction of a stored message in turn, one in flight (same members, same run). */
+  updates?: Partial<Record<'message' | 'edit' | 'react', NonNullable<Run['latency']>>>;
   burst?: {
     outcome: string;
     messages: number;
@@ -183,7 +187,31 @@ async function runOne(spec: ServerSpec, n: number, tiny: boolean, log: (line: st
     );
     run.latency = { ...lat, cpuMs: (await cpuMs(server)) - cpu0, memberCpuMs: procCpuMs(clients.pid) - clientCpu0 };
     await profileStop('latency');
-
+    if (spec.dialect === 'beacon') {
+      // v1.5: a message, an edit and a reaction in turn, one in flight, on the same members (so the
+      // three meet the same moments of a shared machine). The sender's last message is the one
+      // its edits and reactions change. Host CPU is for the whole phase, shared by the three.
+      const target = replyNumber(await server.request('stats'), 'lastSeq');
+      const cpu = await cpuMs(server);
+      const clientCpu = procCpuMs(clients.pid);
+      const turns = await clients.call<LatencyReply>(
+        {
+          cmd: 'latency',
+          count: latencyCount,
+          warmup: tiny ? 3 : 20,
+          roundTimeoutMs: 10_000,
+          kinds: ['message', 'edit', 'react'],
+          target,
+        },
+        tiny ? 60_000 : 360_000,
+      );
+      const phaseCpu = (await cpuMs(server)) - cpu;
+      const phaseMemberCpu = procCpuMs(clients.pid) - clientCpu;
+      run.updates = {};
+      for (const kind of ['message', 'edit', 'react'] as const) {
+        run.updates[kind] = { ...turns.byKind[kind], cpuMs: phaseCpu / 3, memberCpuMs: phaseMemberCpu / 3 };
+      }
+    }
     // Bounded burst: about a million deliveries at full size.
     const burstCount = tiny ? 200 : n <= 100 ? 5_000 : n <= 500 ? 2_000 : 500;
     await clients.call({ cmd: 'burst', count: Math.ceil(burstCount / 10), timeoutMs: 30_000, stallMs: 5_000 }, 40_000);
@@ -209,6 +237,9 @@ async function runOne(spec: ServerSpec, n: number, tiny: boolean, log: (line: st
     log(
       `  ${spec.name.padEnd(10)} N=${String(n).padEnd(5)} connect ${fmt(run.connectMs, 0)} ms · ` +
         `idle ${kb(run.bytesPerIdleMember)} KB/member (heap ${run.heapPerIdleMember === undefined ? '–' : kb(run.heapPerIdleMember)}) · p50 ${fmt(run.latency.delivery.p50)} p99 ${fmt(run.latency.delivery.p99)} ms · ` +
+        (run.updates?.edit && run.updates.react
+          ? `edit p50 ${fmt(run.updates.edit.delivery.p50)} react p50 ${fmt(run.updates.react.delivery.p50)} ms · `
+          : '') +
         `latency wall ${fmt(run.latency.wallMs, 0)} ms (host CPU ${fmt(run.latency.cpuMs, 0)}, members CPU ${fmt(run.latency.memberCpuMs, 0)}) · burst ${fmt(run.burst.perSecond, 0)} msg/s (host CPU ${fmt(run.burst.cpuMs, 0)} ms, members ${fmt(run.burst.memberCpuMs, 0)} ms) (${run.burst.outcome}, ${run.burst.delivered}/${run.burst.expected}) · peak ${mb(run.peakRss)} MB`,
     );
   } catch (error) {
@@ -316,6 +347,50 @@ export async function fanout(options: ScenarioOptions): Promise<ScenarioResult> 
           ],
     ),
   });
+  const updateRows = runs.flatMap((r) => {
+    const message = r.updates?.message;
+    if (!r.ok || !message) return [];
+    return (['message', 'edit', 'react'] as const).flatMap((kind) => {
+      const lat = r.updates?.[kind];
+      return lat
+        ? [
+            [
+              r.server,
+              String(r.n),
+              kind,
+              fmt(lat.delivery.p50),
+              fmt(lat.delivery.p99),
+              fmt(lat.delivery.max),
+              fmt(lat.lastDelivery.p50),
+              ratio(lat.delivery.p50, message.delivery.p50),
+              ratio(lat.delivery.p99, message.delivery.p99),
+              ratio(lat.lastDelivery.p50, message.lastDelivery.p50),
+              lat.missing === 0 ? 'ok' : `missing ${lat.missing}`,
+            ],
+          ]
+        : [];
+    });
+  });
+  if (updateRows.length > 0) {
+    tables.push({
+      title:
+        'Fan-out of edits and reactions (v1.5): a message, an edit and a reaction in turn, one in flight, same members (delivery latency to each member, ms)',
+      header: [
+        'server',
+        'N',
+        'in flight',
+        'p50 ms',
+        'p99 ms',
+        'max ms',
+        'last-member p50',
+        'p50 ÷ message',
+        'p99 ÷ message',
+        'last-member ÷ message',
+        'status',
+      ],
+      rows: updateRows,
+    });
+  }
   const beacons = specs.filter((s) => s.dialect === 'beacon').map((s) => s.name);
   const baselines = specs.filter((s) => s.dialect !== 'beacon').map((s) => s.name);
   if (beacons.length > 0 && baselines.length > 0) {
