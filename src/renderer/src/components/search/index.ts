@@ -1,0 +1,2 @@
+export { default as SearchBox } from './SearchBox.svelte';
+export { default as SearchResults } from './SearchResults.svelte';
