@@ -4,7 +4,8 @@
  *
  *   npm run bench                         every scenario at full size (≈ 10 min)
  *   npm run bench -- --tiny               every scenario once at tiny sizes (CI: well under a minute)
- *   npm run bench -- --scenario fanout    one scenario: fanout | join | store | interface | files
+ *   npm run bench -- --scenario fanout    one scenario: fanout | join | store | interface | files | search
+ *   npm run bench -- --scenario search    search over 1,000,000 stored messages (and the migration that indexes them)
  *   npm run bench -- --scenario files     a 1 GiB file up and down, against a plain node:http stream copy
  *   npm run bench -- --scenario fanout --sizes 500 --servers beacon,naive-ws
  *   npm run bench -- --scenario fanout --scenario join --sizes 500 --servers beacon,beacon-tls,naive-ws   (the cost of TLS)
@@ -23,6 +24,7 @@ import { fanout } from './scenarios/fanout.ts';
 import { files } from './scenarios/files.ts';
 import { interfaceBench } from './scenarios/interface.ts';
 import { joinResume } from './scenarios/join-resume.ts';
+import { search } from './scenarios/search.ts';
 import { store } from './scenarios/store.ts';
 
 const SCENARIOS: Record<string, (options: ScenarioOptions) => Promise<ScenarioResult>> = {
@@ -31,6 +33,7 @@ const SCENARIOS: Record<string, (options: ScenarioOptions) => Promise<ScenarioRe
   store,
   interface: interfaceBench,
   files,
+  search,
 };
 
 const { values } = parseArgs({

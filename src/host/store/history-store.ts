@@ -255,6 +255,21 @@ function filterOf(
   return { filter: FILTERS.channel, other: null, channel: conversation.channel };
 }
 
+/**
+ * Messages matching `filter` (and `extra`) on one side of :bound, nearest first, :limit at most.
+ * A direct conversation is read as its two directions, each a range of messages_direct, merged:
+ * one OR over both made SQLite read every message of the pair and sort them for each page.
+ */
+function messagesSql(filter: string, extra: string, forward: boolean, limit: string): string {
+  const order = forward ? 'seq > :bound ORDER BY seq ASC' : 'seq < :bound ORDER BY seq DESC';
+  if (filter !== FILTERS.direct)
+    return `SELECT ${COLUMNS} FROM messages WHERE ${filter}${extra} AND ${order} LIMIT ${limit}`;
+  const direction = (from: string, to: string) =>
+    `SELECT * FROM (SELECT ${COLUMNS} FROM messages WHERE recipient = ${to} AND sender = ${from}${extra} AND ${order} LIMIT ${limit})`;
+  // UNION, not UNION ALL: a member's notes to themselves are both directions at once.
+  return `${direction(':me', ':other')} UNION ${direction(':other', ':me')} ORDER BY seq ${forward ? 'ASC' : 'DESC'} LIMIT ${limit}`;
+}
+
 const storedChannel = (channel: string | null | undefined): string | null =>
   channel === undefined || channel === null || channel === DEFAULT_CHANNEL ? null : channel;
 
@@ -606,9 +621,9 @@ export class HistoryStore {
     const bound = forward ? range.after! : (range.before ?? Number.MAX_SAFE_INTEGER);
     const parameters = { bound, me: viewer, other, channel, limit: limit + 1 };
     const order = forward ? 'seq > :bound ORDER BY seq ASC' : 'seq < :bound ORDER BY seq DESC';
-    const messageRows = this.#statement(
-      `SELECT ${COLUMNS} FROM messages WHERE ${filter} AND ${order} LIMIT :limit`,
-    ).iterate(parameters) as Iterator<MessageRow>;
+    const messageRows = this.#statement(messagesSql(filter, '', forward, ':limit')).iterate(
+      parameters,
+    ) as Iterator<MessageRow>;
     const updateRows = forward
       ? (this.#statement(`SELECT seq, payload FROM updates WHERE ${filter} AND ${order} LIMIT :limit`).iterate(
           parameters,
@@ -975,31 +990,33 @@ export class HistoryStore {
     }) as unknown as MessageRow[];
     const hasMore = rows.length > request.limit;
     const messages = this.#hydrate(rows.slice(0, request.limit));
-    const hits = messages.map((message): SearchHit => ({
+    // The neighbours of every hit are read first and completed in one go (one reactions query, one quotes query).
+    const sides = messages.map((message) => [this.#neighbours(message, false), this.#neighbours(message, true)]);
+    const context = this.#hydrate(sides.flat(2));
+    let at = 0;
+    const take = (rows: readonly MessageRow[]) => context.slice(at, (at += rows.length));
+    const hits = messages.map((message, i): SearchHit => ({
       message,
       highlights: highlightRanges(message.text, words),
-      before: this.#neighbours(message, 'before'),
-      after: this.#neighbours(message, 'after'),
+      before: take(sides[i]![0]!),
+      after: take(sides[i]![1]!),
     }));
     return { hits, hasMore };
   }
 
-  /** Up to SEARCH_CONTEXT live messages of `message`'s conversation next to it, oldest first. */
-  #neighbours(message: ChatMessage, side: 'before' | 'after'): ChatMessage[] {
+  /** Rows of up to SEARCH_CONTEXT live messages of `message`'s conversation next to it, oldest first. */
+  #neighbours(message: ChatMessage, forward: boolean): MessageRow[] {
     const conversation: Conversation =
       message.to !== null ? { with: message.to } : message.channel ? { channel: message.channel } : 'room';
     const { filter, other, channel } = filterOf(conversation, true);
-    const order = side === 'before' ? 'seq < :bound ORDER BY seq DESC' : 'seq > :bound ORDER BY seq ASC';
-    const rows = this.#statement(
-      `SELECT ${COLUMNS} FROM messages WHERE deleted = 0 AND ${filter} AND ${order} LIMIT ${SEARCH_CONTEXT}`,
-    ).all({
+    const rows = this.#statement(messagesSql(filter, ' AND deleted = 0', forward, String(SEARCH_CONTEXT))).all({
       bound: message.seq,
       me: message.from,
       other: other === message.from ? message.to : other,
       channel,
     }) as unknown as MessageRow[];
-    if (side === 'before') rows.reverse();
-    return this.#hydrate(rows);
+    if (!forward) rows.reverse();
+    return rows;
   }
 
   findMemberByToken(token: string): StoredMember | undefined {

@@ -48,7 +48,7 @@ export function ensureSearchIndex(db: DatabaseSync, hasFts5: boolean): boolean {
     if (!exists) {
       db.exec(`CREATE VIRTUAL TABLE messages_fts USING fts5(
                  text, content = 'messages', content_rowid = 'seq',
-                 tokenize = 'unicode61 remove_diacritics 2'
+                 tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'
                )`);
     }
     db.exec("INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')");
