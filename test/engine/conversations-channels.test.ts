@@ -161,6 +161,10 @@ describe('channels', () => {
     expect((await page(bob.peer, { conversation: id })).messages.map((m) => m.text)).toEqual([
       'in the side channel (edited)',
     ]);
+    // Nor can it touch a message of a channel it cannot see, whatever seq it guesses.
+    expect(await ask(old.peer, { type: 'react', target: inChannel, emoji: '👍', on: true })).toMatchObject({
+      code: 'BEACON_ERR_NO_SUCH_MESSAGE',
+    });
     const late = await member(server, 'Late', { channels: false });
     expect(late.welcome.history.map((m) => m.text)).toEqual(['in general']);
   });

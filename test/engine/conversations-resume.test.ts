@@ -17,7 +17,7 @@ async function catchUp(
   server: Parameters<typeof member>[0],
   name: string,
   resume: { token: string; lastSeq: number },
-): Promise<{ messages: ChatMessage[]; updates: Update[]; pages: number }> {
+): Promise<{ messages: ChatMessage[]; updates: Update[]; pages: number; welcomeUpdates: number }> {
   const back = await member(server, name, { resume });
   expect(back.welcome.resumed).toBe(true);
   const messages = [...back.welcome.history];
@@ -32,7 +32,7 @@ async function catchUp(
     updates.push(...(next.updates ?? []));
     hasMore = next.hasMore;
   }
-  return { messages, updates, pages };
+  return { messages, updates, pages, welcomeUpdates: back.welcome.updates?.length ?? 0 };
 }
 
 describe('resume with conversations', () => {
@@ -62,9 +62,13 @@ describe('resume with conversations', () => {
     await ask(ann.peer, { type: 'react', target: inNews, emoji: '📰', on: true });
     await say(ann.peer, 'welcome back');
 
-    const { messages, updates, pages } = await catchUp(server, 'Bob', { token: bob.welcome.token, lastSeq });
+    const { messages, updates, pages, welcomeUpdates } = await catchUp(server, 'Bob', {
+      token: bob.welcome.token,
+      lastSeq,
+    });
     // Eight things missed, three in the welcome (resumePageSize): the rest came in an `after` page.
     expect(pages).toBe(2);
+    expect(welcomeUpdates).toBe(3);
     expect(messages.map((m) => m.text)).toEqual(['first news', 'welcome back']);
     expect(
       updates.map((u) =>
