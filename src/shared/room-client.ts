@@ -584,7 +584,8 @@ export class RoomClient extends Emitter<RoomClientEvents> {
         return;
       case 'searchResults':
         this.#requests.answer(frame.ref, 'searchResults', {
-          hits: frame.hits.map(withSaneHighlights),
+          // Never more than a page holds, whatever a host sends: an interface lists them all.
+          hits: frame.hits.slice(0, WIRE_LIMITS.searchPage).map(withSaneHighlights),
           hasMore: frame.hasMore,
           names: frame.names ?? {},
         } satisfies SearchAnswerFrame);

@@ -304,6 +304,22 @@ describe('a hostile host', () => {
     ]);
   });
 
+  it('an answer with more hits than a page holds is cut to a page', async () => {
+    const host = await scriptedHost();
+    const client = await joinedClient(host.url);
+    const searching = client.search({ query: 'hello' });
+    const search = await host.frame('search');
+    const hit = { message: message(1), highlights: [], before: [], after: [] };
+    host.say({
+      type: 'searchResults',
+      ref: search.ref,
+      hasMore: false,
+      hits: Array.from({ length: 5_000 }, () => hit),
+    });
+    const answer = await searching;
+    expect(answer.ok && answer.value.hits).toHaveLength(50);
+  });
+
   it('an update frame for a message the client never saw moves the resume position but breaks nothing', async () => {
     const host = await scriptedHost();
     const client = await joinedClient(host.url);
