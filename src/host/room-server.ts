@@ -178,7 +178,7 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
       audience,
       channels,
       changes: new MessageChanges({ store, channels, audience, writer: this.#writer, replies }),
-      searches: new SearchRequests({ store, writer: this.#writer, replies }),
+      searches: new SearchRequests({ store, writer: this.#writer, replies, maxBytes: limits.maxPageBytes }),
     });
     const timeouts = {
       // Slow or silent HTTP clients are cut quickly: each one holds a socket.

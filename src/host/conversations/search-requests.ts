@@ -5,7 +5,13 @@
  * the request's filters onto it and names the people on the answer.
  */
 import { BeaconError } from '../../shared/errors.ts';
-import { DEFAULT_CHANNEL, encode, isChannelId, type SearchRequestFrame } from '../../shared/protocol.ts';
+import {
+  DEFAULT_CHANNEL,
+  encode,
+  isChannelId,
+  type SearchHit,
+  type SearchRequestFrame,
+} from '../../shared/protocol.ts';
 import type { Connection, Replies } from '../connection.ts';
 import type { MemberState } from '../members.ts';
 import type { Conversation, HistoryStore } from '../store/history-store.ts';
@@ -18,11 +24,19 @@ export class SearchRequests {
   readonly #store: HistoryStore;
   readonly #writer: TickWriter;
   readonly #replies: Replies;
+  readonly #maxBytes: number;
 
-  constructor(options: { store: HistoryStore; writer: TickWriter; replies: Replies }) {
+  constructor(options: {
+    store: HistoryStore;
+    writer: TickWriter;
+    replies: Replies;
+    /** An answer's budget, as a page's (maxPageBytes): it ends before the hit that would pass it. */
+    maxBytes: number;
+  }) {
     this.#store = options.store;
     this.#writer = options.writer;
     this.#replies = options.replies;
+    this.#maxBytes = options.maxBytes;
   }
 
   search(connection: Connection, member: MemberState, frame: SearchRequestFrame): void {
@@ -49,18 +63,35 @@ export class SearchRequests {
         throw error;
       }
     }
-    const shown = answer.hits.flatMap((hit) => [...hit.before, hit.message, ...hit.after]);
+    const hits = withinBudget(answer.hits, this.#maxBytes);
+    const shown = hits.flatMap((hit) => [...hit.before, hit.message, ...hit.after]);
     this.#writer.queue(
       connection,
       encode({
         type: 'searchResults',
         ref: frame.ref,
-        hits: answer.hits,
-        hasMore: answer.hasMore,
+        hits,
+        // The client pages on from the last hit it got, so the hits cut here come next time.
+        hasMore: answer.hasMore || hits.length < answer.hits.length,
         names: this.#store.namesFor(shown),
       }),
     );
   }
+}
+
+/**
+ * The first hits whose JSON fits in `maxBytes` (always one): fifty hits of 48 KB messages, each with
+ * four such neighbours, made one answer of 12 MB, built and sent whole to whoever searched the words.
+ */
+function withinBudget(hits: readonly SearchHit[], maxBytes: number): SearchHit[] {
+  let bytes = 0;
+  let kept = 0;
+  while (kept < hits.length) {
+    bytes += Buffer.byteLength(JSON.stringify(hits[kept]));
+    if (kept > 0 && bytes > maxBytes) break;
+    kept++;
+  }
+  return hits.slice(0, kept);
 }
 
 /** The store's conversation for a request's `conversation`; null for a channel the connection does not understand. */
