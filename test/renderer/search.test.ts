@@ -220,31 +220,43 @@ describe('SearchState', () => {
     await settle();
     expect(api.callsTo('loadAround')).toHaveLength(1);
   });
+
+  it('a message opened far back is joined to the newest: the pages between are asked for, then no more', async () => {
+    const { api, conversations, search } = searching();
+    const range = (from: number, to: number) =>
+      Array.from({ length: to - from + 1 }, (_, i) => msg(from + i, 'bob', `m${from + i}`));
+    conversations.received(range(900, 929));
+    search.open(hit(msg(100, 'bob', 'the old build'), ['build']));
+    await settle();
+    expect(api.callsTo('loadAround')).toEqual([{ conversation: 'room', seq: 100 }]);
+    // The page around it: 80…110, older ones exist.
+    conversations.olderPage('room', range(80, 110), true);
+    await settle();
+    expect(api.callsTo('loadOlder')).toEqual([{ conversation: 'room', before: 900 }]);
+    // Someone scrolling up from the message meanwhile: not part of the gap.
+    conversations.olderPage('room', range(60, 79), true);
+    conversations.olderPage('room', range(850, 899), true);
+    await settle();
+    expect(api.callsTo('loadOlder')).toEqual([
+      { conversation: 'room', before: 900 },
+      { conversation: 'room', before: 850 },
+    ]);
+    conversations.olderPage('room', range(101, 849), true);
+    await settle();
+    expect(api.callsTo('loadOlder')).toHaveLength(2);
+    expect(seqs(conversations, 'room')).toEqual(range(60, 929).map((m) => m.seq));
+    expect(conversations.conversation('room')?.hasMore).toBe(true);
+  });
 });
+
+const seqs = (conversations: ConversationsState, id: string) =>
+  conversations.conversation(id)?.messages.map((m) => m.seq);
 
 // ── in Chromium ─────────────────────────────────────────────────────────────
 
 let harness: Awaited<ReturnType<typeof serveHarness>> | undefined;
 let browser: Browser;
 let page: Page;
-
-beforeAll(async () => {
-  harness = await serveHarness();
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await harness?.close();
-});
-
-beforeEach(async () => {
-  await page?.close();
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.setDefaultTimeout(8_000);
-  await page.goto(harness!.baseUrl, { timeout: 60_000 });
-  await page.waitForFunction(() => window.harness !== undefined, null, { timeout: 60_000 });
-});
 
 const tid = (id: string): string => `[data-testid="${id}"]`;
 
@@ -303,6 +315,24 @@ async function searchFor(query: string, result: { hits: SearchHit[]; hasMore?: b
 }
 
 describe('searching, as a person sees it', () => {
+  beforeAll(async () => {
+    harness = await serveHarness();
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await harness?.close();
+  });
+
+  beforeEach(async () => {
+    await page?.close();
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(8_000);
+    await page.goto(harness!.baseUrl, { timeout: 60_000 });
+    await page.waitForFunction(() => window.harness !== undefined, null, { timeout: 60_000 });
+  });
+
   it('Ctrl+F goes to the search box; hits show where, who, the words marked and the messages around', async () => {
     await enter();
     await searchFor('build windows', { hits: HITS, hasMore: true });
