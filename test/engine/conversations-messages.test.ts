@@ -1,6 +1,8 @@
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../../src/shared/protocol.ts';
-import { cleanup, RawPeer, startRoom } from '../helpers/room.ts';
+import { cleanup, RawPeer, startRoom, tempDir } from '../helpers/room.ts';
 import { ask, member, messagesOf, page, say, updatesOf } from './conversations-peers.ts';
 
 afterEach(cleanup);
@@ -110,6 +112,21 @@ describe('edits and deletions', () => {
     });
   });
 
+  it('what a message said before an edit is not kept, unless the host keeps edit history', async () => {
+    for (const keepEditHistory of [false, true]) {
+      const dataDir = tempDir();
+      const server = await startRoom({ dataDir, keepEditHistory });
+      const ann = await member(server, 'Ann');
+      const seq = await say(ann.peer, 'first words');
+      await ask(ann.peer, { type: 'edit', target: seq, text: 'second words' });
+      await server.stop();
+      const db = new DatabaseSync(join(dataDir, 'beacon.db'), { readOnly: true });
+      const kept = db.prepare('SELECT text FROM edit_history').all();
+      db.close();
+      expect(kept).toEqual(keepEditHistory ? [{ text: 'first words' }] : []);
+    }
+  });
+
   it('an edit of a direct message reaches only its two people', async () => {
     const server = await startRoom();
     const ann = await member(server, 'Ann');
@@ -152,7 +169,7 @@ describe('edits and deletions', () => {
   });
 
   it('a deleted message’s files are no longer served', async () => {
-    const dataDir = (await import('../helpers/room.ts')).tempDir();
+    const dataDir = tempDir();
     const server = await startRoom({ dataDir });
     const ann = await member(server, 'Ann');
     const token = ann.welcome.files!.token;

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ChatMessage, Update } from '../../src/shared/protocol.ts';
 import { exited, freePort, killChildren, spawnNode } from '../helpers/processes.ts';
@@ -126,10 +127,14 @@ describe('resume with conversations', () => {
         '--web',
         data,
         '--insecure',
+        '--channels-by',
+        'host',
+        '--keep-edit-history',
       ];
       let host = await spawnNode('src/cli/host.ts', args, /^Join code/);
       const ann = await member(port, 'Ann');
       const bob = await member(port, 'Bob');
+      expect(ann.welcome.channelCreators).toBe('host');
       const seq = await say(ann.peer, 'the meeting is at 3');
       await expect.poll(() => messagesOf(bob.peer).length).toBe(1);
       bob.peer.ws.terminate();
@@ -151,6 +156,12 @@ describe('resume with conversations', () => {
       ]);
       expect(back.welcome.names).toMatchObject({ [ann.id]: 'Ann' });
       host.child.kill('SIGKILL');
+      await exited(host.child);
+      // --keep-edit-history: what it said before is in the host's database, and was never sent.
+      const db = new DatabaseSync(join(data, 'beacon.db'), { readOnly: true });
+      expect(db.prepare('SELECT text FROM edit_history').all()).toEqual([{ text: 'the meeting is at 3' }]);
+      db.close();
+      expect(JSON.stringify(back.peer.frames)).not.toContain('at 3');
     } finally {
       rmSync(data, { recursive: true, force: true });
     }
