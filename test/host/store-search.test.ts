@@ -64,7 +64,8 @@ describe('who finds what', () => {
   });
 
   it('a deleted message is never found; an edited one is found by its new words only', () => {
-    const store = HistoryStore.open(tempDir());
+    const dir = tempDir();
+    const store = HistoryStore.open(dir);
     const gone = send(store, ANN, 'password hunter2');
     const edited = send(store, ANN, 'meet at noon');
     store.deleteMessage({ seq: gone, by: ANN, ts: 1 });
@@ -77,7 +78,14 @@ describe('who finds what', () => {
       text: 'meet at three',
       editedAt: 2,
     });
+    // The start of a word the edit brought in finds it too, as does one written after a restart.
+    expect(seqsOf(find(store, BOB, 'meet thre'))).toEqual([edited]);
     store.close();
+    const again = HistoryStore.open(dir);
+    const later = send(again, CAT, 'threshold reached');
+    expect(seqsOf(find(again, BOB, 'thres'))).toEqual([later]);
+    expect(seqsOf(find(again, BOB, 'thr'))).toEqual([later, edited]);
+    again.close();
   });
 });
 

@@ -17,8 +17,8 @@ import {
 } from '../../shared/protocol.ts';
 import { keysOf } from '../name-registry.ts';
 import { MIGRATIONS } from './migrations.ts';
-import { ensureSearchIndex } from './search-index.ts';
-import { ftsExpression, highlightRanges, searchWords, startOf } from './search-words.ts';
+import { ensureSearchIndex, PREFIX_INDEX_CHARS } from './search-index.ts';
+import { foldWord, ftsExpression, highlightRanges, indexedTerms, searchWords, startOf } from './search-words.ts';
 
 export interface StoredMember {
   id: string;
@@ -122,6 +122,14 @@ export interface SearchQuery {
   /** Hits at most. */
   limit: number;
 }
+
+/** Terms the store remembers having put in messages_fts_terms (a few MB), so most appends write none. */
+const KNOWN_TERMS = 200_000;
+/** A longer last word beginning more indexed terms than this is left to FTS5's own prefix search. */
+const MAX_PREFIX_TERMS = 64;
+
+/** Matches of a search's words one request reads at most, newest first, before its filters (about 30 ms). */
+const SEARCH_SCAN = 10_000;
 
 /** Messages of the same conversation a search hit carries before and after it. */
 const SEARCH_CONTEXT = 2;
@@ -309,6 +317,8 @@ export class HistoryStore {
   #checkpointer: Worker | null = null;
   readonly #keepEditHistory: boolean;
   readonly #statements = new Map<string, StatementSync>();
+  /** Terms known to be in messages_fts_terms (see KNOWN_TERMS). */
+  readonly #knownTerms = new Set<string>();
 
   private constructor(path: string, db: DatabaseSync, hasFts5: boolean, options: StoreOptions) {
     this.path = path;
@@ -470,8 +480,17 @@ export class HistoryStore {
           mentions ? JSON.stringify(mentions) : null,
         ).changes,
       );
-    // A message with files is two writes (the message, what it carries): one transaction.
-    const changes = files ? this.#transaction(() => this.#recordFiles(seq, files, insert())) : insert();
+    const terms = this.#newTerms(message.text);
+    // A message with files or new words is more than one write: one transaction, one commit.
+    const changes =
+      files || terms.length > 0
+        ? this.#transaction(() => {
+            const inserted = insert();
+            if (inserted > 0 && files) this.#recordFiles(seq, files);
+            if (inserted > 0) this.#recordTerms(terms);
+            return inserted;
+          })
+        : insert();
     if (changes === 0) {
       const row = this.#bySenderClientId.get(message.sender, message.clientId) as unknown as MessageRow;
       return { message: this.#hydrate([row])[0]!, duplicate: true };
@@ -495,14 +514,28 @@ export class HistoryStore {
     return { message: stored, duplicate: false };
   }
 
-  #recordFiles(seq: number, files: readonly FileRef[], changes: number): number {
-    if (changes === 0) return 0;
+  #recordFiles(seq: number, files: readonly FileRef[]): void {
     const record = this.#statement('INSERT OR IGNORE INTO message_files (file_id, message_seq) VALUES (?, ?)');
     for (const file of files) {
       record.run(file.id, seq);
       if (file.preview) record.run(file.preview.id, seq);
     }
-    return changes;
+  }
+
+  /** Words of `text` the table of indexed terms may not hold yet (none without FTS5). */
+  #newTerms(text: string): string[] {
+    if (!this.hasFts5) return [];
+    return [...indexedTerms(text)].filter((term) => !this.#knownTerms.has(term));
+  }
+
+  /** Adds terms to messages_fts_terms (inside the caller's transaction), remembered up to KNOWN_TERMS. */
+  #recordTerms(terms: readonly string[]): void {
+    const insert = this.#statement('INSERT OR IGNORE INTO messages_fts_terms (term) VALUES (?)');
+    for (const term of terms) {
+      insert.run(term);
+      // Past the bound (a flood of made-up words) the table still learns them; memory does not.
+      if (this.#knownTerms.size < KNOWN_TERMS) this.#knownTerms.add(term);
+    }
   }
 
   #transaction<T>(work: () => T): T {
@@ -731,6 +764,7 @@ export class HistoryStore {
           'INSERT INTO edit_history (message_seq, text, mentions, replaced_at) SELECT seq, text, mentions, ? FROM messages WHERE seq = ?',
         ).run(edit.ts, seq);
       }
+      this.#recordTerms(this.#newTerms(edit.text));
       this.#statement('UPDATE messages SET text = ?, mentions = ?, edited_at = ? WHERE seq = ?').run(
         edit.text,
         mentions ? JSON.stringify(mentions) : null,
@@ -968,17 +1002,13 @@ export class HistoryStore {
       request.until === undefined ? '' : ' AND ts < :until',
     ].join('');
     // FTS5 hands out matches newest first (rowid order), and the CROSS JOIN keeps it the outer loop,
-    // so the LIMIT stops reading matches as soon as enough visible ones are found.
-    const rows = this.#statement(
-      `SELECT ${COLUMNS.split(', ')
-        .map((column) => `messages.${column}`)
-        .join(', ')}
-         FROM messages_fts CROSS JOIN messages ON messages.seq = messages_fts.rowid
-        WHERE messages_fts MATCH :match AND messages_fts.rowid < :before
-          AND messages.deleted = 0 AND ${filter}${narrowing}
-        ORDER BY messages_fts.rowid DESC LIMIT :limit`,
-    ).all({
-      match: ftsExpression(words),
+    // so the LIMIT stops reading matches as soon as enough visible ones are found. At most
+    // SEARCH_SCAN of them are read: narrowed to a person who never wrote the words, a search read
+    // every match in the room and held the host for a second per 200,000.
+    const match = `SELECT rowid FROM messages_fts WHERE messages_fts MATCH :match AND rowid < :before
+                    ORDER BY rowid DESC LIMIT ${SEARCH_SCAN}`;
+    const parameters = {
+      match: ftsExpression(words, this.#termsBeginning(words.at(-1)!)),
       before: request.before ?? Number.MAX_SAFE_INTEGER,
       me: request.viewer,
       other,
@@ -987,8 +1017,21 @@ export class HistoryStore {
       since: request.since ?? null,
       until: request.until ?? null,
       limit: request.limit + 1,
-    }) as unknown as MessageRow[];
-    const hasMore = rows.length > request.limit;
+    };
+    const rows = this.#statement(
+      `SELECT ${COLUMNS.split(', ')
+        .map((column) => `messages.${column}`)
+        .join(', ')}
+         FROM (${match}) AS found CROSS JOIN messages ON messages.seq = found.rowid
+        WHERE messages.deleted = 0 AND ${filter}${narrowing}
+        ORDER BY found.rowid DESC LIMIT :limit`,
+    ).all(parameters) as unknown as MessageRow[];
+    // Past the matches read there may be more; the next page goes on from the last hit.
+    const hasMore =
+      rows.length > request.limit ||
+      (rows.length > 0 &&
+        (this.#statement(`SELECT count(*) AS read FROM (${match})`).get(parameters) as { read: number }).read ===
+          SEARCH_SCAN);
     const messages = this.#hydrate(rows.slice(0, request.limit));
     // The neighbours of every hit are read first and completed in one go (one reactions query, one quotes query).
     const sides = messages.map((message) => [this.#neighbours(message, false), this.#neighbours(message, true)]);
@@ -1002,6 +1045,21 @@ export class HistoryStore {
       after: take(sides[i]![1]!),
     }));
     return { hits, hasMore };
+  }
+
+  /**
+   * The indexed terms `word` begins (folded), when it is longer than FTS5's own prefix index and
+   * begins few enough to list; else undefined, and FTS5 answers the prefix itself.
+   */
+  #termsBeginning(word: string): string[] | undefined {
+    const folded = foldWord(word);
+    if ([...folded].length <= PREFIX_INDEX_CHARS) return undefined;
+    const terms = (
+      this.#statement(
+        `SELECT term FROM messages_fts_terms WHERE term >= ? AND term < ? ORDER BY term LIMIT ${MAX_PREFIX_TERMS + 1}`,
+      ).all(folded, `${folded}\u{10FFFF}`) as { term: string }[]
+    ).map((row) => row.term);
+    return terms.length > MAX_PREFIX_TERMS ? undefined : terms;
   }
 
   /** Rows of up to SEARCH_CONTEXT live messages of `message`'s conversation next to it, oldest first. */

@@ -13,6 +13,14 @@ import type { DatabaseSync } from 'node:sqlite';
 
 const STALE_KEY = 'search_index_stale';
 
+/**
+ * Prefixes FTS5 keeps an index of (in characters): the last word of a query that short is read
+ * from it. A longer last word is expanded by the store into the terms it begins (from
+ * messages_fts_terms), because FTS5 answers a prefix with no index of its own by merging the whole
+ * posting list of every term it begins: 250 ms for a common word over a million messages.
+ */
+export const PREFIX_INDEX_CHARS = 3;
+
 const TRIGGERS = `
   CREATE TRIGGER IF NOT EXISTS messages_fts_insert AFTER INSERT ON messages BEGIN
     INSERT INTO messages_fts (rowid, text) VALUES (new.seq, new.text);
@@ -33,7 +41,10 @@ const TRIGGER_NAMES = ['messages_fts_insert', 'messages_fts_update', 'messages_f
  */
 export function ensureSearchIndex(db: DatabaseSync, hasFts5: boolean): boolean {
   const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'messages_fts'").get() !== undefined;
-  const stale = db.prepare('SELECT 1 FROM room WHERE key = ?').get(STALE_KEY) !== undefined;
+  // Without its table of terms (as an earlier build of this version left it) the index is rebuilt too.
+  const stale =
+    db.prepare('SELECT 1 FROM room WHERE key = ?').get(STALE_KEY) !== undefined ||
+    db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'messages_fts_terms'").get() === undefined;
   if (!hasFts5) {
     if (!exists) return false;
     db.exec('BEGIN');
@@ -48,10 +59,16 @@ export function ensureSearchIndex(db: DatabaseSync, hasFts5: boolean): boolean {
     if (!exists) {
       db.exec(`CREATE VIRTUAL TABLE messages_fts USING fts5(
                  text, content = 'messages', content_rowid = 'seq',
-                 tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'
+                 tokenize = 'unicode61 remove_diacritics 2', prefix = '1 2 3'
                )`);
     }
     db.exec("INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')");
+    // Every term in the index, as FTS5 folded it; from now on the store adds the terms it writes.
+    db.exec(`CREATE TABLE IF NOT EXISTS messages_fts_terms (term TEXT PRIMARY KEY) WITHOUT ROWID;
+             DELETE FROM messages_fts_terms;
+             CREATE VIRTUAL TABLE temp.messages_fts_vocabulary USING fts5vocab(main, messages_fts, 'row');
+             INSERT INTO messages_fts_terms (term) SELECT term FROM temp.messages_fts_vocabulary;
+             DROP TABLE temp.messages_fts_vocabulary;`);
     db.exec(TRIGGERS);
     db.prepare('DELETE FROM room WHERE key = ?').run(STALE_KEY);
     db.exec('COMMIT');

@@ -19,13 +19,23 @@ export function searchWords(query: string): string[] | null {
   return words.length === 0 || words.length > MAX_SEARCH_WORDS ? null : words;
 }
 
+const quoted = (word: string): string => `"${word.replaceAll('"', '""')}"`;
+
 /**
  * The FTS5 expression for `words`: each one a quoted string, so nothing a person types is an
- * operator (NEAR, OR, NOT, `-`, `^`, `col:`, `*`), all of them required, the last also as a prefix.
- * Words hold no quote character (WORD has none), so quoting needs no escaping; doubled anyway.
+ * operator (NEAR, OR, NOT, `-`, `^`, `col:`, `*`), all of them required, the last also as a
+ * prefix: FTS5's own (`"buil"*`), or, given `lastAsTerms` (the indexed terms it begins), any of
+ * them or itself. Words hold no quote character (WORD has none); doubled anyway.
  */
-export function ftsExpression(words: readonly string[]): string {
-  return words.map((word, i) => `"${word.replaceAll('"', '""')}"${i === words.length - 1 ? '*' : ''}`).join(' ');
+export function ftsExpression(words: readonly string[], lastAsTerms?: readonly string[]): string {
+  const last = words.at(-1)!;
+  const prefix = lastAsTerms ? `(${[quoted(last), ...lastAsTerms.map(quoted)].join(' OR ')})` : `${quoted(last)}*`;
+  return [...words.slice(0, -1).map(quoted), prefix].join(' AND ');
+}
+
+/** The distinct words of `text` as the index holds them (folded), for the table of indexed terms. */
+export function indexedTerms(text: string): Set<string> {
+  return new Set(Array.from(text.matchAll(WORD), (match) => foldWord(match[0])));
 }
 
 /** A word as unicode61 with remove_diacritics compares it. */
