@@ -252,7 +252,7 @@ describe('one request costs about a page, however hostile the room’s history',
     expect(next.hits[0]!.message.seq).toBeLessThan(found.hits.at(-1)!.message.seq);
   });
 
-  it.skip('a search over a large history does not hold up everyone else’s messages', async () => {
+  it('a search over a large history does not hold up everyone else’s messages', async () => {
     const dataDir = tempDir();
     // 100,000 room messages that all hold "the": written in one transaction before the host starts.
     HistoryStore.open(dataDir).close();
