@@ -399,7 +399,7 @@ export class DesktopChat implements ChatCommands {
   async loadAround(input: CommandInput<'loadAround'>): Promise<Result<null>> {
     return this.#feed.loadAround(input.conversation, input.seq);
   }
-  // ── the settings screen
+  // ── the settings screen (app-settings.ts): the settings file is the one source of truth.
   async getSettings(): Promise<Result<AppSettings>> {
     return ok(appSettingsOf(this.#options.settings.value));
   }
