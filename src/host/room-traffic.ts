@@ -7,6 +7,7 @@
  * and handled in conversations/.
  */
 import {
+  type ChannelRequestFrame,
   decodeClientFrame,
   DEFAULT_CHANNEL,
   encode,
@@ -23,12 +24,12 @@ import type { Connection, Replies } from './connection.ts';
 import { type Audience, isOtherChannel } from './conversations/audience.ts';
 import type { ChannelDirectory } from './conversations/channel-directory.ts';
 import type { MessageChanges } from './conversations/message-changes.ts';
+import { withinPageBudget } from './conversations/page-budget.ts';
 import type { SearchRequests } from './conversations/search-requests.ts';
 import { sendContext } from './conversations/send-context.ts';
 import type { FileService } from './files/file-service.ts';
 import { floodStrike } from './member-rates.ts';
 import type { Members, MemberState } from './members.ts';
-import type { ChannelRequestFrame } from '../shared/protocol.ts';
 import type { RoomLimits } from './options.ts';
 import type { RejoinThrottle } from './rejoin-throttle.ts';
 import type { Conversation, HistoryStore } from './store/history-store.ts';
@@ -171,12 +172,13 @@ export class RoomTraffic {
       this.#audience.send(encode({ type: 'typing', from: member.id, to }), { from: member.id, to }, connection);
       return;
     }
-    const place = isOtherChannel(channel) ? channel : undefined;
+    const inChannel = isOtherChannel(channel) ? this.#channels.get(channel!) : undefined;
     // Typing is a hint: one for a channel that is not there (or archived) is dropped without a word.
-    if (place !== undefined && (!this.#channels.get(place) || this.#channels.get(place)!.archived)) return;
+    if (isOtherChannel(channel) && (!inChannel || inChannel.archived)) return;
+    const where = inChannel ? { channel: inChannel.id } : {};
     this.#audience.send(
-      encode({ type: 'typing', from: member.id, to: null, ...(place === undefined ? {} : { channel: place }) }),
-      { from: member.id, to: null, ...(place === undefined ? {} : { channel: place }) },
+      encode({ type: 'typing', from: member.id, to: null, ...where }),
+      { from: member.id, to: null, ...where },
       connection,
     );
   }
@@ -280,7 +282,7 @@ export class RoomTraffic {
             : { with: requested };
     const forward = request.after !== undefined;
     const range = forward ? { after: request.after } : { before: request.before };
-    const page = conversation
+    const read = conversation
       ? this.#store.page(
           member.id,
           conversation,
@@ -290,6 +292,8 @@ export class RoomTraffic {
           { channels: connection.channels },
         )
       : { messages: [], updates: [], hasMore: false };
+    // Measured as sent once read: the store's estimate cannot see reactions.
+    const page = withinPageBudget(read, forward, this.#limits.maxPageBytes);
     const reply: HostFrame = {
       type: 'history',
       messages: page.messages,
