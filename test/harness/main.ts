@@ -3,6 +3,7 @@ import App from '../../src/renderer/src/App.svelte';
 import type { Capabilities, ChatSnapshot } from '../../src/shared/chat-api.ts';
 import type { ChatMessage, Member } from '../../src/shared/protocol.ts';
 import { createFakeChatApi, type FakeChatApi } from './fake-chat-api.ts';
+import { applyTheme, storedTheme } from '../../src/renderer/src/state/ui.svelte.ts';
 
 export interface MountOptions {
   capabilities?: Partial<Capabilities>;
@@ -122,6 +123,13 @@ const harness = {
     harness.fake = fake;
     mount(App, { target: document.getElementById('app')!, props: { api: fake } });
     return fake;
+  },
+  /** The real in-browser ChatApi (as a page served by a host has it), started as main.ts starts it. */
+  async mountWeb(): Promise<void> {
+    // Loaded only here: its upload library is CommonJS, pre-bundled for this (harness-server.ts).
+    const { createWebChatApi } = await import('../../src/renderer/src/web-chat-api.ts');
+    applyTheme(storedTheme());
+    mount(App, { target: document.getElementById('app')!, props: { api: createWebChatApi() } });
   },
 };
 

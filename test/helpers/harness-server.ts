@@ -18,7 +18,8 @@ export async function serveHarness(): Promise<{ baseUrl: string; close(): Promis
     plugins: [svelte({ configFile: false })],
     server: { host: '127.0.0.1', port: 0, strictPort: false, fs: { allow: [repoRoot] }, hmr: false },
     // Discovering dependencies on first load would make Vite reload the page mid-test.
-    optimizeDeps: { noDiscovery: true, include: [] },
+    // tus-js-client (the in-browser ChatApi's uploads, harness.mountWeb) is CommonJS underneath: bundled once.
+    optimizeDeps: { noDiscovery: true, include: ['tus-js-client'] },
   });
   await server.listen();
   const address = server.httpServer?.address();

@@ -3,7 +3,16 @@
  * ChatFeed over the browser's own WebSocket, joining the host that served
  * the page. Hosting needs the desktop app.
  */
-import type { ChatApi, ChatEvent, ConnectionState, LocalFile } from '../../shared/chat-api.ts';
+import * as v from 'valibot';
+import {
+  type AppSettings,
+  type ChatApi,
+  type ChatEvent,
+  CommandSchemas,
+  type ConnectionState,
+  type LocalFile,
+} from '../../shared/chat-api.ts';
+import { checkDisplayName } from '../../shared/display-name.ts';
 import { ChatFeed } from '../../shared/chat-feed.ts';
 import { webFilePlatform } from '../../shared/file-web-platform.ts';
 import { filePath, messageGist } from '../../shared/files.ts';
@@ -13,6 +22,10 @@ import type { SocketFactory, SocketLike } from '../../shared/room-client.ts';
 import type { Fingerprint } from '../../shared/fingerprint.ts';
 import { fetchRoomInfo } from './components/start/room-info.ts';
 import { pageSecurity } from './lib/security.ts';
+import { storedTheme, storeTheme } from './state/ui.svelte.ts';
+
+/** Settings only the desktop app has: a page has no login items, downloads folder or tray. */
+const DESKTOP_ONLY = ['startAtLogin', 'hostAtLogin', 'downloadsFolder', 'closeWhileHosting'] as const;
 
 const browserSocketFactory: SocketFactory = (url) => {
   const ws = new WebSocket(url);
@@ -72,6 +85,8 @@ export function createWebChatApi(): ChatApi {
   const listeners = new Set<(event: ChatEvent) => void>();
   const canNotify = typeof Notification !== 'undefined' && window.isSecureContext;
   let name = storage()?.getItem('beacon:name') ?? '';
+  /** The name the join form fills in: the settings screen's, or the one joined with last. */
+  let displayName = name;
   let preferences = { notifyDirect: true, notifyMentions: true };
   try {
     preferences = { ...preferences, ...JSON.parse(storage()?.getItem('beacon:preferences') ?? '{}') };
@@ -99,7 +114,7 @@ export function createWebChatApi(): ChatApi {
   const feed = new ChatFeed<LocalFile>({
     socketFactory: browserSocketFactory,
     files: webFilePlatform(),
-    startInfo: () => ({ recentRooms: [], displayName: name }),
+    startInfo: () => ({ recentRooms: [], displayName }),
     emit: (raw) => {
       const event: ChatEvent = raw.type === 'connection' ? { ...raw, state: withSecurity(raw.state) } : raw;
       const token = feed.client?.token;
@@ -133,8 +148,20 @@ export function createWebChatApi(): ChatApi {
 
   const roomAddress = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`;
 
+  /** The settings screen's values: the name, notifications and theme in this browser's storage. */
+  const settings = (): AppSettings => ({
+    displayName,
+    ...preferences,
+    theme: storedTheme(),
+    startAtLogin: false,
+    hostAtLogin: false,
+    downloadsFolder: null,
+    closeWhileHosting: 'ask',
+  });
+
   function join(input: { name: string; code: string }): ReturnType<ChatFeed['join']> {
     name = input.name;
+    displayName = name;
     code = input.code;
     storage()?.setItem('beacon:name', name);
     const token = storage()?.getItem(resumeKey(name)) || undefined;
@@ -184,9 +211,32 @@ export function createWebChatApi(): ChatApi {
     search: (input) => feed.search(input),
     loadAround: async (input) => feed.loadAround(input.conversation, input.seq),
     // The settings screen (issue 15).
-    getSettings: async () => fail('BEACON_ERR_OLD_HOST', 'not built yet'),
-    setSettings: async () => fail('BEACON_ERR_OLD_HOST', 'not built yet'),
-    chooseDownloadsFolder: async () => fail('BEACON_ERR_OLD_HOST', 'not built yet'),
+    getSettings: async () => ok(settings()),
+    // Checked as main's bridge and DesktopChat check it: the contract's schema, then the host's name rules.
+    setSettings: async (input) => {
+      const parsed = v.safeParse(CommandSchemas.setSettings, input);
+      if (!parsed.success) return fail('BEACON_ERR_INVALID_INPUT', parsed.issues[0].message);
+      const change = parsed.output;
+      if (DESKTOP_ONLY.some((key) => change[key] !== undefined))
+        return fail('BEACON_ERR_INVALID_INPUT', 'That setting needs the Beacon desktop app.');
+      if (change.displayName !== undefined) {
+        const check = checkDisplayName(change.displayName);
+        if (!check.ok) return fail('BEACON_ERR_INVALID_INPUT', check.reason);
+        displayName = check.name;
+        storage()?.setItem('beacon:name', displayName);
+      }
+      if (change.notifyDirect !== undefined || change.notifyMentions !== undefined) {
+        preferences = {
+          notifyDirect: change.notifyDirect ?? preferences.notifyDirect,
+          notifyMentions: change.notifyMentions ?? preferences.notifyMentions,
+        };
+        storage()?.setItem('beacon:preferences', JSON.stringify(preferences));
+      }
+      if (change.theme !== undefined) storeTheme(change.theme);
+      return ok(settings());
+    },
+    chooseDownloadsFolder: async () =>
+      fail('BEACON_ERR_INVALID_INPUT', 'Your browser decides where downloads go (in its own settings).'),
     retry: async (input) => feed.retry(input.clientId),
     retryNow: async () => feed.retryNow(),
     retryWithCode: async (input) => {
@@ -208,7 +258,7 @@ export function createWebChatApi(): ChatApi {
         ...snapshot,
         connection: withSecurity(snapshot.connection),
         hostInfo: null,
-        displayName: name,
+        displayName,
         recentRooms: [],
         preferences,
       });

@@ -21,6 +21,16 @@ export function storedTheme(): Theme {
   }
 }
 
+/** Keeps the browser's theme choice (the desktop app keeps it in its settings file, and main applies it). */
+export function storeTheme(theme: Theme): void {
+  try {
+    if (theme === 'system') localStorage.removeItem(THEME_KEY);
+    else localStorage.setItem(THEME_KEY, theme);
+  } catch {
+    // Storage can be off (private windows); the choice then lasts until reload.
+  }
+}
+
 /** `system` leaves the choice to prefers-color-scheme; the others pin it (app.css reads data-theme). */
 export function applyTheme(theme: Theme): void {
   if (typeof document === 'undefined') return;
@@ -109,12 +119,7 @@ export class UiState {
   setTheme(theme: Theme): void {
     this.theme = theme;
     applyTheme(theme);
-    try {
-      if (theme === 'system') localStorage.removeItem(THEME_KEY);
-      else localStorage.setItem(THEME_KEY, theme);
-    } catch {
-      // Storage can be off (private windows); the choice then lasts until reload.
-    }
+    storeTheme(theme);
   }
 }
 
