@@ -1,3 +1,4 @@
+import { createServer as createNetServer, connect as connectTcp, type Socket } from 'node:net';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
@@ -292,3 +293,94 @@ declare global {
     __beaconDispatch?: (event: ChatEvent) => void;
   }
 }
+
+// ── conversations (v1.5): channels, message actions, search ─────────────────
+
+/** A channel's or a direct conversation's entry in the sidebar, by the name it shows. */
+export const sidebarEntry = (page: Page, name: string) =>
+  page
+    .getByTestId('conversation-list')
+    .getByTestId('conversation')
+    .filter({ has: page.locator('.label bdi').getByText(name, { exact: true }) });
+
+/** Clicks one of a message's own actions (reply, edit, delete), shown while the pointer is over it. */
+export async function messageAction(page: Page, text: string, action: 'reply' | 'edit' | 'delete'): Promise<void> {
+  const row = messageRow(page, text);
+  await row.hover();
+  await row.getByTestId('message-actions').getByTestId(action).click();
+}
+
+/**
+ * browserUser for someone this browser already knows: the resume token a page keeps for `name`
+ * (localStorage, as web-chat-api saves it after a welcome) is there before joining, so the host
+ * takes them back as the member the token speaks for.
+ */
+export async function returningBrowserUser(
+  browser: Browser,
+  url: string,
+  name: string,
+  code: string,
+  token: string,
+  viewport = { width: 1100, height: 720 },
+): Promise<Page> {
+  const context = await browser.newContext({ viewport, ignoreHTTPSErrors: true });
+  await context.addInitScript(
+    ([key, value]) => {
+      if (localStorage.getItem(key) === null) localStorage.setItem(key, value);
+    },
+    [`beacon:resume:${name}`, token] as const,
+  );
+  const page = await context.newPage();
+  await page.goto(url);
+  await page.getByTestId('join-name').fill(name);
+  await page.getByTestId('join-code').fill(code);
+  await page.getByTestId('join-submit').click();
+  return page;
+}
+
+/**
+ * A cable between one browser and a host on 127.0.0.1:`port`: a TCP proxy on [::1] at the same port
+ * (a host answers only to its own names and port, and ::1 is one), so a page opened at `url` can be
+ * cut off alone (`cut`: its connections dropped, new ones refused) and plugged back (`plug`).
+ */
+export async function loopbackCable(port: number) {
+  const sockets = new Set<Socket>();
+  let cut = false;
+  const server = createNetServer((inbound) => {
+    if (cut) return inbound.destroy();
+    const outbound = connectTcp(port, '127.0.0.1');
+    for (const [from, to] of [
+      [inbound, outbound],
+      [outbound, inbound],
+    ] as const) {
+      sockets.add(from);
+      from.pipe(to);
+      const drop = (): void => {
+        sockets.delete(from);
+        inbound.destroy();
+        outbound.destroy();
+      };
+      from.on('close', drop).on('error', drop);
+    }
+  });
+  await new Promise<void>((done) => server.listen(port, '::1', done));
+  afterCleanup(() => new Promise<void>((done) => server.close(() => done())));
+  return {
+    url: (scheme: 'https' | 'http' = 'https') => `${scheme}://[::1]:${port}/`,
+    cut: () => {
+      cut = true;
+      for (const socket of sockets) socket.destroy();
+    },
+    plug: () => {
+      cut = false;
+    },
+  };
+}
+
+const closers: (() => Promise<void>)[] = [];
+function afterCleanup(close: () => Promise<void>): void {
+  closers.push(close);
+}
+afterEach(async () => {
+  for (const close of closers.splice(0)) await close();
+});
