@@ -91,7 +91,7 @@ describe('the settings screen', () => {
     expect(await page.getByTestId('start-at-login').isChecked()).toBe(true);
     expect(await page.getByText('That is “Design team”, with the same join code.').count()).toBe(1);
 
-    const found = await axeAcrossScreens(page, 'settings');
+    const found = await axeAcrossScreens(page, 'settings-screen');
     expect(found).toEqual({ '1280 light': [], '1280 dark': [], '420 light': [], '420 dark': [] });
 
     await page.keyboard.press('Escape');
