@@ -154,6 +154,20 @@ describe('one write per member per tick', () => {
     expect(cat.socket.texts).toEqual([frame('message-from-ann')]);
   });
 
+  it('a room frame for some members only (a channel, v1.5): those it keeps still share one Buffer, the others get only what is theirs', () => {
+    const { writer, members } = room(4);
+    const [old, ann, bob, cat] = members as [FakeOutlet, FakeOutlet, FakeOutlet, FakeOutlet];
+    const knowsChannels = (member: Outlet): boolean => member !== old;
+    writer.broadcast(frame('in-general'), null);
+    writer.broadcast(frame('in-a-channel'), null, knowsChannels);
+    writer.broadcast(frame('in-general-again'), null);
+    endOfTick();
+    expect(old.socket.texts).toEqual([batch(frame('in-general'), frame('in-general-again'))]);
+    expect(ann.socket.texts).toEqual([batch(frame('in-general'), frame('in-a-channel'), frame('in-general-again'))]);
+    expect(Buffer.isBuffer(ann.socket.sent[0])).toBe(true);
+    for (const member of [bob, cat]) expect(member.socket.sent[0]).toBe(ann.socket.sent[0]);
+  });
+
   it('a sender who also had room frames from others in the tick gets those, without its own', () => {
     const { writer, members } = room(2);
     const [ann, bob] = members as [FakeOutlet, FakeOutlet];
