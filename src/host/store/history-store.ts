@@ -234,6 +234,17 @@ const NAME_CACHE_SIZE = 10_000;
  * on the wire than its UTF-8 bytes, but never past the 64 KiB frame it arrived in.
  */
 const MESSAGE_OVERHEAD_BYTES = 100;
+/** A reply's quote at most: 200 UTF-16 units of up to 3 UTF-8 bytes, its seq, author and flags. */
+const QUOTE_BYTES = 700;
+
+/** What a message row costs in a page, estimated before it is read whole (reactions are not counted). */
+const messageBytes = (row: MessageRow): number =>
+  Buffer.byteLength(row.text) +
+  MESSAGE_OVERHEAD_BYTES +
+  (row.files?.length ?? 0) +
+  (row.mentions?.length ?? 0) +
+  (row.reply_to === null ? 0 : QUOTE_BYTES);
+
 /** An update's JSON is stored as sent; this covers the frame around it. */
 const UPDATE_OVERHEAD_BYTES = 20;
 /**
@@ -673,9 +684,7 @@ export class HistoryStore {
     let update = updateRows?.next();
     while (!message.done || (update && !update.done)) {
       const takeUpdate = update !== undefined && !update.done && (message.done || update.value.seq < message.value.seq);
-      bytes += takeUpdate
-        ? update!.value.payload.length + UPDATE_OVERHEAD_BYTES
-        : Buffer.byteLength(message.value!.text) + MESSAGE_OVERHEAD_BYTES + (message.value!.files?.length ?? 0);
+      bytes += takeUpdate ? update!.value.payload.length + UPDATE_OVERHEAD_BYTES : messageBytes(message.value!);
       const taken = rows.length + updates.length;
       if (taken === limit || (taken > 0 && bytes > maxBytes)) {
         hasMore = true;
