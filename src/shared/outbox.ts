@@ -186,7 +186,7 @@ export class Outbox {
   }
 
   /**
-   * Edits, deletions and reactions (v1.5) share the message budget at the host too: one takes a
+   * Edits, deletions, reactions and channel requests (v1.5) share the message budget at the host: one takes a
    * token here, or answers how long until one is free (the request then fails at once, rather
    * than making the host refuse it and a queued message after it).
    */

@@ -336,22 +336,22 @@ export class RoomClient extends Emitter<RoomClientEvents> {
   /** Edits one of this member's messages; the edit itself arrives as an update. */
   edit(target: number, text: string, mentions?: string[]): Promise<Result<DoneAnswer>> {
     const listed = mentions && mentions.length > 0 ? { mentions: [...new Set(mentions)] } : {};
-    return this.#change('edits', true, (ref) => ({ type: 'edit', ref, target, text, ...listed }));
+    return this.#change('edits', (ref) => ({ type: 'edit', ref, target, text, ...listed }));
   }
 
   /** Deletes one of this member's messages. */
   deleteMessage(target: number): Promise<Result<DoneAnswer>> {
-    return this.#change('edits', true, (ref) => ({ type: 'delete', ref, target }));
+    return this.#change('edits', (ref) => ({ type: 'delete', ref, target }));
   }
 
   /** Adds (`on`) or takes back this member's `emoji` on a message. */
   react(target: number, emoji: string, on: boolean): Promise<Result<DoneAnswer>> {
-    return this.#change('reactions', true, (ref) => ({ type: 'react', ref, target, emoji, on }));
+    return this.#change('reactions', (ref) => ({ type: 'react', ref, target, emoji, on }));
   }
 
   /** Creates, renames, re-topics, archives or brings back a channel. */
   channel(change: ChannelChange): Promise<Result<DoneAnswer>> {
-    return this.#change('channels', false, (ref) => ({ type: 'channel', ref, ...change }));
+    return this.#change('channels', (ref) => ({ type: 'channel', ref, ...change }));
   }
 
   /** Searches what this member may see; the newest hits first. */
@@ -371,19 +371,14 @@ export class RoomClient extends Emitter<RoomClientEvents> {
     return null;
   }
 
-  async #change(
-    feature: string,
-    spendsMessageBudget: boolean,
-    frame: (ref: string) => ClientFrame,
-  ): Promise<Result<DoneAnswer>> {
+  /** A change (edit, deletion, reaction, channel request) costs a message's token at the host too. */
+  async #change(feature: string, frame: (ref: string) => ClientFrame): Promise<Result<DoneAnswer>> {
     const refusal = this.#refusal(feature);
     if (refusal) return refusal;
-    if (spendsMessageBudget) {
-      const token = this.#outbox.takeForRequest();
-      if (!token.ok) {
-        const code = 'BEACON_ERR_RATE_LIMITED';
-        return { ok: false, error: { code, message: errorMessage(code), retryAfterMs: token.retryAfterMs } };
-      }
+    const token = this.#outbox.takeForRequest();
+    if (!token.ok) {
+      const code = 'BEACON_ERR_RATE_LIMITED';
+      return { ok: false, error: { code, message: errorMessage(code), retryAfterMs: token.retryAfterMs } };
     }
     return this.#requests.start<DoneAnswer>('done', (ref) => this.#write(frame(ref)));
   }

@@ -15,7 +15,7 @@ const msg = (seq: number, over: Partial<ChatMessage> = {}): ChatMessage => ({
   clientId: `c${seq}`,
   ...over,
 });
-const edit = (seq: number, target: number, text: string, ts = seq): Update => ({
+const edit = (seq: number, target: number, text: string, ts = seq): Extract<Update, { kind: 'edit' }> => ({
   kind: 'edit',
   seq,
   ts,
