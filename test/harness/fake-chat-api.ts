@@ -23,7 +23,10 @@ import {
   type SendReceipt,
   type Transfer,
 } from '../../src/shared/chat-api.ts';
+import type { Update } from '../../src/shared/protocol.ts';
 import { commandTable } from './commands.ts';
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 export interface RecordedCall {
   name: CommandName;
@@ -86,6 +89,13 @@ export function createFakeChatApi(options: FakeOptions = {}): FakeChatApi {
   let clientIds = 0;
   const sendFilesQueue: Result<SendReceipt>[] = [];
   const emit = (event: ChatEvent): void => listeners.forEach((listener) => listener(event));
+  /** Updates made by this fake's own member, numbered after anything a test is likely to use. */
+  let updateSeq = 1_000_000;
+  const emitUpdate = (change: DistributiveOmit<Update, 'seq' | 'ts' | 'by'>): void => {
+    const by = fake.snapshot.room?.you.id ?? 'me';
+    const update = { ...change, seq: ++updateSeq, ts: Date.now(), by } as Update;
+    emit({ type: 'updates', updates: [update] });
+  };
 
   const defaults: Answers = {
     host: (input) => ({
@@ -126,9 +136,20 @@ export function createFakeChatApi(options: FakeOptions = {}): FakeChatApi {
     retryTransfer: () => null,
     download: () => null,
     showInFolder: () => null,
-    edit: () => null,
-    deleteMessage: () => null,
-    react: () => null,
+    // Like a host that took them: the change comes back as an 'updates' event before the reply.
+    edit: (input) => {
+      const { seq: target, text, mentions } = input;
+      emitUpdate({ kind: 'edit', target, text, ...(mentions ? { mentions } : {}) });
+      return null;
+    },
+    deleteMessage: (input) => {
+      emitUpdate({ kind: 'delete', target: input.seq });
+      return null;
+    },
+    react: (input) => {
+      emitUpdate({ kind: 'react', target: input.seq, emoji: input.emoji, on: input.on });
+      return null;
+    },
     createChannel: (input) => ({
       id: `c_${String(++clientIds).padStart(16, '0')}`,
       name: input.name,

@@ -140,7 +140,7 @@ async function openRoom(page: Page, options: { features?: string[] } = {}): Prom
           connection: { kind: 'connected', address: '10.0.0.2:4747', rttMs: 3 },
           room: { name: 'Release crew', you: me, members, features },
           history,
-          hasMore: true,
+          hasMore: false,
           displayName: 'Me',
         },
       });

@@ -16,14 +16,13 @@ import { Clock } from '../../src/renderer/src/state/clock.svelte.ts';
 import { createFakeChatApi } from '../harness/fake-chat-api.ts';
 import { lab, message } from './fixtures.ts';
 
-const edit = (seq: number, target: number, text: string, by = 'bob', ts = seq): MessageUpdate => ({
-  kind: 'edit',
-  seq,
-  ts,
-  by,
-  target,
-  text,
-});
+const edit = (
+  seq: number,
+  target: number,
+  text: string,
+  by = 'bob',
+  ts = seq,
+): Extract<MessageUpdate, { kind: 'edit' }> => ({ kind: 'edit', seq, ts, by, target, text });
 const del = (seq: number, target: number, by = 'bob'): MessageUpdate => ({ kind: 'delete', seq, ts: seq, by, target });
 const react = (seq: number, target: number, emoji: string, by: string, on = true): MessageUpdate => ({
   kind: 'react',

@@ -27,6 +27,7 @@ function append(parent: Node, nodes: readonly MdNode[]): void {
       element.setAttribute('target', '_blank');
       element.setAttribute('rel', 'noopener noreferrer');
     }
+    if (node.mention !== undefined) element.className = node.mention === 'me' ? 'mention mention-me' : 'mention';
     if (node.tag === 'ol' && node.start !== undefined) element.setAttribute('start', String(node.start));
     append(element, node.children);
     parent.appendChild(element);

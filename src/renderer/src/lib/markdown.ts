@@ -16,10 +16,16 @@
  */
 import MarkdownIt, { type Token } from 'markdown-it';
 
-export type Tag = 'p' | 'strong' | 'em' | 's' | 'code' | 'pre' | 'blockquote' | 'ul' | 'ol' | 'li' | 'br' | 'a';
+export type Tag =
+  'p' | 'strong' | 'em' | 's' | 'code' | 'pre' | 'blockquote' | 'ul' | 'ol' | 'li' | 'br' | 'a' | 'span';
 
+/**
+ * `span` is never made from what a message says: lib/markdown-mentions.ts wraps a mentioned @Name
+ * in one (`mention`: the reader's own, or someone else's).
+ */
 export type MdNode =
-  { kind: 'text'; text: string } | { kind: 'element'; tag: Tag; children: MdNode[]; href?: string; start?: number };
+  | { kind: 'text'; text: string }
+  | { kind: 'element'; tag: Tag; children: MdNode[]; href?: string; start?: number; mention?: 'me' | 'other' };
 
 /** Blocks nested deeper than this (quotes in quotes in lists…) are shown as their text. */
 export const MAX_NESTING = 12;

@@ -142,6 +142,15 @@ class TimelineBuilder {
     });
   }
 
+  /** Puts updated messages in their rows; an update never moves a message or changes its sender or time. */
+  replaceMessages(changed: ReadonlyMap<number, ChatMessage>): void {
+    for (let i = 0; i < this.rows.length; i++) {
+      const row = this.rows[i]!;
+      const message = row.kind === 'message' ? changed.get(row.message.seq) : undefined;
+      if (row.kind === 'message' && message) this.rows[i] = { ...row, message };
+    }
+  }
+
   fork(): TimelineBuilder {
     return new TimelineBuilder(this.#me, this.#now, this.rows.slice(), { ...this.cursor });
   }
@@ -206,10 +215,12 @@ export class IncrementalTimeline {
       // A note placed after a message that had not arrived yet must be re-placed.
       (messages.length === prev.messages.length || notes.every((n) => n.afterSeq < messages[prev.messages.length]!.seq))
     ) {
-      if (prev.messages.length === messages.length) {
+      const changed = changedInPlace(prev.messages, messages);
+      if (prev.messages.length === messages.length && changed.size === 0) {
         base = prev.base;
       } else {
         base = prev.base.fork();
+        if (changed.size > 0) base.replaceMessages(changed);
         for (let i = prev.messages.length; i < messages.length; i++) base.message(messages[i]!);
       }
     } else {
@@ -220,9 +231,20 @@ export class IncrementalTimeline {
   }
 }
 
-/** Whether `next` is `prev` plus items at the end (merges keep message objects, so identity is enough). */
+/**
+ * Whether `next` is `prev` plus items at the end. Seqs only grow and a merge never drops one, so
+ * the same seqs at both ends of `prev`'s length mean nothing went in between; the messages there
+ * may still be new objects (an edit, a deletion, a reaction: see changedInPlace).
+ */
 function grewOnlyAtEnd(prev: readonly ChatMessage[], next: readonly ChatMessage[]): boolean {
   if (next.length < prev.length) return false;
   if (prev.length === 0) return true;
-  return next[0] === prev[0] && next[prev.length - 1] === prev[prev.length - 1];
+  return next[0]!.seq === prev[0]!.seq && next[prev.length - 1]!.seq === prev[prev.length - 1]!.seq;
+}
+
+/** The messages of `prev`'s length that are new objects in `next` (updated in place), by seq. */
+function changedInPlace(prev: readonly ChatMessage[], next: readonly ChatMessage[]): Map<number, ChatMessage> {
+  const changed = new Map<number, ChatMessage>();
+  for (let i = 0; i < prev.length; i++) if (prev[i] !== next[i]) changed.set(next[i]!.seq, next[i]!);
+  return changed;
 }

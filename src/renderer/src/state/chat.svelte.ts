@@ -1,7 +1,9 @@
 import type { ChatApi, ChatEvent, ChatSnapshot, RoomView } from '../../../shared/chat-api.ts';
-import type { ChatMessage } from '../../../shared/protocol.ts';
+import type { ChatMessage, Update } from '../../../shared/protocol.ts';
+import { isMessageUpdate } from '../lib/message-updates.ts';
 import { Clock } from './clock.svelte.ts';
 import { ConversationsState } from './conversations.svelte.ts';
+import { MessageActionsState } from './message-actions.svelte.ts';
 import { NearbyState } from './nearby.svelte.ts';
 import { ProfileState } from './profile.svelte.ts';
 import { RoomState } from './room.svelte.ts';
@@ -26,6 +28,7 @@ export class ChatState {
   readonly conversations: ConversationsState;
   readonly nearby = new NearbyState();
   readonly transfers: TransfersState;
+  readonly actions: MessageActionsState;
   /** False until the snapshot is in; the window shows "Loading…" until then. */
   ready = $state(false);
 
@@ -48,6 +51,7 @@ export class ChatState {
       isVisible: options.isVisible,
       filesOf: (item) => this.transfers.filesOf(item),
     });
+    this.actions = new MessageActionsState(api, this.conversations, this.room);
   }
 
   /**
@@ -89,6 +93,10 @@ export class ChatState {
       case 'welcome':
         this.#enter(event.room, event.history, event.hasMore, event.resumed);
         this.transfers.files = event.files ?? null;
+        if (event.updates) this.#messagesUpdated(event.updates);
+        break;
+      case 'updates':
+        this.#messagesUpdated(event.updates);
         break;
       case 'presence': {
         const id = event.member.id;
@@ -153,6 +161,13 @@ export class ChatState {
     }
   }
 
+  /** Edits, deletions and reactions reach the conversation holding their message; the rest are dropped. */
+  #messagesUpdated(updates: readonly Update[]): void {
+    const about = updates.filter(isMessageUpdate);
+    if (about.length === 0) return;
+    for (const conversation of this.conversations.byId.values()) conversation.applyUpdates(about);
+  }
+
   #load(s: ChatSnapshot): void {
     this.room.connectionChanged(s.connection);
     this.room.hostInfo = s.hostInfo;
@@ -178,5 +193,6 @@ export class ChatState {
     this.transfers.left();
     this.room.left();
     this.conversations.left();
+    this.actions.left();
   }
 }

@@ -8,6 +8,7 @@ import { createContext } from 'svelte';
 import type { ChatState } from './chat.svelte.ts';
 import type { Clock } from './clock.svelte.ts';
 import type { ConversationsState } from './conversations.svelte.ts';
+import type { MessageActionsState } from './message-actions.svelte.ts';
 import type { NearbyState } from './nearby.svelte.ts';
 import type { ProfileState } from './profile.svelte.ts';
 import type { RoomState } from './room.svelte.ts';
@@ -24,6 +25,8 @@ export const [getUi, setUi] = createContext<UiState>();
 export const [getNearby, setNearby] = createContext<NearbyState>();
 export const [getTransfers, setTransfers] = createContext<TransfersState>();
 export const [getSearch, setSearch] = createContext<SearchState>();
+/** Replies, edits, deletions and reactions in progress (v1.5): the message list and the composer share them. */
+export const [getMessageActions, setMessageActions] = createContext<MessageActionsState>();
 /** The files waiting to be sent, per conversation: the composer's tray and the conversation's drop zone share them. */
 export const [getAttachments, setAttachments] = createContext<AttachmentsState>();
 
@@ -36,4 +39,5 @@ export function provideChat(chat: ChatState): void {
   setNearby(chat.nearby);
   setTransfers(chat.transfers);
   setSearch(chat.search);
+  setMessageActions(chat.actions);
 }

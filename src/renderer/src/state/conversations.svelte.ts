@@ -8,10 +8,10 @@ import {
   type Result,
   type SendReceipt,
 } from '../../../shared/chat-api.ts';
-import type { ChatMessage, Member, PresenceEvent } from '../../../shared/protocol.ts';
+import { WIRE_LIMITS, type ChatMessage, type Member, type PresenceEvent } from '../../../shared/protocol.ts';
 import { conversationOf } from '../lib/conversation.ts';
 import { shouldSendTyping } from '../lib/typing.ts';
-import { countsAsUnread, totalUnread } from '../lib/unread.ts';
+import { countsAsUnread, mentionsMe, totalUnread } from '../lib/unread.ts';
 import { ConversationState } from './conversation.svelte.ts';
 import { OutgoingState } from './outgoing.svelte.ts';
 import type { RoomState } from './room.svelte.ts';
@@ -120,14 +120,17 @@ export class ConversationsState {
       const fresh = list.filter(
         (message) => !holdsSeq(conv.messages, message.seq) && !seen.has(message.seq) && seen.add(message.seq),
       );
-      conv.add(fresh);
+      // All of them, not only the fresh: the host's copy of one of ours replaces the one its ack made.
+      conv.add(list);
       for (const message of list) {
         if (message.from === me) this.outgoing.resolve(message.clientId);
         else this.#room.typing.stop(id, message.from);
       }
-      const unread = fresh.filter((message) => countsAsUnread(message, me, this.active, visible)).length;
-      if (unread > 0) {
-        conv.unread += unread;
+      const unread = fresh.filter((message) => countsAsUnread(message, me, this.active, visible));
+      if (unread.length > 0) {
+        conv.unread += unread.length;
+        const myName = this.#room.presence.nameOf(me);
+        conv.mentions += unread.filter((message) => mentionsMe(message, me, myName)).length;
         this.#unread.soon();
       }
     }
@@ -164,7 +167,10 @@ export class ConversationsState {
     // The host's record when the acknowledgement carried it (v1.4), else what was sent from here.
     const files = hostFiles ?? this.#filesOf(item);
     if (files) message.files = files;
-    this.ensure(item.conversation).add([message]);
+    const extras = this.outgoing.takeExtras(clientId);
+    if (extras?.replyTo) message.replyTo = extras.replyTo;
+    if (extras?.mentions?.length) message.mentions = extras.mentions;
+    this.ensure(item.conversation).addAcknowledged(message);
   }
 
   olderPage(id: ConversationId, messages: readonly ChatMessage[], hasMore: boolean): void {
@@ -212,8 +218,9 @@ export class ConversationsState {
 
   markRead(id: ConversationId): void {
     const conv = this.byId.get(id);
-    if (!conv || conv.unread === 0) return;
+    if (!conv || (conv.unread === 0 && conv.mentions === 0)) return;
     conv.unread = 0;
+    conv.mentions = 0;
     this.#unread.now();
   }
 
@@ -243,11 +250,29 @@ export class ConversationsState {
     return newest;
   }
 
-  /** The message appears through the `outgoing` event; the result says only whether it was taken. */
-  async send(conversation: ConversationId, text: string): Promise<Result<SendReceipt>> {
+  /** v1.5: `replyTo` the message answered, `mentions` the ids of the members named as @Name. */
+  async send(
+    conversation: ConversationId,
+    text: string,
+    about: { replyTo?: ChatMessage; mentions?: string[] } = {},
+  ): Promise<Result<SendReceipt>> {
     // The message itself tells the others we stopped typing: the next keystroke starts a new notice.
     this.#typingSentAt = null;
-    return this.#api.send({ conversation, text });
+    const { replyTo, mentions } = about;
+    const result = await this.#api.send({
+      conversation,
+      text,
+      ...(replyTo ? { replyTo: replyTo.seq } : {}),
+      ...(mentions?.length ? { mentions } : {}),
+    });
+    // The quote as the host will make it, shown until the host's copy of the message arrives.
+    if (result.ok) {
+      this.outgoing.remember(result.value.clientId, {
+        ...(replyTo ? { replyTo: quoteOf(replyTo) } : {}),
+        ...(mentions?.length ? { mentions } : {}),
+      });
+    }
+    return result;
   }
 
   async retry(clientId: string): Promise<void> {
@@ -265,6 +290,20 @@ export class ConversationsState {
     void this.#api.typing({ conversation });
   }
 }
+
+/** What a reply carries of `message` (§19.3), as the host will make it. */
+function quoteOf(message: ChatMessage): NonNullable<ChatMessage['replyTo']> {
+  const quote: NonNullable<ChatMessage['replyTo']> = {
+    seq: message.seq,
+    from: message.from,
+    text: message.text.slice(0, WIRE_LIMITS.quoteChars),
+  };
+  if (message.files?.length) quote.files = message.files.length;
+  return quote;
+}
+
+/** How many pages (of the client's page size) are loaded to join a revealed message to the newest. */
+const GAP_PAGES = 20;
 
 function groupByConversation(messages: readonly ChatMessage[], me: string): Map<ConversationId, ChatMessage[]> {
   const groups = new Map<ConversationId, ChatMessage[]>();

@@ -1,4 +1,9 @@
+import { SvelteMap } from 'svelte/reactivity';
 import type { ConversationId, MessageStatus, OutgoingMessage } from '../../../shared/chat-api.ts';
+import type { ChatMessage } from '../../../shared/protocol.ts';
+
+/** What a message of ours says beyond its text (v1.5), kept until the host's copy carries it. */
+export type OutgoingExtras = Pick<ChatMessage, 'replyTo' | 'mentions'>;
 
 /**
  * This user's messages the host has not acknowledged yet, or refused. Each
@@ -7,6 +12,8 @@ import type { ConversationId, MessageStatus, OutgoingMessage } from '../../../sh
  */
 export class OutgoingState {
   items = $state.raw<readonly OutgoingMessage[]>([]);
+  /** The quote and mentions each of our replies went with, by clientId: the row shows the quote while it is pending. */
+  readonly extras = new SvelteMap<string, OutgoingExtras>();
 
   upsert(message: OutgoingMessage): void {
     const index = this.items.findIndex((m) => m.clientId === message.clientId);
@@ -31,11 +38,24 @@ export class OutgoingState {
     return item;
   }
 
+  /** Remembers what a message went with beyond its text (nothing when it went with nothing). */
+  remember(clientId: string, extras: OutgoingExtras): void {
+    if (extras.replyTo || extras.mentions?.length) this.extras.set(clientId, extras);
+  }
+
+  /** What a message went with, once: the acknowledged message takes it over. */
+  takeExtras(clientId: string): OutgoingExtras | undefined {
+    const extras = this.extras.get(clientId);
+    this.extras.delete(clientId);
+    return extras;
+  }
+
   in(conversation: ConversationId): OutgoingMessage[] {
     return this.items.filter((m) => m.conversation === conversation);
   }
 
   clear(): void {
     this.items = [];
+    this.extras.clear();
   }
 }
