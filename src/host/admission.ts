@@ -21,6 +21,7 @@ import type { HistoryStore } from './store/history-store.ts';
 import type { TickWriter } from './tick-writer.ts';
 import type { WelcomeFiles } from './files/file-service.ts';
 import type { ChannelDirectory } from './conversations/channel-directory.ts';
+import { withinPageBudget } from './conversations/page-budget.ts';
 
 /** What this host can do beyond v1.4 (welcome.features), search only with FTS5. */
 const HOST_FEATURES = ['channels', 'replies', 'edits', 'reactions', 'mentions'] as const;
@@ -163,7 +164,8 @@ export class Admission {
     const view = { channels: connection.channels };
     const resuming = known !== undefined && lastSeq > 0;
     // A resume carries the updates missed as well, even to messages older than lastSeq (§19.6).
-    const page = resuming
+    // Measured as sent once read: the store's estimate cannot see reactions.
+    const read = resuming
       ? this.#store.page(
           member.id,
           'all',
@@ -173,6 +175,7 @@ export class Admission {
           view,
         )
       : this.#store.page(member.id, 'all', {}, this.#limits.historyPageSize, this.#limits.maxPageBytes, view);
+    const page = withinPageBudget(read, resuming, this.#limits.maxPageBytes);
     const welcome = encode({
       type: 'welcome',
       v: PROTOCOL_VERSION,

@@ -252,6 +252,102 @@ describe('one request costs about a page, however hostile the room’s history',
     expect(next.hits[0]!.message.seq).toBeLessThan(found.hits.at(-1)!.message.seq);
   });
 
+  it('a page of history stays within its byte budget when its messages carry quotes, mentions and reactions', async () => {
+    const dataDir = tempDir();
+    const store = HistoryStore.open(dataDir);
+    const people = Array.from({ length: 50 }, (_, i) => `m_${String(i).padStart(16, '0')}`);
+    people.forEach((id, i) => store.saveMember({ id, name: `Person ${i}`, token: `t${i}`, joinedAt: 1 }));
+    // Tiny texts, so the page's estimate (the text's bytes) sees nothing, each carrying about 2 KB more.
+    const original = store.append({
+      sender: people[0]!,
+      recipient: null,
+      text: '漢'.repeat(200),
+      ts: 1,
+      clientId: 'o',
+    });
+    for (let i = 0; i < 600; i++) {
+      const { message } = store.append({
+        sender: people[1]!,
+        recipient: null,
+        text: 'x',
+        ts: i + 2,
+        clientId: `r${i}`,
+        replyTo: original.message.seq,
+        mentions: people,
+      });
+      if (i % 10 === 0)
+        for (const emoji of ['👍', '❤️', '👨‍👩‍👧‍👦', '🏳️‍🌈'])
+          store.react({ seq: message.seq, by: people[2]!, emoji, on: true, ts: i + 2 });
+    }
+    store.close();
+    const server = await startRoom({ dataDir });
+    const ann = await member(server, 'Ann');
+    const sizes = frameSizes(ann.peer);
+    const older = await page(ann.peer, { conversation: 'room', limit: 500 });
+    expect(older.hasMore).toBe(true);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(server.limits.maxPageBytes + 64 * 1024);
+    // What was cut comes with the next page, nothing twice.
+    const rest = await page(ann.peer, { conversation: 'room', limit: 500, before: older.messages[0]!.seq });
+    expect(rest.messages.at(-1)!.seq).toBe(older.messages[0]!.seq - 1);
+    // The resume of someone away since the start: messages and updates under the same budget.
+    const back = frameSizes(ann.peer);
+    ann.peer.ws.close();
+    const again = await member(server, 'Ann', { resume: { token: ann.welcome.token, lastSeq: 1 } });
+    expect(again.welcome.hasMore).toBe(true);
+    expect(JSON.stringify(again.welcome).length).toBeLessThanOrEqual(server.limits.maxPageBytes + 64 * 1024);
+    expect(back.length).toBeGreaterThanOrEqual(0);
+  }, 60_000);
+
+  it('a newcomer’s welcome stays within its byte budget when a few identities react to every message', async () => {
+    const dataDir = tempDir();
+    const store = HistoryStore.open(dataDir);
+    for (let i = 0; i < 80; i++)
+      store.append({ sender: 'm_old', recipient: null, text: `hi ${i}`, ts: i + 1, clientId: `s${i}` });
+    store.close();
+    // 50 identities, each choosing the 20 emoji a message may hold, on every message: as the host would
+    // store them from 50 members reacting at their message rate, written here in one go.
+    const emoji = [
+      '👍',
+      '❤️',
+      '😂',
+      '🎉',
+      '👀',
+      '🔥',
+      '✅',
+      '🙏',
+      '💯',
+      '🚀',
+      '😮',
+      '😢',
+      '👏',
+      '🤔',
+      '🙌',
+      '💡',
+      '⭐',
+      '🍕',
+      '🐛',
+      '🏳️‍🌈',
+    ];
+    const db = new DatabaseSync(join(dataDir, 'beacon.db'));
+    db.exec('BEGIN');
+    const react = db.prepare('INSERT INTO reactions (message_seq, member, emoji, at) VALUES (?, ?, ?, 1)');
+    for (let seq = 1; seq <= 80; seq++)
+      for (let m = 0; m < 50; m++) for (const e of emoji) react.run(seq, `m_${String(m).padStart(16, '0')}`, e);
+    db.exec('COMMIT');
+    db.close();
+    const server = await startRoom({ dataDir });
+    const peer = new RawPeer(server, { localAddress: '127.0.0.2' });
+    const sizes = frameSizes(peer);
+    await peer.opened();
+    peer.send({ type: 'hello', v: 1, name: 'Newcomer', code: '1234', features: ['channels'] });
+    const welcome = await peer.frame('welcome');
+    expect(sizes[0]).toBeLessThanOrEqual(server.limits.maxPageBytes + 64 * 1024);
+    expect(welcome.hasMore).toBe(true);
+    const older = await page(peer, { before: welcome.history[0]!.seq });
+    expect(older.messages.at(-1)!.seq).toBe(welcome.history[0]!.seq - 1);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(server.limits.maxPageBytes + 64 * 1024);
+  }, 60_000);
+
   it('a search over a large history does not hold up everyone else’s messages', async () => {
     const dataDir = tempDir();
     // 100,000 room messages that all hold "the": written in one transaction before the host starts.
