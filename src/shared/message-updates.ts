@@ -36,20 +36,34 @@ export function applyToMessage(message: ChatMessage, update: Update): ChatMessag
   }
 }
 
-/** `messages` with `updates` applied in order; the array itself when nothing changed. */
+/**
+ * `messages` with `updates` applied in order; the array itself when nothing changed. Each update
+ * touches only its target and the replies quoting it (found through an index), so a page of many
+ * updates costs in proportion to its length, not to its length times the messages held.
+ */
 export function applyToMessages(messages: ChatMessage[], updates: readonly Update[]): ChatMessage[] {
-  let result = messages;
+  const position = new Map<number, number>();
+  const repliesTo = new Map<number, number[]>();
+  messages.forEach((message, index) => {
+    position.set(message.seq, index);
+    const quoted = message.replyTo?.seq;
+    if (quoted !== undefined) repliesTo.set(quoted, [...(repliesTo.get(quoted) ?? []), index]);
+  });
+  let result: ChatMessage[] | null = null;
   for (const update of updates) {
     if (update.kind === 'channel') continue;
-    let changed = false;
-    const next = result.map((message) => {
-      const after = applyToMessage(message, update);
-      if (after !== message) changed = true;
-      return after;
-    });
-    if (changed) result = next;
+    const target = position.get(update.target);
+    const touched =
+      target === undefined ? (repliesTo.get(update.target) ?? []) : [target, ...(repliesTo.get(update.target) ?? [])];
+    for (const index of touched) {
+      const before = (result ?? messages)[index]!;
+      const after = applyToMessage(before, update);
+      if (after === before) continue;
+      result ??= [...messages];
+      result[index] = after;
+    }
   }
-  return result;
+  return result ?? messages;
 }
 
 /** `channels` with a channel update applied: its record replaced, or added at the end when new. */
