@@ -416,3 +416,18 @@ describe('replies', () => {
     store.close();
   });
 });
+
+describe('identities', () => {
+  it('someone who only reacted keeps their name on the messages they reacted to', () => {
+    const { store } = openStore();
+    store.saveMember({ id: ANN, name: 'Ann', token: 't_ann', joinedAt: 1 });
+    store.saveMember({ id: CAT, name: 'Cat', token: 't_cat', joinedAt: 1 });
+    const seq = send(store, ANN, 'hi');
+    store.react({ seq, by: CAT, emoji: '👋', on: true, ts: 2 });
+    expect(store.pruneIdentities(1, 1_000_000)).toBe(0);
+    expect(store.namesFor(store.page(ANN, 'room', {}, 10).messages)).toEqual({ [ANN]: 'Ann', [CAT]: 'Cat' });
+    store.react({ seq, by: CAT, emoji: '👋', on: false, ts: 3 });
+    expect(store.pruneIdentities(1, 1_000_000)).toBe(1);
+    store.close();
+  });
+});

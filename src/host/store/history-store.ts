@@ -342,13 +342,15 @@ export class HistoryStore {
     );
     this.#bySenderClientId = db.prepare(`SELECT ${COLUMNS} FROM messages WHERE sender = ? AND client_id = ?`);
     this.#touch = db.prepare('UPDATE members SET last_seen = ? WHERE id = ?');
-    // members_last_seen narrows this to the stale members; each one's two NOT
+    // members_last_seen narrows this to the stale members; each one's NOT
     // EXISTS probes are index lookups (sender: the (sender, client_id) unique
-    // index; recipient: messages_direct), never a scan of the messages.
+    // index; recipient: messages_direct; reactions_member), never a scan.
+    // Someone who only reacted is still named on the messages they reacted to.
     this.#prune = db.prepare(
       `DELETE FROM members WHERE last_seen < ?
          AND NOT EXISTS (SELECT 1 FROM messages WHERE sender = members.id)
-         AND NOT EXISTS (SELECT 1 FROM messages WHERE recipient = members.id)`,
+         AND NOT EXISTS (SELECT 1 FROM messages WHERE recipient = members.id)
+         AND NOT EXISTS (SELECT 1 FROM reactions WHERE member = members.id)`,
     );
     this.#recent = db.prepare('SELECT id, name FROM members WHERE last_seen >= ? ORDER BY last_seen');
     // One lookup per page, by primary key: the ids travel as one JSON array.

@@ -86,6 +86,7 @@ export const MIGRATIONS: readonly string[] = [
      at          INTEGER NOT NULL,
      PRIMARY KEY (message_seq, member, emoji)
    );
+   CREATE INDEX reactions_member ON reactions (member);
    CREATE TABLE updates (
      seq        INTEGER PRIMARY KEY,
      kind       TEXT NOT NULL,
