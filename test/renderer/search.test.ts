@@ -84,9 +84,9 @@ describe('marking the words found', () => {
     ]);
     const parts = highlightedParts(text, ranges);
     expect(parts.map((p) => p.text).join('')).toBe(text);
-    // A million ranges cost no more than the first thousand.
-    const many = Array.from({ length: 1_000_000 }, (_, i) => [i, i + 1] as [number, number]);
-    expect(cleanRanges('x'.repeat(10), many)).toEqual([[0, 10]]);
+    // Only the first thousand ranges count: a host's million cost no more than that.
+    const many = Array.from({ length: 1_000_000 }, (_, i) => (i < 1000 ? [0, 1] : [5, 6]) as [number, number]);
+    expect(cleanRanges('x'.repeat(10), many)).toEqual([[0, 1]]);
   });
 
   it('cuts a long message around the first word found, never through a surrogate pair', () => {
