@@ -348,6 +348,44 @@ describe('one request costs about a page, however hostile the room’s history',
     expect(Math.max(...sizes)).toBeLessThanOrEqual(server.limits.maxPageBytes + 64 * 1024);
   }, 60_000);
 
+  it('a resume stays within its byte budget when what was missed is edits to long texts in three-byte characters', async () => {
+    const server = await startRoom({ limits: { messageBurst: 200, messagesPerSecond: 200 } });
+    const ann = await member(server, 'Ann');
+    const bob = await member(server, 'Bob');
+    const seqs: number[] = [];
+    for (let i = 0; i < 40; i++) seqs.push(await say(ann.peer, `short ${i}`));
+    const lastSeen = server.lastSeq;
+    bob.peer.ws.close();
+    await bob.peer.closed;
+    // Each edit 48 KB in UTF-8, 16,000 UTF-16 units: what a count of units takes for its size.
+    for (const target of seqs) await ask(ann.peer, { type: 'edit', target, text: '漢'.repeat(15_990) });
+    const peer = new RawPeer(server, { localAddress: '127.0.0.2' });
+    const sizes = frameSizes(peer);
+    await peer.opened();
+    peer.send({
+      type: 'hello',
+      v: 1,
+      name: 'Bob',
+      code: '1234',
+      features: ['channels'],
+      resume: { token: bob.welcome.token, lastSeq: lastSeen },
+    });
+    const welcome = await peer.frame('welcome');
+    expect(sizes[0]).toBeLessThanOrEqual(server.limits.maxPageBytes + 64 * 1024);
+    expect(welcome.hasMore).toBe(true);
+    // The rest follows, after the highest seq the welcome carried, nothing missed.
+    const updates = [...(welcome.updates ?? [])];
+    let highest = Math.max(...welcome.history.map((m) => m.seq), ...updates.map((u) => u.seq));
+    for (let more = true; more;) {
+      const next = await page(peer, { after: highest, limit: 500 });
+      updates.push(...(next.updates ?? []));
+      highest = Math.max(highest, ...next.messages.map((m) => m.seq), ...(next.updates ?? []).map((u) => u.seq));
+      more = next.hasMore;
+    }
+    expect(updates.map((u) => u.seq)).toEqual(Array.from({ length: 40 }, (_, i) => lastSeen + 1 + i));
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(server.limits.maxPageBytes + 64 * 1024);
+  }, 60_000);
+
   it('a search over a large history does not hold up everyone else’s messages', async () => {
     const dataDir = tempDir();
     // 100,000 room messages that all hold "the": written in one transaction before the host starts.

@@ -2,7 +2,8 @@
  * A page of history (a welcome's, a `history` answer's) held to its byte budget as it will be sent
  * (docs/PROTOCOL.md §14, §19.6). The store stops reading at its estimate of each row, which cannot
  * count reactions: a message holds up to 20 emoji, each chosen by up to every member, so a few
- * identities reacting to every message made pages and welcomes several times `maxPageBytes`.
+ * identities reacting to every message made pages and welcomes several times `maxPageBytes`. It
+ * counts an update by its JSON's UTF-16 units too, a third of the bytes of an edit in Chinese.
  */
 import type { ChatMessage, Update } from '../../shared/protocol.ts';
 import type { HistoryPage } from '../store/history-store.ts';
@@ -13,10 +14,10 @@ const bytesOf = (item: ChatMessage | Update): number => Buffer.byteLength(JSON.s
  * `page` ending, counted from its bound (the oldest seq for a page `after`, the newest for one
  * `before`), before the first message or update that takes it past `maxBytes` (always one), at one
  * seq for both kinds, so the client's next page goes on where this one ends and gets nothing twice.
- * A page without reactions was already cut by the store's estimate and is returned as it is.
+ * A page without reactions or updates was already cut by the store's estimate and is returned as it is.
  */
 export function withinPageBudget(page: HistoryPage, forward: boolean, maxBytes: number): HistoryPage {
-  if (!page.messages.some((message) => message.reactions?.length)) return page;
+  if (page.updates.length === 0 && !page.messages.some((message) => message.reactions?.length)) return page;
   const items: (ChatMessage | Update)[] = [...page.messages, ...page.updates].sort((a, b) =>
     forward ? a.seq - b.seq : b.seq - a.seq,
   );
