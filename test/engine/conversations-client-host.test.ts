@@ -74,6 +74,20 @@ async function cutAndRestore(
 
 const seqsOf = (updates: Update[]): number[] => updates.map((u) => u.seq);
 
+/**
+ * The answers, which must all be there before anything else can happen (before the next turn of
+ * the event loop: no socket read, no timer), however loaded the machine is.
+ */
+async function answeredAtOnce(asked: Promise<unknown>[]): Promise<unknown[]> {
+  const late = Symbol('late');
+  const first = await Promise.race([
+    Promise.all(asked),
+    new Promise<typeof late>((resolve) => setImmediate(() => resolve(late))),
+  ]);
+  if (first === late) throw new Error('not answered at once');
+  return first;
+}
+
 describe('a v1.5 member beside one whose app is older (v1.4)', () => {
   it('both talk in the default channel; only the v1.5 member sees the channel, and edits reach both apps without breaking the older one', async () => {
     const server = await startRoom();
@@ -213,14 +227,12 @@ describe('asking while the connection is down', () => {
     const lost = next(bob.feed.client!, 'state', (s) => s.kind === 'reconnecting');
     proxy.refuse();
     await lost;
-    const started = Date.now();
-    const answers = await Promise.all([
+    const answers = await answeredAtOnce([
       bob.feed.edit({ seq: mine, text: 'typo here' }),
       bob.feed.react({ seq: mine, emoji: '👍', on: true }),
       bob.feed.createChannel({ name: 'later', topic: '' }),
       bob.feed.search({ query: 'typo' }),
     ]);
-    expect(Date.now() - started).toBeLessThan(100);
     for (const answer of answers) expect(answer).toMatchObject({ ok: false, error: { code: 'BEACON_ERR_OFFLINE' } });
     const back = next(bob.feed.client!, 'welcome');
     proxy.accept();

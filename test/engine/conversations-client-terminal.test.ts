@@ -42,7 +42,8 @@ function terminal(port: number, name: string) {
   return { child, stdout, stderr, type, printed, said: (pattern: RegExp | string) => printed(pattern, stderr) };
 }
 
-describe('the terminal client in a room with channels', () => {
+// A child process starts Node and strips its TypeScript first: seconds on a loaded machine.
+describe('the terminal client in a room with channels', { timeout: 90_000 }, () => {
   it('shows channels, replies, edits, reactions and deletions, and its /channels, /join, /search, /edit and /delete work', async () => {
     const server = await startRoom();
     const ann = await joined(server, 'Ann');

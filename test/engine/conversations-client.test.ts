@@ -109,6 +109,20 @@ async function joinedClient(url: string, options: Partial<RoomClientOptions> = {
   return client;
 }
 
+/**
+ * The answers, which must all be there before anything else can happen (before the next turn of
+ * the event loop: no socket read, no timer), however loaded the machine is.
+ */
+async function answeredAtOnce(asked: Promise<unknown>[]): Promise<unknown[]> {
+  const late = Symbol('late');
+  const first = await Promise.race([
+    Promise.all(asked),
+    new Promise<typeof late>((resolve) => setImmediate(() => resolve(late))),
+  ]);
+  if (first === late) throw new Error('not answered at once');
+  return first;
+}
+
 describe('asking the host to change something', () => {
   it('says in its hello that it understands channels', async () => {
     const host = await scriptedHost();
@@ -174,15 +188,13 @@ describe('asking the host to change something', () => {
     );
     host.sockets[0]!.terminate();
     await reconnecting;
-    const started = Date.now();
-    const answers = await Promise.all([
+    const answers = await answeredAtOnce([
       client.edit(1, 'x'),
       client.deleteMessage(1),
       client.react(1, '👍', true),
       client.channel({ op: 'create', name: 'later' }),
       client.search({ query: 'hello' }),
     ]);
-    expect(Date.now() - started).toBeLessThan(50);
     for (const answer of answers) expect(answer).toMatchObject({ ok: false, error: { code: 'BEACON_ERR_OFFLINE' } });
     // Back in the room: nothing of what was asked offline goes out.
     const welcomed = new Promise<void>((resolve) => client.on('welcome', () => resolve()));
