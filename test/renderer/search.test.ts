@@ -16,7 +16,7 @@ import { SearchState, searchRequest, startOfDay } from '../../src/renderer/src/s
 import { createFakeChatApi } from '../harness/fake-chat-api.ts';
 import { launchChromium } from '../helpers/chromium.ts';
 import { serveHarness } from '../helpers/harness-server.ts';
-import { axeAcrossScreens } from '../e2e/helpers.ts';
+import { axeAcrossScreens, screenshot } from '../e2e/helpers.ts';
 import { bob, lab, me, settle } from './fixtures.ts';
 
 const cid = (n: number): string => `c_${String(n).padStart(16, '0')}`;
@@ -360,6 +360,13 @@ describe('searching, as a person sees it', () => {
 
     const found = await axeAcrossScreens(page, 'search-results');
     expect(found).toEqual({ '1280 light': [], '1280 dark': [], '420 light': [], '420 dark': [] });
+
+    // On a phone the field takes the whole top bar while it is typed in.
+    await page.setViewportSize({ width: 420, height: 900 });
+    await page.keyboard.press('Control+f');
+    const field = (await page.locator(tid('search-input')).boundingBox())!;
+    expect(field.width).toBeGreaterThan(350);
+    await screenshot(page, 'search-typing-narrow-light', { theme: 'light' });
   });
 
   it('filters search again with the conversation, the person and the days chosen; "Load more" continues', async () => {
