@@ -245,6 +245,12 @@ const messageBytes = (row: MessageRow): number =>
   (row.mentions?.length ?? 0) +
   (row.reply_to === null ? 0 : QUOTE_BYTES);
 
+/**
+ * What one member's choice of one emoji adds to a message in a page: the id in `by`, quoted, and
+ * a share of the emoji. Counted before the rows are read whole: 60 members choosing the 20 emoji on
+ * each of 100 messages made every welcome read and build 120,000 reactions (a second of the host's).
+ */
+const REACTION_BYTES = 24;
 /** An update's JSON is stored as sent; this covers the frame around it. */
 const UPDATE_OVERHEAD_BYTES = 20;
 /**
@@ -595,6 +601,11 @@ export class HistoryStore {
     return messages;
   }
 
+  /** How many reactions message `seq` holds (a count over the primary key's prefix). */
+  #reactionCount(seq: number): number {
+    return (this.#statement('SELECT count(*) AS n FROM reactions WHERE message_seq = ?').get(seq) as { n: number }).n;
+  }
+
   /** Reactions of each of `seqs`: emoji in the order first chosen, members in the order they chose. */
   #reactionsOf(seqs: readonly number[]): Map<number, Reaction[]> {
     const bySeq = new Map<number, Reaction[]>();
@@ -686,7 +697,9 @@ export class HistoryStore {
     let update = updateRows?.next();
     while (!message.done || (update && !update.done)) {
       const takeUpdate = update !== undefined && !update.done && (message.done || update.value.seq < message.value.seq);
-      bytes += takeUpdate ? update!.value.payload.length + UPDATE_OVERHEAD_BYTES : messageBytes(message.value!);
+      bytes += takeUpdate
+        ? update!.value.payload.length + UPDATE_OVERHEAD_BYTES
+        : messageBytes(message.value!) + this.#reactionCount(message.value!.seq) * REACTION_BYTES;
       const taken = rows.length + updates.length;
       if (taken === limit || (taken > 0 && bytes > maxBytes)) {
         hasMore = true;
