@@ -7,7 +7,7 @@ import { conversationOf } from './conversation.ts';
  * messages, unless the person is looking at that conversation right now.
  */
 export function countsAsUnread(
-  message: Pick<ChatMessage, 'from' | 'to'>,
+  message: Pick<ChatMessage, 'from' | 'to' | 'channel'>,
   me: string,
   active: ConversationId | null,
   visible: boolean,

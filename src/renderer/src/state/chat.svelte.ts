@@ -7,6 +7,7 @@ import { MessageActionsState } from './message-actions.svelte.ts';
 import { NearbyState } from './nearby.svelte.ts';
 import { ProfileState } from './profile.svelte.ts';
 import { RoomState } from './room.svelte.ts';
+import { SearchState } from './search.svelte.ts';
 import { TransfersState } from './transfers.svelte.ts';
 
 export interface ChatOptions {
@@ -29,6 +30,7 @@ export class ChatState {
   readonly nearby = new NearbyState();
   readonly transfers: TransfersState;
   readonly actions: MessageActionsState;
+  readonly search: SearchState;
   /** False until the snapshot is in; the window shows "Loading…" until then. */
   ready = $state(false);
 
@@ -52,6 +54,7 @@ export class ChatState {
       filesOf: (item) => this.transfers.filesOf(item),
     });
     this.actions = new MessageActionsState(api, this.conversations, this.room);
+    this.search = new SearchState(api, this.room, this.conversations);
   }
 
   /**
@@ -93,9 +96,11 @@ export class ChatState {
       case 'welcome':
         this.#enter(event.room, event.history, event.hasMore, event.resumed);
         this.transfers.files = event.files ?? null;
+        if (event.updates) this.room.channels.updated(event.updates);
         if (event.updates) this.#messagesUpdated(event.updates);
         break;
       case 'updates':
+        this.room.channels.updated(event.updates);
         this.#messagesUpdated(event.updates);
         break;
       case 'presence': {
@@ -194,5 +199,6 @@ export class ChatState {
     this.room.left();
     this.conversations.left();
     this.actions.left();
+    this.search.clear();
   }
 }

@@ -8,7 +8,13 @@ import {
   type Result,
   type SendReceipt,
 } from '../../../shared/chat-api.ts';
-import { WIRE_LIMITS, type ChatMessage, type Member, type PresenceEvent } from '../../../shared/protocol.ts';
+import {
+  isChannelId,
+  WIRE_LIMITS,
+  type ChatMessage,
+  type Member,
+  type PresenceEvent,
+} from '../../../shared/protocol.ts';
 import { conversationOf } from '../lib/conversation.ts';
 import { shouldSendTyping } from '../lib/typing.ts';
 import { countsAsUnread, mentionsMe, totalUnread } from '../lib/unread.ts';
@@ -35,16 +41,21 @@ export class ConversationsState {
   readonly byId = new SvelteMap<ConversationId, ConversationState>();
   active = $state<ConversationId>(ROOM);
 
-  /** Room first, then a direct conversation per other member, then past ones with people who left. */
+  /**
+   * The channels open for messages (the room alone where the host has none; an archived one only
+   * while it is open), then a direct conversation per other member, then past ones with people who left.
+   */
   conversationIds = $derived.by((): ConversationId[] => {
-    const ids: ConversationId[] = [ROOM];
+    const channels = this.#room.channels;
+    const ids: ConversationId[] = channels.open.length > 0 ? channels.open.map((c) => c.id) : [ROOM];
+    if (isChannelId(this.active) && !ids.includes(this.active)) ids.push(this.active);
     const seen = new Set(ids);
     for (const m of this.#room.presence.others) {
       ids.push(m.id);
       seen.add(m.id);
     }
     for (const [id, conv] of this.byId) {
-      if (!seen.has(id) && conv.messages.length > 0 && id !== this.#room.youId) ids.push(id);
+      if (!seen.has(id) && !isChannelId(id) && conv.messages.length > 0 && id !== this.#room.youId) ids.push(id);
     }
     return ids;
   });
@@ -56,6 +67,10 @@ export class ConversationsState {
   readonly #isVisible: () => boolean;
   readonly #filesOf: (item: OutgoingMessage) => ChatMessage['files'];
   readonly #unread: UnreadReport;
+  /** Messages asked for with loadAround, by conversation, until their page arrives. */
+  readonly #revealing = new Map<ConversationId, number>();
+  /** Gaps being filled between a page loaded around a message and the newer ones held (#bridge). */
+  readonly #gaps = new Map<ConversationId, { top: number; bottom: number; pages: number; hasMore: boolean }>();
   /** What the welcome said about older history; conversations created later start with it. */
   #historyMayHaveMore = false;
   #noteId = 0;
@@ -93,6 +108,8 @@ export class ConversationsState {
   /** A welcome: a fresh one starts the conversations over, a resumed one only adds what was missed. */
   entered(you: Member, history: readonly ChatMessage[], hasMore: boolean, resumed: boolean): void {
     if (!resumed) {
+      this.#revealing.clear();
+      this.#gaps.clear();
       this.#historyMayHaveMore = hasMore;
       for (const conv of this.byId.values()) {
         conv.reset();
@@ -156,14 +173,16 @@ export class ConversationsState {
     const me = this.#room.youId;
     if (!item || me === null) return;
     // The acknowledged message takes its place in the conversation; a later echo of it is deduplicated by seq.
+    const inChannel = isChannelId(item.conversation);
     const message: ChatMessage = {
       seq,
       from: me,
-      to: item.conversation === ROOM ? null : item.conversation,
+      to: inChannel ? null : item.conversation,
       text: item.text,
       ts: item.ts,
       clientId: item.clientId,
     };
+    if (inChannel && item.conversation !== ROOM) message.channel = item.conversation;
     // The host's record when the acknowledgement carried it (v1.4), else what was sent from here.
     const files = hostFiles ?? this.#filesOf(item);
     if (files) message.files = files;
@@ -175,9 +194,52 @@ export class ConversationsState {
 
   olderPage(id: ConversationId, messages: readonly ChatMessage[], hasMore: boolean): void {
     const conv = this.ensure(id);
+    const heldOldest = conv.oldestSeq;
     conv.add(messages);
     conv.hasMore = hasMore;
     conv.loadingOlder = false;
+    this.#bridge(conv, messages, heldOldest, hasMore);
+  }
+
+  /**
+   * A page loaded around a message (reveal) can be far older than what the conversation held: the
+   * messages between them are asked for, page by page back from the held ones, so scrolling from
+   * the message to the newest shows everything (at most GAP_PAGES pages; further back the gap stays).
+   * A page belongs to the gap when it ends inside it; any other page (the person scrolling up from
+   * the revealed message) leaves the gap alone.
+   */
+  #bridge(
+    conv: ConversationState,
+    messages: readonly ChatMessage[],
+    heldOldest: number | null,
+    hasMore: boolean,
+  ): void {
+    const newest = messages[messages.length - 1]?.seq;
+    const target = this.#revealing.get(conv.id);
+    if (target !== undefined && holdsSeq(messages, target)) {
+      this.#revealing.delete(conv.id);
+      if (heldOldest !== null && newest !== undefined && newest < heldOldest) {
+        this.#fillGap(conv.id, { top: heldOldest, bottom: newest, pages: 0, hasMore });
+      }
+      return;
+    }
+    const gap = this.#gaps.get(conv.id);
+    if (!gap || (newest !== undefined && newest <= gap.bottom)) return;
+    const oldest = messages[0]?.seq;
+    if (oldest === undefined || oldest <= gap.bottom || !hasMore || gap.pages + 1 >= GAP_PAGES) {
+      this.#gaps.delete(conv.id);
+      // The gap's pages said more is older; what the page around the message said stands.
+      conv.hasMore = gap.hasMore;
+      return;
+    }
+    this.#fillGap(conv.id, { ...gap, top: oldest, pages: gap.pages + 1 });
+  }
+
+  #fillGap(id: ConversationId, gap: { top: number; bottom: number; pages: number; hasMore: boolean }): void {
+    this.#gaps.set(id, gap);
+    void this.#api.loadOlder({ conversation: id, before: gap.top }).then((r) => {
+      if (!r.ok) this.#gaps.delete(id);
+    });
   }
 
   /** A line in the room when someone else comes or goes. */
@@ -193,6 +255,8 @@ export class ConversationsState {
   }
 
   left(): void {
+    this.#revealing.clear();
+    this.#gaps.clear();
     this.byId.clear();
     this.outgoing.clear();
     this.active = ROOM;
@@ -244,12 +308,31 @@ export class ConversationsState {
     });
   }
 
+  /**
+   * Opens a conversation at one message (a search hit): the message list scrolls to it and
+   * highlights it once it holds it, after asking for its page when it is not loaded.
+   */
+  reveal(id: ConversationId, seq: number): void {
+    this.open(id);
+    const conv = this.ensure(id);
+    conv.revealSeq = seq;
+    if (holdsSeq(conv.messages, seq)) return;
+    this.#revealing.set(id, seq);
+    void this.#api.loadAround({ conversation: id, seq }).then((r) => {
+      if (!r.ok) {
+        if (conv.revealSeq === seq) conv.revealSeq = null;
+        this.#room.notice = r.error.message;
+      }
+    });
+  }
+
   #newestSeqAnywhere(): number {
     let newest = 0;
     for (const conv of this.byId.values()) newest = Math.max(newest, conv.newestSeq ?? 0);
     return newest;
   }
 
+  /** The message appears through the `outgoing` event; the result says only whether it was taken. */
   /** v1.5: `replyTo` the message answered, `mentions` the ids of the members named as @Name. */
   async send(
     conversation: ConversationId,

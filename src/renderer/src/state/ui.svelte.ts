@@ -129,6 +129,7 @@ const mod = isMac ? '⌘' : 'Ctrl';
 /** Every keyboard shortcut, as the shortcut help lists them; App's key handler does what each says. */
 export const SHORTCUTS: readonly { keys: string[]; what: string }[] = [
   { keys: [`${mod}+K`], what: 'Go to a conversation or person (quick switcher)' },
+  { keys: [`${mod}+F`], what: 'Search messages in every conversation' },
   { keys: ['Alt+↑', 'Alt+↓'], what: 'Previous or next conversation' },
   { keys: ['Alt+End'], what: 'Jump to the latest message' },
   { keys: ['Enter'], what: 'Send the message (Shift+Enter: new line)' },
