@@ -3,7 +3,7 @@
  * the narrow layout's sidebar is showing, and the colour theme. Nothing here
  * reaches the ChatApi.
  */
-import { ROOM, type ConversationId } from '../../../shared/chat-api.ts';
+import type { ConversationId } from '../../../shared/chat-api.ts';
 import { isChannelId, type FileRef } from '../../../shared/protocol.ts';
 import type { ConversationsState } from './conversations.svelte.ts';
 
