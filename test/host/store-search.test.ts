@@ -318,6 +318,30 @@ describe('the index', () => {
     again.close();
   });
 
+  it('stays whole through batches: edits and deletions before and after a message is indexed, and a crash before the batch', () => {
+    const dir = tempDir();
+    const store = HistoryStore.open(dir);
+    const seqs = Array.from({ length: 70 }, (_, i) => send(store, ANN, `note ${i} alpha`));
+    // seq 1 is in the index already (a batch of 64 went in); seq 70 is not yet.
+    for (const seq of [1, 70]) store.editMessage({ seq, by: ANN, text: `note ${seq} bravo`, ts: 5 });
+    for (const seq of [2, 69]) store.deleteMessage({ seq, by: ANN, ts: 6 });
+    expect(seqsOf(find(store, BOB, 'bravo'))).toEqual([70, 1]);
+    expect(find(store, BOB, 'alpha', { limit: 100 }).hits).toHaveLength(66);
+    const more = [send(store, BOB, 'charlie one'), send(store, BOB, 'charlie two')];
+    store.editMessage({ seq: more[0]!, by: BOB, text: 'charlie uno', ts: 7 });
+    // No close: the process dies here, with the last messages not yet indexed.
+    const reopened = HistoryStore.open(dir);
+    expect(seqsOf(find(reopened, ANN, 'charlie'))).toEqual([...more].reverse());
+    expect(seqsOf(find(reopened, ANN, 'uno'))).toEqual([more[0]]);
+    reopened.close();
+    store.close();
+    const db = new DatabaseSync(join(dir, 'beacon.db'));
+    // FTS5's own check: every indexed word is in the row it points to, and nothing is missing.
+    expect(() => db.exec("INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)")).not.toThrow();
+    db.close();
+    expect(seqs).toHaveLength(70);
+  });
+
   it('search without FTS5 is refused with BEACON_ERR_SEARCH_UNAVAILABLE, not an SQL error', () => {
     const store = HistoryStore.open(tempDir());
     Object.defineProperty(store, 'hasFts5', { value: false });

@@ -17,7 +17,7 @@ import {
 } from '../../shared/protocol.ts';
 import { keysOf } from '../name-registry.ts';
 import { MIGRATIONS } from './migrations.ts';
-import { ensureSearchIndex, PREFIX_INDEX_CHARS } from './search-index.ts';
+import { ensureSearchIndex, INDEXED_KEY, PREFIX_INDEX_CHARS } from './search-index.ts';
 import { foldWord, ftsExpression, highlightRanges, indexedTerms, searchWords, startOf } from './search-words.ts';
 
 export interface StoredMember {
@@ -123,6 +123,8 @@ export interface SearchQuery {
   limit: number;
 }
 
+/** Messages appended before they are indexed together (search and close index the rest first). */
+const SEARCH_BATCH = 64;
 /** Terms the store remembers having put in messages_fts_terms (a few MB), so most appends write none. */
 const KNOWN_TERMS = 200_000;
 /** A longer last word beginning more indexed terms than this is left to FTS5's own prefix search. */
@@ -336,6 +338,8 @@ export class HistoryStore {
   readonly #statements = new Map<string, StatementSync>();
   /** Terms known to be in messages_fts_terms (see KNOWN_TERMS). */
   readonly #knownTerms = new Set<string>();
+  /** The highest seq whose message the search index holds (INDEXED_KEY). */
+  #indexedThrough = 0;
 
   private constructor(path: string, db: DatabaseSync, hasFts5: boolean, options: StoreOptions) {
     this.path = path;
@@ -386,6 +390,12 @@ export class HistoryStore {
       )
       .get() as { last: number | null };
     this.#lastSeq = row.last ?? 0;
+    if (hasFts5) {
+      const indexed = db.prepare('SELECT value FROM room WHERE key = ?').get(INDEXED_KEY) as
+        { value: string } | undefined;
+      this.#indexedThrough = Number(indexed?.value ?? 0);
+      // What a crash left unindexed (at most a batch) goes in with the next batch or search.
+    }
   }
 
   /** A statement prepared once per distinct SQL text (pages and searches vary by filter). */
@@ -499,22 +509,20 @@ export class HistoryStore {
           mentions ? JSON.stringify(mentions) : null,
         ).changes,
       );
-    const terms = this.#newTerms(message.text);
-    // A message with files or new words is more than one write: one transaction, one commit.
-    const changes =
-      files || terms.length > 0
-        ? this.#transaction(() => {
-            const inserted = insert();
-            if (inserted > 0 && files) this.#recordFiles(seq, files);
-            if (inserted > 0) this.#recordTerms(terms);
-            return inserted;
-          })
-        : insert();
+    // A message with files is two writes (the message, what it carries): one transaction.
+    const changes = files
+      ? this.#transaction(() => {
+          const inserted = insert();
+          if (inserted > 0) this.#recordFiles(seq, files);
+          return inserted;
+        })
+      : insert();
     if (changes === 0) {
       const row = this.#bySenderClientId.get(message.sender, message.clientId) as unknown as MessageRow;
       return { message: this.#hydrate([row])[0]!, duplicate: true };
     }
     this.#lastSeq = seq;
+    if (this.hasFts5 && seq - this.#indexedThrough >= SEARCH_BATCH) this.#indexPending();
     const stored: ChatMessage = {
       seq,
       from: message.sender,
@@ -539,6 +547,30 @@ export class HistoryStore {
       record.run(file.id, seq);
       if (file.preview) record.run(file.preview.id, seq);
     }
+  }
+
+  /**
+   * Indexes the messages appended since the last batch (see search-index.ts), with the words they
+   * bring to messages_fts_terms, in one transaction: one FTS5 segment for the lot.
+   */
+  #indexPending(): void {
+    if (!this.hasFts5 || this.#indexedThrough >= this.#lastSeq) return;
+    const through = this.#lastSeq;
+    this.#transaction(() => {
+      // Read again inside the transaction: only what no one (another store on this file, as a
+      // host that did not die when it seemed to) indexed already; indexing a row twice corrupts FTS5.
+      const indexed = this.#statement('SELECT value FROM room WHERE key = ?').get(INDEXED_KEY) as { value: string };
+      const from = Number(indexed.value);
+      if (from >= through) return;
+      const index = this.#statement('INSERT INTO messages_fts (rowid, text) VALUES (?, ?)');
+      const pending = this.#statement('SELECT seq, text FROM messages WHERE seq > ? AND seq <= ?');
+      for (const row of pending.iterate(from, through) as Iterable<{ seq: number; text: string }>) {
+        index.run(row.seq, row.text);
+        this.#recordTerms(this.#newTerms(row.text));
+      }
+      this.#statement('UPDATE room SET value = ? WHERE key = ?').run(String(through), INDEXED_KEY);
+    });
+    this.#indexedThrough = through;
   }
 
   /** Words of `text` the table of indexed terms may not hold yet (none without FTS5). */
@@ -1017,6 +1049,8 @@ export class HistoryStore {
    */
   search(request: SearchQuery): { hits: SearchHit[]; hasMore: boolean } {
     if (!this.hasFts5) throw new BeaconError('BEACON_ERR_SEARCH_UNAVAILABLE');
+    // Everything appended until now is found: the last batch is indexed first (a few ms at most).
+    this.#indexPending();
     const words = searchWords(request.query);
     if (!words) return { hits: [], hasMore: false };
     const { filter, other, channel } = filterOf(request.conversation ?? 'all', request.channels);
@@ -1201,6 +1235,7 @@ export class HistoryStore {
     void this.#checkpointer?.terminate();
     this.#checkpointer = null;
     if (!this.#db.isOpen) return;
+    this.#indexPending();
     // Leave a compact database behind: fold the WAL in and truncate it.
     try {
       this.#db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
