@@ -454,6 +454,12 @@ describe('searching, as a person sees it', () => {
     await page.locator(tid('search-error')).getByRole('button', { name: 'Try again' }).click();
     await page.locator(tid('search-empty')).waitFor();
 
+    // Escape in the results closes them and puts the keyboard back in the search field.
+    await page.locator(tid('search-in')).focus();
+    await page.keyboard.press('Escape');
+    await expect(page.locator(tid('search-results')).count()).resolves.toBe(0);
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('search-input');
+    await page.keyboard.press('Enter');
     await page.locator(tid('search-close')).click();
     await expect(page.locator(tid('search-results')).count()).resolves.toBe(0);
   });
