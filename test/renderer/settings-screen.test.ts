@@ -99,7 +99,8 @@ describe('the settings screen', () => {
     // Focus goes back to the button that opened it.
     expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('open-settings');
     await page.close();
-  });
+    // Four axe runs and screenshots: about 25 s alone, more beside other test files.
+  }, 90_000);
 
   it('choosing a theme saves it and switches the colours at once, either way round from the system’s', async () => {
     const page = await openHarness();
