@@ -112,6 +112,11 @@ export interface RoomLimits {
    * the list stays short enough to read: 100 by default.
    */
   maxChannels: number;
+  /**
+   * Channels one member may create, archived ones included (v1.5): a channel is never deleted, so
+   * without it one member could use up maxChannels for good. The host (its own machine) is exempt.
+   */
+  maxChannelsPerMember: number;
   /** Searches per second per member, sustained and at once (v1.5): each one reads the index. */
   searchesPerSecond: number;
   searchBurst: number;
@@ -169,6 +174,7 @@ export const DEFAULT_LIMITS: RoomLimits = {
   // Long enough for a phone on weak Wi-Fi to stall and recover; short enough that a stalled reader lets go.
   fileIdleMs: 60_000,
   maxChannels: 100,
+  maxChannelsPerMember: 10,
   // A person types a query and refines it a few times; a script asking for more slows the host for all.
   searchesPerSecond: 2,
   searchBurst: 5,

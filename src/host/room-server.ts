@@ -145,6 +145,7 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
     const channels = new ChannelDirectory({
       store,
       maxChannels: limits.maxChannels,
+      maxChannelsPerMember: limits.maxChannelsPerMember,
       creators: options.channelCreators ?? 'everyone',
     });
     const audience = new Audience({ writer: this.#writer, members: this.#members });

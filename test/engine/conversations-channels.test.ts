@@ -128,6 +128,29 @@ describe('channels', () => {
     });
   });
 
+  it('one member alone cannot use up the room’s channels; the host still can make more', async () => {
+    const server = await startRoom({ limits: { maxChannels: 5, maxChannelsPerMember: 2 } });
+    const ann = await member(server, 'Ann');
+    const bob = await member(server, 'Bob');
+    const host = await member(server, 'Host', { elsewhere: false });
+    expect(await ask(ann.peer, { type: 'channel', op: 'create', name: 'a1' })).toMatchObject({ type: 'done' });
+    const second = await ask(ann.peer, { type: 'channel', op: 'create', name: 'a2' });
+    expect(second).toMatchObject({ type: 'done' });
+    // Archiving does not give the slot back: nothing deletes a channel.
+    await ask(ann.peer, {
+      type: 'channel',
+      op: 'archive',
+      id: second.type === 'done' ? second.channel!.id : '',
+      archived: true,
+    });
+    expect(await ask(ann.peer, { type: 'channel', op: 'create', name: 'a3' })).toMatchObject({
+      code: 'BEACON_ERR_TOO_MANY_CHANNELS',
+    });
+    expect(await ask(bob.peer, { type: 'channel', op: 'create', name: 'b1' })).toMatchObject({ type: 'done' });
+    expect(await ask(host.peer, { type: 'channel', op: 'create', name: 'h1' })).toMatchObject({ type: 'done' });
+    expect(await ask(host.peer, { type: 'channel', op: 'create', name: 'h2' })).toMatchObject({ type: 'done' });
+  });
+
   it('a message and typing in a channel reach members who know channels, never a v1.4 client', async () => {
     const server = await startRoom();
     const ann = await member(server, 'Ann');

@@ -35,14 +35,21 @@ const refused = (code: ErrorCode, detail?: string): Extract<ChannelOutcome, { ok
 export class ChannelDirectory {
   readonly #store: HistoryStore;
   readonly #maxChannels: number;
+  readonly #maxPerMember: number;
   readonly creators: 'everyone' | 'host';
   /** Every channel, the default first: read once, and again after each change. */
   #list: Channel[];
   #byId: Map<string, Channel>;
 
-  constructor(options: { store: HistoryStore; maxChannels: number; creators: 'everyone' | 'host' }) {
+  constructor(options: {
+    store: HistoryStore;
+    maxChannels: number;
+    maxChannelsPerMember: number;
+    creators: 'everyone' | 'host';
+  }) {
     this.#store = options.store;
     this.#maxChannels = options.maxChannels;
+    this.#maxPerMember = options.maxChannelsPerMember;
     this.creators = options.creators;
     this.#list = this.#store.channels();
     this.#byId = new Map(this.#list.map((channel) => [channel.id, channel]));
@@ -84,6 +91,10 @@ export class ChannelDirectory {
       if (!name.ok) return name;
       // The default channel is not counted: maxChannels are the ones members made.
       if (this.#list.length - 1 >= this.#maxChannels) return refused('BEACON_ERR_TOO_MANY_CHANNELS');
+      // One member alone cannot use up the room's channels (nothing deletes one); the host may.
+      const own = this.#list.filter((channel) => channel.createdBy === asker.id).length;
+      if (!asker.fromHostMachine && own >= this.#maxPerMember)
+        return refused('BEACON_ERR_TOO_MANY_CHANNELS', `at most ${this.#maxPerMember} channels per member`);
       return {
         ok: true,
         update: this.#channelUpdate(
