@@ -4,36 +4,63 @@
  * interface apply the same rules. Every update is idempotent: applying one twice, or applying one
  * to a message that already shows it (pages carry messages as they stand now), changes nothing.
  */
-import { type Channel, type ChatMessage, type Update, WIRE_LIMITS } from './protocol.ts';
+import { type Channel, type ChatMessage, type ReplyQuote, type Update, WIRE_LIMITS } from './protocol.ts';
 
-/** `message` after `update`, or the same object when the update is not about it. */
+/** An update about a message (not a channel). */
+export type MessageUpdate = Exclude<Update, { kind: 'channel' }>;
+
+export const isMessageUpdate = (update: Update): update is MessageUpdate => update.kind !== 'channel';
+
+/**
+ * `message` after `update`, or the same object when nothing changed (so a list can tell by
+ * identity). Only the author edits or deletes: the host says so too, and a confused or hostile
+ * host cannot make someone else's words change here. A deletion is final.
+ */
 export function applyToMessage(message: ChatMessage, update: Update): ChatMessage {
   if (update.kind === 'channel') return message;
   if (update.target !== message.seq) return withQuoteUpdated(message, update);
+  if (message.deleted) return message;
   switch (update.kind) {
     case 'edit': {
-      // A deleted message stays deleted, and an older edit never undoes a newer one, whatever order a
-      // catch-up brings them in (a page's message already stands as of its latest edit).
-      if (message.deleted || (message.editedAt !== undefined && update.ts < message.editedAt)) return message;
+      // An older edit never undoes a newer one, whatever order a catch-up brings them in (a page's
+      // message already stands as of its latest edit).
+      if (update.by !== message.from || (message.editedAt !== undefined && update.ts < message.editedAt))
+        return message;
+      const mentions = update.mentions && update.mentions.length > 0 ? [...update.mentions] : undefined;
+      if (message.text === update.text && message.editedAt === update.ts && sameIds(message.mentions, mentions))
+        return message;
       const { mentions: _mentions, ...rest } = message;
-      return {
-        ...rest,
-        text: update.text,
-        editedAt: update.ts,
-        ...(update.mentions && update.mentions.length > 0 ? { mentions: [...update.mentions] } : {}),
-      };
+      return { ...rest, text: update.text, editedAt: update.ts, ...(mentions ? { mentions } : {}) };
     }
     case 'delete': {
+      if (update.by !== message.from) return message;
       const { files: _files, mentions: _mentions, reactions: _reactions, editedAt: _editedAt, ...rest } = message;
       return { ...rest, text: '', deleted: true };
     }
     case 'react': {
-      if (message.deleted) return message;
-      const reactions = reacted(message.reactions ?? [], update.emoji, update.by, update.on);
+      const before = message.reactions ?? [];
+      const reactions = reacted(before, update.emoji, update.by, update.on);
+      if (reactions === before) return message;
       const { reactions: _old, ...rest } = message;
       return reactions.length > 0 ? { ...rest, reactions } : rest;
     }
   }
+}
+
+/**
+ * A reply's quote after its original changed, as the host would now quote it: the new start of the
+ * text, or deleted. The same quote when it is not about `original` or nothing changed.
+ */
+export function requote(quote: ReplyQuote, original: ChatMessage): ReplyQuote {
+  if (quote.seq !== original.seq) return quote;
+  if (original.deleted) return quote.deleted ? quote : { seq: quote.seq, from: quote.from, text: '', deleted: true };
+  const text = quoteOf(original.text);
+  return text === quote.text ? quote : { ...quote, text };
+}
+
+function sameIds(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.length === b.length && a.every((id, i) => id === b[i]);
 }
 
 /**

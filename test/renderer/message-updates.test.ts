@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatSnapshot } from '../../src/shared/chat-api.ts';
 import type { ChatMessage } from '../../src/shared/protocol.ts';
-import { applyUpdate, type MessageUpdate } from '../../src/renderer/src/lib/message-updates.ts';
+import { applyToMessage as applyUpdate, type MessageUpdate } from '../../src/shared/message-updates.ts';
 import { withMentions } from '../../src/renderer/src/lib/markdown-mentions.ts';
 import { markdown } from '../../src/renderer/src/lib/markdown.ts';
 import { matchingMembers, mentionedIn, mentionQuery } from '../../src/renderer/src/lib/mentions.ts';

@@ -1,6 +1,6 @@
 import type { ChatApi, ChatEvent, ChatSnapshot, RoomView } from '../../../shared/chat-api.ts';
 import type { ChatMessage, Update } from '../../../shared/protocol.ts';
-import { isMessageUpdate } from '../lib/message-updates.ts';
+import { isMessageUpdate } from '../../../shared/message-updates.ts';
 import { Clock } from './clock.svelte.ts';
 import { ConversationsState } from './conversations.svelte.ts';
 import { MessageActionsState } from './message-actions.svelte.ts';

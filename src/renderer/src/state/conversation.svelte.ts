@@ -1,7 +1,7 @@
 import type { ConversationId } from '../../../shared/chat-api.ts';
 import type { ChatMessage } from '../../../shared/protocol.ts';
 import { mergeBySeq, type MergeKind } from '../lib/conversation.ts';
-import { applyUpdate, requote, type MessageUpdate } from '../lib/message-updates.ts';
+import { applyToMessage, requote, type MessageUpdate } from '../../../shared/message-updates.ts';
 import type { PresenceNote } from '../lib/timeline.ts';
 
 /** One conversation's loaded messages, seq-ordered and deduplicated. */
@@ -85,7 +85,7 @@ export class ConversationState {
       const index = indexOfSeq(list, update.target);
       if (index < 0) continue;
       const before = list[index]!;
-      const after = applyUpdate(before, update);
+      const after = applyToMessage(before, update);
       if (after === before) continue;
       out ??= this.messages.slice();
       out[index] = after;
