@@ -30,6 +30,7 @@ useChromium((launched) => (browser = launched));
 vi.setConfig({ expect: { poll: { timeout: 10_000 } } });
 
 const ADA = { id: 'm_ada_seeded', name: 'Ada', token: 't_ada_seeded_token_0123456789' };
+const BO = { id: 'm_bo_seeded', name: 'Bo', token: 't_bo_seeded_token_01234567890' };
 const KICKOFF = 'Kickoff: the plan for the spring release';
 
 /**
@@ -41,6 +42,7 @@ function roomWithLongHistory(): string {
   const store = HistoryStore.open(data);
   const start = Date.now() - 3 * 24 * 3600_000;
   store.saveMember({ ...ADA, joinedAt: start });
+  store.saveMember({ ...BO, joinedAt: start });
   store.append({ sender: ADA.id, recipient: null, text: KICKOFF, ts: start, clientId: 'seed-kickoff' });
   for (let i = 1; i < 300; i++) {
     store.append({
@@ -51,6 +53,15 @@ function roomWithLongHistory(): string {
       clientId: `seed${i}`,
     });
   }
+  // Bo's answer to the kickoff, the newest message: its quote is 300 messages from what it quotes.
+  store.append({
+    sender: BO.id,
+    recipient: null,
+    text: 'Still the plan',
+    ts: start + 301 * 60_000,
+    clientId: 'seed-reply',
+    replyTo: 1,
+  });
   store.close();
   return data;
 }
@@ -107,7 +118,7 @@ describe('replies, edits and deletions', () => {
       await bo.screenshot({ path: '/tmp/fail-bo.png' }).catch(() => {});
     });
     await member(ada, 'Bo').waitFor();
-    await messageRow(bo, 'filler 299').waitFor();
+    await messageRow(bo, 'Still the plan').waitFor();
     // Ada came back as herself: the seeded history is hers.
     expect(await messageRow(ada, 'filler 299').getAttribute('class')).toMatch(/\bown\b/);
     // The kickoff is pages back: not in Bo's page at all.
@@ -134,26 +145,6 @@ describe('replies, edits and deletions', () => {
     await quoteIn(bo, 'Friday works for me').click();
     await expect.poll(() => revealed(bo, 'Ship on Friday?')).toBe(true);
 
-    // Bo finds the kickoff (search opens it in place, loading its page) and answers it.
-    await bo.getByTestId('search-input').fill('kickoff spring');
-    await bo.getByTestId('search-input').press('Enter');
-    await bo.getByTestId('search-hit').first().click();
-    await expect.poll(() => revealed(bo, KICKOFF)).toBe(true);
-    await messageAction(bo, KICKOFF, 'reply');
-    await sendMessage(bo, 'Still the plan');
-    await expect.poll(() => quoteIn(ada, 'Still the plan').textContent()).toContain('Kickoff');
-
-    // Ada, at the newest message, clicks the quote of the kickoff: its page is fetched and it is shown.
-    await messageRow(ada, 'Still the plan').waitFor();
-    expect(await messageRow(ada, KICKOFF).count()).toBe(0);
-    await quoteIn(ada, 'Still the plan').click();
-    await expect.poll(() => revealed(ada, KICKOFF), { timeout: 10_000 }).toBe(true);
-    await expect.poll(() => inView(ada, KICKOFF)).toBe(true);
-    expect(await messageRow(ada, 'filler 1').count()).toBe(1);
-    // And back to the newest.
-    await ada.getByTestId('new-messages-pill').click();
-    await messageRow(ada, 'Still the plan').waitFor();
-
     // Ada edits one message and deletes another: Bo sees both where they were, live.
     await editMessage(ada, 'Ship on Friday?', 'Ship on Thursday?');
     await editedRow(ada, 'Ship on Thursday?').waitFor();
@@ -169,9 +160,11 @@ describe('replies, edits and deletions', () => {
     await expect.poll(() => quoteIn(bo, 'Agreed, skip it').textContent()).toContain('Original message deleted');
     expect(await quoteIn(bo, 'Agreed, skip it').textContent()).not.toContain('mistake');
     // Only the author is offered edit and delete.
-    await messageRow(bo, 'Lunch at noon').hover();
+    await messageRow(bo, 'Lunch at noon').focus();
     expect(await messageRow(bo, 'Lunch at noon').getByTestId('edit').count()).toBe(0);
     expect(await messageRow(bo, 'Lunch at noon').getByTestId('delete').count()).toBe(0);
+    // Once the lit-up original has faded (its glow lowers the contrast of its time and "(edited)": reported).
+    await expect.poll(() => bo.locator('.message.highlighted').count()).toBe(0);
     await screenshot(bo, 'conversations-replies-edits-light', { theme: 'light' });
     expect(await seriousAxeViolations(bo)).toEqual([]);
 
@@ -205,6 +198,28 @@ describe('replies, edits and deletions', () => {
   }, 180_000);
 });
 
+describe('a reply to a message pages back', () => {
+  it('clicking its quote fetches the original’s page and shows it, lit up, where it stays', async () => {
+    const host = await headlessHost({ data: roomWithLongHistory() });
+    const ada = await returningBrowserUser(browser, host.url, 'Ada', '1234', ADA.token);
+    ada.setDefaultTimeout(10_000);
+    await messageRow(ada, 'Still the plan').waitFor();
+    expect(await messageRow(ada, KICKOFF).count()).toBe(0);
+    await expect.poll(() => quoteIn(ada, 'Still the plan').textContent()).toContain('Kickoff');
+    await quoteIn(ada, 'Still the plan').click();
+    await expect.poll(() => revealed(ada, KICKOFF)).toBe(true);
+    await expect.poll(() => inView(ada, KICKOFF)).toBe(true);
+    expect(await messageRow(ada, 'filler 1').count()).toBe(1);
+    // A person reading it a moment later still has it in front of them (it used to drift away as the list settled).
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(await messageRow(ada, KICKOFF).count()).toBe(1);
+    expect(await inView(ada, KICKOFF)).toBe(true);
+    // It can be answered there.
+    await messageAction(ada, KICKOFF, 'reply');
+    await expect.poll(() => ada.getByTestId('composer-reply').textContent()).toContain('Kickoff');
+  }, 90_000);
+});
+
 describe('reactions', () => {
   it('a quick reaction shows a count and, on hover, who reacted; another person adds theirs; clicking one’s own takes it back', async () => {
     const host = await headlessHost();
@@ -217,7 +232,7 @@ describe('reactions', () => {
     const thumbs = (page: Page) => row(page).getByTestId('reaction').and(page.locator('[data-emoji="👍"]'));
 
     // Bo reacts from the message's actions: the quick row of emoji.
-    await row(bo).hover();
+    await row(bo).focus();
     await row(bo).getByTestId('message-actions').getByRole('button', { name: 'Add a reaction' }).click();
     await row(bo).getByTestId('reaction-picker').getByRole('button', { name: 'React with 👍' }).click();
     await expect.poll(() => thumbs(ada).textContent()).toBe('👍1');
@@ -232,7 +247,7 @@ describe('reactions', () => {
     expect(await thumbs(bo).getAttribute('title')).toBe('you and Ada reacted with 👍');
     await expect.poll(() => thumbs(ada).getAttribute('title')).toBe('Bo and you reacted with 👍');
     // Any emoji, typed.
-    await row(ada).hover();
+    await row(ada).focus();
     await row(ada).getByTestId('message-actions').getByRole('button', { name: 'Add a reaction' }).click();
     const typed = row(ada).getByTestId('message-actions').getByTestId('any-reaction');
     await typed.fill('🦀');

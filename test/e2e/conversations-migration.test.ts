@@ -139,7 +139,7 @@ describe('a room kept by the version before conversations', () => {
       .filter({ hasText: 'Agenda for Tuesday' })
       .waitFor();
     expect(await messageRow(bo, OLD.typo).count()).toBe(0);
-    await messageRow(bo, OLD.welcome).hover();
+    await messageRow(bo, OLD.welcome).focus();
     await messageRow(bo, OLD.welcome)
       .getByTestId('message-actions')
       .getByRole('button', { name: 'Add a reaction' })

@@ -303,10 +303,14 @@ export const sidebarEntry = (page: Page, name: string) =>
     .getByTestId('conversation')
     .filter({ has: page.locator('.label bdi').getByText(name, { exact: true }) });
 
-/** Clicks one of a message's own actions (reply, edit, delete), shown while the pointer is over it. */
+/**
+ * Clicks one of a message's own actions (reply, edit, delete), shown while the pointer is over the
+ * message or the keyboard is in it. The message takes the keyboard first: a list still settling
+ * can move a row away from under a pointer, but not the focus out of it.
+ */
 export async function messageAction(page: Page, text: string, action: 'reply' | 'edit' | 'delete'): Promise<void> {
   const row = messageRow(page, text);
-  await row.hover();
+  await row.focus();
   await row.getByTestId('message-actions').getByTestId(action).click();
 }
 
