@@ -40,7 +40,16 @@ describe('search', () => {
     const host = await headlessHost();
     const ada = await browserUser(browser, host.url, 'Ada', '1234');
     const bo = await browserUser(browser, host.url, 'Bo', '1234', { width: 1280, height: 760 });
-    const cy = await browserUser(browser, host.url, 'Cy', '1234', { width: 1280, height: 760 });
+    // Cy's page, with every frame its WebSocket receives kept: the page drops a hit from someone else's
+    // conversation, so only the wire shows whether the host sent one.
+    const cyContext = await browser.newContext({ viewport: { width: 1280, height: 760 }, ignoreHTTPSErrors: true });
+    const cy = await cyContext.newPage();
+    const cyHeard: string[] = [];
+    cy.on('websocket', (socket) => socket.on('framereceived', ({ payload }) => cyHeard.push(String(payload))));
+    await cy.goto(host.url);
+    await cy.getByTestId('join-name').fill('Cy');
+    await cy.getByTestId('join-code').fill('1234');
+    await cy.getByTestId('join-submit').click();
     for (const page of [ada, bo, cy]) page.setDefaultTimeout(10_000);
     onTestFailed(async () => {
       for (const [name, page] of Object.entries({ ada, bo, cy }))
@@ -118,7 +127,9 @@ describe('search', () => {
     const everything = await cy.evaluate(() => document.documentElement.outerHTML);
     for (const leak of ['slips to May', 'Private rollout', 'keep the rollout quiet']) {
       expect(everything).not.toContain(leak);
+      expect(cyHeard.filter((frame) => frame.includes(leak))).toEqual([]);
     }
+    expect(cyHeard.some((frame) => frame.includes('searchResults'))).toBe(true);
     // (Five searches each: the host's budget is a burst of 5, then 2 a second, and each filter change is one.)
     // Narrowing to a direct conversation with Ada is narrowing to hers with Ada, which holds none of it.
     await search(cy, 'rollout');
