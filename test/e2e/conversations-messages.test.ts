@@ -107,7 +107,7 @@ const deletedRows = (page: Page) =>
   page.getByTestId('message-row').filter({ has: page.getByTestId('message-deleted') });
 
 describe('replies, edits and deletions', () => {
-  it('Bo replies with a quote that jumps to the original (an old one pages away too); Ada’s edits and deletions reach him live and, after his cable was pulled, on his return', async () => {
+  it('Bo replies with a quote that jumps to the original; Ada’s edits and deletions reach him live and, after his cable was pulled, on his return', async () => {
     const host = await headlessHost({ data: roomWithLongHistory() });
     const ada = await returningBrowserUser(browser, host.url, 'Ada', '1234', ADA.token);
     const cable = await loopbackCable(host.port);
