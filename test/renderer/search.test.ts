@@ -190,6 +190,34 @@ describe('SearchState', () => {
     expect(search.status).toBe('unavailable');
   });
 
+  it('clicking through filters searches once the clicks pause, and a search the host paces is asked again, not failed', async () => {
+    const { api, search } = searching();
+    api.respondOnce('search', answer([hit(msg(5, 'bob', 'build one'), ['build'])]));
+    search.query = 'build';
+    await search.run();
+    const tooFast = {
+      ok: false as const,
+      error: { code: 'BEACON_ERR_RATE_LIMITED' as const, message: 'You are sending too fast', retryAfterMs: 50 },
+    };
+    api.respondOnce('search', tooFast);
+    api.respondOnce('search', answer([hit(msg(6, 'bob', 'build two'), ['build'])]));
+    search.setFilters({ from: 'bob' });
+    search.setFilters({ from: null });
+    search.setFilters({ conversation: 'room' });
+    expect(search.status).toBe('loading');
+    await expect.poll(() => search.status).toBe('done');
+    expect(search.error).toBeNull();
+    expect(search.hits.map((h) => h.message.text)).toEqual(['build two']);
+    // One search for the three clicks, asked again once after "too fast".
+    expect(api.callsTo('search')).toHaveLength(3);
+    expect(api.callsTo('search').at(-1)).toMatchObject({ query: 'build', conversation: 'room' });
+
+    for (let i = 0; i < 5; i++) api.respondOnce('search', { ...tooFast, error: { ...tooFast.error, retryAfterMs: 1 } });
+    await search.run();
+    expect(search.status).toBe('error');
+    expect(search.error).toMatch(/^Searching too often/);
+  });
+
   it('"Load more" asks for hits before the last one shown and adds only new ones', async () => {
     const { api, search } = searching();
     api.respondOnce(
@@ -389,8 +417,7 @@ describe('searching, as a person sees it', () => {
       .toEqual([
         { query: 'build' },
         { query: 'build', before: 812 },
-        { query: 'build', conversation: cid(1) },
-        { query: 'build', conversation: cid(1), from: 'bob' },
+        // Three filters chosen in a row: one search, once the choosing pauses.
         { query: 'build', conversation: cid(1), from: 'bob', since: new Date(2026, 11, 1).getTime() },
       ]);
   });
@@ -445,12 +472,12 @@ describe('searching, as a person sees it', () => {
     await page.evaluate(() =>
       window.harness.fake!.respondOnce('search', {
         ok: false,
-        error: { code: 'BEACON_ERR_RATE_LIMITED', message: 'Too many searches at once: wait a moment.' },
+        error: { code: 'BEACON_ERR_TIMEOUT', message: 'The host did not answer in time.' },
       }),
     );
     await page.locator(tid('search-input')).press('Enter');
     await page.locator(tid('search-error')).waitFor();
-    await expect(page.locator(tid('search-error')).textContent()).resolves.toContain('Too many searches');
+    await expect(page.locator(tid('search-error')).textContent()).resolves.toContain('did not answer in time');
     await page.locator(tid('search-error')).getByRole('button', { name: 'Try again' }).click();
     await page.locator(tid('search-empty')).waitFor();
 

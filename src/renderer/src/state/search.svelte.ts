@@ -13,6 +13,14 @@ export interface SearchFilters {
   untilDay: string;
 }
 
+/** How long filter clicks pause before the search runs. */
+const FILTER_PAUSE_MS = 250;
+/** Searches the host refused as too fast are asked again after this long, this many times in all. */
+const PACED_RETRY_MS = 600;
+const PACED_ATTEMPTS = 5;
+/** The rate-limit row speaks of messages; a search says its own. */
+const SEARCH_TOO_FAST = 'Searching too often just now. Wait a moment and try again.';
+
 export type SearchStatus = 'idle' | 'loading' | 'done' | 'error' | 'unavailable';
 
 const NO_FILTERS: SearchFilters = { conversation: null, from: null, sinceDay: '', untilDay: '' };
@@ -69,6 +77,7 @@ export class SearchState {
   readonly #conversations: ConversationsState;
   /** Counts searches started: an answer belongs to the newest or is dropped. */
   #generation = 0;
+  #filterTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(api: ChatApi, room: RoomState, conversations: ConversationsState) {
     this.#api = api;
@@ -92,13 +101,13 @@ export class SearchState {
       return;
     }
     this.status = 'loading';
-    const result = await this.#api.search(searchRequest(query, this.filters));
+    const result = await this.#searchPaced(() => searchRequest(query, this.filters), generation);
     if (generation !== this.#generation) return;
     if (!result.ok) {
       const unavailable =
         result.error.code === 'BEACON_ERR_SEARCH_UNAVAILABLE' || result.error.code === 'BEACON_ERR_OLD_HOST';
       this.status = unavailable ? 'unavailable' : 'error';
-      this.error = result.error.message;
+      this.error = result.error.code === 'BEACON_ERR_RATE_LIMITED' ? SEARCH_TOO_FAST : result.error.message;
       return;
     }
     this.#room.presence.learn(result.value.names);
@@ -113,7 +122,10 @@ export class SearchState {
     if (!last || !this.hasMore || this.loadingMore || this.status !== 'done') return;
     const generation = this.#generation;
     this.loadingMore = true;
-    const result = await this.#api.search(searchRequest(this.searched, this.filters, last.message.seq));
+    const result = await this.#searchPaced(
+      () => searchRequest(this.searched, this.filters, last.message.seq),
+      generation,
+    );
     if (generation !== this.#generation) return;
     this.loadingMore = false;
     if (!result.ok) {
@@ -127,9 +139,30 @@ export class SearchState {
     this.hasMore = result.value.hasMore;
   }
 
+  /**
+   * A person clicking through filters starts a search per click: the newest one runs once the
+   * clicking pauses, so the host's search budget (2 a second, burst 5) goes on what is looked at.
+   */
   setFilters(change: Partial<SearchFilters>): void {
     this.filters = { ...this.filters, ...change };
-    if (this.searched !== '' && this.query.trim() !== '') void this.run();
+    clearTimeout(this.#filterTimer);
+    if (this.searched === '' || this.query.trim() === '') return;
+    this.#generation++; // an answer to the filters before is stale from now on
+    this.status = 'loading';
+    this.#filterTimer = setTimeout(() => void this.run(), FILTER_PAUSE_MS);
+  }
+
+  /**
+   * Asks the host, waiting and asking again while it says "too fast" (its search budget refills in
+   * well under a second): being paced is not a failure to show. Gives up on a newer search.
+   */
+  async #searchPaced(request: () => CommandInput<'search'>, generation: number): ReturnType<ChatApi['search']> {
+    for (let attempt = 1; ; attempt++) {
+      const result = await this.#api.search(request());
+      if (result.ok || result.error.code !== 'BEACON_ERR_RATE_LIMITED' || attempt >= PACED_ATTEMPTS) return result;
+      await new Promise((resume) => setTimeout(resume, result.error.retryAfterMs ?? PACED_RETRY_MS));
+      if (generation !== this.#generation) return result;
+    }
   }
 
   /** Opens the hit's conversation at its message, highlighted. */
@@ -146,6 +179,7 @@ export class SearchState {
   /** Leaving the room forgets the search: its hits belong to that room. */
   clear(): void {
     this.#generation++;
+    clearTimeout(this.#filterTimer);
     this.query = '';
     this.filters = { ...NO_FILTERS };
     this.searched = '';
