@@ -330,6 +330,59 @@ describe('replies', () => {
     await page.close();
   });
 
+  it('the original opened far back stays in view and keeps the keyboard while the pages between it and the newest arrive', async () => {
+    const page = await newPage();
+    await openRoom(page);
+    await row(page, 122).getByTestId('reply-quote').click();
+    await page.waitForFunction(() => window.harness.fake!.callsTo('loadAround').length === 1);
+    // Older messages exist, so the gap between seq 4 and 100 is filled page by page (below the original).
+    await page.evaluate(
+      (messages) => window.harness.fake!.emit({ type: 'history', conversation: 'room', messages, hasMore: true }),
+      OLD_PAGE,
+    );
+    await page.waitForFunction(() => document.activeElement?.getAttribute('data-seq') === '3');
+    const pages = [
+      [76, 99],
+      [52, 75],
+      [28, 51],
+      [4, 27],
+    ] as const;
+    let top = 100;
+    for (const [from, to] of pages) {
+      // The gap's next page is asked for back from the oldest held above it.
+      await page.waitForFunction(
+        (before) =>
+          window.harness.fake!.callsTo('loadOlder').some((call) => (call as { before: number }).before === before),
+        top,
+      );
+      top = from;
+      const messages = Array.from({ length: to - from + 1 }, (_, k) =>
+        msg(from + k, k % 2 ? BOB : DANA, `Earlier notes, line ${from + k}.\nWith a second line to measure.`),
+      );
+      await page.evaluate(
+        (messages) => window.harness.fake!.emit({ type: 'history', conversation: 'room', messages, hasMore: true }),
+        messages,
+      );
+    }
+    // Let virtua measure and place what arrived.
+    await page.evaluate(
+      () =>
+        new Promise<void>((done) => {
+          let frames = 0;
+          const next = (): void => void (++frames < 30 ? requestAnimationFrame(next) : done());
+          requestAnimationFrame(next);
+        }),
+    );
+    const original = row(page, 3);
+    const box = await original.boundingBox();
+    const list = await page.getByTestId('message-list').boundingBox();
+    expect(box).not.toBeNull();
+    expect(box!.y).toBeGreaterThanOrEqual(list!.y);
+    expect(box!.y + box!.height).toBeLessThanOrEqual(list!.y + list!.height);
+    await expect(page.evaluate(() => document.activeElement?.getAttribute('data-seq'))).resolves.toBe('3');
+    await page.close();
+  });
+
   it('clicking the quote of a message already loaded scrolls to it without asking the host', async () => {
     const page = await newPage();
     await openRoom(page);
