@@ -380,6 +380,25 @@ describe('replies', () => {
     expect(box!.y).toBeGreaterThanOrEqual(list!.y);
     expect(box!.y + box!.height).toBeLessThanOrEqual(list!.y + list!.height);
     await expect(page.evaluate(() => document.activeElement?.getAttribute('data-seq'))).resolves.toBe('3');
+    // Near the top, the page before it is asked for; it arrives above, from the same day (under
+    // the same day label): the original does not move.
+    await page.waitForFunction(() =>
+      window.harness.fake!.callsTo('loadOlder').some((call) => (call as { before: number }).before === 2),
+    );
+    await page.evaluate(
+      (messages) => window.harness.fake!.emit({ type: 'history', conversation: 'room', messages, hasMore: false }),
+      [msg(1, BOB, 'First thing today: coffee.')],
+    );
+    await row(page, 1).waitFor({ state: 'attached' });
+    await page.evaluate(
+      () =>
+        new Promise<void>((done) => {
+          let frames = 0;
+          const next = (): void => void (++frames < 10 ? requestAnimationFrame(next) : done());
+          requestAnimationFrame(next);
+        }),
+    );
+    expect(Math.abs((await original.boundingBox())!.y - box!.y)).toBeLessThan(2);
     await page.close();
   });
 
