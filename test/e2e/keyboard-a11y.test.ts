@@ -289,8 +289,10 @@ describe('older messages', () => {
     expect(await oldestShown()).toBeGreaterThan(firstPage);
     const older = ann.getByRole('button', { name: /older messages/i });
     await older.waitFor({ timeout: 5_000 });
-    // From the message box, Shift+Tab reaches it without the mouse.
-    await ann.getByTestId('composer-input').focus();
+    // From the message list (where the keyboard scrolls), Shift+Tab reaches it in the conversation's
+    // header without the mouse. (From the message box, Shift+Tab first passes each shown message's
+    // actions: react, reply, edit, delete.)
+    await ann.getByRole('log', { name: 'Messages' }).focus();
     for (let i = 0; i < 6 && !(await older.evaluate((b) => b === document.activeElement)); i++) {
       await ann.keyboard.press('Shift+Tab');
     }
