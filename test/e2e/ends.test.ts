@@ -121,12 +121,15 @@ describe('locked out inside the room', () => {
       await ann.getByTestId('new-code').waitFor({ timeout: 20_000 });
       await ann.getByTestId('new-code').fill(`999${i}`);
       await ann.getByTestId('rejoin-with-code').click();
-      // The host's answer (each refusal a little slower) before the next try.
-      const answered = async () => {
-        if ((await indicator(ann).innerText()).includes('Locked out')) return true;
-        const button = ann.getByTestId('rejoin-with-code');
-        return (await button.count()) > 0 && (await button.isEnabled());
-      };
+      // The host's answer (each refusal a little slower) before the next try. Read in one step in the
+      // page: the lockout removes the button, and asking a vanished button whether it is enabled waits forever.
+      const answered = () =>
+        ann.evaluate(() => {
+          const text = document.querySelector('[data-testid="connection-indicator"]')?.textContent ?? '';
+          if (text.includes('Locked out')) return true;
+          const button = document.querySelector('[data-testid="rejoin-with-code"]');
+          return button instanceof HTMLButtonElement && !button.disabled;
+        });
       await expect.poll(answered, { timeout: 15_000 }).toBe(true);
       if ((await indicator(ann).innerText()).includes('Locked out')) break;
     }
