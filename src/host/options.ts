@@ -120,6 +120,21 @@ export interface RoomLimits {
   /** Searches per second per member, sustained and at once (v1.5): each one reads the index. */
   searchesPerSecond: number;
   searchBurst: number;
+  /**
+   * Rooms of at most this many members behave as before v1.6 for everyone: each welcome lists every
+   * member and every member hears everyone's presence. Above it, a 'members' client's welcome lists
+   * only part of the room and it hears presence only of itself, its direct-conversation partners and
+   * the members it watches, plus `roster` counts (docs/PERFORMANCE.md: presence for everyone makes a
+   * join storm cost N² bytes). Clients without 'members' always get everything.
+   */
+  fullPresenceMembers: number;
+  /** The first page of the member list, by name, in a partial welcome (v1.6). */
+  welcomeMembers: number;
+  /** `roster` counts go out at most this often (v1.6). */
+  rosterIntervalMs: number;
+  /** `members` and `watch` requests per second per member, sustained and at once (v1.6). */
+  memberRequestsPerSecond: number;
+  memberRequestBurst: number;
 }
 
 export const DEFAULT_LIMITS: RoomLimits = {
@@ -178,6 +193,12 @@ export const DEFAULT_LIMITS: RoomLimits = {
   // A person types a query and refines it a few times; a script asking for more slows the host for all.
   searchesPerSecond: 2,
   searchBurst: 5,
+  fullPresenceMembers: 200,
+  welcomeMembers: 50,
+  rosterIntervalMs: 1_000,
+  // Scrolling a list of 10,000 asks for a page or two per screenful, and a filter per keystroke.
+  memberRequestsPerSecond: 10,
+  memberRequestBurst: 30,
 };
 
 export interface RoomServerOptions {

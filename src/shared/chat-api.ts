@@ -220,6 +220,14 @@ export interface RoomView {
   canCreateChannels?: boolean;
   /** v1.5: whether this member may rename and archive any channel (joined from the host's machine). */
   isHost?: boolean;
+  /** v1.6: how many are in the room (`online`: not reconnecting); absent from older hosts (count `members`). */
+  memberCount?: { total: number; online: number };
+  /**
+   * v1.6: `members` is only part of the room (you, your direct-conversation partners, the first page by
+   * name): the member list pages the rest with `members`, and presence comes only for the members
+   * watched with `watchMembers` (and your partners). Absent or false: `members` is everyone.
+   */
+  membersPartial?: boolean;
 }
 
 /** The room this app hosted last: hosting "the same room" again keeps its name, port and join code. */
@@ -279,6 +287,12 @@ export type ChatEvent =
    */
   | { type: 'updates'; updates: Update[] }
   | { type: 'presence'; event: PresenceEvent; member: Member }
+  /**
+   * v1.6: the room's counts changed (at most once a second). `complete` false: the room is large and
+   * only watched members' presence arrives (RoomView.membersPartial); turning true again: ask for the
+   * whole list anew with `members`.
+   */
+  | { type: 'roster'; total: number; online: number; complete: boolean }
   /** New messages: one that arrived live, or a whole page of what was missed while away. */
   | { type: 'messages'; messages: ChatMessage[]; names?: Record<string, string> }
   /** One of this user's own messages, as it was queued (pending) or refused at once (failed). */
@@ -318,6 +332,13 @@ export type ChatEvent =
 /** What `send` answers: the message itself arrives as an `outgoing` event. */
 export interface SendReceipt {
   clientId: string;
+}
+
+/** What `members` and `watchMembers` answer (v1.6): `members` from position `offset` of `total` that match. */
+export interface MembersAnswer {
+  members: Member[];
+  offset: number;
+  total: number;
 }
 
 /** What `search` answers (v1.5): the newest hits first; ask again with `before` for older ones. */
@@ -453,6 +474,14 @@ export const CommandSchemas = {
    * opened in place), as a 'history' event of the messages around it.
    */
   loadAround: v.object({ conversation: Conversation, seq: Seq }),
+  /** v1.6: a page of the member list by name, optionally only names containing `query`. */
+  members: v.object({
+    query: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(WIRE_LIMITS.nameChars))),
+    offset: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(1_000_000))),
+    limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(WIRE_LIMITS.membersPage))),
+  }),
+  /** v1.6: the members whose presence should arrive live (the rows on screen), replacing the last set. */
+  watchMembers: v.object({ ids: v.pipe(v.array(MemberId), v.maxLength(WIRE_LIMITS.membersPage)) }),
   // ── settings (issue 15)
   getSettings: v.undefined(),
   /** Changes some settings; answers all of them as saved. Strict: a key it does not know is refused, not ignored. */
@@ -503,6 +532,8 @@ interface CommandOutputs {
   archiveChannel: Channel;
   search: SearchAnswer;
   loadAround: null;
+  members: MembersAnswer;
+  watchMembers: MembersAnswer;
   getSettings: AppSettings;
   setSettings: AppSettings;
   chooseDownloadsFolder: AppSettings;

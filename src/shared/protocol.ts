@@ -64,6 +64,8 @@ export const WIRE_LIMITS = {
   searchPage: 50,
   /** The start of a replied-to message that a reply carries as its quote (v1.5). */
   quoteChars: 200,
+  /** Members one `members` page (and one `watch`) may hold (v1.6). */
+  membersPage: 200,
 } as const;
 
 /** Messages in a page of older history unless asked otherwise (and in a newcomer's welcome). */
@@ -90,6 +92,7 @@ const Name = v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(WIRE_LIMIT
 const Seq = v.pipe(v.number(), v.integer(), v.minValue(0));
 const Text = v.pipe(v.string(), v.maxLength(WIRE_LIMITS.textChars), WellFormed);
 const Timestamp = v.pipe(v.number(), v.integer(), v.minValue(0));
+const Count = v.pipe(v.number(), v.integer(), v.minValue(0));
 
 export const MemberStatus = v.picklist(['online', 'away', 'reconnecting']);
 export type MemberStatus = v.InferOutput<typeof MemberStatus>;
@@ -239,8 +242,12 @@ export const SearchHit = v.object({
 });
 export type SearchHit = v.InferOutput<typeof SearchHit>;
 
-/** What a client understands beyond v1.4, said in its hello (v1.5). */
-export const FEATURES = ['channels'] as const;
+/**
+ * What a client understands beyond v1.4, said in its hello: 'channels' (v1.5), 'members' (v1.6:
+ * a large room's welcome lists only part of the room, and presence comes for the members it watches;
+ * see MembersRequest and Roster).
+ */
+export const FEATURES = ['channels', 'members'] as const;
 
 /**
  * Names of the people a page of messages mentions (authors and direct
@@ -303,6 +310,27 @@ export const ChannelRequest = v.object({
   topic: v.optional(ChannelTopic),
   archived: v.optional(v.boolean()),
 });
+/**
+ * v1.6: a page of the room's member list, sorted by name (case- and accent-insensitive, then id),
+ * optionally only names containing `query`. Answered by `membersPage` with the same `ref`.
+ */
+export const MembersRequest = v.object({
+  type: v.literal('members'),
+  ref: Id,
+  query: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(WIRE_LIMITS.nameChars), WellFormed)),
+  offset: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(1_000_000))),
+  limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(WIRE_LIMITS.membersPage))),
+});
+/**
+ * v1.6: the members whose presence this client wants live in a large room (the rows it shows), in
+ * place of those it asked for before; its own and its direct-conversation partners' come anyway.
+ * Answered by `membersPage` (offset 0) with those of them in the room now.
+ */
+export const WatchRequest = v.object({
+  type: v.literal('watch'),
+  ref: Id,
+  ids: v.pipe(v.array(Id), v.maxLength(WIRE_LIMITS.membersPage)),
+});
 export const SearchRequest = v.object({
   type: v.literal('search'),
   ref: Id,
@@ -352,6 +380,8 @@ export const ClientFrame = v.variant('type', [
   React,
   ChannelRequest,
   SearchRequest,
+  MembersRequest,
+  WatchRequest,
 ]);
 export type ClientFrame = v.InferOutput<typeof ClientFrame>;
 export type HelloFrame = v.InferOutput<typeof Hello>;
@@ -362,6 +392,8 @@ export type DeleteFrame = v.InferOutput<typeof Delete>;
 export type ReactFrame = v.InferOutput<typeof React>;
 export type ChannelRequestFrame = v.InferOutput<typeof ChannelRequest>;
 export type SearchRequestFrame = v.InferOutput<typeof SearchRequest>;
+export type MembersRequestFrame = v.InferOutput<typeof MembersRequest>;
+export type WatchRequestFrame = v.InferOutput<typeof WatchRequest>;
 
 // ── host → client ───────────────────────────────────────────────────────────
 
@@ -408,6 +440,13 @@ export const Welcome = v.object({
   features: v.optional(v.array(v.string())),
   /** v1.5: who may create channels: 'everyone', or 'host' (members joined from the host's own machine). */
   channelCreators: v.optional(v.picklist(['everyone', 'host'])),
+  /** v1.6, to a 'members' client: how many are in the room now (`online`: those not reconnecting). */
+  memberCount: v.optional(v.object({ total: Count, online: Count })),
+  /**
+   * v1.6, to a 'members' client in a large room: `members` is only you, your direct-conversation
+   * partners in the room and the first page by name; ask for the rest with `members`.
+   */
+  membersPartial: v.optional(v.boolean()),
 });
 export const MessageIn = v.object({ type: v.literal('message'), message: ChatMessage });
 export const Ack = v.object({
@@ -440,6 +479,20 @@ export const SearchResults = v.object({
   hasMore: v.boolean(),
   names: v.optional(Names),
 });
+/** v1.6: the answer to `members` or `watch`: `members` from position `offset` of `total` that match. */
+export const MembersPage = v.object({
+  type: v.literal('membersPage'),
+  ref: Id,
+  members: v.array(Member),
+  offset: Count,
+  total: Count,
+});
+/**
+ * v1.6, to 'members' clients: the room's counts, at most once a second and only when they changed.
+ * `complete`: the host sends this client every member's presence (the room is at or below its
+ * full-presence size); when it turns true again after false, ask for the list anew (`members`).
+ */
+export const Roster = v.object({ type: v.literal('roster'), total: Count, online: Count, complete: v.boolean() });
 export const HistoryPage = v.object({
   type: v.literal('history'),
   conversation: v.optional(Id),
@@ -475,6 +528,8 @@ export const HostFrame = v.variant('type', [
   UpdateIn,
   Done,
   SearchResults,
+  MembersPage,
+  Roster,
 ]);
 export type HostFrame = v.InferOutput<typeof HostFrame>;
 export type WelcomeFrame = v.InferOutput<typeof Welcome>;
