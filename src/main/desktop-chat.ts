@@ -399,6 +399,13 @@ export class DesktopChat implements ChatCommands {
   async loadAround(input: CommandInput<'loadAround'>): Promise<Result<null>> {
     return this.#feed.loadAround(input.conversation, input.seq);
   }
+  // ── v1.6 large rooms: pages of the member list, and the rows whose presence should arrive
+  async members(input: CommandInput<'members'>): Promise<Result<CommandOutput<'members'>>> {
+    return this.#feed.members(input);
+  }
+  async watchMembers(input: CommandInput<'watchMembers'>): Promise<Result<CommandOutput<'watchMembers'>>> {
+    return this.#feed.watchMembers(input);
+  }
   // ── the settings screen (app-settings.ts): the settings file is the one source of truth.
   async getSettings(): Promise<Result<AppSettings>> {
     return ok(appSettingsOf(this.#options.settings.value));

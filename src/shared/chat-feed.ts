@@ -17,6 +17,7 @@ import {
   type CommandInput,
   type ConversationId,
   type LastHosted,
+  type MembersAnswer,
   type OutgoingMessage,
   type RecentRoom,
   type Result,
@@ -353,6 +354,27 @@ export class ChatFeed<F = never> {
     return ok({ hits: answer.value.hits, hasMore: answer.value.hasMore, names: { ...answer.value.names } });
   }
 
+  // ── v1.6 large rooms: the member list is paged, and presence comes for the rows watched
+
+  /** A page of the member list in name order (from the host, or cut from the whole list an older host sent). */
+  async members(input: CommandInput<'members'>): Promise<Result<MembersAnswer>> {
+    const client = this.#client;
+    if (!client) return fail('BEACON_ERR_NOT_JOINED');
+    const answer = await client.members(input);
+    if (!answer.ok) return answer;
+    return ok({ members: answer.value.members, offset: answer.value.offset, total: answer.value.total });
+  }
+
+  /** The members whose presence should arrive (the rows on screen); kept across reconnects. */
+  async watchMembers(input: CommandInput<'watchMembers'>): Promise<Result<MembersAnswer>> {
+    const client = this.#client;
+    if (!client) return fail('BEACON_ERR_NOT_JOINED');
+    const answer = await client.watch(input.ids);
+    if (!answer.ok) return answer;
+    this.#refreshKnown(answer.value.members);
+    return ok({ members: answer.value.members, offset: answer.value.offset, total: answer.value.total });
+  }
+
   /** The join-side part of the snapshot; the desktop app adds host info and settings. */
   snapshot(): Pick<ChatSnapshot, 'connection' | 'room' | 'history' | 'hasMore' | 'outgoing' | 'transfers' | 'files'> {
     return {
@@ -365,6 +387,7 @@ export class ChatFeed<F = never> {
         names: { ...this.#names },
         ...(this.#room.channels ? { channels: [...this.#room.channels] } : {}),
         ...(this.#room.features ? { features: [...this.#room.features] } : {}),
+        ...(this.#room.memberCount ? { memberCount: { ...this.#room.memberCount } } : {}),
       },
       history: [...this.#history],
       hasMore: this.#hasMore,
@@ -436,6 +459,9 @@ export class ChatFeed<F = never> {
         this.#updateMember(event === 'left' ? null : member, member.id);
         this.#emit({ type: 'presence', event, member });
       }),
+      client.on('roster', (counts) => this.#roster(client, counts)),
+      // After a reconnect: the watched rows as they are now (what changed while away came with no presence).
+      client.on('watched', (members) => this.#refreshKnown(members)),
       client.on('typing', (from, to, channel) => {
         const me = this.#room?.you.id;
         const conversation = to === null ? (channel ?? ROOM) : to === me ? from : to;
@@ -470,6 +496,35 @@ export class ChatFeed<F = never> {
       }),
       client.on('error', (error) => this.#emit({ type: 'error', ...error })),
     );
+  }
+
+  /**
+   * The room's counts changed. A room that turns complete again after being partial sent no
+   * presence for most members meanwhile: the snapshot's list is read anew (a page of 200 is everyone
+   * in a complete room), so a window that reloads finds it right.
+   */
+  #roster(client: RoomClient, counts: { total: number; online: number; complete: boolean }): void {
+    const room = this.#room;
+    if (!room) return;
+    const wasPartial = room.membersPartial === true;
+    room.memberCount = { total: counts.total, online: counts.online };
+    room.membersPartial = !counts.complete;
+    this.#emit({ type: 'roster', ...counts });
+    if (!wasPartial || !counts.complete) return;
+    void client.members({ limit: WIRE_LIMITS.membersPage }).then((answer) => {
+      if (!answer.ok || this.#client !== client || this.#room !== room || room.membersPartial) return;
+      const you = answer.value.members.find((member) => member.id === room.you.id);
+      room.members = answer.value.members;
+      if (you) room.you = you;
+    });
+  }
+
+  /** Members as the host says they are now replace what the snapshot held of them (and only those it holds). */
+  #refreshKnown(members: readonly Member[]): void {
+    const room = this.#room;
+    if (!room) return;
+    const fresh = new Map(members.map((member) => [member.id, member]));
+    room.members = room.members.map((member) => fresh.get(member.id) ?? member);
   }
 
   #fileOutbox(client: RoomClient, platform: FilePlatform<F>): FileOutbox<F> {
@@ -526,6 +581,8 @@ export class ChatFeed<F = never> {
       ...(features ? { features } : {}),
       canCreateChannels: (features?.includes('channels') ?? false) && (creators === 'everyone' || isHost),
       isHost,
+      ...(welcome.memberCount ? { memberCount: { ...welcome.memberCount } } : {}),
+      ...(welcome.membersPartial ? { membersPartial: true } : {}),
     };
   }
 

@@ -1,9 +1,10 @@
 /**
- * Requests about existing messages and channels (v1.5: edit, delete, react, channel, search) while
- * they wait for the host's answer: each has a `ref` of its own, settled by the frame that echoes it
- * (`done`, `searchResults`, or an `error`), by a timeout, or by the connection ending. Unlike
- * messages they are never queued while offline: an edit or a search made then would land late, or
- * twice, after the person moved on, so they fail at once and the person decides.
+ * Requests about existing messages and channels (v1.5: edit, delete, react, channel, search) and
+ * about the member list (v1.6: members, watch) while they wait for the host's answer: each has a
+ * `ref` of its own, settled by the frame that echoes it (`done`, `searchResults`, `membersPage`, or
+ * an `error`), by a timeout, or by the connection ending. Unlike messages they are never queued
+ * while offline: an edit or a search made then would land late, or twice, after the person moved
+ * on, so they fail at once and the person decides.
  */
 import type { Result } from './chat-api.ts';
 import { type ErrorCode, errorMessage } from './errors.ts';
@@ -15,8 +16,8 @@ export const REQUEST_TIMEOUT_MS = 10_000;
 type Failure = Extract<Result<never>, { ok: false }>['error'];
 
 interface Waiting {
-  /** What answers it: 'done' for changes, 'searchResults' for a search. */
-  answer: 'done' | 'searchResults';
+  /** What answers it: 'done' for changes, 'searchResults' for a search, 'membersPage' for members and watch (v1.6). */
+  answer: 'done' | 'searchResults' | 'membersPage';
   settle: (result: Result<unknown>) => void;
   timer: ReturnType<typeof setTimeout>;
 }

@@ -5,14 +5,15 @@
  * while offline are delivered exactly once after reconnecting), the
  * ResumeCursor (resume from the last sequence number, catch up page by page),
  * PendingRequests (v1.5 edits, deletions, reactions, channel changes and
- * searches, each answered by the frame that echoes its ref) and Liveness
- * (round-trip time; a silent host counts as gone).
+ * searches, v1.6 member pages and watches, each answered by the frame that echoes its ref) and
+ * Liveness (round-trip time; a silent host counts as gone).
  */
 import { type BackoffOptions, DEFAULT_BACKOFF, ReconnectSchedule } from './backoff.ts';
 import type { ConnectionSecurity, ConnectionState, MessageStatus, OutgoingMessage } from './chat-api.ts';
 import { Emitter } from './emitter.ts';
 import { errorMessage, type ErrorCode, isErrorCode, isFinal } from './errors.ts';
 import { Liveness } from './liveness.ts';
+import { pageOfMembers } from './member-order.ts';
 import { Outbox, type SendExtras } from './outbox.ts';
 import { PendingRequests } from './pending-requests.ts';
 import type { Result } from './chat-api.ts';
@@ -31,6 +32,7 @@ import {
   type FileRef,
   type HostFrame,
   type Member,
+  type MembersRequestFrame,
   type Names,
   type PresenceEvent,
   PROTOCOL_VERSION,
@@ -113,6 +115,23 @@ export interface SearchAnswerFrame {
   names: Names;
 }
 
+/** A page of the member list as asked (v1.6), without the ref RoomClient adds. */
+export type MembersQuery = Omit<MembersRequestFrame, 'type' | 'ref'>;
+
+/** What the host answered `members` or `watch` (v1.6): `members` from position `offset` of `total`. */
+export interface MembersPageAnswer {
+  members: Member[];
+  offset: number;
+  total: number;
+}
+
+/** The room's counts (v1.6 `roster`); `complete`: every member's presence arrives. */
+export interface RosterCounts {
+  total: number;
+  online: number;
+  complete: boolean;
+}
+
 /** A channel request (v1.5) as asked, without the ref RoomClient adds. */
 export type ChannelChange = Omit<ChannelRequestFrame, 'type' | 'ref'>;
 
@@ -131,6 +150,13 @@ export type RoomClientEvents = {
    */
   update: [update: Update];
   history: [page: HistoryPageEvent];
+  /** v1.6: the room's counts changed (at most once per rosterIntervalMs). */
+  roster: [counts: RosterCounts];
+  /**
+   * v1.6: the watched members as they are now, answered to the watch set sent again after a
+   * reconnect (the host forgets it with the connection).
+   */
+  watched: [members: Member[]];
   error: [error: { code: ErrorCode; message: string }];
 };
 
@@ -184,6 +210,19 @@ export class RoomClient extends Emitter<RoomClientEvents> {
   #hostStopped = false;
   #connectTimer: ReturnType<typeof setTimeout> | null = null;
   #chosenStatus: 'online' | 'away' = 'online';
+  /**
+   * Every member this client knows of (the welcome's list and presence since): from a host that
+   * does not page members (older than v1.6) that is the whole room, and `members` pages it here.
+   */
+  readonly #known = new Map<string, Member>();
+  /** The latest welcome carried memberCount: the host pages members and answers watch (v1.6). */
+  #hostPagesMembers = false;
+  /** The room's counts from the welcome and each roster since; null from an older host. */
+  #memberCount: { total: number; online: number } | null = null;
+  /** Only part of the room is known (welcome.membersPartial, or a roster that is not complete). */
+  #membersPartial = false;
+  /** The ids of the last `watch`: said again after every reconnect (the host forgot them). */
+  #watched: string[] = [];
   /** The promise `connect()` returned, settled by the first welcome or the first failure. */
   #firstWelcome: {
     resolve: () => void;
@@ -236,6 +275,14 @@ export class RoomClient extends Emitter<RoomClientEvents> {
   /** What the host can do (v1.5 welcome `features`: 'channels', 'edits', 'search', …); empty for an older host. */
   get hostFeatures(): ReadonlySet<string> {
     return this.#hostFeatures;
+  }
+  /** v1.6: how many are in the room, as the host last said; null from an older host (count the members). */
+  get memberCount(): { total: number; online: number } | null {
+    return this.#memberCount;
+  }
+  /** v1.6: the members this client knows are only part of the room (page the rest with `members`). */
+  get membersPartial(): boolean {
+    return this.#membersPartial;
   }
   /** The fingerprint every connection of this client must find: given, or trusted on first use. */
   get pin(): HostPin | null {
@@ -363,10 +410,45 @@ export class RoomClient extends Emitter<RoomClientEvents> {
     );
   }
 
+  // ── the member list (v1.6) ─────────────────────────────────────────────────
+
+  /**
+   * A page of the member list in name order. A host that pages members is asked; an older one sent
+   * the whole room, so the page is cut from this client's own list (the same order, the same query
+   * rules): the interface works the same either way.
+   */
+  async members(query: MembersQuery = {}): Promise<Result<MembersPageAnswer>> {
+    if (this.#state.kind !== 'connected') return offline();
+    if (!this.#hostPagesMembers) return { ok: true, value: pageOfMembers(this.#known.values(), query) };
+    return this.#requests.start<MembersPageAnswer>('membersPage', (ref) =>
+      this.#write({ type: 'members', ref, ...query }),
+    );
+  }
+
+  /**
+   * Asks for the presence of `ids` (the rows on screen) in place of the last set, and answers with
+   * those of them in the room now. The set is kept even while offline, and said again after every
+   * reconnect.
+   */
+  async watch(ids: readonly string[]): Promise<Result<MembersPageAnswer>> {
+    this.#watched = [...new Set(ids)].slice(0, WIRE_LIMITS.membersPage);
+    if (this.#state.kind !== 'connected') return offline();
+    return this.#sendWatch();
+  }
+
+  #sendWatch(): Promise<Result<MembersPageAnswer>> {
+    const ids = this.#watched;
+    if (!this.#hostPagesMembers) {
+      // An older host sends everyone's presence anyway: the answer is what this client knows of them.
+      const present = ids.flatMap((id) => this.#known.get(id) ?? []);
+      return Promise.resolve({ ok: true, value: { members: present, offset: 0, total: present.length } });
+    }
+    return this.#requests.start<MembersPageAnswer>('membersPage', (ref) => this.#write({ type: 'watch', ref, ids }));
+  }
+
   /** Why a request cannot go now, or null when it can. */
   #refusal(feature: string): Extract<Result<never>, { ok: false }> | null {
-    const failure = (code: ErrorCode) => ({ ok: false as const, error: { code, message: errorMessage(code) } });
-    if (this.#state.kind !== 'connected') return failure('BEACON_ERR_OFFLINE');
+    if (this.#state.kind !== 'connected') return offline();
     if (!this.#hostFeatures.has(feature)) return failure('BEACON_ERR_OLD_HOST');
     return null;
   }
@@ -560,6 +642,8 @@ export class RoomClient extends Emitter<RoomClientEvents> {
         this.#acknowledged(frame.clientId, frame.seq, frame.files);
         return;
       case 'presence':
+        if (frame.event === 'left') this.#known.delete(frame.member.id);
+        else this.#known.set(frame.member.id, frame.member);
         this.emit('presence', frame.event, frame.member);
         return;
       case 'typing':
@@ -584,6 +668,19 @@ export class RoomClient extends Emitter<RoomClientEvents> {
           hasMore: frame.hasMore,
           names: frame.names ?? {},
         } satisfies SearchAnswerFrame);
+        return;
+      case 'membersPage':
+        this.#requests.answer(frame.ref, 'membersPage', {
+          // Never more than a page holds, whatever a host sends: an interface shows them all.
+          members: frame.members.slice(0, WIRE_LIMITS.membersPage),
+          offset: frame.offset,
+          total: frame.total,
+        } satisfies MembersPageAnswer);
+        return;
+      case 'roster':
+        this.#memberCount = { total: frame.total, online: frame.online };
+        this.#membersPartial = !frame.complete;
+        this.emit('roster', { total: frame.total, online: frame.online, complete: frame.complete });
         return;
       case 'history':
         this.#historyPage(frame);
@@ -614,6 +711,11 @@ export class RoomClient extends Emitter<RoomClientEvents> {
     this.#token = welcome.token;
     this.#me = welcome.you;
     this.#hostPingIntervalMs = welcome.limits.pingIntervalMs;
+    this.#known.clear();
+    for (const member of welcome.members) this.#known.set(member.id, member);
+    this.#hostPagesMembers = welcome.memberCount !== undefined;
+    this.#memberCount = welcome.memberCount ?? null;
+    this.#membersPartial = welcome.membersPartial === true;
     for (const message of welcome.history) this.#noteOwn(message);
     this.#reconnects.welcomed();
     const security = this.#security === undefined ? {} : { security: this.#security };
@@ -627,6 +729,12 @@ export class RoomClient extends Emitter<RoomClientEvents> {
     }
     this.#outbox.connected(welcome.limits);
     this.#liveness.start(this.#options.pingIntervalMs || this.#hostPingIntervalMs);
+    // The host forgot the watched set with the last connection: the rows on screen go on getting news.
+    if (this.#watched.length > 0 && this.#hostPagesMembers) {
+      void this.#sendWatch().then((answer) => {
+        if (answer.ok) this.emit('watched', answer.value.members);
+      });
+    }
     this.#firstWelcome?.resolve();
     this.#firstWelcome = null;
   }
@@ -695,6 +803,12 @@ export class RoomClient extends Emitter<RoomClientEvents> {
     this.emit('error', { code: known, message });
   }
 }
+
+function failure(code: ErrorCode): Extract<Result<never>, { ok: false }> {
+  return { ok: false, error: { code, message: errorMessage(code) } };
+}
+
+const offline = (): Extract<Result<never>, { ok: false }> => failure('BEACON_ERR_OFFLINE');
 
 /**
  * A search hit with only the highlights that can be shown: whole numbers inside the text, each

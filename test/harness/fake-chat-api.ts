@@ -24,6 +24,7 @@ import {
   type Transfer,
 } from '../../src/shared/chat-api.ts';
 import type { Update } from '../../src/shared/protocol.ts';
+import { pageOfMembers } from '../../src/shared/member-order.ts';
 import { commandTable } from './commands.ts';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -176,6 +177,12 @@ export function createFakeChatApi(options: FakeOptions = {}): FakeChatApi {
     }),
     search: () => ({ hits: [], hasMore: false, names: {} }),
     loadAround: () => null,
+    // Like a host that sent everyone: pages of the snapshot's members, in the host's order.
+    members: (input) => pageOfMembers(fake.snapshot.room?.members ?? [], input),
+    watchMembers: (input) => {
+      const present = (fake.snapshot.room?.members ?? []).filter((member) => input.ids.includes(member.id));
+      return { members: present, offset: 0, total: present.length };
+    },
     getSettings: () => fakeSettings,
     setSettings: (input) => Object.assign(fakeSettings, input),
     chooseDownloadsFolder: () => fakeSettings,

@@ -210,6 +210,9 @@ export function createWebChatApi(): ChatApi {
     archiveChannel: (input) => feed.archiveChannel(input),
     search: (input) => feed.search(input),
     loadAround: async (input) => feed.loadAround(input.conversation, input.seq),
+    // v1.6 large rooms: the page checks nothing for the host (it checks every frame itself).
+    members: (input) => feed.members(input),
+    watchMembers: (input) => feed.watchMembers(input),
     // The settings screen (issue 15).
     getSettings: async () => ok(settings()),
     // Checked as main's bridge and DesktopChat check it: the contract's schema, then the host's name rules.
