@@ -1,0 +1,137 @@
+/**
+ * One "edge" host of the prototype: a `ws` server whose members all sit in one
+ * room. It models only the path a room message takes through a host: take the
+ * sender's text, give it the room's next sequence number, wrap it as Beacon's
+ * `message` frame and fan it out, one write per member per tick with the tick's
+ * frames serialized once (as src/host/tick-writer.ts does). It leaves out
+ * everything else: hello/welcome, validation, storage, acks, presence, limits.
+ *
+ * Two ways to run (argv[2]):
+ * - `alone`: the sequence is a counter in this process and fan-out is local;
+ *   one process holding every member, the way Beacon runs today.
+ * - `shared`: the sequence is Redis `INCR room:seq`, and the frame goes out by
+ *   `PUBLISH room` to every edge (this one included) subscribed to the channel;
+ *   each edge delivers what Redis hands it to its own members. Redis is the only
+ *   thing the edges share; they never talk to each other.
+ *
+ * argv[3]: the Redis port (shared only). BEACON_PROTO_DROP_PUBLISH=k skips this
+ * edge's k-th publish once, BEACON_PROTO_DUPLICATE_PUBLISH=k sends it twice:
+ * mutations that the member process's exact count must catch.
+ */
+import { performance } from 'node:perf_hooks';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { serveControl } from '../servers/control.ts';
+import { Resp } from './resp.ts';
+
+const mode = process.argv[2] === 'shared' ? 'shared' : 'alone';
+const redisPort = Number(process.argv[3] ?? 0);
+const dropAt = Number(process.env.BEACON_PROTO_DROP_PUBLISH ?? 0);
+const duplicateAt = Number(process.env.BEACON_PROTO_DUPLICATE_PUBLISH ?? 0);
+
+const CHANNEL = 'room';
+const SEQ_KEY = 'room:seq';
+
+const members = new Set<WebSocket>();
+let localSeq = 0;
+let published = 0;
+let delivered = 0;
+/** Time from a message's arrival until its sequence number was known, summed over messages (µs). */
+let seqWaitUs = 0;
+let seqCount = 0;
+
+// ── fan-out: the tick's frames, serialized once, one write per member ──────────
+
+let tick: Buffer[] = [];
+let flushQueued = false;
+
+function enqueue(frame: Buffer): void {
+  tick.push(frame);
+  if (!flushQueued) {
+    flushQueued = true;
+    setImmediate(flush);
+  }
+}
+
+function flush(): void {
+  flushQueued = false;
+  const frames = tick;
+  tick = [];
+  // Several frames in one tick travel as one JSON array, which Beacon's protocol allows.
+  const bytes =
+    frames.length === 1
+      ? frames[0]!
+      : Buffer.concat([
+          Buffer.from('['),
+          ...frames.flatMap((f, i) => (i ? [Buffer.from(','), f] : [f])),
+          Buffer.from(']'),
+        ]);
+  for (const member of members) member.send(bytes, { binary: false });
+  delivered += frames.length * members.size;
+}
+
+function frameOf(seq: number, text: string): Buffer {
+  return Buffer.from(
+    `{"type":"message","message":{"seq":${seq},"from":"m_benchsender0","to":null,"text":${JSON.stringify(text)},"ts":${Date.now()}}}`,
+  );
+}
+
+// ── the room's sequence and the shared channel ────────────────────────────────
+
+let commands: Resp | null = null;
+let subscriber: Resp | null = null;
+
+async function connectRedis(): Promise<void> {
+  commands = await Resp.open(redisPort);
+  subscriber = await Resp.open(redisPort);
+  await subscriber.subscribe(CHANNEL, (_channel, payload) => enqueue(payload));
+}
+
+function publish(frame: Buffer): void {
+  published++;
+  if (published === dropAt) return;
+  void commands!.command('PUBLISH', CHANNEL, frame);
+  if (published === duplicateAt) void commands!.command('PUBLISH', CHANNEL, frame);
+}
+
+function onText(text: string): void {
+  const arrived = performance.now();
+  if (mode === 'alone') {
+    localSeq++;
+    seqWaitUs += (performance.now() - arrived) * 1000;
+    seqCount++;
+    enqueue(frameOf(localSeq, text));
+    return;
+  }
+  // Replies come back in the order the INCRs were sent, so this edge publishes in sequence order.
+  void commands!.command('INCR', SEQ_KEY).then((seq) => {
+    seqWaitUs += (performance.now() - arrived) * 1000;
+    seqCount++;
+    publish(frameOf(Number(seq), text));
+  });
+}
+
+if (mode === 'shared') await connectRedis();
+
+const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, clientTracking: false });
+wss.on('connection', (ws) => {
+  members.add(ws);
+  ws.on('error', () => {});
+  ws.on('close', () => members.delete(ws));
+  ws.on('message', (data, isBinary) => {
+    if (!isBinary) onText(String(data));
+  });
+});
+wss.on('listening', () => {
+  const address = wss.address();
+  serveControl(
+    typeof address === 'object' && address ? address.port : 0,
+    () =>
+      new Promise<void>((resolve) => {
+        commands?.close();
+        subscriber?.close();
+        for (const member of members) member.terminate();
+        wss.close(() => resolve());
+      }),
+    () => ({ members: members.size, published, delivered, seqWaitUs, seqCount }),
+  );
+});
