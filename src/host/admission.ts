@@ -156,6 +156,8 @@ export class Admission {
     const member = known ?? this.#members.newcomer(name.name, now);
     // Said once, in the hello: a connection without it is sent the default channel only (§19.1).
     connection.channels = hello.features?.includes('channels') ?? false;
+    // v1.6: in a large room such a client hears presence only of those it needs, and pages the list itself.
+    connection.routedPresence = hello.features?.includes('members') ?? false;
     const { replaced, news } = this.#members.attach(member, connection, now);
     this.#onJoined(connection);
     if (replaced) this.#replies.refuse(replaced, 'BEACON_ERR_REPLACED');
@@ -176,6 +178,9 @@ export class Admission {
         )
       : this.#store.page(member.id, 'all', {}, this.#limits.historyPageSize, this.#limits.maxPageBytes, view);
     const page = withinPageBudget(read, resuming, this.#limits.maxPageBytes);
+    // Counted with this member in: a large room's newcomer gets part of the list, and no O(N) work (§21).
+    const counts = this.#members.counts();
+    const partial = connection.routedPresence && !counts.complete;
     const welcome = encode({
       type: 'welcome',
       v: PROTOCOL_VERSION,
@@ -183,7 +188,7 @@ export class Admission {
       you: publicMember(member),
       token: member.token,
       resumed: known !== undefined,
-      members: [],
+      members: partial ? this.#members.partialList(member, this.#limits.welcomeMembers) : [],
       history: page.messages,
       hasMore: page.hasMore,
       names: this.#store.namesFor(page.messages, page.updates),
@@ -204,16 +209,24 @@ export class Admission {
           }
         : {}),
       ...(resuming && page.updates.length > 0 ? { updates: page.updates } : {}),
+      ...(connection.routedPresence
+        ? { memberCount: { total: counts.total, online: counts.online }, ...(partial ? { membersPartial: true } : {}) }
+        : {}),
     });
+    if (connection.routedPresence) this.#members.welcomed(counts);
     // The welcome reflects all presence news so far: none of it is sent to this connection again.
     connection.presenceSeen = this.#writer.presenceNumber;
-    // Splice in the cached member list (`"members":[]` cannot occur inside an escaped string). A function,
-    // not a string, as the replacement: a name holding `$'` or `$&` must not be read as a pattern.
-    const members = `"members":${this.#members.listJson()}`;
-    this.#writer.queue(
-      connection,
-      welcome.replace('"members":[]', () => members),
-    );
+    if (partial) {
+      this.#writer.queue(connection, welcome);
+    } else {
+      // Splice in the cached member list (`"members":[]` cannot occur inside an escaped string). A function,
+      // not a string, as the replacement: a name holding `$'` or `$&` must not be read as a pattern.
+      const members = `"members":${this.#members.listJson()}`;
+      this.#writer.queue(
+        connection,
+        welcome.replace('"members":[]', () => members),
+      );
+    }
     if (member.droppedSlow) {
       // The 4006 close queued behind the data it could not read, so it most likely never arrived: say it now.
       member.droppedSlow = false;

@@ -33,6 +33,11 @@ export interface Connection extends Outlet {
    * typing or search hits).
    */
   channels: boolean;
+  /**
+   * v1.6: the members whose presence this connection asked for (`watch`), those in the room when it
+   * asked; heard in a large room besides its own and its direct-conversation partners'.
+   */
+  watching: readonly string[];
   /** The connection comes from the host's own machine (exactly 127.0.0.1 or ::1): "the host" of §19.2. */
   fromHostMachine: boolean;
 }
@@ -58,6 +63,8 @@ export function newConnection(ws: WebSocket, socket: Socket): Connection {
     presenceSeen: Number.POSITIVE_INFINITY,
     refused: false,
     channels: false,
+    routedPresence: false,
+    watching: [],
     fromHostMachine: isHostsOwnAddress(socket.remoteAddress ?? ''),
   };
 }

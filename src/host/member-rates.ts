@@ -16,6 +16,8 @@ export interface MemberRates {
   history: TokenBucket;
   /** v1.5: searches, apart from messages (each reads the index, and a search box types fast). */
   searches: TokenBucket;
+  /** v1.6: `members` and `watch` requests (a list of 10,000 scrolls and filters fast). */
+  memberRequests: TokenBucket;
   floodStrikes: number;
   floodWindowStart: number;
 }
@@ -26,6 +28,7 @@ export function freshRates(limits: RoomLimits, now: number): MemberRates {
     pings: new TokenBucket(PINGS_PER_SECOND, PING_BURST, now),
     history: new TokenBucket(limits.historyPerSecond, limits.historyBurst, now),
     searches: new TokenBucket(limits.searchesPerSecond, limits.searchBurst, now),
+    memberRequests: new TokenBucket(limits.memberRequestsPerSecond, limits.memberRequestBurst, now),
     floodStrikes: 0,
     floodWindowStart: now,
   };

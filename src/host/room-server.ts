@@ -39,6 +39,7 @@ import { FileService } from './files/file-service.ts';
 import { refuse } from './files/file-refusal.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { formatHostPort, ownHostHeader, shareableHosts } from './lan-addresses.ts';
+import { MemberRequests } from './member-requests.ts';
 import { Members } from './members.ts';
 import { DEFAULT_LIMITS, DEFAULT_ROOM_NAME, type RoomLimits, type RoomServerOptions } from './options.ts';
 import { RejoinThrottle } from './rejoin-throttle.ts';
@@ -130,6 +131,7 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
     this.#writer = new TickWriter({
       maxBufferedBytes: limits.maxBufferedBytes,
       audience: () => this.#members.connections(),
+      hearingAll: () => this.#members.hearingAll(),
       onSlowReader: (outlet) => {
         const member = (outlet as Connection).member;
         if (member) member.droppedSlow = true;
@@ -180,6 +182,7 @@ export class RoomServer extends EventEmitter<RoomServerEvents> {
       channels,
       changes: new MessageChanges({ store, channels, audience, writer: this.#writer, replies }),
       searches: new SearchRequests({ store, writer: this.#writer, replies, maxBytes: limits.maxPageBytes }),
+      memberRequests: new MemberRequests({ members: this.#members, writer: this.#writer }),
     });
     const timeouts = {
       // Slow or silent HTTP clients are cut quickly: each one holds a socket.

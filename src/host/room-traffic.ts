@@ -29,6 +29,7 @@ import type { SearchRequests } from './conversations/search-requests.ts';
 import { sendContext } from './conversations/send-context.ts';
 import type { FileService } from './files/file-service.ts';
 import { floodStrike } from './member-rates.ts';
+import type { MemberRequests } from './member-requests.ts';
 import type { Members, MemberState } from './members.ts';
 import type { RoomLimits } from './options.ts';
 import type { RejoinThrottle } from './rejoin-throttle.ts';
@@ -49,6 +50,7 @@ export class RoomTraffic {
   readonly #channels: ChannelDirectory;
   readonly #changes: MessageChanges;
   readonly #searches: SearchRequests;
+  readonly #memberRequests: MemberRequests;
 
   constructor(options: {
     limits: RoomLimits;
@@ -67,6 +69,8 @@ export class RoomTraffic {
     /** Edits, deletions and reactions. */
     changes: MessageChanges;
     searches: SearchRequests;
+    /** v1.6: pages of the member list and watched presence. */
+    memberRequests: MemberRequests;
   }) {
     this.#limits = options.limits;
     this.#store = options.store;
@@ -81,6 +85,7 @@ export class RoomTraffic {
     this.#channels = options.channels;
     this.#changes = options.changes;
     this.#searches = options.searches;
+    this.#memberRequests = options.memberRequests;
   }
 
   /** One frame from `connection`: `null` for a binary frame, which Beacon never sends. */
@@ -132,6 +137,14 @@ export class RoomTraffic {
         const allowed = member.rates.searches.take();
         if (allowed.ok) this.#searches.search(connection, member, frame);
         else this.#throttled(connection, member, frame.ref, allowed.retryAfterMs);
+        return;
+      }
+      case 'members':
+      case 'watch': {
+        const allowed = member.rates.memberRequests.take();
+        if (!allowed.ok) this.#throttled(connection, member, frame.ref, allowed.retryAfterMs);
+        else if (frame.type === 'members') this.#memberRequests.members(connection, frame);
+        else this.#memberRequests.watch(connection, frame);
         return;
       }
     }
@@ -250,7 +263,10 @@ export class RoomTraffic {
       ...(context.mentions.length === 0 ? {} : { mentions: context.mentions }),
     });
     this.#ack(connection, message);
-    if (!duplicate) this.#audience.send(encode({ type: 'message', message }), message, connection);
+    if (duplicate) return;
+    // v1.6: partners hear each other's presence in a large room from the first direct message on.
+    if (to !== null) this.#members.directMessage(member.id, to);
+    this.#audience.send(encode({ type: 'message', message }), message, connection);
   }
 
   #ack(connection: Connection, message: ChatMessage): void {

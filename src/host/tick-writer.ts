@@ -12,6 +12,20 @@ export interface Outlet {
   hasOwnFrames: boolean;
   /** Presence news numbered at or below this was already in the outlet's welcome (Infinity: not joined, owed none). */
   presenceSeen: number;
+  /**
+   * v1.6: the client said 'members'. Presence news given a route (a large room's) reaches it only
+   * when the route names it; everyone else hears all news, as before.
+   */
+  routedPresence: boolean;
+}
+
+/** One piece of presence news waiting to go out. */
+interface PresenceNews {
+  item: string;
+  except: Outlet | null;
+  number: number;
+  /** null: everyone; otherwise those who hear all presence and, of the routed outlets, these. */
+  routedTo: ReadonlySet<Outlet> | null;
 }
 
 /** A dropped slow reader's close frame queues behind what it did not read: the socket is cut after this. */
@@ -39,18 +53,23 @@ export class TickWriter {
   #tickRoom: string[] = [];
   readonly #dirty = new Set<Outlet>();
   #flushScheduled = false;
-  #presence: { item: string; except: Outlet | null; number: number }[] = [];
+  /** Those of the audience whose routedPresence is false (the writer is told, so it never scans for them). */
+  readonly #hearingAll: () => Iterable<Outlet>;
+  #presence: PresenceNews[] = [];
   #presenceNumber = 0;
   #presenceTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(options: {
     maxBufferedBytes: number;
     audience: () => Iterable<Outlet>;
+    /** The audience but its routed outlets (default: the audience, filtered). */
+    hearingAll?: () => Iterable<Outlet>;
     /** Told when an outlet is dropped for reading too slowly. */
     onSlowReader?: (outlet: Outlet) => void;
   }) {
     this.#maxBufferedBytes = options.maxBufferedBytes;
     this.#audience = options.audience;
+    this.#hearingAll = options.hearingAll ?? (() => [...this.#audience()].filter((outlet) => !outlet.routedPresence));
     this.#onSlowReader = options.onSlowReader ?? (() => {});
   }
 
@@ -87,13 +106,22 @@ export class TickWriter {
    */
   broadcast(item: string, except: Outlet | null, only?: (outlet: Outlet) => boolean): void {
     this.releasePresence();
-    this.#broadcast(item, except, undefined, only);
+    if (this.#broadcast(this.#audience(), item, except, undefined, only)) this.#tickRoom.push(item);
   }
 
-  /** Presence news skips those whose welcome already reflected it. */
-  #broadcast(item: string, except: Outlet | null, presenceNumber?: number, only?: (outlet: Outlet) => boolean): void {
+  /**
+   * Queues `item` for `outlets`; true when it went to any (the caller then counts it among the
+   * tick's room frames, once). Presence news skips those whose welcome already reflected it.
+   */
+  #broadcast(
+    outlets: Iterable<Outlet>,
+    item: string,
+    except: Outlet | null,
+    presenceNumber?: number,
+    only?: (outlet: Outlet) => boolean,
+  ): boolean {
     let queued = false;
-    for (const outlet of this.#audience()) {
+    for (const outlet of outlets) {
       if (outlet === except) continue;
       if (only && !only(outlet)) continue;
       if (presenceNumber !== undefined && outlet.presenceSeen >= presenceNumber) continue;
@@ -102,7 +130,7 @@ export class TickWriter {
       this.#markDirty(outlet);
       queued = true;
     }
-    if (queued) this.#tickRoom.push(item);
+    return queued;
   }
 
   /**
@@ -113,17 +141,22 @@ export class TickWriter {
    * member has not had along, so nobody hears from a member before hearing
    * that they joined. News that a member's welcome already reflected is not sent to
    * that member again.
+   *
+   * v1.6: news given `routedTo` (in a large room) goes to everyone who hears all presence and, of the
+   * routed outlets, only to those in the set: the cost of the news is the size of its audience, not
+   * of the room.
    */
-  broadcastPresence(item: string, except: Outlet | null): void {
-    this.#presence.push({ item, except, number: ++this.#presenceNumber });
+  broadcastPresence(item: string, except: Outlet | null, routedTo: ReadonlySet<Outlet> | null = null): void {
+    this.#presence.push({ item, except, number: ++this.#presenceNumber, routedTo });
     this.#presenceTimer ??= setTimeout(() => this.releasePresence(), PRESENCE_COALESCE_MS);
   }
 
   /** Puts the waiting news `outlet` has not had in its queue now; the room-wide release then skips it. */
   #presenceTo(outlet: Outlet): void {
     if (this.#presence.length === 0 || outlet.presenceSeen >= this.#presenceNumber) return;
-    for (const { item, except, number } of this.#presence) {
+    for (const { item, except, number, routedTo } of this.#presence) {
       if (number <= outlet.presenceSeen || except === outlet) continue;
+      if (routedTo && outlet.routedPresence && !routedTo.has(outlet)) continue;
       outlet.pending.push(item);
       outlet.pendingChars += item.length;
     }
@@ -135,7 +168,18 @@ export class TickWriter {
     if (this.#presence.length === 0) return;
     if (this.#presenceTimer) clearTimeout(this.#presenceTimer);
     this.#presenceTimer = null;
-    for (const { item, except, number } of this.#presence.splice(0)) this.#broadcast(item, except, number);
+    for (const { item, except, number, routedTo } of this.#presence.splice(0)) {
+      let queued: boolean;
+      if (routedTo === null) {
+        queued = this.#broadcast(this.#audience(), item, except, number);
+      } else {
+        // Outlets hearing all presence may be in the route too: the filter sends each the news once.
+        const toAll = this.#broadcast(this.#hearingAll(), item, except, number);
+        const toRouted = this.#broadcast(routedTo, item, except, number, isRouted);
+        queued = toAll || toRouted;
+      }
+      if (queued) this.#tickRoom.push(item);
+    }
   }
 
   /** Writes what is queued for one outlet now (before closing it). */
@@ -205,6 +249,8 @@ export class TickWriter {
     setTimeout(() => ws.terminate(), SLOW_READER_CUT_MS).unref();
   }
 }
+
+const isRouted = (outlet: Outlet): boolean => outlet.routedPresence;
 
 const byteLength = (data: string | Buffer): number =>
   typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;

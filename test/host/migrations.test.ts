@@ -106,6 +106,7 @@ const SHIPPED: readonly string[] = [
      SELECT json_extract(ref.value, '$.preview.id'), messages.seq FROM messages, json_each(messages.files) AS ref
       WHERE messages.files IS NOT NULL AND json_extract(ref.value, '$.preview.id') IS NOT NULL;
    ALTER TABLE files ADD COLUMN withdrawn INTEGER NOT NULL DEFAULT 0;`,
+  `CREATE INDEX messages_sent_direct ON messages (sender, recipient) WHERE recipient IS NOT NULL;`,
 ];
 
 const LATEST = MIGRATIONS.length;
@@ -444,6 +445,34 @@ describe('version 4 to 5: conversations (protocol v1.5)', () => {
       ),
     ).toBe(1);
     expect(indexesOf(dir)).toContain('messages_channel');
+  });
+});
+
+describe('version 5 to 6: direct-conversation partners (protocol v1.6)', () => {
+  it('a large room finds who each member wrote to or heard from privately, through indexes only', () => {
+    const dir = historyAt(5);
+    const store = HistoryStore.open(dir);
+    expect(store.schemaVersion).toBe(6);
+    expect(store.partnersOf(ANN.id, 200)).toEqual([BOB.id]);
+    expect(store.partnersOf(BOB.id, 200)).toEqual([ANN.id]);
+    expect(store.partnersOf(GHOST.id, 200)).toEqual([]);
+    store.append({ sender: GHOST.id, recipient: ANN.id, text: 'late hello', ts: 9_000, clientId: 'g1' });
+    expect(store.partnersOf(ANN.id, 200).sort()).toEqual([BOB.id, GHOST.id].sort());
+    expect(store.partnersOf(ANN.id, 1)).toHaveLength(1);
+    store.close();
+    expect(indexesOf(dir)).toContain('messages_sent_direct');
+    const plans = look(dir, (db) =>
+      [
+        'SELECT DISTINCT recipient FROM messages WHERE sender = ? AND recipient IS NOT NULL',
+        'SELECT DISTINCT sender FROM messages WHERE recipient = ?',
+      ].map((sql) =>
+        (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all('m_ann') as { detail: string }[])
+          .map((row) => row.detail)
+          .join(';'),
+      ),
+    );
+    expect(plans[0]).toMatch(/USING COVERING INDEX messages_sent_direct/);
+    expect(plans[1]).toMatch(/USING COVERING INDEX messages_direct/);
   });
 });
 

@@ -46,7 +46,7 @@ function outlet(): FakeOutlet {
   const socket = new FakeSocket();
   // The one place the fake stands in for a real WebSocket.
   const ws = socket as unknown as WebSocket;
-  return { ws, socket, pending: [], pendingChars: 0, hasOwnFrames: false, presenceSeen: 0 };
+  return { ws, socket, pending: [], pendingChars: 0, hasOwnFrames: false, presenceSeen: 0, routedPresence: false };
 }
 
 /** A JSON frame, as the host queues them. */
