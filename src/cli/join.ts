@@ -36,7 +36,7 @@ import type { Transfer } from '../shared/chat-api.ts';
 import { type NodeFile, nodeFilePlatform } from '../node/file-http.ts';
 import { wsSocketFactory } from '../node/ws-socket.ts';
 import { printable } from './terminal-text.ts';
-import { channelList, messageLines, type RoomWords, searchHitLine, updateLine } from './room-lines.ts';
+import { channelList, messageLines, type RoomWords, searchHitLine, updateLine, whoLines } from './room-lines.ts';
 
 const HELP = `Usage: npm run join -- INVITE|ADDRESS [options]
   INVITE            what the host hands out: "https://192.168.1.20:4747/#fp=3f9a…" (quote it)
@@ -51,7 +51,8 @@ sends a file (quote a PATH with spaces: /file "my plans.pdf" the plans).
 Channels: "/channels" lists them, "/join #name" sends your lines there from
 now on ("/join #general" back to the room's default channel), "/create NAME"
 makes one. "/search WORDS" prints what matches, newest first. "/edit TEXT"
-replaces the text of your last message, "/delete" deletes it.
+replaces the text of your last message, "/delete" deletes it. "/who" says
+who is here (in a large room the first of them), "/who NAME" finds someone.
 
 With an invite (or --fingerprint) the host must show that fingerprint, or
 nothing is sent to it. With a bare address the first host that answers is
@@ -159,7 +160,8 @@ client.on('welcome', (welcome, continues) => {
   channels.clear();
   for (const channel of welcome.channels ?? []) channels.set(channel.id, channel);
   if (!channels.get(currentChannel) || channels.get(currentChannel)?.archived) currentChannel = DEFAULT_CHANNEL;
-  note(`* joined "${printable(welcome.room.name)}" as ${printable(welcome.you.name)}; ${welcome.members.length} here`);
+  const here = welcome.memberCount?.total ?? welcome.members.length;
+  note(`* joined "${printable(welcome.room.name)}" as ${printable(welcome.you.name)}; ${here} here`);
   // Back after a drop: what was missed is shown, then what happened to messages meanwhile.
   if (continues) {
     for (const message of welcome.history) showMessage(message);
@@ -372,15 +374,37 @@ async function handleLine(line: string): Promise<void> {
   if (file) return sendFile(file[1]!);
   const direct = /^\/dm\s+(\S+)\s+(.+)$/.exec(line);
   if (direct) {
-    const target = [...members.values()].find((member) => member.name === direct[1]);
+    const target = await findMember(direct[1]!);
     if (!target) return note(`* nobody called ${printable(direct[1]!)} is here`);
     sendLine(direct[2]!, target.id);
     return;
   }
-  const command = /^\/(channels|join|create|search|edit|delete)(?:\s+(.*))?$/.exec(line);
+  const command = /^\/(channels|join|create|search|edit|delete|who)(?:\s+(.*))?$/.exec(line);
   if (command) return runCommand(command[1]!, (command[2] ?? '').trim());
   if (line.trim().length > 0) sendLine(line, null);
 }
+
+/**
+ * The member called exactly `name`: among those this terminal knows, else (in a large room, v1.6,
+ * where it knows only some) as the host finds them.
+ */
+async function findMember(name: string): Promise<Member | undefined> {
+  const known = [...members.values()].find((member) => member.name === name);
+  if (known || !client.membersPartial) return known;
+  const found = await request('looking for them', client.members({ query: name, limit: 200 }));
+  return found?.members.find((member) => member.name === name);
+}
+
+/** The room's counts: as the host last said (v1.6), else counted from the whole list an older host sent. */
+function roomCounts(): { total: number; online: number } {
+  const counted = client.memberCount;
+  if (counted) return counted;
+  const all = [...members.values()];
+  return { total: all.length, online: all.filter((member) => member.status !== 'reconnecting').length };
+}
+
+/** Names /who prints at most: a screenful; /who NAME finds the rest. */
+const WHO_PAGE = 20;
 
 /** Terminal output is marked in bold; a pipe gets *word*. */
 const mark = (text: string): string => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[22m` : `*${text}*`);
@@ -422,6 +446,14 @@ async function runCommand(name: string, argument: string): Promise<void> {
     case 'delete': {
       if (lastOwnSeq === null) return note('* you have no message here to delete');
       await request('deleting', client.deleteMessage(lastOwnSeq));
+      return;
+    }
+    case 'who': {
+      // The first page, or those called NAME: from the host in a large room, from the whole list otherwise.
+      const asked = argument ? { query: argument, limit: WHO_PAGE } : { limit: WHO_PAGE };
+      const page = await request('listing who is here', client.members(asked));
+      if (!page) return;
+      for (const line of whoLines(page, roomCounts(), argument, client.me?.id ?? null)) console.log(line);
       return;
     }
   }

@@ -4,7 +4,7 @@
  * summed up, a search hit with its words marked. Pure, so the terminal's words are tested without
  * a terminal; every piece of text from the room goes through printable().
  */
-import type { Channel, ChatMessage, FileRef, SearchHit, Update } from '../shared/protocol.ts';
+import type { Channel, ChatMessage, FileRef, Member, SearchHit, Update } from '../shared/protocol.ts';
 import { DEFAULT_CHANNEL } from '../shared/protocol.ts';
 import { printable } from './terminal-text.ts';
 
@@ -136,4 +136,28 @@ function localMinute(ts: number): string {
   const at = new Date(ts);
   const two = (n: number): string => String(n).padStart(2, '0');
   return `${at.getFullYear()}-${two(at.getMonth() + 1)}-${two(at.getDate())} ${two(at.getHours())}:${two(at.getMinutes())}`;
+}
+
+/**
+ * What /who prints (v1.6): "N people here (M online)" and a page of names, or for /who NAME those
+ * that match. When the page is not everyone, how to find the rest.
+ */
+export function whoLines(
+  page: { members: readonly Member[]; total: number },
+  counts: { total: number; online: number },
+  query: string,
+  me: string | null,
+): string[] {
+  const people = (n: number): string => `${n} ${n === 1 ? 'person' : 'people'}`;
+  const head = query
+    ? `${people(page.total)} called "${printable(query)}"`
+    : `${people(counts.total)} here (${counts.online} online)`;
+  const lines = [head];
+  for (const member of page.members) {
+    const status = member.status === 'online' ? '' : ` (${member.status})`;
+    lines.push(`  ${printable(member.name)}${member.id === me ? ' (you)' : ''}${status}`);
+  }
+  const more = page.total - page.members.length;
+  if (more > 0) lines.push(`  … and ${more} more: /who NAME to find someone`);
+  return lines;
 }

@@ -1,0 +1,264 @@
+/**
+ * The clients of protocol v1.6 (large rooms) against a real host on loopback with small limits (a
+ * room is "large" above 3 members): the desktop app and the shared feed page and filter the member
+ * list, watched members' presence arrives and keeps arriving after a reconnect, the counts arrive as
+ * roster events, and a host that never heard of 'members' is paged by the client itself.
+ */
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RoomLimits } from '../../src/host/options.ts';
+import { DesktopChat } from '../../src/main/desktop-chat.ts';
+import { SettingsFile } from '../../src/main/settings.ts';
+import { wsSocketFactory } from '../../src/node/ws-socket.ts';
+import type { ChatEvent } from '../../src/shared/chat-api.ts';
+import { ChatFeed } from '../../src/shared/chat-feed.ts';
+import type { Member } from '../../src/shared/protocol.ts';
+import type { RoomClient, SocketFactory, SocketLike } from '../../src/shared/room-client.ts';
+import { cleanup, joined, next, roomAddress, startRoom, tempDir } from '../helpers/room.ts';
+import { tcpProxy } from '../helpers/tcp-proxy.ts';
+
+/** Large above 3 members; a welcome lists the first 2 by name; counts at most every 50 ms. */
+const SMALL: Partial<RoomLimits> = {
+  fullPresenceMembers: 3,
+  welcomeMembers: 2,
+  rosterIntervalMs: 50,
+  hellosPerSecond: 1_000,
+  helloBurst: 1_000,
+};
+
+const closers: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+  await cleanup();
+});
+
+/** A room of seven: five members already in it, names chosen so case and accents matter to the order. */
+async function largeRoom(limits: Partial<RoomLimits> = {}) {
+  const server = await startRoom({ limits: { ...SMALL, ...limits } });
+  const people: Record<string, RoomClient> = {};
+  for (const name of ['Zoe', 'ana', 'Ána Lima', 'Bob', 'Carl', 'Dave']) people[name] = await joined(server, name);
+  const id = (name: string): string => people[name]!.me!.id;
+  return { server, people, id };
+}
+
+function desktopApp() {
+  const dir = tempDir();
+  const events: ChatEvent[] = [];
+  const session = new DesktopChat({
+    settings: new SettingsFile(join(dir, 'settings.json')),
+    roomsDir: join(dir, 'rooms'),
+    emit: (event) => events.push(event),
+    hostBind: '127.0.0.1',
+    discovery: false,
+  });
+  closers.push(() => session.shutdown());
+  return { session, events };
+}
+
+/** A feed as the browser and desktop clients use it, over real sockets (through `socketFactory` when given). */
+function feed(options: { socketFactory?: SocketFactory; requestTimeoutMs?: number } = {}) {
+  const events: ChatEvent[] = [];
+  const chat = new ChatFeed({
+    socketFactory: options.socketFactory ?? wsSocketFactory,
+    emit: (event) => events.push(event),
+    startInfo: () => ({ recentRooms: [], displayName: '' }),
+    clientOptions: options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {},
+  });
+  closers.push(() => chat.leave());
+  return { chat, events };
+}
+
+/**
+ * A socket factory between the client and a real host that records what the client writes, and can
+ * make the host look older than v1.6 (it never hears 'members', so it sends everyone and ignores
+ * members and watch requests, as a v1.5 host does) or deaf to member requests only.
+ */
+function between(mode: 'older host' | 'deaf to members' | 'as is') {
+  const written: { type: string }[] = [];
+  const factory: SocketFactory = (url, options) => {
+    const socket: SocketLike = wsSocketFactory(url, options);
+    const send = socket.send.bind(socket);
+    socket.send = (data: string) => {
+      const frame = JSON.parse(data) as { type: string; features?: string[] };
+      written.push(frame);
+      if (mode === 'older host' && frame.type === 'hello') {
+        frame.features = frame.features?.filter((feature) => feature !== 'members');
+        return send(JSON.stringify(frame));
+      }
+      if (mode !== 'as is' && (frame.type === 'members' || frame.type === 'watch')) return;
+      send(data);
+    };
+    return socket;
+  };
+  return { factory, written };
+}
+
+const names = (members: readonly Member[]): string[] => members.map((member) => member.name);
+
+describe('the member list of a large room', { timeout: 30_000 }, () => {
+  it('the desktop app shows how many are here, and pages and filters the list in name order', async () => {
+    const { server } = await largeRoom();
+    const me = desktopApp();
+    expect((await me.session.join({ address: roomAddress(server), name: 'Me', code: '1234' })).ok).toBe(true);
+
+    const state = await me.session.getState();
+    if (!state.ok || !state.value.room) throw new Error('no room');
+    const room = state.value.room;
+    expect(room.memberCount).toEqual({ total: 7, online: 7 });
+    expect(room.membersPartial).toBe(true);
+    // Only me and the first two by name: case and accents do not count, "ana" comes before "ana lima".
+    expect(names(room.members).sort()).toEqual(['Me', 'ana', 'Ána Lima'].sort());
+    const welcome = me.events.find((event) => event.type === 'welcome');
+    expect(welcome?.type === 'welcome' && welcome.room).toMatchObject({
+      memberCount: { total: 7 },
+      membersPartial: true,
+    });
+
+    const all = await me.session.members({});
+    expect(all.ok && { names: names(all.value.members), total: all.value.total }).toEqual({
+      names: ['ana', 'Ána Lima', 'Bob', 'Carl', 'Dave', 'Me', 'Zoe'],
+      total: 7,
+    });
+    const second = await me.session.members({ offset: 2, limit: 2 });
+    expect(second.ok && { names: names(second.value.members), offset: second.value.offset }).toEqual({
+      names: ['Bob', 'Carl'],
+      offset: 2,
+    });
+    const anas = await me.session.members({ query: 'ANA' });
+    expect(anas.ok && { names: names(anas.value.members), total: anas.value.total }).toEqual({
+      names: ['ana', 'Ána Lima'],
+      total: 2,
+    });
+    const nobody = await me.session.members({ query: 'Quentin' });
+    expect(nobody.ok && nobody.value).toEqual({ members: [], offset: 0, total: 0 });
+  });
+
+  it('a watched member’s presence arrives, and an unwatched one’s does not', async () => {
+    const { server, people, id } = await largeRoom();
+    const me = desktopApp();
+    await me.session.join({ address: roomAddress(server), name: 'Me', code: '1234' });
+
+    const watched = await me.session.watchMembers({ ids: [id('Carl'), 'm_nobodyhere00000000000'] });
+    expect(watched.ok && names(watched.value.members)).toEqual(['Carl']);
+
+    people['Dave']!.setStatus('away');
+    people['Carl']!.setStatus('away');
+    const presenceOf = (name: string) =>
+      me.events
+        .filter((e) => e.type === 'presence' && e.member.name === name)
+        .map((e) => e.type === 'presence' && e.event);
+    await expect.poll(() => presenceOf('Carl')).toEqual(['away']);
+    // Dave's own frames arrive in order: once his message is here, his 'away' would have been before it.
+    people['Dave']!.send('still here', null, 'room');
+    await expect
+      .poll(() => me.events.some((e) => e.type === 'messages' && e.messages.some((m) => m.text === 'still here')))
+      .toBe(true);
+    expect(presenceOf('Dave')).toEqual([]);
+    // What the app knows of the room: the welcome's list and the presence since.
+    const state = await me.session.getState();
+    expect(state.ok && names(state.value.room!.members).sort()).toEqual(['Carl', 'Me', 'ana', 'Ána Lima'].sort());
+  });
+
+  it('the watched set survives a dropped connection: news of it keeps arriving after the reconnect', async () => {
+    const { server, people, id } = await largeRoom();
+    const proxy = await tcpProxy(server.port);
+    closers.push(() => proxy.close());
+    const { chat, events } = feed();
+    expect((await chat.join({ address: `ws://127.0.0.1:${proxy.port}/`, name: 'Me', code: '1234' })).ok).toBe(true);
+    expect((await chat.watchMembers({ ids: [id('Carl')] })).ok).toBe(true);
+
+    const client = chat.client!;
+    const rewatched = next(client, 'watched');
+    proxy.freeze();
+    proxy.thaw(); // every connection through the proxy is cut
+    await next(client, 'welcome');
+    const [members] = await rewatched;
+    expect(names(members)).toEqual(['Carl']);
+
+    people['Carl']!.setStatus('away');
+    await expect
+      .poll(() => events.some((e) => e.type === 'presence' && e.member.name === 'Carl' && e.event === 'away'))
+      .toBe(true);
+  });
+
+  it('the counts arrive as roster events, and the list is whole again once the room is small', async () => {
+    const { server, people } = await largeRoom();
+    const { chat, events } = feed();
+    await chat.join({ address: roomAddress(server), name: 'Me', code: '1234' });
+    const rosters = () => events.flatMap((e) => (e.type === 'roster' ? [e] : []));
+
+    const eve = await joined(server, 'Eve');
+    await expect.poll(() => rosters().at(-1)).toEqual({ type: 'roster', total: 8, online: 8, complete: false });
+    expect(chat.snapshot().room?.memberCount).toEqual({ total: 8, online: 8 });
+
+    // Down to three: the room is complete again, and the feed reads the whole list anew.
+    for (const person of [eve, people['Zoe']!, people['Bob']!, people['Carl']!, people['Dave']!]) person.close();
+    await expect.poll(() => rosters().at(-1)).toMatchObject({ total: 3, complete: true });
+    await expect
+      .poll(() => names(chat.snapshot().room?.members ?? []).sort())
+      .toEqual(['Me', 'ana', 'Ána Lima'].sort());
+    expect(chat.snapshot().room?.membersPartial).toBe(false);
+  });
+
+  it('a host older than v1.6 sent everyone: the client pages and filters its own list the same way', async () => {
+    const { server, id } = await largeRoom();
+    const older = between('older host');
+    const { chat } = feed({ socketFactory: older.factory });
+    await chat.join({ address: roomAddress(server), name: 'Me', code: '1234' });
+
+    const room = chat.snapshot().room!;
+    expect(room.memberCount).toBeUndefined();
+    expect(room.membersPartial).toBeUndefined();
+    expect(room.members).toHaveLength(7);
+
+    const anas = await chat.members({ query: 'ána' });
+    expect(anas.ok && { names: names(anas.value.members), total: anas.value.total }).toEqual({
+      names: ['ana', 'Ána Lima'],
+      total: 2,
+    });
+    const page = await chat.members({ offset: 5, limit: 50 });
+    expect(page.ok && { names: names(page.value.members), offset: 5, total: page.value.total }).toEqual({
+      names: ['Me', 'Zoe'],
+      offset: 5,
+      total: 7,
+    });
+    const watched = await chat.watchMembers({ ids: [id('Carl'), 'm_nobodyhere00000000000'] });
+    expect(watched.ok && names(watched.value.members)).toEqual(['Carl']);
+    // Nothing asked of a host that would never answer.
+    expect(older.written.filter((frame) => frame.type === 'members' || frame.type === 'watch')).toEqual([]);
+  });
+
+  it('a host that never answers: members fails with a timeout; offline it fails at once', async () => {
+    const { server } = await largeRoom();
+    const deaf = between('deaf to members');
+    const { chat } = feed({ socketFactory: deaf.factory, requestTimeoutMs: 300 });
+    await chat.join({ address: roomAddress(server), name: 'Me', code: '1234' });
+    const answer = await chat.members({ query: 'ana' });
+    expect(answer.ok || answer.error.code).toBe('BEACON_ERR_TIMEOUT');
+
+    const proxy = await tcpProxy(server.port);
+    closers.push(() => proxy.close());
+    const other = feed();
+    await other.chat.join({ address: `ws://127.0.0.1:${proxy.port}/`, name: 'Away', code: '1234' });
+    proxy.refuse();
+    await expect.poll(() => other.chat.client?.state.kind).not.toBe('connected');
+    const offline = await other.chat.members({});
+    expect(offline.ok || offline.error.code).toBe('BEACON_ERR_OFFLINE');
+    const watchOffline = await other.chat.watchMembers({ ids: [] });
+    expect(watchOffline.ok || watchOffline.error.code).toBe('BEACON_ERR_OFFLINE');
+  });
+
+  it('asking too fast is refused with how long to wait', async () => {
+    const { server } = await largeRoom({ memberRequestsPerSecond: 1, memberRequestBurst: 2 });
+    const { chat } = feed();
+    await chat.join({ address: roomAddress(server), name: 'Me', code: '1234' });
+    const answers = await Promise.all([1, 2, 3, 4].map(() => chat.members({})));
+    const refused = answers.flatMap((answer) => (answer.ok ? [] : [answer.error]));
+    expect(answers.filter((answer) => answer.ok)).toHaveLength(2);
+    expect(refused).toHaveLength(2);
+    for (const error of refused) {
+      expect(error.code).toBe('BEACON_ERR_RATE_LIMITED');
+      expect(error.retryAfterMs).toBeGreaterThan(0);
+    }
+  });
+});
