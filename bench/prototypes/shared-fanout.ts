@@ -213,6 +213,15 @@ interface VerifyReply {
   faults: string[];
 }
 
+/** The edges' summed wait for sequence numbers so far (µs) and how many numbers they took. */
+async function seqWait(edges: ServerHandle[]): Promise<{ us: number; count: number }> {
+  const stats = await Promise.all(edges.map((e) => e.request('stats')));
+  return {
+    us: stats.reduce((sum, s) => sum + Number(s.seqWaitUs), 0),
+    count: stats.reduce((sum, s) => sum + Number(s.seqCount), 0),
+  };
+}
+
 async function runOne(topology: Topology, n: number, redis: { port: number; pid: number }) {
   const env: Record<string, string> = {};
   if (mutation === 'drop-publish') env.BEACON_PROTO_DROP_PUBLISH = String(MUTATED_PUBLISH);
@@ -245,6 +254,7 @@ async function runOne(topology: Topology, n: number, redis: { port: number; pid:
       180_000,
     );
     const latencyCpuMs = cpu() - cpuBefore;
+    const seqAfterLatency = await seqWait(edges);
     const bursts: (BurstReply & { cpuMs: number })[] = [];
     for (let i = 0; i < 2; i++) {
       cpuBefore = cpu();
@@ -253,18 +263,18 @@ async function runOne(topology: Topology, n: number, redis: { port: number; pid:
     }
     const best = bursts.reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
     const verify = await members.call<VerifyReply>({ cmd: 'verify' }, 30_000);
-    const stats = await Promise.all(edges.map((e) => e.request('stats')));
-    const seqWaitUs = stats.reduce((sum, s) => sum + Number(s.seqWaitUs), 0);
-    const seqCount = stats.reduce((sum, s) => sum + Number(s.seqCount), 0);
+    const seqAfterBursts = await seqWait(edges);
     return {
       topology: topology.name,
       n,
       load,
       connectMs: connected.ms,
       latency,
-      latencyCpuUsPerMessage: (latencyCpuMs * 1000) / (ROUNDS + WARMUP),
+      latencyCpuUsPerDelivery: (latencyCpuMs * 1000) / ((ROUNDS + WARMUP) * n),
       burst: { ...best, messages: burstCount(n), cpuUsPerDelivery: (best.cpuMs * 1000) / best.deliveries },
-      seqWaitUsPerMessage: seqWaitUs / Math.max(1, seqCount),
+      seqWaitUsInFlight: seqAfterLatency.us / Math.max(1, seqAfterLatency.count),
+      seqWaitUsInBursts:
+        (seqAfterBursts.us - seqAfterLatency.us) / Math.max(1, seqAfterBursts.count - seqAfterLatency.count),
       verify,
     };
   } finally {
@@ -319,18 +329,20 @@ const lines = [
   '',
   '## Fan-out',
   '',
-  '| topology | N | p50 ms | p99 ms | last member p50 ms | burst msg/s | burst CPU µs/delivery | CPU µs/message in flight | seq wait µs/message | connect ms | load avg | lost / duplicated / out of order |',
-  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  '| topology | N | p50 ms | p99 ms | last member p50 ms | burst msg/s | CPU µs/delivery, in flight / burst | seq wait µs/message, in flight / burst | connect ms | load avg | lost / duplicated / out of order |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...results.map(
     (r) =>
       `| ${r.topology} | ${r.n} | ${fmt(r.latency.delivery.p50)} | ${fmt(r.latency.delivery.p99)} | ${fmt(r.latency.lastMember.p50)} | ` +
-      `${fmt(r.burst.perSecond)} | ${fmt(r.burst.cpuUsPerDelivery, 3)} | ${fmt(r.latencyCpuUsPerMessage)} | ${fmt(r.seqWaitUsPerMessage)} | ` +
+      `${fmt(r.burst.perSecond)} | ${fmt(r.latencyCpuUsPerDelivery)} / ${fmt(r.burst.cpuUsPerDelivery, 3)} | ` +
+      `${fmt(r.seqWaitUsInFlight)} / ${fmt(r.seqWaitUsInBursts)} | ` +
       `${fmt(r.connectMs)} | ${r.load.toFixed(1)} | ${r.verify.lost} / ${r.verify.duplicated} / ${r.verify.outOfOrder} |`,
   ),
   '',
   `One in flight: ${ROUNDS} messages after ${WARMUP} warm-up, every delivery a sample. Burst: best of two bursts of ` +
     `${sizes.map((n) => `${burstCount(n)} messages at N = ${n}`).join(', ')}. CPU: the edges' and (when used) Redis's, from /proc; ` +
-    'the member process is not counted. Seq wait: from a message reaching its edge until its number was known (in a burst, queueing included).',
+    'the member process is not counted (10 ms ticks, so small figures are coarse). Seq wait: from a message reaching its edge until ' +
+    'its number was known; in a burst, the queue of INCRs in flight included.',
   ...(faulty.length
     ? [
         '',
