@@ -28,6 +28,8 @@ export interface LeanHandlers {
   /** `count` markers were found in the bytes just received; `times` holds their send times when timed. */
   onMarks?(count: number, times: number[] | null): void;
   onClose?(): void;
+  /** The server pinged (and was answered): when its heartbeat reached this member. */
+  onPing?(): void;
 }
 
 /** A wss:// member: the host's fingerprint (32 lowercase hex digits) it must present. */
@@ -237,6 +239,7 @@ export class LeanWs {
       out[1] = 0x80 | payload.length;
       payload.copy(out, 6);
       if (!this.socket.destroyed) this.socket.write(out);
+      this.handlers.onPing?.();
     } else if (opcode === 8) {
       this.closed = true;
       this.open = false;

@@ -201,12 +201,42 @@ export function procCpuMs(pid: number): number {
 export interface ClientsHandle {
   pid: number;
   call<T = Record<string, unknown>>(message: Record<string, unknown>, timeoutMs: number): Promise<T>;
+  /** A message that wants no reply (a peer's `peerRound`). */
+  tell(message: Record<string, unknown>): void;
   stop(): Promise<void>;
 }
 
-export async function startClients(): Promise<ClientsHandle> {
+/**
+ * Raises a process's soft limit on open files to `wanted` (at most its hard limit), with
+ * prlimit(1) from outside: a Node process cannot raise its own. Returns the soft limit it has now.
+ */
+export function raiseFileLimit(pid: number, wanted: number): number {
+  const read = (): { soft: number; hard: number } => {
+    const line = /Max open files\s+(\S+)\s+(\S+)/.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'));
+    const value = (text: string | undefined): number => (text === 'unlimited' ? Infinity : Number(text ?? 0));
+    return { soft: value(line?.[1]), hard: value(line?.[2]) };
+  };
+  const { soft, hard } = read();
+  if (soft >= wanted) return soft;
+  const target = Math.min(wanted, hard);
+  spawnSync('prlimit', ['--pid', String(pid), `--nofile=${target}:${Number.isFinite(hard) ? hard : target}`], {
+    timeout: 5_000,
+  });
+  return read().soft;
+}
+
+/**
+ * Starts a member process (bench/clients.ts). `onEvent` hears what it reports unasked (a peer's
+ * finished round). Messages use structured clone, so raw latency samples cross as typed arrays.
+ */
+export async function startClients(onEvent?: (event: Record<string, unknown>) => void): Promise<ClientsHandle> {
   const child = track(
-    fork(join(BENCH_DIR, 'clients.ts'), [], { cwd: ROOT, execArgv: ['--max-old-space-size=4096'], stdio: 'inherit' }),
+    fork(join(BENCH_DIR, 'clients.ts'), [], {
+      cwd: ROOT,
+      execArgv: ['--max-old-space-size=4096'],
+      stdio: 'inherit',
+      serialization: 'advanced',
+    }),
   );
   const { pid } = child;
   if (pid === undefined) {
@@ -215,7 +245,11 @@ export async function startClients(): Promise<ClientsHandle> {
   }
   let nextId = 1;
   const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  child.on('message', (message: { id: number; error?: string }) => {
+  child.on('message', (message: { id?: number; event?: string; error?: string }) => {
+    if (message.id === undefined) {
+      onEvent?.(message);
+      return;
+    }
     const entry = waiting.get(message.id);
     waiting.delete(message.id);
     if (message.error) entry?.reject(new Error(message.error));
@@ -234,6 +268,9 @@ export async function startClients(): Promise<ClientsHandle> {
       const reply = new Promise<unknown>((resolve, reject) => waiting.set(id, { resolve, reject })) as Promise<T>;
       child.send({ ...message, id });
       return withTimeout(reply, timeoutMs, `members: ${String(message.cmd)}`);
+    },
+    tell(message) {
+      if (child.connected) child.send({ ...message, id: 0 });
     },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
