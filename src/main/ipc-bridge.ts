@@ -55,9 +55,7 @@ export function registerIpc(ipcMain: IpcMainLike, commands: ChatCommands, render
         return fail('BEACON_ERR_INVALID_INPUT', 'This request did not come from Beacon’s window.');
       }
       const parsed = v.safeParse(CommandSchemas[name], payload);
-      if (!parsed.success) {
-        return fail('BEACON_ERR_INVALID_INPUT', parsed.issues[0].message);
-      }
+      if (!parsed.success) return fail('BEACON_ERR_INVALID_INPUT', refusal(parsed.issues[0]));
       try {
         const command = commands[name] as (input: unknown) => Promise<Result<unknown>>;
         return await command.call(commands, parsed.output);
@@ -67,6 +65,15 @@ export function registerIpc(ipcMain: IpcMainLike, commands: ChatCommands, render
     });
   }
   return () => names.forEach((name) => ipcMain.removeHandler(commandChannel(name)));
+}
+
+/**
+ * What was wrong with a payload. A schema's own sentence ("Enter your name.") as it is; valibot's
+ * generic words with the field they are about: "ids: Invalid length: Expected <=200 but received 10000".
+ */
+function refusal(issue: v.BaseIssue<unknown>): string {
+  const where = v.getDotPath(issue);
+  return where && issue.message.startsWith('Invalid ') ? `${where}: ${issue.message}` : issue.message;
 }
 
 /** Sends chat events to the window, if it is still there. */

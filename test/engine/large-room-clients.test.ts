@@ -4,7 +4,9 @@
  * list, watched members' presence arrives and keeps arriving after a reconnect, the counts arrive as
  * roster events, and a host that never heard of 'members' is paged by the client itself.
  */
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RoomLimits } from '../../src/host/options.ts';
 import { DesktopChat } from '../../src/main/desktop-chat.ts';
@@ -74,9 +76,11 @@ function feed(options: { socketFactory?: SocketFactory; requestTimeoutMs?: numbe
  * members and watch requests, as a v1.5 host does) or deaf to member requests only.
  */
 function between(mode: 'older host' | 'deaf to members' | 'as is') {
-  const written: { type: string }[] = [];
+  const written: { type: string; ref?: string }[] = [];
+  let latest: SocketLike | null = null;
   const factory: SocketFactory = (url, options) => {
     const socket: SocketLike = wsSocketFactory(url, options);
+    latest = socket;
     const send = socket.send.bind(socket);
     socket.send = (data: string) => {
       const frame = JSON.parse(data) as { type: string; features?: string[] };
@@ -90,7 +94,11 @@ function between(mode: 'older host' | 'deaf to members' | 'as is') {
     };
     return socket;
   };
-  return { factory, written };
+  /** A frame as if the host had sent it (anyone in the middle could). */
+  const inject = (frame: unknown): void =>
+    latest?.onmessage?.(typeof frame === 'string' ? frame : JSON.stringify(frame));
+  const lastRef = (type: string): string => written.findLast((frame) => frame.type === type)!.ref!;
+  return { factory, written, inject, lastRef };
 }
 
 const names = (members: readonly Member[]): string[] => members.map((member) => member.name);
@@ -260,5 +268,97 @@ describe('the member list of a large room', { timeout: 30_000 }, () => {
       expect(error.code).toBe('BEACON_ERR_RATE_LIMITED');
       expect(error.retryAfterMs).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('what a host (or anyone in the middle) sends about members', { timeout: 30_000 }, () => {
+  it('a page of 10,000 members is cut to 200; lookalike, unknown and malformed answers settle nothing', async () => {
+    const server = await startRoom({ limits: SMALL });
+    const middle = between('deaf to members');
+    const me = await joined(server, 'Me', { socketFactory: middle.factory, requestTimeoutMs: 5_000 });
+    const errors: unknown[] = [];
+    me.on('error', (error) => errors.push(error));
+    const member = (i: number): Member => ({
+      id: `m_${String(i).padStart(22, '0')}`,
+      name: `Person ${i}`,
+      status: 'online',
+      joinedAt: 1,
+    });
+
+    let settled = false;
+    const asked = me.members({}).then((answer) => ((settled = true), answer));
+    const ref = middle.lastRef('members');
+    middle.inject({ type: 'membersPage', ref: 'r_someoneelses', members: [member(1)], offset: 0, total: 1 });
+    middle.inject({ type: 'done', ref, seq: 1 });
+    middle.inject({ type: 'membersPage', ref, members: [member(1)], offset: 0, total: -1 });
+    middle.inject(`{"type":"membersPage","ref":"${ref}","members":[{"id":"x"}],"offset":0,"total":1}`);
+    middle.inject({ type: 'roster', total: -5, online: 0, complete: true });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(settled).toBe(false);
+    expect(me.memberCount).toEqual({ total: 1, online: 1 });
+
+    middle.inject({
+      type: 'membersPage',
+      ref,
+      members: Array.from({ length: 10_000 }, (_, i) => member(i)),
+      offset: 0,
+      total: 10_000,
+    });
+    const answer = await asked;
+    expect(answer.ok && { shown: answer.value.members.length, total: answer.value.total }).toEqual({
+      shown: 200,
+      total: 10_000,
+    });
+    // The same answer again (a replay) finds nothing waiting for it.
+    middle.inject({ type: 'membersPage', ref, members: [], offset: 0, total: 0 });
+    expect(errors).toEqual([]);
+  });
+
+  it('a watch of more than 200 ids, or the same id many times, goes as at most 200 distinct ids', async () => {
+    const server = await startRoom({ limits: SMALL });
+    const middle = between('as is');
+    const me = await joined(server, 'Me', { socketFactory: middle.factory });
+    const ids = Array.from({ length: 1_000 }, (_, i) => `m_${String(i % 300).padStart(22, '0')}`);
+    expect((await me.watch(ids)).ok).toBe(true);
+    const sent = middle.written.findLast((frame) => frame.type === 'watch') as { ids: string[] };
+    expect(sent.ids).toHaveLength(200);
+    expect(new Set(sent.ids).size).toBe(200);
+  });
+});
+
+describe('the terminal client in a large room', { timeout: 90_000 }, () => {
+  it('/who says how many are here and shows the first screenful; /who NAME and /dm NAME find anyone', async () => {
+    const server = await startRoom({ limits: SMALL });
+    for (let i = 1; i <= 23; i++) await joined(server, `Person ${String(i).padStart(2, '0')}`);
+    const zed = await joined(server, 'Zed');
+    const child = spawn(process.execPath, ['src/cli/join.ts', roomAddress(server), '--name', 'bot', '--code', '1234']);
+    closers.push(() => child.kill('SIGKILL'));
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    createInterface({ input: child.stdout }).on('line', (line) => stdout.push(line));
+    createInterface({ input: child.stderr }).on('line', (line) => stderr.push(line));
+    await expect
+      .poll(() => stderr.some((line) => line.includes('joined "Test room" as bot; 25 here')), { timeout: 30_000 })
+      .toBe(true);
+
+    child.stdin.write('/who\n');
+    await expect
+      .poll(() => stdout.includes('  … and 5 more: /who NAME to find someone'), { timeout: 10_000 })
+      .toBe(true);
+    expect(stdout.slice(0, 22)).toEqual([
+      '25 people here (25 online)',
+      '  bot (you)',
+      ...Array.from({ length: 19 }, (_, i) => `  Person ${String(i + 1).padStart(2, '0')}`),
+      '  … and 5 more: /who NAME to find someone',
+    ]);
+
+    child.stdin.write('/who zE\n');
+    await expect.poll(() => stdout.slice(22), { timeout: 10_000 }).toEqual(['1 person called "zE"', '  Zed']);
+
+    // Zed was in no page the terminal was sent: /dm asks the host who is called that.
+    const arrived = next(zed, 'message', (message) => message.text === 'found you');
+    child.stdin.write('/dm Zed found you\n');
+    const [message] = await arrived;
+    expect(message.to).toBe(zed.me!.id);
   });
 });
