@@ -76,7 +76,7 @@ function feed(options: { socketFactory?: SocketFactory; requestTimeoutMs?: numbe
  * members and watch requests, as a v1.5 host does) or deaf to member requests only.
  */
 function between(mode: 'older host' | 'deaf to members' | 'as is') {
-  const written: { type: string; ref?: string }[] = [];
+  const written: { type: string; ref?: string; ids?: string[] }[] = [];
   let latest: SocketLike | null = null;
   const factory: SocketFactory = (url, options) => {
     const socket: SocketLike = wsSocketFactory(url, options);
@@ -320,7 +320,7 @@ describe('what a host (or anyone in the middle) sends about members', { timeout:
     const me = await joined(server, 'Me', { socketFactory: middle.factory });
     const ids = Array.from({ length: 1_000 }, (_, i) => `m_${String(i % 300).padStart(22, '0')}`);
     expect((await me.watch(ids)).ok).toBe(true);
-    const sent = middle.written.findLast((frame) => frame.type === 'watch') as { ids: string[] };
+    const sent = middle.written.findLast((frame) => frame.type === 'watch')!;
     expect(sent.ids).toHaveLength(200);
     expect(new Set(sent.ids).size).toBe(200);
   });
