@@ -124,10 +124,10 @@ async function answeredAtOnce(asked: Promise<unknown>[]): Promise<unknown[]> {
 }
 
 describe('asking the host to change something', () => {
-  it('says in its hello that it understands channels', async () => {
+  it('says in its hello that it understands channels and (v1.6) paged members', async () => {
     const host = await scriptedHost();
     await joinedClient(host.url);
-    expect(await host.frame('hello')).toMatchObject({ features: ['channels'] });
+    expect(await host.frame('hello')).toMatchObject({ features: ['channels', 'members'] });
   });
 
   it('an edit is done once the host says done with its ref', async () => {
