@@ -1,9 +1,10 @@
 /**
- * Scenario 3: join and resume against a store of 1,000,000 messages, for the
- * host without encryption (`beacon`) and with TLS (`beacon-tls`), each in its
- * own process on its own copy of the store (`--servers` picks which).
- * The store is built once (one transaction of direct SQL on a schema made by
- * HistoryStore) in bench/.cache and copied for every run, so runs do not grow it.
+ * Scenario 3: join and resume against stores of 10^4, 10^5, 10^6 and 10^7 messages (tiny: 10^4),
+ * for the host without encryption (`beacon`) and, at 10^6, with TLS (`beacon-tls`), each in its
+ * own process on its own copy of the store (`--servers` picks which). Writes a plot of welcome
+ * and resume time against the store's size (bench/results/welcome-resume.svg, docs/perf/).
+ * Each store is built once (direct SQL on a schema made by HistoryStore, a larger one grown from
+ * a smaller one) in bench/.cache and copied for every run, so runs do not grow it.
  *   join:   connect → welcome for fresh members (each leaves before the next)
  *   resume: a member misses 1,000 messages, then resumes with its token and lastSeq, repeatedly
  */
@@ -17,13 +18,14 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DatabaseSync } from 'node:sqlite';
 import { HistoryStore } from '../../src/host/store/history-store.ts';
 import { closed, join, sendPipelined } from '../lib/beacon-client.ts';
-import { BENCH_DIR, procStatus, sleep, startServer } from '../lib/proc.ts';
+import { logXChart } from '../lib/plot.ts';
+import { BENCH_DIR, procStatus, ROOT, sleep, startServer } from '../lib/proc.ts';
 import type { ScenarioOptions, ScenarioResult } from '../lib/scenario.ts';
 import { fmt, kb, mb, type Summary, summarize } from '../lib/stats.ts';
 import { pinFor } from './fanout.ts';
@@ -50,7 +52,10 @@ const storeDir = (count: number): string => joinPath(BENCH_DIR, '.cache', `store
 /** Reads a cached store's record, or undefined if it was never finished (a build killed halfway is not trusted). */
 export function builtStore(count: number): BuiltStore | undefined {
   const marker = joinPath(storeDir(count), 'complete.json');
-  return existsSync(marker) ? (JSON.parse(readFileSync(marker, 'utf8')) as BuiltStore) : undefined;
+  if (!existsSync(marker)) return undefined;
+  const built = JSON.parse(readFileSync(marker, 'utf8')) as BuiltStore;
+  // Stores cached before sizes were recorded: their size now.
+  return { ...built, bytes: built.bytes ?? statSync(joinPath(storeDir(count), 'beacon.db')).size };
 }
 
 /**
@@ -253,22 +258,45 @@ async function measureHost(
   }
 }
 
-export async function joinResume(options: ScenarioOptions): Promise<ScenarioResult> {
-  const stored = options.tiny ? 10_000 : 1_000_000;
-  const missed = options.tiny ? 100 : 1_000;
-  const joins = options.tiny ? 10 : 40;
-  const resumes = options.tiny ? 5 : 30;
+/** One store size's figures: each host variant's runs, and the store's own page reads. */
+interface SizeRun {
+  stored: number;
+  built: BuiltStore;
+  runs: HostRun[];
+  page: Summary;
+  after: Summary;
+}
+
+/** Which store sizes to measure: BENCH_STORE_SIZES (e.g. 10000,100000) or the full set; tiny: 10^4 only. */
+function storeSizes(tiny: boolean): number[] {
+  const chosen = process.env.BENCH_STORE_SIZES?.split(',').map(Number);
+  if (chosen?.length && chosen.every((n) => Number.isInteger(n) && n > 0)) return chosen;
+  return tiny ? [10_000] : [...STORE_SIZES];
+}
+
+/** The size TLS is compared at (join and resume do not depend on the store's size for TLS's part). */
+const TLS_AT = 1_000_000;
+
+async function measureSize(
+  stored: number,
+  options: ScenarioOptions,
+  counts: { missed: number; joins: number; resumes: number },
+  sizes: number[],
+): Promise<SizeRun> {
   const source = seededStore(stored, options.log);
-  const built = JSON.parse(readFileSync(joinPath(source, '..', 'complete.json'), 'utf8')) as { builtMs: number };
-  const variants = VARIANTS.filter((v) => !options.servers || options.servers.includes(v.name));
+  const built = builtStore(stored)!;
+  // TLS at one size only (the largest if 10^6 is not measured): the store is not what it costs.
+  const tlsHere = stored === (sizes.includes(TLS_AT) ? TLS_AT : sizes.at(-1));
+  const variants = VARIANTS.filter(
+    (v) => (!options.servers || options.servers.includes(v.name)) && (!v.tls || tlsHere),
+  );
   // --servers naming only baselines (naive-ws, …) still measures the plain host: this scenario is Beacon's alone.
   if (variants.length === 0) variants.push(VARIANTS[0]);
   const runs: HostRun[] = [];
   try {
     for (const variant of variants) {
-      runs.push(await measureHost(variant, source, { missed, joins, resumes, stored }, options.log));
+      runs.push(await measureHost(variant, source, { ...counts, stored }, options.log));
     }
-
     // The store's part alone, in this process, on the first host's copy.
     const first = runs[0]!;
     const storeOnly = HistoryStore.open(first.dataDir);
@@ -279,84 +307,161 @@ export async function joinResume(options: ScenarioOptions): Promise<ScenarioResu
       storeOnly.page(`m_fresh${i}`, 'all', {}, 100);
       pageTimes.push(performance.now() - t);
       t = performance.now();
-      storeOnly.page('m_seed1', 'all', { after: first.lastSeq }, missed);
+      storeOnly.page('m_seed1', 'all', { after: first.lastSeq }, counts.missed);
       afterTimes.push(performance.now() - t);
     }
     storeOnly.close();
-    const page = summarize(pageTimes.slice(5));
-    const after = summarize(afterTimes.slice(5));
-
-    const row = (server: string, what: string, s: Summary, hello: Summary | null, bytes: string): string[] => [
-      server,
-      what,
-      String(s.n),
-      fmt(s.p50),
-      fmt(s.p99),
-      fmt(s.max),
-      hello ? fmt(hello.p50) : '–',
-      bytes,
-    ];
-    const tables: ScenarioResult['tables'] = [
-      {
-        title: `Join and resume with ${stored.toLocaleString('en-US')} stored messages (ms; measured at the client, loopback)`,
-        header: ['server', 'measure', 'runs', 'p50', 'p99', 'max', 'hello→welcome p50', 'welcome KB'],
-        rows: [
-          ...runs.flatMap((r) => [
-            row(r.server, 'connect → welcome (new member)', r.join, r.joinHello, kb(r.welcomeBytes)),
-            row(r.server, `connect → welcome (resume, ${missed} missed)`, r.resume, r.resumeHello, kb(r.resumeBytes)),
-          ]),
-          row('–', 'store.page latest 100 (in process)', page, null, '–'),
-          row('–', `store.page ${missed} after lastSeq (in process)`, after, null, '–'),
-        ],
-      },
-    ];
-    const plain = runs.find((r) => r.server === 'beacon');
-    const tls = runs.find((r) => r.server === 'beacon-tls');
-    if (plain && tls) {
-      const ratio = (a: number, b: number): string => (b > 0 ? `${(a / b).toFixed(2)}×` : '–');
-      tables.push({
-        title: 'The cost of TLS on joining (beacon-tls ÷ beacon, same run; lower is better)',
-        header: ['measure', 'p50', 'p99', 'hello→welcome p50', 'TLS − plain p50 ms'],
-        rows: [
-          [
-            'connect → welcome (new member)',
-            ratio(tls.join.p50, plain.join.p50),
-            ratio(tls.join.p99, plain.join.p99),
-            ratio(tls.joinHello.p50, plain.joinHello.p50),
-            fmt(tls.join.p50 - plain.join.p50),
-          ],
-          [
-            `connect → welcome (resume, ${missed} missed)`,
-            ratio(tls.resume.p50, plain.resume.p50),
-            ratio(tls.resume.p99, plain.resume.p99),
-            ratio(tls.resumeHello.p50, plain.resumeHello.p50),
-            fmt(tls.resume.p50 - plain.resume.p50),
-          ],
-        ],
-      });
-    }
-    const notes = [
-      `Store of ${stored.toLocaleString('en-US')} messages (95 % room, 5 % direct) built once in ${(built.builtMs / 1000).toFixed(1)} s and copied per run; host RSS after the runs: ${runs.map((r) => `${r.server} ${mb(r.hostRss)} MB`).join(', ')}.`,
-      `A new member's welcome holds the latest ${first.historyLength} messages.`,
-    ];
-    if (tls) {
-      notes.push(
-        'beacon = the host without encryption (plain ws://); beacon-tls = its default, TLS: every join is a new TCP connection and a full TLS handshake (no session resumption), the client skipping CA checks and pinning the fingerprint before it sends the upgrade.',
-      );
-    }
-    return {
-      scenario: 'join',
-      tables,
-      notes,
-      data: {
-        stored,
-        missed,
-        runs: runs.map(({ dataDir: _dataDir, ...r }) => r),
-        page,
-        after,
-      },
-    };
+    return { stored, built, runs, page: summarize(pageTimes.slice(5)), after: summarize(afterTimes.slice(5)) };
   } finally {
     for (const r of runs) rmSync(r.dataDir, { recursive: true, force: true });
   }
+}
+
+/** The plot of welcome and resume time against stored messages (p50 solid, p99 dashed). */
+function welcomeResumeChart(sizeRuns: SizeRun[], missed: number, machine: string): string {
+  const plain = (size: SizeRun): HostRun => size.runs.find((r) => r.server === 'beacon') ?? size.runs[0]!;
+  const points = (pick: (r: HostRun) => number): { x: number; y: number }[] =>
+    sizeRuns.map((size) => ({ x: size.stored, y: pick(plain(size)) }));
+  return logXChart({
+    title: 'Welcome and resume time against stored messages (Beacon host, ws://, loopback)',
+    xLabel: 'stored messages (log scale)',
+    yLabel: 'connect → welcome, ms',
+    series: [
+      { name: 'welcome p50 (new member)', color: '#1f6feb', points: points((r) => r.join.p50) },
+      { name: 'welcome p99', color: '#1f6feb', dashed: true, points: points((r) => r.join.p99) },
+      { name: `resume p50 (${missed} missed)`, color: '#d1242f', points: points((r) => r.resume.p50) },
+      { name: 'resume p99', color: '#d1242f', dashed: true, points: points((r) => r.resume.p99) },
+    ],
+    caption: `npm run bench -- --scenario join · ${machine} · ${new Date().toISOString().slice(0, 10)}`,
+  });
+}
+
+export async function joinResume(options: ScenarioOptions): Promise<ScenarioResult> {
+  const sizes = storeSizes(options.tiny);
+  const missed = options.tiny ? 100 : 1_000;
+  const joins = options.tiny ? 10 : 40;
+  const resumes = options.tiny ? 5 : 30;
+  const sizeRuns: SizeRun[] = [];
+  for (const stored of sizes) sizeRuns.push(await measureSize(stored, options, { missed, joins, resumes }, sizes));
+
+  const row = (server: string, what: string, s: Summary, hello: Summary | null, bytes: string): string[] => [
+    server,
+    what,
+    String(s.n),
+    fmt(s.p50),
+    fmt(s.p99),
+    fmt(s.max),
+    hello ? fmt(hello.p50) : '–',
+    bytes,
+  ];
+  const tables: ScenarioResult['tables'] = sizeRuns.map((size) => ({
+    title: `Join and resume with ${size.stored.toLocaleString('en-US')} stored messages (ms; measured at the client, loopback)`,
+    header: ['server', 'measure', 'runs', 'p50', 'p99', 'max', 'hello→welcome p50', 'welcome KB'],
+    rows: [
+      ...size.runs.flatMap((r) => [
+        row(r.server, 'connect → welcome (new member)', r.join, r.joinHello, kb(r.welcomeBytes)),
+        row(r.server, `connect → welcome (resume, ${missed} missed)`, r.resume, r.resumeHello, kb(r.resumeBytes)),
+      ]),
+      row('–', 'store.page latest 100 (in process)', size.page, null, '–'),
+      row('–', `store.page ${missed} after lastSeq (in process)`, size.after, null, '–'),
+    ],
+  }));
+  const plainOf = (size: SizeRun): HostRun | undefined => size.runs.find((r) => r.server === 'beacon');
+  if (sizeRuns.length > 1) {
+    tables.unshift({
+      title: `How welcome and resume grow with the store (beacon, ws://; ms at the client; resume = ${missed} missed)`,
+      header: [
+        'stored messages',
+        'welcome p50',
+        'welcome p99',
+        'resume p50',
+        'resume p99',
+        'page 100 p50 (store)',
+        `page ${missed} after p50 (store)`,
+        'host RSS MB',
+        'store MB on disk',
+        'build s (this increment)',
+      ],
+      rows: sizeRuns.map((size) => {
+        const r = plainOf(size) ?? size.runs[0]!;
+        return [
+          size.stored.toLocaleString('en-US'),
+          fmt(r.join.p50),
+          fmt(r.join.p99),
+          fmt(r.resume.p50),
+          fmt(r.resume.p99),
+          fmt(size.page.p50),
+          fmt(size.after.p50),
+          mb(r.hostRss),
+          size.built.bytes === undefined ? '–' : mb(size.built.bytes),
+          size.built.incrementMs === undefined
+            ? fmt(size.built.builtMs / 1000, 1)
+            : `${fmt(size.built.incrementMs / 1000, 1)} (from ${(size.built.grownFrom ?? 0).toLocaleString('en-US')})`,
+        ];
+      }),
+    });
+  }
+  const tlsSize = sizeRuns.find((size) => size.runs.some((r) => r.server === 'beacon-tls'));
+  const plain = tlsSize && plainOf(tlsSize);
+  const tls = tlsSize?.runs.find((r) => r.server === 'beacon-tls');
+  if (plain && tls) {
+    const ratio = (a: number, b: number): string => (b > 0 ? `${(a / b).toFixed(2)}×` : '–');
+    tables.push({
+      title: `The cost of TLS on joining (beacon-tls ÷ beacon, same run, ${tlsSize.stored.toLocaleString('en-US')} stored; lower is better)`,
+      header: ['measure', 'p50', 'p99', 'hello→welcome p50', 'TLS − plain p50 ms'],
+      rows: [
+        [
+          'connect → welcome (new member)',
+          ratio(tls.join.p50, plain.join.p50),
+          ratio(tls.join.p99, plain.join.p99),
+          ratio(tls.joinHello.p50, plain.joinHello.p50),
+          fmt(tls.join.p50 - plain.join.p50),
+        ],
+        [
+          `connect → welcome (resume, ${missed} missed)`,
+          ratio(tls.resume.p50, plain.resume.p50),
+          ratio(tls.resume.p99, plain.resume.p99),
+          ratio(tls.resumeHello.p50, plain.resumeHello.p50),
+          fmt(tls.resume.p50 - plain.resume.p50),
+        ],
+      ],
+    });
+  }
+  const notes = [
+    ...sizeRuns.map(
+      (size) =>
+        `Store of ${size.stored.toLocaleString('en-US')} messages (95 % room, 5 % direct): ${size.built.incrementMs === undefined ? `built in ${(size.built.builtMs / 1000).toFixed(1)} s` : `grown from the cached ${(size.built.grownFrom ?? 0).toLocaleString('en-US')} in ${(size.built.incrementMs / 1000).toFixed(1)} s (rows, then their search index; ${(size.built.builtMs / 1000).toFixed(1)} s from nothing)`}${size.built.bytes === undefined ? '' : `, ${mb(size.built.bytes)} MB on disk`}; copied per host run; host RSS after the runs: ${size.runs.map((r) => `${r.server} ${mb(r.hostRss)} MB`).join(', ')}.`,
+    ),
+    `A new member's welcome holds the latest ${sizeRuns[0]!.runs[0]!.historyLength} messages.`,
+    'Stores are cached in bench/.cache/store-<count> (a larger one grown from the largest smaller one); BENCH_STORE_SIZES=10000,100000 picks sizes.',
+  ];
+  if (tls) {
+    notes.push(
+      'beacon = the host without encryption (plain ws://); beacon-tls = its default, TLS: every join is a new TCP connection and a full TLS handshake (no session resumption), the client skipping CA checks and pinning the fingerprint before it sends the upgrade. Measured at one store size only.',
+    );
+  }
+  if (sizeRuns.length > 1 && sizeRuns.some((size) => plainOf(size))) {
+    const svg = welcomeResumeChart(sizeRuns, missed, `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}`);
+    mkdirSync(joinPath(BENCH_DIR, 'results'), { recursive: true });
+    mkdirSync(joinPath(ROOT, 'docs', 'perf'), { recursive: true });
+    writeFileSync(joinPath(BENCH_DIR, 'results', 'welcome-resume.svg'), svg);
+    writeFileSync(joinPath(ROOT, 'docs', 'perf', 'welcome-resume.svg'), svg);
+    notes.push('Plot: bench/results/welcome-resume.svg (copied to docs/perf/welcome-resume.svg).');
+  }
+  return {
+    scenario: 'join',
+    tables,
+    notes,
+    data: {
+      sizes,
+      missed,
+      bySize: sizeRuns.map((size) => ({
+        stored: size.stored,
+        built: size.built,
+        page: size.page,
+        after: size.after,
+        runs: size.runs.map(({ dataDir: _dataDir, ...r }) => r),
+      })),
+    },
+  };
 }
