@@ -15,8 +15,10 @@
  *   thing the edges share; they never talk to each other.
  *
  * argv[3]: the Redis port (shared only). BEACON_PROTO_DROP_PUBLISH=k skips this
- * edge's k-th publish once, BEACON_PROTO_DUPLICATE_PUBLISH=k sends it twice:
- * mutations that the member process's exact count must catch.
+ * edge's k-th publish once, BEACON_PROTO_DUPLICATE_PUBLISH=k sends it twice,
+ * BEACON_PROTO_REORDER_PUBLISH=k sends it after the next one (what two edges
+ * publishing their own INCR numbers can do): mutations that the member
+ * process's exact accounting must catch.
  */
 import { performance } from 'node:perf_hooks';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -27,6 +29,7 @@ const mode = process.argv[2] === 'shared' ? 'shared' : 'alone';
 const redisPort = Number(process.argv[3] ?? 0);
 const dropAt = Number(process.env.BEACON_PROTO_DROP_PUBLISH ?? 0);
 const duplicateAt = Number(process.env.BEACON_PROTO_DUPLICATE_PUBLISH ?? 0);
+const reorderAt = Number(process.env.BEACON_PROTO_REORDER_PUBLISH ?? 0);
 
 const CHANNEL = 'room';
 const SEQ_KEY = 'room:seq';
@@ -86,10 +89,21 @@ async function connectRedis(): Promise<void> {
   await subscriber.subscribe(CHANNEL, (_channel, payload) => enqueue(payload));
 }
 
+/** A publish held back by the reorder mutation, sent after the next one. */
+let held: Buffer | null = null;
+
 function publish(frame: Buffer): void {
   published++;
   if (published === dropAt) return;
+  if (published === reorderAt) {
+    held = frame;
+    return;
+  }
   void commands!.command('PUBLISH', CHANNEL, frame);
+  if (held) {
+    void commands!.command('PUBLISH', CHANNEL, held);
+    held = null;
+  }
   if (published === duplicateAt) void commands!.command('PUBLISH', CHANNEL, frame);
 }
 

@@ -18,7 +18,8 @@
  *   node bench/prototypes/shared-fanout.ts                      # N = 1000 and 4000 (a few minutes)
  *   node bench/prototypes/shared-fanout.ts --sizes 200           # a quick look
  *   node bench/prototypes/shared-fanout.ts --mutate drop-publish # must fail: one publish is dropped once
- *   node bench/prototypes/shared-fanout.ts --mutate duplicate-publish
+ *   node bench/prototypes/shared-fanout.ts --mutate duplicate-publish   # must fail too
+ *   node bench/prototypes/shared-fanout.ts --mutate reorder-publish     # must fail too
  *
  * Redis is Debian's redis-server (`apt-get install redis-server`), started here on
  * 127.0.0.1 and a free port, with no persistence, and killed when this exits.
@@ -45,10 +46,16 @@ function option(name: string): string | null {
   return at === -1 ? null : (process.argv[at + 1] ?? null);
 }
 
-type Mutation = 'drop-publish' | 'duplicate-publish';
+const MUTATIONS = {
+  'drop-publish': 'BEACON_PROTO_DROP_PUBLISH',
+  'duplicate-publish': 'BEACON_PROTO_DUPLICATE_PUBLISH',
+  'reorder-publish': 'BEACON_PROTO_REORDER_PUBLISH',
+} as const;
+type Mutation = keyof typeof MUTATIONS;
+const isMutation = (value: string): value is Mutation => Object.hasOwn(MUTATIONS, value);
 const mutateArg = option('--mutate');
-if (mutateArg !== null && mutateArg !== 'drop-publish' && mutateArg !== 'duplicate-publish') {
-  console.error(`--mutate takes drop-publish or duplicate-publish, not ${mutateArg}`);
+if (mutateArg !== null && !isMutation(mutateArg)) {
+  console.error(`--mutate takes ${Object.keys(MUTATIONS).join(', ')}, not ${mutateArg}`);
   process.exit(2);
 }
 const mutation: Mutation | null = mutateArg;
@@ -224,8 +231,7 @@ async function seqWait(edges: ServerHandle[]): Promise<{ us: number; count: numb
 
 async function runOne(topology: Topology, n: number, redis: { port: number; pid: number }) {
   const env: Record<string, string> = {};
-  if (mutation === 'drop-publish') env.BEACON_PROTO_DROP_PUBLISH = String(MUTATED_PUBLISH);
-  if (mutation === 'duplicate-publish') env.BEACON_PROTO_DUPLICATE_PUBLISH = String(MUTATED_PUBLISH);
+  if (mutation) env[MUTATIONS[mutation]] = String(MUTATED_PUBLISH);
   const edges: ServerHandle[] = [];
   const members = startMembers();
   try {
@@ -357,6 +363,8 @@ const resultsDir = join(PROTO_DIR, 'results');
 mkdirSync(resultsDir, { recursive: true });
 const name = mutation ? `mutation-${mutation}` : 'latest';
 writeFileSync(join(resultsDir, `${name}.md`), lines.join('\n'));
+if (!mutation)
+  writeFileSync(join(resultsDir, `run-${startedAt.toISOString().replace(/[:.]/g, '-')}.md`), lines.join('\n'));
 writeFileSync(
   join(resultsDir, `${name}.json`),
   `${JSON.stringify({ startedAt, redis: redis.version, seq, results }, null, 2)}\n`,
