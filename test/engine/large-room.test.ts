@@ -189,6 +189,20 @@ describe('whose presence I hear in a large room', () => {
     expect(presenceAbout(me, watched!.me.id)).toEqual(['away']);
   });
 
+  it('asking for a page while news of others is waiting to go out does not bring me that news', async () => {
+    const server = await startRoom({ limits: SMALL });
+    const [watched, other] = await crowd(server, ['Watched', 'Other', 'C', 'D', 'E', 'F']);
+    const me = await join(server, 'Me');
+    await ask(me, { type: 'watch', ids: [watched!.me.id] });
+    // My request reaches the host within the 50 ms that Other's news waits to go out with more news:
+    // its answer takes along the waiting news that is mine to hear, and only that.
+    other!.raw.send({ type: 'status', status: 'away' });
+    await ask(me, { type: 'members' });
+    watched!.raw.send({ type: 'status', status: 'away' });
+    await heard(me, watched!.me.id, 'away');
+    expect(presenceAbout(me, other!.me.id)).toEqual([]);
+  });
+
   it('of the people I write to privately, without watching them', async () => {
     const server = await startRoom({ limits: SMALL });
     const [friend, watched] = await crowd(server, ['Friend', 'Watched', 'C', 'D', 'E', 'F']);
