@@ -159,7 +159,7 @@ const SPLIT_AT = Number(process.env.BENCH_SPLIT_AT ?? 5_000);
 const TICK_GAP_MS = 50;
 
 /** One-in-flight rounds that overlapped a heartbeat tick, and the others. */
-interface HeartbeatSplit {
+export interface HeartbeatSplit {
   ticks: number;
   phaseMs: number;
   during: { rounds: number; delivery: Summary };
@@ -171,7 +171,7 @@ interface HeartbeatSplit {
  * decide which samples count (a peer also timed the warm-up). The last member's time of a round
  * is its slowest sample, whichever process had it.
  */
-function mergeLatency(
+export function mergeLatency(
   raws: RawLatency[],
   wallMs: number,
 ): { latency: NonNullable<Run['latency']>; heartbeat: HeartbeatSplit } {
@@ -230,7 +230,7 @@ function mergeLatency(
 }
 
 /** A burst from the first process, counted in every process; it ends with the last delivery in any. */
-async function splitBurst(
+export async function splitBurst(
   members: ClientsHandle[],
   armed: () => Promise<void>,
   command: { count: number; timeoutMs: number; stallMs: number },
