@@ -118,6 +118,9 @@ export class ChatState {
         if (news) this.conversations.memberChanged(news, event.member);
         break;
       }
+      case 'roster':
+        this.room.rosterChanged(event.total, event.online, event.complete);
+        break;
       case 'messages':
         this.room.presence.learn(event.names);
         this.conversations.received(event.messages);

@@ -9,8 +9,10 @@ import {
   type RoomView,
 } from '../../../shared/chat-api.ts';
 import type { Fingerprint } from '../../../shared/fingerprint.ts';
-import { isChannelId, type Member, type PresenceEvent } from '../../../shared/protocol.ts';
+import { isChannelId, WIRE_LIMITS, type Member, type PresenceEvent } from '../../../shared/protocol.ts';
 import { ChannelsState } from './channels.svelte.ts';
+import { MemberDirectory } from './member-directory.svelte.ts';
+import { MentionSearch } from './mention-search.svelte.ts';
 import { PresenceState } from './presence.svelte.ts';
 import { TypingState } from './typing.svelte.ts';
 
@@ -35,6 +37,10 @@ export class RoomState {
   readonly presence = new PresenceState();
   readonly typing = new TypingState();
   readonly channels: ChannelsState;
+  /** A large room's member list, paged from the host (while `membersPartial`). */
+  readonly directory: MemberDirectory;
+  /** A large room's @ picker: the host is asked for the names typed. */
+  readonly mentions: MentionSearch;
 
   connection = $state.raw<ConnectionState>({ kind: 'idle' });
   roomName = $state<string | null>(null);
@@ -45,9 +51,29 @@ export class RoomState {
   notice = $state<string | null>(null);
   /** The host's fingerprint changed: joining stopped until the person leaves or trusts the new one. */
   hostChanged = $state.raw<HostChanged | null>(null);
+  /**
+   * v1.6: the room is large and `presence` holds only part of it (you, your partners, those on
+   * screen); the member list pages the rest from the host.
+   */
+  membersPartial = $state(false);
+  /** v1.6: the room's counts as the host last said them; null from an older host. */
+  memberCount = $state.raw<{ total: number; online: number } | null>(null);
 
   inRoom = $derived(this.roomName !== null);
   youId = $derived(this.presence.youId);
+  /**
+   * How many are here. A complete list counts itself (it is live to the event); a partial one
+   * relies on the host's counts.
+   */
+  memberTotal = $derived(
+    this.membersPartial && this.memberCount ? this.memberCount.total : this.presence.members.length,
+  );
+  /** How many of them are online or away (not reconnecting). */
+  memberOnline = $derived(
+    this.membersPartial && this.memberCount
+      ? this.memberCount.online
+      : this.presence.members.filter((m) => m.status !== 'reconnecting').length,
+  );
   /** Nobody's presence is known while this window is not connected: lists say so and dim their dots. */
   presenceStale = $derived(this.connection.kind !== 'connected');
   /** What the composer says while messages cannot go out: when they will. */
@@ -80,6 +106,8 @@ export class RoomState {
   constructor(api: ChatApi, onLeave?: () => void) {
     this.#api = api;
     this.channels = new ChannelsState(api);
+    this.directory = new MemberDirectory(api);
+    this.mentions = new MentionSearch(api, () => this.youId);
     this.#onLeft = onLeave ?? (() => this.left());
   }
 
@@ -109,6 +137,18 @@ export class RoomState {
     this.presence.learn(room.names);
     this.presence.reset(room.you, room.members);
     this.channels.entered(room);
+    this.memberCount = room.memberCount ?? null;
+    this.#partial(room.membersPartial === true);
+  }
+
+  /** v1.6: the room's counts changed; `complete` false: the room is large and the list is paged. */
+  rosterChanged(total: number, online: number, complete: boolean): void {
+    this.memberCount = { total, online };
+    const wasPartial = this.membersPartial;
+    this.#partial(!complete);
+    if (!complete) this.directory.rosterChanged();
+    // Small again: the host sends everyone's presence from now on, and the list of everyone once asked.
+    else if (wasPartial) void this.#loadWholeList();
   }
 
   memberChanged(event: PresenceEvent, member: Member): void {
@@ -118,6 +158,17 @@ export class RoomState {
     } else {
       this.presence.upsert(member);
     }
+    if (this.membersPartial) this.directory.memberChanged(event, member);
+  }
+
+  /**
+   * The person chose `member` from a large room's list to talk to: they are known to be here now
+   * (the conversation shows them present, not gone), and their presence is watched from now on.
+   */
+  chosenFromList(member: Member): void {
+    if (!this.membersPartial) return;
+    if (!this.presence.has(member.id)) this.presence.upsert(member);
+    this.directory.alsoWatch(member.id);
   }
 
   someoneTyping(from: string, conversation: ConversationId, now = Date.now()): void {
@@ -132,6 +183,27 @@ export class RoomState {
     this.presence.clear();
     this.typing.clear();
     this.channels.left();
+    this.membersPartial = false;
+    this.memberCount = null;
+    this.directory.stop();
+  }
+
+  #partial(partial: boolean): void {
+    this.membersPartial = partial;
+    if (partial) this.directory.start();
+    else this.directory.stop();
+  }
+
+  /** The whole list of a room that became small again, a page at a time (it is at most a few pages). */
+  async #loadWholeList(): Promise<void> {
+    for (let offset = 0; ;) {
+      const page = await this.#api.members({ offset, limit: WIRE_LIMITS.membersPage });
+      // Large again meanwhile, or left: the directory pages instead.
+      if (!page.ok || this.membersPartial || !this.inRoom) return;
+      for (const m of page.value.members) if (!this.presence.has(m.id)) this.presence.upsert(m);
+      offset += page.value.members.length;
+      if (page.value.members.length === 0 || offset >= page.value.total) return;
+    }
   }
 
   // ── commands ─────────────────────────────────────────────────────────────
@@ -157,7 +229,7 @@ export class RoomState {
    * person said no.
    */
   async leave(): Promise<boolean> {
-    const others = this.presence.others.length;
+    const others = this.memberTotal - 1;
     if (this.hostInfo && others > 0) {
       const people = others === 1 ? '1 other person is' : `${others} other people are`;
       if (!(await this.confirm(`${people} in this room. Stop hosting and end the room for everyone?`))) return false;
