@@ -146,8 +146,21 @@ describe('the member list of a large room', { timeout: 30_000 }, () => {
     const me = desktopApp();
     await me.session.join({ address: roomAddress(server), name: 'Me', code: '1234' });
 
-    const watched = await me.session.watchMembers({ ids: [id('Carl'), 'm_nobodyhere00000000000'] });
-    expect(watched.ok && names(watched.value.members)).toEqual(['Carl']);
+    // ana is in the welcome's first page but not watched: her going away is news the app does not get…
+    people['ana']!.setStatus('away');
+    people['ana']!.send('brb', null, 'room');
+    await expect
+      .poll(() => me.events.some((e) => e.type === 'messages' && e.messages.some((m) => m.text === 'brb')))
+      .toBe(true);
+    const statusOf = async (name: string) => {
+      const state = await me.session.getState();
+      return state.ok && state.value.room!.members.find((member) => member.name === name)?.status;
+    };
+    expect(await statusOf('ana')).toBe('online');
+    // …until she is watched: the answer says how she is now, and the app's list with it.
+    const watched = await me.session.watchMembers({ ids: [id('Carl'), id('ana'), 'm_nobodyhere00000000000'] });
+    expect(watched.ok && names(watched.value.members).sort()).toEqual(['Carl', 'ana']);
+    expect(await statusOf('ana')).toBe('away');
 
     people['Dave']!.setStatus('away');
     people['Carl']!.setStatus('away');
@@ -199,12 +212,11 @@ describe('the member list of a large room', { timeout: 30_000 }, () => {
     await expect.poll(() => rosters().at(-1)).toEqual({ type: 'roster', total: 8, online: 8, complete: false });
     expect(chat.snapshot().room?.memberCount).toEqual({ total: 8, online: 8 });
 
-    // Down to three: the room is complete again, and the feed reads the whole list anew.
-    for (const person of [eve, people['Zoe']!, people['Bob']!, people['Carl']!, people['Dave']!]) person.close();
+    // Down to three: the room is complete again, and the feed reads the whole list anew (those who
+    // left were in its welcome list, but their leaving was no news to it while the room was large).
+    for (const person of [eve, people['ana']!, people['Ána Lima']!, people['Carl']!, people['Dave']!]) person.close();
     await expect.poll(() => rosters().at(-1)).toMatchObject({ total: 3, complete: true });
-    await expect
-      .poll(() => names(chat.snapshot().room?.members ?? []).sort())
-      .toEqual(['Me', 'ana', 'Ána Lima'].sort());
+    await expect.poll(() => names(chat.snapshot().room?.members ?? []).sort()).toEqual(['Bob', 'Me', 'Zoe']);
     expect(chat.snapshot().room?.membersPartial).toBe(false);
   });
 
@@ -234,6 +246,16 @@ describe('the member list of a large room', { timeout: 30_000 }, () => {
     expect(watched.ok && names(watched.value.members)).toEqual(['Carl']);
     // Nothing asked of a host that would never answer.
     expect(older.written.filter((frame) => frame.type === 'members' || frame.type === 'watch')).toEqual([]);
+
+    // The list follows presence: who joins is found, who leaves is not.
+    const eve = await joined(server, 'Eve');
+    await expect.poll(() => names(chat.snapshot().room?.members ?? [])).toContain('Eve');
+    const eves = await chat.members({ query: 'eve' });
+    expect(eves.ok && names(eves.value.members)).toEqual(['Eve']);
+    eve.close();
+    await expect.poll(() => names(chat.snapshot().room?.members ?? [])).not.toContain('Eve');
+    const after = await chat.members({ query: 'eve' });
+    expect(after.ok && after.value.total).toBe(0);
   });
 
   it('a host that never answers: members fails with a timeout; offline it fails at once', async () => {
@@ -250,10 +272,12 @@ describe('the member list of a large room', { timeout: 30_000 }, () => {
     await other.chat.join({ address: `ws://127.0.0.1:${proxy.port}/`, name: 'Away', code: '1234' });
     proxy.refuse();
     await expect.poll(() => other.chat.client?.state.kind).not.toBe('connected');
-    const offline = await other.chat.members({});
-    expect(offline.ok || offline.error.code).toBe('BEACON_ERR_OFFLINE');
-    const watchOffline = await other.chat.watchMembers({ ids: [] });
-    expect(watchOffline.ok || watchOffline.error.code).toBe('BEACON_ERR_OFFLINE');
+    // "At once": answered before the event loop turns (no socket, no timer).
+    const turn = new Promise((resolve) => setImmediate(() => resolve('the loop turned')));
+    const offline = await Promise.race([other.chat.members({}), turn]);
+    expect(offline).toMatchObject({ ok: false, error: { code: 'BEACON_ERR_OFFLINE' } });
+    const watchOffline = await Promise.race([other.chat.watchMembers({ ids: [] }), turn]);
+    expect(watchOffline).toMatchObject({ ok: false, error: { code: 'BEACON_ERR_OFFLINE' } });
   });
 
   it('asking too fast is refused with how long to wait', async () => {
