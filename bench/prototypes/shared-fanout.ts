@@ -24,7 +24,7 @@
  * Redis is Debian's redis-server (`apt-get install redis-server`), started here on
  * 127.0.0.1 and a free port, with no persistence, and killed when this exits.
  * Everything is bounded: each phase has a deadline and the whole run stops itself
- * after 10 minutes. Results go to bench/prototypes/results/.
+ * after 10 minutes. Results go to bench/prototypes/results/ (or `--out DIR`).
  */
 import { type ChildProcess, fork, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -359,7 +359,8 @@ const lines = [
     : []),
   '',
 ];
-const resultsDir = join(PROTO_DIR, 'results');
+// --out: somewhere else than the committed results (the tests use a temporary folder).
+const resultsDir = option('--out') ?? join(PROTO_DIR, 'results');
 mkdirSync(resultsDir, { recursive: true });
 const name = mutation ? `mutation-${mutation}` : 'latest';
 writeFileSync(join(resultsDir, `${name}.md`), lines.join('\n'));
@@ -369,7 +370,7 @@ writeFileSync(
   join(resultsDir, `${name}.json`),
   `${JSON.stringify({ startedAt, redis: redis.version, seq, results }, null, 2)}\n`,
 );
-console.log(`\nwritten: bench/prototypes/results/${name}.{md,json}`);
+console.log(`\nwritten: ${join(resultsDir, name)}.{md,json}`);
 
 if (faulty.length) {
   console.error('\nDELIVERY FAULTS: a message was lost, duplicated or reordered across processes');
