@@ -14,11 +14,12 @@ export interface ScenarioResult {
 
 export interface ScenarioOptions {
   tiny: boolean;
-  /** Fan-out sizes to run (full: 100, 500, 2000). */
+  /** Fan-out sizes to run (full: 100, 500, 2000, 10000). */
   sizes?: number[];
   /**
-   * Servers to include (default: all). Fan-out: any of beacon (plain ws://), beacon-tls, naive-ws,
-   * socket.io, bun; join: the Beacon ones (beacon, beacon-tls), others ignored.
+   * Servers to include (default: all; beacon-v15 up to N = 2,000). Fan-out: any of beacon (plain
+   * ws://), beacon-v15 (members without 'members' in hello), beacon-tls, naive-ws, socket.io, bun;
+   * join: the Beacon ones (beacon, beacon-tls), others ignored.
    */
   servers?: string[];
   log: (line: string) => void;
