@@ -42,6 +42,9 @@ export interface Connection extends Outlet {
   fromHostMachine: boolean;
 }
 
+/** Watching nobody: one shared empty list, not one per connection. */
+export const WATCHING_NOBODY: readonly string[] = Object.freeze([]);
+
 export function newConnection(ws: WebSocket, socket: Socket): Connection {
   return {
     ws,
@@ -64,7 +67,7 @@ export function newConnection(ws: WebSocket, socket: Socket): Connection {
     refused: false,
     channels: false,
     routedPresence: false,
-    watching: [],
+    watching: WATCHING_NOBODY,
     fromHostMachine: isHostsOwnAddress(socket.remoteAddress ?? ''),
   };
 }

@@ -9,7 +9,7 @@
  */
 import { randomId } from '../shared/ids.ts';
 import { encode, type Member, type PresenceEvent } from '../shared/protocol.ts';
-import type { Connection } from './connection.ts';
+import { type Connection, WATCHING_NOBODY } from './connection.ts';
 import { foldName, MemberDirectory } from './member-directory.ts';
 import { freshRates, type MemberRates } from './member-rates.ts';
 import { NameRegistry } from './name-registry.ts';
@@ -162,7 +162,7 @@ export class Members {
       if (!watchers) this.#watchers.set(id, (watchers = new Set()));
       watchers.add(connection);
     }
-    connection.watching = watched.map((member) => member.id);
+    connection.watching = watched.length === 0 ? WATCHING_NOBODY : watched.map((member) => member.id);
     return watched.map(publicMember);
   }
 
@@ -229,7 +229,8 @@ export class Members {
     member.connection = connection;
     connection.member = member;
     if (replaced) replaced.member = null;
-    this.#store.touchMember(member.id, now);
+    // A newcomer was saved as seen now: a second write per join is a join storm's cost for nothing.
+    if (member.joinedAt !== now) this.#store.touchMember(member.id, now);
     return { replaced, news: wasReconnecting ? 'back' : replaced ? null : 'joined' };
   }
 
@@ -293,7 +294,7 @@ export class Members {
       watchers?.delete(connection);
       if (watchers?.size === 0) this.#watchers.delete(id);
     }
-    connection.watching = [];
+    connection.watching = WATCHING_NOBODY;
   }
 
   /** Forgets what no longer matters (name holdings, departed members' rates), so no table grows without bound. */
