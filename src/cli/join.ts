@@ -5,7 +5,7 @@
  * Messages go to stdout as "name: text" (direct ones as "name → you: text", those
  * of a channel as "#channel name: text"), with edits, deletions and reactions as
  * lines of their own; connection news goes to stderr, so pipes see only the
- * conversation (and the answers to commands: /channels, /search).
+ * conversation (and the answers to commands: /channels, /search, /who).
  * "/dm NAME text" sends a direct message; "/file PATH [caption]" uploads a file
  * (progress on one line of stderr) and sends it; "/join #channel" chooses the
  * channel lines go to. When stdin ends, it waits until every line (and file,
