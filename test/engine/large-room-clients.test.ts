@@ -200,6 +200,21 @@ describe('the member list of a large room', { timeout: 30_000 }, () => {
     await expect
       .poll(() => events.some((e) => e.type === 'presence' && e.member.name === 'Carl' && e.event === 'away'))
       .toBe(true);
+
+    // Rows chosen while offline: refused now, and watched from the next connection on.
+    proxy.refuse();
+    await expect.poll(() => client.state.kind).not.toBe('connected');
+    const whileAway = await chat.watchMembers({ ids: [id('Carl'), id('Dave')] });
+    expect(whileAway.ok || whileAway.error.code).toBe('BEACON_ERR_OFFLINE');
+    const watchedAgain = next(client, 'watched');
+    proxy.accept();
+    chat.retryNow();
+    const [again] = await watchedAgain;
+    expect(names(again).sort()).toEqual(['Carl', 'Dave']);
+    people['Dave']!.setStatus('away');
+    await expect
+      .poll(() => events.some((e) => e.type === 'presence' && e.member.name === 'Dave' && e.event === 'away'))
+      .toBe(true);
   });
 
   it('the counts arrive as roster events, and the list is whole again once the room is small', async () => {
