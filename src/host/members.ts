@@ -174,7 +174,9 @@ export class Members {
       [b, a],
     ] as const) {
       const member = this.#byId.get(one);
-      if (member && !member.partners?.has(other)) (member.partners ??= new Set()).add(other);
+      // Bounded like the stored list: one member writing to thousands must not make its news cost thousands.
+      if (!member || member.partners?.has(other) || (member.partners?.size ?? 0) >= MAX_PARTNERS) continue;
+      (member.partners ??= new Set()).add(other);
     }
   }
 
