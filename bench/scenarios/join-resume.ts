@@ -25,7 +25,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { HistoryStore } from '../../src/host/store/history-store.ts';
 import { closed, join, sendPipelined } from '../lib/beacon-client.ts';
 import { logXChart } from '../lib/plot.ts';
-import { BENCH_DIR, procStatus, ROOT, sleep, startServer } from '../lib/proc.ts';
+import { BENCH_DIR, machineBusy, procStatus, ROOT, sleep, startServer } from '../lib/proc.ts';
 import type { ScenarioOptions, ScenarioResult } from '../lib/scenario.ts';
 import { fmt, kb, mb, type Summary, summarize } from '../lib/stats.ts';
 import { pinFor } from './fanout.ts';
@@ -341,6 +341,8 @@ export async function joinResume(options: ScenarioOptions): Promise<ScenarioResu
   const missed = options.tiny ? 100 : 1_000;
   const joins = options.tiny ? 10 : 40;
   const resumes = options.tiny ? 5 : 30;
+  // Others' jobs on the machine show in these figures: the plot and the notes say how busy it was.
+  const busyBefore = await machineBusy();
   const sizeRuns: SizeRun[] = [];
   for (const stored of sizes) sizeRuns.push(await measureSize(stored, options, { missed, joins, resumes }, sizes));
 
@@ -433,6 +435,7 @@ export async function joinResume(options: ScenarioOptions): Promise<ScenarioResu
         `Store of ${size.stored.toLocaleString('en-US')} messages (95 % room, 5 % direct): ${size.built.incrementMs === undefined ? `built in ${(size.built.builtMs / 1000).toFixed(1)} s` : `grown from the cached ${(size.built.grownFrom ?? 0).toLocaleString('en-US')} in ${(size.built.incrementMs / 1000).toFixed(1)} s (rows, then their search index; ${(size.built.builtMs / 1000).toFixed(1)} s from nothing)`}${size.built.bytes === undefined ? '' : `, ${mb(size.built.bytes)} MB on disk`}; copied per host run; host RSS after the runs: ${size.runs.map((r) => `${r.server} ${mb(r.hostRss)} MB`).join(', ')}.`,
     ),
     `A new member's welcome holds the latest ${sizeRuns[0]!.runs[0]!.historyLength} messages.`,
+    `Machine ${Math.round(busyBefore * 100)} % busy (all cores) just before the first size.`,
     'Stores are cached in bench/.cache/store-<count> (a larger one grown from the largest smaller one); BENCH_STORE_SIZES=10000,100000 picks sizes.',
   ];
   if (tls) {
@@ -441,7 +444,8 @@ export async function joinResume(options: ScenarioOptions): Promise<ScenarioResu
     );
   }
   if (sizeRuns.length > 1 && sizeRuns.some((size) => plainOf(size))) {
-    const svg = welcomeResumeChart(sizeRuns, missed, `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}`);
+    const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(busyBefore * 100)} % busy before`;
+    const svg = welcomeResumeChart(sizeRuns, missed, machine);
     mkdirSync(joinPath(BENCH_DIR, 'results'), { recursive: true });
     mkdirSync(joinPath(ROOT, 'docs', 'perf'), { recursive: true });
     writeFileSync(joinPath(BENCH_DIR, 'results', 'welcome-resume.svg'), svg);
