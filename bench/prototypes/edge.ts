@@ -21,9 +21,9 @@
  * process's exact accounting must catch.
  */
 import { performance } from 'node:perf_hooks';
+import { createClient } from 'redis';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { serveControl } from '../servers/control.ts';
-import { Resp } from './resp.ts';
 
 const mode = process.argv[2] === 'shared' ? 'shared' : 'alone';
 const redisPort = Number(process.argv[3] ?? 0);
@@ -80,13 +80,26 @@ function frameOf(seq: number, text: string): Buffer {
 
 // ── the room's sequence and the shared channel ────────────────────────────────
 
-let commands: Resp | null = null;
-let subscriber: Resp | null = null;
+type Redis = ReturnType<typeof createClient>;
+let commands: Redis | null = null;
+let subscriber: Redis | null = null;
+
+/** A failed command is this prototype's fault or Redis's: say so; the member process's accounting fails the run. */
+const reportFailure = (error: Error): void => console.error(`edge: redis command failed: ${error.message}`);
 
 async function connectRedis(): Promise<void> {
-  commands = await Resp.open(redisPort);
-  subscriber = await Resp.open(redisPort);
-  await subscriber.subscribe(CHANNEL, (_channel, payload) => enqueue(payload));
+  // No reconnecting: pub/sub drops what a reconnecting subscriber misses, and the run
+  // must fail on that (the member process counts every message) rather than limp on.
+  commands = createClient({ socket: { host: '127.0.0.1', port: redisPort, reconnectStrategy: false } });
+  // node-redis throws an 'error' event nobody listens to; say it and let the run's checks decide.
+  commands.on('error', (error: Error) => console.error(`edge: redis: ${error.message}`));
+  await commands.connect();
+  // A subscribed connection can run nothing else, so the subscriber is a second one (node-redis's advice).
+  subscriber = commands.duplicate();
+  subscriber.on('error', (error: Error) => console.error(`edge: redis subscriber: ${error.message}`));
+  await subscriber.connect();
+  // bufferMode: the frame goes to the members as the bytes Redis handed over, never decoded.
+  await subscriber.subscribe(CHANNEL, (payload) => enqueue(payload), true);
 }
 
 /** A publish held back by the reorder mutation, sent after the next one. */
@@ -99,12 +112,13 @@ function publish(frame: Buffer): void {
     held = frame;
     return;
   }
-  void commands!.command('PUBLISH', CHANNEL, frame);
+  // Not awaited: node-redis writes the commands of one tick together (auto-pipelining), in call order.
+  commands!.publish(CHANNEL, frame).catch(reportFailure);
   if (held) {
-    void commands!.command('PUBLISH', CHANNEL, held);
+    commands!.publish(CHANNEL, held).catch(reportFailure);
     held = null;
   }
-  if (published === duplicateAt) void commands!.command('PUBLISH', CHANNEL, frame);
+  if (published === duplicateAt) commands!.publish(CHANNEL, frame).catch(reportFailure);
 }
 
 function onText(text: string): void {
@@ -117,11 +131,14 @@ function onText(text: string): void {
     return;
   }
   // Replies come back in the order the INCRs were sent, so this edge publishes in sequence order.
-  void commands!.command('INCR', SEQ_KEY).then((seq) => {
-    seqWaitUs += (performance.now() - arrived) * 1000;
-    seqCount++;
-    publish(frameOf(Number(seq), text));
-  });
+  commands!
+    .incr(SEQ_KEY)
+    .then((seq) => {
+      seqWaitUs += (performance.now() - arrived) * 1000;
+      seqCount++;
+      publish(frameOf(seq, text));
+    })
+    .catch(reportFailure);
 }
 
 if (mode === 'shared') await connectRedis();
@@ -141,8 +158,8 @@ wss.on('listening', () => {
     typeof address === 'object' && address ? address.port : 0,
     () =>
       new Promise<void>((resolve) => {
-        commands?.close();
-        subscriber?.close();
+        commands?.destroy();
+        subscriber?.destroy();
         for (const member of members) member.terminate();
         wss.close(() => resolve());
       }),

@@ -32,9 +32,9 @@ import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { createClient } from 'redis';
 import { BENCH_DIR, procCpuMs, startServer, withTimeout, type ServerHandle } from '../lib/proc.ts';
 import { fmt, type Summary } from '../lib/stats.ts';
-import { Resp } from './resp.ts';
 
 const RUN_BUDGET_MS = 10 * 60_000;
 const PROTO_DIR = join(BENCH_DIR, 'prototypes');
@@ -116,9 +116,9 @@ async function startRedis(): Promise<{ port: number; pid: number; version: strin
   const deadline = performance.now() + 10_000;
   for (;;) {
     try {
-      const client = await Resp.open(port);
-      const pong = await client.command('PING');
-      client.close();
+      const client = await connectRedis(port);
+      const pong = await client.ping();
+      client.destroy();
       if (pong === 'PONG') break;
     } catch {
       // not listening yet
@@ -127,6 +127,21 @@ async function startRedis(): Promise<{ port: number; pid: number; version: strin
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return { port, pid: child.pid!, version: probe.stdout.trim() };
+}
+
+/**
+ * A node-redis connection that fails instead of reconnecting: the run is bounded and a lost
+ * Redis is a failed run. Its 'error' events are logged (node-redis throws one nobody listens to);
+ * the command that met the error rejects on its own.
+ */
+async function connectRedis(port: number) {
+  const client = createClient({ socket: { host: '127.0.0.1', port, reconnectStrategy: false } });
+  client.on('error', (error: Error) => {
+    if (!client.isReady) return; // a refused connection while redis-server starts: connect() rejects
+    console.error(`shared-fanout: redis: ${error.message}`);
+  });
+  await client.connect();
+  return client;
 }
 
 interface Members {
@@ -164,17 +179,18 @@ function startMembers(): Members {
 // ── the cost of a sequence number ─────────────────────────────────────────────
 
 async function seqCost(port: number) {
-  const client = await Resp.open(port);
-  await client.command('DEL', 'bench:seq');
+  const client = await connectRedis(port);
+  await client.del('bench:seq');
   const one = 3_000;
   let t0 = performance.now();
-  for (let i = 0; i < one; i++) await client.command('INCR', 'bench:seq');
+  for (let i = 0; i < one; i++) await client.incr('bench:seq');
   const oneAtATimeUs = ((performance.now() - t0) * 1000) / one;
   const piped = 30_000;
   t0 = performance.now();
-  const replies: Promise<unknown>[] = [];
-  for (let i = 0; i < piped; i++) replies.push(client.command('INCR', 'bench:seq'));
-  const values = (await Promise.all(replies)) as number[];
+  // Issued in one tick, node-redis writes them together (auto-pipelining); Promise.all is its advice.
+  const replies: Promise<number>[] = [];
+  for (let i = 0; i < piped; i++) replies.push(client.incr('bench:seq'));
+  const values = await Promise.all(replies);
   const pipelinedUs = ((performance.now() - t0) * 1000) / piped;
   // Every INCR gave the next number, none twice: what the room's order rests on.
   const gapless = values.every((value, i) => value === one + i + 1);
@@ -182,7 +198,7 @@ async function seqCost(port: number) {
   t0 = performance.now();
   for (let i = 0; i < 1_000_000; i++) counter++;
   const localUs = ((performance.now() - t0) * 1000) / 1_000_000;
-  client.close();
+  client.destroy();
   return { oneAtATimeUs, pipelinedUs, localUs, gapless, counter };
 }
 
