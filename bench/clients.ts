@@ -28,6 +28,7 @@ type Dialect = 'beacon' | 'raw' | 'socketio';
 /** Absolute time in µs (16 digits, exact in a double): two processes' clocks agree on it. */
 const nowUs = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
 const nowMs = (): number => performance.timeOrigin + performance.now();
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const TEXT_CHARS = 40;
 
 let dialect: Dialect = 'raw';
@@ -236,8 +237,9 @@ function connectedSender(): LeanWs {
  * take turns (message, edit, react, message, …), so each kind meets the same moments of a shared
  * machine and their figures compare; each kind's deliveries are summarised apart (`byKind`), and
  * the top-level figures are the first kind's.
- * `minWallMs`: measured rounds go on until the phase has lasted that long too (at most 20 × count),
- * so it spans host heartbeat ticks. `peers`: member processes that must report each round
+ * `minWallMs`: measured rounds go on until the phase has lasted that long too, so it spans host
+ * heartbeat ticks; at most 10 × count of them (the samples are bounded), spread evenly over the time
+ * left once back-to-back rounds would run out before it. `peers`: member processes that must report each round
  * complete (`peerRound`) before the next is sent. The first kind's raw samples (delivery ms and
  * the round's send time), its rounds and the heartbeat pings seen go back in `raw`, for the
  * runner to merge with the peers' (`listenEnd`).
@@ -275,10 +277,13 @@ async function latency(options: LatencyOptions) {
   const started = performance.now();
   let measuringSince = 0;
   const planned = (warmup + count) * kinds.length;
-  const most = (warmup + count * 20) * kinds.length;
+  const most = (warmup + count * 10) * kinds.length;
   for (let k = 0; k < most; k++) {
     if (k === warmup * kinds.length) measuringSince = performance.now();
-    if (k >= planned && k % kinds.length === 0 && performance.now() - measuringSince >= minWallMs) break;
+    const leftMs = minWallMs - (performance.now() - measuringSince);
+    if (k >= planned && k % kinds.length === 0 && leftMs <= 0) break;
+    // Past the planned rounds, the rest are spaced so the last of them still ends the phase on time.
+    if (k >= planned && leftMs / (most - k) > 1) await sleep(leftMs / (most - k));
     const kind = kinds[k % kinds.length]!;
     const measured = perKind.get(kind)!;
     const counted = k >= warmup * kinds.length;

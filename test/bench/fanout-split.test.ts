@@ -24,14 +24,14 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** A Beacon host pinging every member each second (a tenth of them every 100 ms), and two member processes. */
+/** A Beacon host pinging every member every 2 s (a tenth of them every 200 ms), and two member processes. */
 async function splitRoom(
   perProcess: number,
 ): Promise<{ server: ServerHandle; members: ClientsHandle[]; armed: () => Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'beacon-bench-split-'));
   cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
   const server = await startServer('beacon', process.execPath, [join(BENCH_DIR, 'servers/beacon-host.ts'), dataDir], {
-    BENCH_LIMITS: JSON.stringify({ pingIntervalMs: 1_000 }),
+    BENCH_LIMITS: JSON.stringify({ pingIntervalMs: 2_000 }),
   });
   cleanups.push(() => server.stop());
   const first = await startClients();
@@ -89,9 +89,25 @@ describe('fan-out bench across two member processes', () => {
     const merged = mergeLatency([lat.raw, peerRaw], lat.wallMs);
     expect(merged.latency.missing).toBe(0);
     expect(merged.latency.delivery.n).toBe(rounds * 12);
-    // 1.3 s of a host that pings a tenth of its members every 100 ms.
-    expect(merged.heartbeat.ticks).toBeGreaterThanOrEqual(5);
+    // 1.3 s of a host that pings a tenth of its members every 200 ms: about six ticks, fewer when a
+    // loaded machine runs two late ticks together.
+    expect(merged.heartbeat.ticks).toBeGreaterThanOrEqual(2);
     expect(merged.heartbeat.during.rounds + merged.heartbeat.outside.rounds).toBe(rounds);
+  }, 60_000);
+
+  it('a report about another round, or none at all, does not end the round in flight', async () => {
+    const { members } = await splitRoom(3);
+    const [first] = members as [ClientsHandle, ClientsHandle];
+    // The peer is not listening: no true report comes. Stale and made-up send times arrive instead.
+    for (const t of [0, 1, -1, Number.MAX_SAFE_INTEGER, Date.now() * 1000]) first.tell({ cmd: 'peerRound', t });
+    const lat = await first.call<LatencyReply>(
+      { cmd: 'latency', count: 3, warmup: 0, roundTimeoutMs: 300, peers: 1 },
+      20_000,
+    );
+    expect(lat.raw.rounds).toHaveLength(3);
+    // Every round waited its full time for the peer, though the process's own members all had it.
+    expect(lat.raw.rounds.every((r) => !r.complete && r.ms >= 290)).toBe(true);
+    expect(lat.raw.samples.length).toBe(9);
   }, 60_000);
 
   it('a burst ends with the last delivery in either process, and counts both', async () => {
