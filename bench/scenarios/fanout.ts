@@ -136,6 +136,8 @@ interface Run {
     closedDuringRun: number;
     cpuMs: number;
     memberCpuMs: number;
+    /** Each member process's CPU in the burst (ms): one near the burst's wall time was the limit. */
+    memberCpuMsByProcess?: number[];
   };
 }
 
@@ -406,13 +408,19 @@ async function runOne(spec: ServerSpec, n: number, tiny: boolean, log: (line: st
     for (let rep = 0; rep < (tiny ? 1 : 2); rep++) {
       const cpu1 = await cpuMs(server);
       const clientCpu1 = membersCpuMs();
+      const perProcess1 = members.map((m) => procCpuMs(m.pid));
       const burst = await splitBurst(
         members,
         armed,
         { count: burstCount, timeoutMs: tiny ? 15_000 : 90_000, stallMs: 10_000 },
         tiny ? 20_000 : 100_000,
       );
-      bursts.push({ ...burst, cpuMs: (await cpuMs(server)) - cpu1, memberCpuMs: membersCpuMs() - clientCpu1 });
+      bursts.push({
+        ...burst,
+        cpuMs: (await cpuMs(server)) - cpu1,
+        memberCpuMs: membersCpuMs() - clientCpu1,
+        memberCpuMsByProcess: members.map((m, i) => procCpuMs(m.pid) - perProcess1[i]!),
+      });
       await sleep(200);
     }
     run.bursts = bursts;
@@ -428,7 +436,7 @@ async function runOne(spec: ServerSpec, n: number, tiny: boolean, log: (line: st
         (run.updates?.edit && run.updates.react
           ? `edit p50 ${fmt(run.updates.edit.delivery.p50)} react p50 ${fmt(run.updates.react.delivery.p50)} ms · `
           : '') +
-        `latency wall ${fmt(run.latency.wallMs, 0)} ms (host CPU ${fmt(run.latency.cpuMs, 0)}, members CPU ${fmt(run.latency.memberCpuMs, 0)}) · burst ${fmt(run.burst.perSecond, 0)} msg/s (host CPU ${fmt(run.burst.cpuMs, 0)} ms, members ${fmt(run.burst.memberCpuMs, 0)} ms) (${run.burst.outcome}, ${run.burst.delivered}/${run.burst.expected}) · peak ${mb(run.peakRss)} MB`,
+        `latency wall ${fmt(run.latency.wallMs, 0)} ms (host CPU ${fmt(run.latency.cpuMs, 0)}, members CPU ${fmt(run.latency.memberCpuMs, 0)}) · burst ${fmt(run.burst.perSecond, 0)} msg/s in ${fmt(run.burst.ms, 0)} ms (host CPU ${fmt(run.burst.cpuMs, 0)} ms, members ${(run.burst.memberCpuMsByProcess ?? [run.burst.memberCpuMs]).map((ms) => fmt(ms, 0)).join(' + ')} ms) (${run.burst.outcome}, ${run.burst.delivered}/${run.burst.expected}) · peak ${mb(run.peakRss)} MB`,
     );
   } catch (error) {
     run.error = (error as Error).message + (server ? `\n${server.stderr().trim()}` : '');
