@@ -201,7 +201,8 @@ export class MemberDirectory {
     }
     this.problem = null;
     this.#stale.delete(page);
-    this.#pages.set(page, answer.value.members);
+    // A page holds what was asked for, whatever a faulty host sends.
+    this.#pages.set(page, answer.value.members.slice(0, DIRECTORY_PAGE));
     if (this.total !== answer.value.total) {
       this.total = answer.value.total;
       // Pages past the new end are no longer rows of the list.
