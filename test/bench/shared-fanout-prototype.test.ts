@@ -25,7 +25,9 @@ function runPrototype(args: string[]): Promise<{ code: number | null; output: st
   const child = spawn(process.execPath, [join(BENCH_DIR, 'prototypes/shared-fanout.ts'), '--out', out, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  cleanups.push(() => void child.kill('SIGKILL'));
+  // SIGTERM, not SIGKILL: the prototype's exit handler then kills its redis-server and edges, which
+  // a killed prototype would leave running (seen when a mutated run timed out).
+  cleanups.push(() => void child.kill('SIGTERM'));
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
