@@ -17,7 +17,7 @@ import { type Members, publicMember } from './members.ts';
 import { NewcomerThrottle } from './newcomer-throttle.ts';
 import type { RoomLimits } from './options.ts';
 import type { RejoinThrottle } from './rejoin-throttle.ts';
-import type { HistoryStore } from './store/history-store.ts';
+import type { HistoryPage, HistoryStore } from './store/history-store.ts';
 import type { TickWriter } from './tick-writer.ts';
 import type { WelcomeFiles } from './files/file-service.ts';
 import type { ChannelDirectory } from './conversations/channel-directory.ts';
@@ -44,6 +44,8 @@ export class Admission {
   readonly #files: ((memberId: string) => WelcomeFiles) | null;
   readonly #channels: ChannelDirectory;
   readonly #features: string[];
+  /** The newcomers' page, for clients with and without channels, as of `lastSeq`. */
+  readonly #newcomerPages = new Map<boolean, { lastSeq: number; page: HistoryPage }>();
 
   constructor(options: {
     limits: RoomLimits;
@@ -163,22 +165,11 @@ export class Admission {
     if (replaced) this.#replies.refuse(replaced, 'BEACON_ERR_REPLACED');
 
     const lastSeq = hello.resume?.lastSeq ?? 0;
-    const view = { channels: connection.channels };
     const resuming = known !== undefined && lastSeq > 0;
-    // A resume carries the updates missed as well, even to messages older than lastSeq (§19.6).
-    // Measured as sent once read: the store's estimate cannot see reactions.
-    const read = resuming
-      ? this.#store.page(
-          member.id,
-          'all',
-          { after: lastSeq },
-          this.#limits.resumePageSize,
-          this.#limits.maxPageBytes,
-          view,
-        )
-      : this.#store.page(member.id, 'all', {}, this.#limits.historyPageSize, this.#limits.maxPageBytes, view);
-    const page = withinPageBudget(read, resuming, this.#limits.maxPageBytes);
-    // Counted with this member in: a large room's newcomer gets part of the list, and no O(N) work (§21).
+    const page = known
+      ? this.#latestPage(member.id, resuming ? lastSeq : null, connection.channels)
+      : this.#newcomerPage(member.id, connection.channels);
+    // Counted with this member in: a large room's newcomer gets part of the list, and no O(N) work (§20).
     const counts = this.#members.counts();
     const partial = connection.routedPresence && !counts.complete;
     const welcome = encode({
@@ -233,6 +224,38 @@ export class Admission {
       this.#replies.error(connection, 'BEACON_ERR_SLOW_READER');
     }
     if (news) this.#members.announce(news, member, connection);
+  }
+
+  /**
+   * The latest page as a brand-new identity sees it: the same for every newcomer (none has a direct
+   * message yet) until the history changes, and messages and updates share `lastSeq`. Read once per
+   * change, not once per join: a join storm of 2,000 newcomers read it 2,000 times.
+   */
+  #newcomerPage(memberId: string, channels: boolean): HistoryPage {
+    const lastSeq = this.#store.lastSeq;
+    const cached = this.#newcomerPages.get(channels);
+    if (cached?.lastSeq === lastSeq) return cached.page;
+    const page = this.#latestPage(memberId, null, channels);
+    this.#newcomerPages.set(channels, { lastSeq, page });
+    return page;
+  }
+
+  /**
+   * What a welcome carries of the history: the latest page, or on a resume what was missed after
+   * `resumeAfter` with its updates (even to messages older than that, §19.6). Held to the budget as
+   * it will be sent: the store's estimate cannot see reactions.
+   */
+  #latestPage(memberId: string, resumeAfter: number | null, channels: boolean): HistoryPage {
+    const resuming = resumeAfter !== null;
+    const read = this.#store.page(
+      memberId,
+      'all',
+      resuming ? { after: resumeAfter } : {},
+      resuming ? this.#limits.resumePageSize : this.#limits.historyPageSize,
+      this.#limits.maxPageBytes,
+      { channels },
+    );
+    return withinPageBudget(read, resuming, this.#limits.maxPageBytes);
   }
 
   prune(now: number): void {
