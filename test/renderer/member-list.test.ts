@@ -326,9 +326,11 @@ describe('a room of ten thousand', () => {
     await page.waitForSelector(`${tid('conversation')}[data-conversation="g10000"][aria-current="true"]`);
     // They are here (not "left the room"), and watched while they scroll out of view.
     expect(await page.isEnabled(tid('composer-input'))).toBe(true);
-    await page.$eval(SCROLLER, (el) => {
-      el.scrollTop = 0;
-    });
+    await page.focus(`${ROWS}[data-member-id="g10000"] button`);
+    await page.keyboard.press('Home');
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.closest('li')?.getAttribute('data-member-id')))
+      .toBe('me');
     await expect
       .poll(async () => (await log()).watch.at(-1) ?? [], { timeout: 5_000 })
       .toEqual(expect.arrayContaining(['g10000', 'g1']));

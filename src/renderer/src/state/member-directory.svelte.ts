@@ -6,7 +6,7 @@ import { WIRE_LIMITS, type Member, type PresenceEvent } from '../../../shared/pr
 export const DIRECTORY_PAGE = 100;
 /** Typing in the filter asks the host once it pauses, not at every key. */
 export const QUERY_DEBOUNCE_MS = 150;
-/** The rows on screen change with every scrolled pixel; the host hears the set once scrolling pauses. */
+/** The rows on screen change with every scrolled pixel; the host hears the set at most this often. */
 export const WATCH_DEBOUNCE_MS = 250;
 /** The counts change with every join; pages on screen are asked again at most this often. */
 export const REFRESH_INTERVAL_MS = 1000;
@@ -214,7 +214,9 @@ export class MemberDirectory {
   }
 
   #watchSoon(): void {
-    if (this.#watchTimer !== null) this.#timers.clearTimeout(this.#watchTimer);
+    // A timer already set will read the rows as they are when it fires. Not reset on each call: rows
+    // measured frame after frame would put the watch off for as long as they move.
+    if (this.#watchTimer !== null) return;
     this.#watchTimer = this.#timers.setTimeout(() => {
       this.#watchTimer = null;
       const { first, last } = this.#rows;
