@@ -36,6 +36,7 @@ import {
   withTimeout,
 } from '../lib/proc.ts';
 import { DEFAULT_ROOM_LIMITS } from '../../src/shared/protocol.ts';
+import { built } from '../lib/built.ts';
 import type { BurstReply, ConnectReply, LatencyReply, RawLatency } from '../clients.ts';
 import type { ScenarioOptions, ScenarioResult, Table } from '../lib/scenario.ts';
 import { fmt, kb, mb, type Summary, summarize } from '../lib/stats.ts';
@@ -59,8 +60,8 @@ export const SERVERS: ServerSpec[] = [
   {
     name: 'beacon',
     dialect: 'beacon',
-    start: (dataDir) =>
-      startServer('beacon', node, [...NODE_FLAGS, join(BENCH_DIR, 'servers/beacon-host.ts'), dataDir]),
+    start: async (dataDir) =>
+      startServer('beacon', node, [...NODE_FLAGS, await built('servers/beacon-host.ts'), dataDir]),
   },
   {
     // The same host, members speaking as v1.5 clients (no 'members' in hello): the whole member
@@ -68,25 +69,25 @@ export const SERVERS: ServerSpec[] = [
     name: 'beacon-v15',
     dialect: 'beacon',
     features: ['channels'],
-    start: (dataDir) =>
-      startServer('beacon-v15', node, [...NODE_FLAGS, join(BENCH_DIR, 'servers/beacon-host.ts'), dataDir]),
+    start: async (dataDir) =>
+      startServer('beacon-v15', node, [...NODE_FLAGS, await built('servers/beacon-host.ts'), dataDir]),
   },
   {
     name: 'beacon-tls',
     dialect: 'beacon',
     tls: true,
-    start: (dataDir) =>
-      startServer('beacon-tls', node, [...NODE_FLAGS, join(BENCH_DIR, 'servers/beacon-host.ts'), dataDir, '--tls']),
+    start: async (dataDir) =>
+      startServer('beacon-tls', node, [...NODE_FLAGS, await built('servers/beacon-host.ts'), dataDir, '--tls']),
   },
   {
     name: 'naive-ws',
     dialect: 'raw',
-    start: () => startServer('naive-ws', node, [...NODE_FLAGS, join(BENCH_DIR, 'baselines/naive-ws.ts')]),
+    start: async () => startServer('naive-ws', node, [...NODE_FLAGS, await built('baselines/naive-ws.ts')]),
   },
   {
     name: 'socket.io',
     dialect: 'socketio',
-    start: () => startServer('socket.io', node, [...NODE_FLAGS, join(BENCH_DIR, 'baselines/socketio.ts')]),
+    start: async () => startServer('socket.io', node, [...NODE_FLAGS, await built('baselines/socketio.ts')]),
   },
   {
     name: 'bun',
