@@ -115,6 +115,17 @@ export interface SearchAnswerFrame {
   names: Names;
 }
 
+/**
+ * Members a host may claim (v1.6): no request pages past offset 10^6, and an interface draws one row
+ * per member it is told of, so a hostile host's 2^32 would crash it (an array too long) or exhaust it.
+ */
+const MAX_LISTED_MEMBERS = 1_000_000 + WIRE_LIMITS.membersPage;
+
+const saneCounts = (total: number, online: number): { total: number; online: number } => {
+  const capped = Math.min(total, MAX_LISTED_MEMBERS);
+  return { total: capped, online: Math.min(online, capped) };
+};
+
 /** A page of the member list as asked (v1.6), without the ref RoomClient adds. */
 export type MembersQuery = Omit<MembersRequestFrame, 'type' | 'ref'>;
 
@@ -674,14 +685,15 @@ export class RoomClient extends Emitter<RoomClientEvents> {
           // Never more than a page holds, whatever a host sends: an interface shows them all.
           members: frame.members.slice(0, WIRE_LIMITS.membersPage),
           offset: frame.offset,
-          total: frame.total,
+          total: Math.min(frame.total, MAX_LISTED_MEMBERS),
         } satisfies MembersPageAnswer);
         return;
-      case 'roster':
-        this.#memberCount = { total: frame.total, online: frame.online };
+      case 'roster': {
+        const { total, online } = (this.#memberCount = saneCounts(frame.total, frame.online));
         this.#membersPartial = !frame.complete;
-        this.emit('roster', { total: frame.total, online: frame.online, complete: frame.complete });
+        this.emit('roster', { total, online, complete: frame.complete });
         return;
+      }
       case 'history':
         this.#historyPage(frame);
         return;
@@ -714,7 +726,7 @@ export class RoomClient extends Emitter<RoomClientEvents> {
     this.#known.clear();
     for (const member of welcome.members) this.#known.set(member.id, member);
     this.#hostPagesMembers = welcome.memberCount !== undefined;
-    this.#memberCount = welcome.memberCount ?? null;
+    this.#memberCount = welcome.memberCount ? saneCounts(welcome.memberCount.total, welcome.memberCount.online) : null;
     this.#membersPartial = welcome.membersPartial === true;
     for (const message of welcome.history) this.#noteOwn(message);
     this.#reconnects.welcomed();

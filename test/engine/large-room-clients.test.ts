@@ -353,6 +353,24 @@ describe('what a host (or anyone in the middle) sends about members', { timeout:
     expect(errors).toEqual([]);
   });
 
+  it('a host claiming billions of members cannot make the list draw billions of rows', async () => {
+    // The renderer builds one row index per member of `total` (MemberList.svelte): 2^32 of them
+    // throws "Invalid array length", 10^9 exhausts memory. No request can page past offset 10^6.
+    const server = await startRoom({ limits: SMALL });
+    const middle = between('deaf to members');
+    const me = await joined(server, 'Me', { socketFactory: middle.factory, requestTimeoutMs: 5_000 });
+    const rosters: { total: number; online: number }[] = [];
+    me.on('roster', (counts) => rosters.push(counts));
+    const asked = me.members({});
+    middle.inject({ type: 'membersPage', ref: middle.lastRef('members'), members: [], offset: 0, total: 2 ** 32 });
+    const answer = await asked;
+    expect(answer.ok && answer.value.total).toBeLessThanOrEqual(1_000_200);
+    middle.inject({ type: 'roster', total: 1e300, online: 1e300, complete: false });
+    expect(me.memberCount!.total).toBeLessThanOrEqual(1_000_200);
+    expect(rosters[0]!.total).toBeLessThanOrEqual(1_000_200);
+    expect(rosters[0]!.online).toBeLessThanOrEqual(rosters[0]!.total);
+  });
+
   it('a watch of more than 200 ids, or the same id many times, goes as at most 200 distinct ids', async () => {
     const server = await startRoom({ limits: SMALL });
     const middle = between('as is');
