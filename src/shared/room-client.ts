@@ -126,6 +126,12 @@ const saneCounts = (total: number, online: number): { total: number; online: num
   return { total: capped, online: Math.min(online, capped) };
 };
 
+/** The first of each id. */
+const onceEach = (members: readonly Member[]): Member[] => {
+  const seen = new Set<string>();
+  return members.filter((member) => !seen.has(member.id) && seen.add(member.id));
+};
+
 /** A page of the member list as asked (v1.6), without the ref RoomClient adds. */
 export type MembersQuery = Omit<MembersRequestFrame, 'type' | 'ref'>;
 
@@ -682,8 +688,8 @@ export class RoomClient extends Emitter<RoomClientEvents> {
         return;
       case 'membersPage':
         this.#requests.answer(frame.ref, 'membersPage', {
-          // Never more than a page holds, whatever a host sends: an interface shows them all.
-          members: frame.members.slice(0, WIRE_LIMITS.membersPage),
+          // Never more than a page holds, nor anyone twice (lists keyed by id throw), whatever a host sends.
+          members: onceEach(frame.members.slice(0, WIRE_LIMITS.membersPage)),
           offset: frame.offset,
           total: Math.min(frame.total, MAX_LISTED_MEMBERS),
         } satisfies MembersPageAnswer);

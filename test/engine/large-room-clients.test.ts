@@ -371,6 +371,24 @@ describe('what a host (or anyone in the middle) sends about members', { timeout:
     expect(rosters[0]!.online).toBeLessThanOrEqual(rosters[0]!.total);
   });
 
+  it('a page naming one member twice is answered with them once (lists keyed by id would throw)', async () => {
+    // The @ picker draws the page with {#each ... (member.id)}: Svelte throws each_key_duplicate, in production too.
+    const server = await startRoom({ limits: SMALL });
+    const middle = between('deaf to members');
+    const me = await joined(server, 'Me', { socketFactory: middle.factory, requestTimeoutMs: 5_000 });
+    const twin: Member = { id: `m_${'1'.repeat(22)}`, name: 'Twin', status: 'online', joinedAt: 1 };
+    const asked = me.members({ limit: 8 });
+    middle.inject({
+      type: 'membersPage',
+      ref: middle.lastRef('members'),
+      members: [twin, { ...twin, name: 'Twin again' }, twin],
+      offset: 0,
+      total: 3,
+    });
+    const answer = await asked;
+    expect(answer.ok && names(answer.value.members)).toEqual(['Twin']);
+  });
+
   it('a watch of more than 200 ids, or the same id many times, goes as at most 200 distinct ids', async () => {
     const server = await startRoom({ limits: SMALL });
     const middle = between('as is');
