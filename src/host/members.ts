@@ -174,9 +174,14 @@ export class Members {
       [b, a],
     ] as const) {
       const member = this.#byId.get(one);
-      // Bounded like the stored list: one member writing to thousands must not make its news cost thousands.
-      if (!member || member.partners?.has(other) || (member.partners?.size ?? 0) >= MAX_PARTNERS) continue;
-      (member.partners ??= new Set()).add(other);
+      if (!member) continue;
+      const partners = (member.partners ??= new Set());
+      // Kept in order of the latest message, and bounded like the stored list (one member writing to
+      // thousands must not make its news cost thousands): the longest silent goes. Refusing the
+      // newest instead let 200 strangers' messages keep a friend who wrote next from hearing of it.
+      partners.delete(other);
+      partners.add(other);
+      if (partners.size > MAX_PARTNERS) partners.delete(partners.values().next().value!);
     }
   }
 

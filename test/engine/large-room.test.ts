@@ -222,6 +222,30 @@ describe('whose presence I hear in a large room', () => {
     await heard(friend!, me.me.id, 'away');
   });
 
+  it('strangers filling someone’s 200 partners cannot stop a friend who writes next from hearing their presence', async () => {
+    const server = await startRoom({ limits: SMALL });
+    const target = await join(server, 'Target');
+    const friend = await join(server, 'Friend');
+    const strangers = await crowd(
+      server,
+      Array.from({ length: 200 }, (_, i) => `Stranger ${i}`),
+    );
+    const wrote = async (stranger: Peer, i: number) => {
+      stranger.raw.send({ type: 'send', clientId: `s${i}`, text: 'hi', to: target.me.id });
+      await stranger.raw.frame('ack');
+    };
+    await wrote(strangers[0]!, 0);
+    await Promise.all(strangers.slice(1).map((stranger, i) => wrote(stranger, i + 1)));
+    friend.raw.send({ type: 'send', clientId: 'f1', text: 'hello, friend', to: target.me.id });
+    await target.raw.frame('message', (frame) => frame.message.text === 'hello, friend');
+    target.raw.send({ type: 'status', status: 'away' });
+    await heard(friend, target.me.id, 'away');
+    await heard(strangers[1]!, target.me.id, 'away');
+    // Still at most 200: the one silent longest no longer hears it (a page's answer comes after any news queued for it).
+    await ask(strangers[0]!, { type: 'members' });
+    expect(presenceAbout(strangers[0]!, target.me.id)).toEqual([]);
+  }, 30_000);
+
   it('my own status comes back to me', async () => {
     const server = await startRoom({ limits: SMALL });
     await crowd(server, ['B', 'C', 'D', 'E', 'F']);
