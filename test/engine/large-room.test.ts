@@ -246,6 +246,38 @@ describe('whose presence I hear in a large room', () => {
     expect(presenceAbout(strangers[0]!, target.me.id)).toEqual([]);
   }, 30_000);
 
+  it('after my connection is replaced by a new one of mine, I still hear my partner, and my watchers still hear me', async () => {
+    const server = await startRoom({ limits: SMALL });
+    const [friend] = await crowd(server, ['Friend', 'B', 'C', 'D', 'E', 'F']);
+    const watcher = await join(server, 'Watcher');
+    const me = await join(server, 'Me');
+    me.raw.send({ type: 'send', clientId: 'c1', text: 'psst', to: friend!.me.id });
+    await me.raw.frame('ack');
+    await ask(watcher, { type: 'watch', ids: [me.me.id] });
+    const again = await join(server, 'Me', LEAN, { token: me.welcome.token, lastSeq: me.welcome.lastSeq });
+    expect(again.me.id).toBe(me.me.id);
+    await me.raw.closed;
+    friend!.raw.send({ type: 'status', status: 'away' });
+    await heard(again, friend!.me.id, 'away');
+    again.raw.send({ type: 'status', status: 'away' });
+    await heard(watcher, me.me.id, 'away');
+    await heard(friend!, me.me.id, 'away');
+  });
+
+  it('a watch sent in the same breath as the hello, before the welcome arrives, is served', async () => {
+    const server = await startRoom({ limits: SMALL });
+    const [watched] = await crowd(server, ['Watched', 'B', 'C', 'D', 'E', 'F']);
+    const raw = new RawPeer(server);
+    await raw.opened();
+    raw.send({ type: 'hello', v: 1, name: 'Eager', code: '1234', features: LEAN });
+    raw.send({ type: 'watch', ref: 'w1', ids: [watched!.me.id] });
+    const welcome = (await raw.frame('welcome')) as Welcome;
+    const eager: Peer = { raw, welcome, me: welcome.you };
+    expect(names((await raw.frame('membersPage', (frame) => frame.ref === 'w1')).members)).toEqual(['Watched']);
+    watched!.raw.send({ type: 'status', status: 'away' });
+    await heard(eager, watched!.me.id, 'away');
+  });
+
   it('my own status comes back to me', async () => {
     const server = await startRoom({ limits: SMALL });
     await crowd(server, ['B', 'C', 'D', 'E', 'F']);
