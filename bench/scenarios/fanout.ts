@@ -52,7 +52,8 @@ interface ServerSpec {
 }
 
 const node = process.execPath;
-const NODE_FLAGS = ['--expose-gc'];
+/** BENCH_NODE_FLAGS: V8 or Node flags for the Node servers, for experiments (e.g. --max-semi-space-size=1). */
+const NODE_FLAGS = ['--expose-gc', ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])];
 
 export const SERVERS: ServerSpec[] = [
   // 'beacon' is the host without encryption (`--insecure`, plain ws://), as in every figure before TLS;
