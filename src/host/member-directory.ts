@@ -4,6 +4,7 @@
  * compared folded (NFKD, combining marks dropped, lower case), so "émile" sorts and matches as
  * "Emile"; ties go by id, so the order is total and a page never repeats or skips anyone.
  */
+import { nameKey } from '../shared/member-order.ts';
 
 /** What the directory needs of a member: its id and its folded name, computed once when it enters. */
 export interface Listed {
@@ -11,10 +12,8 @@ export interface Listed {
   readonly nameKey: string;
 }
 
-/** A name as the directory compares it: case- and accent-insensitive. */
-export function foldName(name: string): string {
-  return name.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
-}
+/** A name as the directory compares it: the clients' own fold (shared/member-order.ts), so both orders agree. */
+export const foldName = nameKey;
 
 const before = (a: Listed, b: Listed): boolean => a.nameKey < b.nameKey || (a.nameKey === b.nameKey && a.id < b.id);
 
