@@ -474,8 +474,11 @@ export const CommandSchemas = {
    * opened in place), as a 'history' event of the messages around it.
    */
   loadAround: v.object({ conversation: Conversation, seq: Seq }),
-  /** v1.6: a page of the member list by name, optionally only names containing `query`. */
-  members: v.object({
+  /**
+   * v1.6: a page of the member list by name, optionally only names containing `query`. Strict: every
+   * field is optional, so only refusing unknown keys tells a malformed request from a plain one.
+   */
+  members: v.strictObject({
     query: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(WIRE_LIMITS.nameChars))),
     offset: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(1_000_000))),
     limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(WIRE_LIMITS.membersPage))),
