@@ -53,6 +53,9 @@ async function splitRoom(
   return { server, members: [first, second], armed };
 }
 
+/** How far two processes' absolute clocks may disagree (their timeOrigins are read apart). */
+const CLOCK_SKEW_MS = 1;
+
 describe('fan-out bench across two member processes', () => {
   it('times every member in both processes on one clock, one message in flight across both', async () => {
     const { members } = await splitRoom(6);
@@ -69,10 +72,15 @@ describe('fan-out bench across two member processes', () => {
     expect(lat.raw.rounds.every((r) => r.complete)).toBe(true);
     // The peer heard every round, the warm-up's too (the runner drops those).
     expect(peerRaw.samples.length).toBe((rounds + 3) * 6);
-    // Absolute send times: the other process's delivery times are as small as the sender's own.
-    for (const raw of [lat.raw, peerRaw]) {
+    // Absolute send times: the other process's delivery times are as small as the sender's own. Two
+    // processes' clocks (performance.timeOrigin + now) agree to a fraction of a millisecond, not exactly:
+    // a fresh-clone run under load measured one delivery at -0.061 ms.
+    for (const [raw, skewMs] of [
+      [lat.raw, 0],
+      [peerRaw, CLOCK_SKEW_MS],
+    ] as const) {
       for (const ms of raw.samples) {
-        expect(ms).toBeGreaterThanOrEqual(0);
+        expect(ms).toBeGreaterThanOrEqual(-skewMs);
         expect(ms).toBeLessThan(2_000);
       }
     }
@@ -84,7 +92,7 @@ describe('fan-out bench across two member processes', () => {
     }
     for (let k = 1; k < rounds; k++) {
       const previous = firstSeen.get(lat.raw.rounds[k - 1]!.t)!;
-      expect(lat.raw.rounds[k]!.t / 1000).toBeGreaterThanOrEqual(previous - 0.01);
+      expect(lat.raw.rounds[k]!.t / 1000).toBeGreaterThanOrEqual(previous - CLOCK_SKEW_MS);
     }
     const merged = mergeLatency([lat.raw, peerRaw], lat.wallMs);
     expect(merged.latency.missing).toBe(0);
