@@ -4,12 +4,10 @@
  * Both are answered to it alone with `membersPage`; room-traffic rate-limits them per member.
  */
 import { encode, type Member, type MembersRequestFrame, type WatchRequestFrame } from '../shared/protocol.ts';
+import { DEFAULT_MEMBERS_PAGE } from '../shared/member-order.ts';
 import type { Connection } from './connection.ts';
 import type { Members } from './members.ts';
 import type { TickWriter } from './tick-writer.ts';
-
-/** Members in a page unless the request asks for fewer or more (at most WIRE_LIMITS.membersPage). */
-export const DEFAULT_MEMBERS_LIMIT = 50;
 
 export class MemberRequests {
   readonly #members: Members;
@@ -22,7 +20,7 @@ export class MemberRequests {
 
   members(connection: Connection, frame: MembersRequestFrame): void {
     const offset = frame.offset ?? 0;
-    const { members, total } = this.#members.page(frame.query ?? '', offset, frame.limit ?? DEFAULT_MEMBERS_LIMIT);
+    const { members, total } = this.#members.page(frame.query ?? '', offset, frame.limit ?? DEFAULT_MEMBERS_PAGE);
     this.#answer(connection, frame.ref, members, offset, total);
   }
 
